@@ -1,0 +1,362 @@
+/* tern.c: the `tern` command that admins start, stop and look after the mail system with (like
+ * the `postfix` command). `start` waits until every service is ready and every inet listener
+ * accepts connections; `stop`/`abort` wait until the master and all its processes are gone.
+ * Exit codes are sysexits(3): 78 for configuration errors, 69 when the mail system is not in the
+ * state the command needs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+#include "admin.h"
+#include "buf.h"
+#include "config.h"
+#include "ipc.h"
+#include "ipc_proto.h"
+#include "log.h"
+#include "master_conf.h"
+#include "mem.h"
+
+static const char *config_directory;
+static char **overrides;
+static int noverrides;
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: tern [-c config_dir] [-o name=value]... "
+            "start|start-fg|stop|abort|reload|status|check|flush\n"
+            "       tern init DIR [--smtp-port N] [--submission-port N] [--smtps-port N] "
+            "[--hostname NAME]\n");
+    exit(EX_USAGE);
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void load_config_or_exit(void)
+{
+    char err[CONFIG_ERR_MAX];
+    if (config_load(config_directory, err) < 0)
+        log_fatal_code(EX_CONFIG, "%s", err);
+    for (int i = 0; i < noverrides; i++)
+        if (config_override(overrides[i], err) < 0)
+            log_fatal_code(EX_CONFIG, "-o %s: %s", overrides[i], err);
+    if (*config_str("daemon_directory") == '\0') {
+        struct buf b;
+        buf_init(&b, BUF_UNBOUNDED);
+        buf_printf(&b, "daemon_directory=%s", tern_daemon_dir());
+        config_override(buf_str(&b), err);
+        buf_free(&b);
+    }
+}
+
+static void load_master_conf_or_exit(struct master_conf *conf)
+{
+    char err[MASTER_CONF_ERR_MAX];
+    if (master_conf_load(config_directory, (int)config_int("default_process_limit"), conf, err) < 0)
+        log_fatal_code(EX_CONFIG, "%s", err);
+}
+
+/* The pid of the running master (the holder of the pid file's lock), or 0. */
+static pid_t running_pid(void)
+{
+    struct buf path;
+    buf_init(&path, BUF_UNBOUNDED);
+    buf_printf(&path, "%s/pid/master.pid", config_str("queue_directory"));
+    int fd = open(buf_str(&path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    buf_free(&path);
+    if (fd < 0)
+        return 0;
+    struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    pid_t pid = 0;
+    if (fcntl(fd, F_GETLK, &lk) == 0 && lk.l_type != F_UNLCK)
+        pid = lk.l_pid;
+    close(fd);
+    return pid;
+}
+
+static char *master_path(void)
+{
+    struct buf b;
+    buf_init(&b, BUF_UNBOUNDED);
+    buf_printf(&b, "%s/master", config_str("daemon_directory"));
+    return buf_steal(&b);
+}
+
+static char **master_argv(char *path)
+{
+    char **argv = xcalloc((size_t)(noverrides * 2 + 6), sizeof *argv);
+    int i = 0;
+    argv[i++] = path;
+    argv[i++] = "-f";
+    argv[i++] = "-c";
+    argv[i++] = (char *)config_directory;
+    for (int k = 0; k < noverrides; k++) {
+        argv[i++] = "-o";
+        argv[i++] = overrides[k];
+    }
+    return argv;
+}
+
+/* Connects to every inet listener of master.conf; returns the first that refuses, or NULL. */
+static const struct service_def *probe_listeners(const struct master_conf *conf, int timeout_ms,
+                                                 char *why, size_t whylen)
+{
+    for (int i = 0; i < conf->count; i++) {
+        const struct service_def *s = &conf->services[i];
+        if (s->type != SERVICE_INET)
+            continue;
+        const char *host = s->host;
+        if (host == NULL)
+            host = strcmp(config_str("inet_protocols"), "ipv6") == 0 ? "::1" : "127.0.0.1";
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST };
+        struct addrinfo *res = NULL;
+        int gai = getaddrinfo(host, s->port, &hints, &res);
+        if (gai != 0) {
+            snprintf(why, whylen, "%s", gai_strerror(gai));
+            return s;
+        }
+        int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int ok = fd >= 0 && (connect(fd, res->ai_addr, res->ai_addrlen) == 0 || errno == EINPROGRESS);
+        if (ok) {
+            struct pollfd p = { .fd = fd, .events = POLLOUT };
+            int err = 0;
+            socklen_t len = sizeof err;
+            ok = poll(&p, 1, timeout_ms) == 1 &&
+                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+            if (!ok)
+                snprintf(why, whylen, "%s", err ? strerror(err) : "timed out");
+        } else {
+            snprintf(why, whylen, "%s", strerror(errno));
+        }
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(res);
+        if (!ok)
+            return s;
+    }
+    return NULL;
+}
+
+static int cmd_start(bool foreground)
+{
+    struct master_conf conf;
+    load_master_conf_or_exit(&conf);
+    pid_t running = running_pid();
+    if (running) {
+        log_error("the tern mail system is already running (pid %ld)", (long)running);
+        return EX_UNAVAILABLE;
+    }
+    char *path = master_path();
+    char **argv = master_argv(path);
+    if (foreground) {
+        execv(path, argv);
+        log_fatal_code(EX_OSERR, "cannot run %s: %s", path, strerror(errno));
+    }
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        log_fatal_code(EX_OSERR, "pipe: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0)
+        log_fatal_code(EX_OSERR, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        /* the master's own session; its stderr (start-up messages) and "ready" come to us */
+        setsid();
+        int devnull = open("/dev/null", O_RDWR);
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(pfd[1], 2);
+        setenv("TERN_READY_FD", "2", 1);
+        execv(path, argv);
+        dprintf(2, "master: fatal: cannot run %s: %s\n", path, strerror(errno));
+        _exit(EX_OSERR);
+    }
+    close(pfd[1]);
+    struct buf out;
+    buf_init(&out, 64 * 1024);
+    long long deadline = now_ms() + config_time("master_start_timeout") * 1000;
+    bool ready = false, eof = false;
+    while (!ready && !eof) {
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            break;
+        struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+        if (poll(&p, 1, (int)(left > 1000 ? 1000 : left)) <= 0)
+            continue;
+        char chunk[4096];
+        ssize_t n = read(pfd[0], chunk, sizeof chunk);
+        if (n <= 0) {
+            eof = n == 0 || errno != EINTR;
+            continue;
+        }
+        if (buf_append(&out, chunk, (size_t)n) < 0)
+            buf_consume(&out, out.len / 2);   /* keep the tail, where the reason is */
+        ready = strstr(buf_str(&out), "ready\n") != NULL;
+    }
+    close(pfd[0]);
+    int code = 0;
+    char why[256] = "";
+    if (ready) {
+        const struct service_def *bad = probe_listeners(&conf, 5000, why, sizeof why);
+        if (bad == NULL) {
+            log_info("started the tern mail system (pid %ld)", (long)pid);
+            goto done;
+        }
+        log_error("service %s does not accept connections: %s", bad->name, why);
+        kill(pid, SIGTERM);
+        code = EX_UNAVAILABLE;
+        goto done;
+    }
+    /* failed: show what the master said (its log lines), then make sure it is gone */
+    if (!eof)
+        kill(pid, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
+        usleep(100 * 1000);
+    const char *said = buf_str(&out);
+    if (*said)
+        fprintf(stderr, "%s%s", said, said[strlen(said) - 1] == '\n' ? "" : "\n");
+    log_error("the tern mail system %s; see %s", eof ? "did not start" : "did not become ready in time",
+              *config_str("maillog_file") ? config_str("maillog_file") : "the system log");
+    code = WIFEXITED(status) && WEXITSTATUS(status) >= EX__BASE ? WEXITSTATUS(status) : 1;
+done:
+    buf_free(&out);
+    master_conf_free(&conf);
+    free(argv);
+    free(path);
+    return code;
+}
+
+/* Sends signo to the master; with wait, returns once it (and so every process) is gone. */
+static int signal_master(int signo, const char *doing, bool wait)
+{
+    pid_t pid = running_pid();
+    if (pid == 0) {
+        log_error("the tern mail system is not running");
+        return EX_UNAVAILABLE;
+    }
+    if (kill(pid, signo) < 0) {
+        log_error("cannot signal the master (pid %ld): %s", (long)pid, strerror(errno));
+        return EX_NOPERM;
+    }
+    log_info("%s the tern mail system (pid %ld)", doing, (long)pid);
+    if (!wait)
+        return 0;
+    long long deadline = now_ms() + (config_time("master_stop_timeout") + 10) * 1000;
+    while (now_ms() < deadline) {
+        if (running_pid() == 0)
+            return 0;
+        usleep(50 * 1000);
+    }
+    log_error("the master (pid %ld) is still running", (long)pid);
+    return EX_TEMPFAIL;
+}
+
+static int cmd_status(void)
+{
+    pid_t pid = running_pid();
+    if (pid == 0) {
+        log_info("the tern mail system is not running");
+        return EX_UNAVAILABLE;
+    }
+    log_info("the tern mail system is running: PID: %ld", (long)pid);
+    return 0;
+}
+
+static int cmd_reload(void)
+{
+    struct master_conf conf;
+    load_master_conf_or_exit(&conf);   /* never signal a master into a broken configuration */
+    master_conf_free(&conf);
+    return signal_master(SIGHUP, "refreshing", false);
+}
+
+static int cmd_flush(void)
+{
+    struct buf path;
+    buf_init(&path, BUF_UNBOUNDED);
+    buf_printf(&path, "%s/public/qmgr", config_str("queue_directory"));
+    struct ipc_msg req, reply;
+    ipc_msg_init(&req);
+    ipc_msg_init(&reply);
+    ipc_add(&req, IPC_A_TYPE, IPC_T_FLUSH);
+    const char *why = NULL;
+    int code = 0;
+    if (ipc_call(buf_str(&path), &req, &reply, IPC_MSG_MAX_DEFAULT, 10000, &why) < 0) {
+        log_error("cannot flush the queue: the queue manager does not answer at %s: %s",
+                  buf_str(&path), why ? why : strerror(errno));
+        code = EX_UNAVAILABLE;
+    } else if (ipc_get(&reply, IPC_A_STATUS) == NULL ||
+               strcmp(ipc_get(&reply, IPC_A_STATUS), IPC_STATUS_OK) != 0) {
+        const char *reason = ipc_get(&reply, IPC_A_REASON);
+        log_error("the queue manager refused to flush: %s", reason ? reason : "no reason given");
+        code = EX_SOFTWARE;
+    }
+    ipc_msg_free(&req);
+    ipc_msg_free(&reply);
+    buf_free(&path);
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    log_init("tern");
+    log_set_stderr(true);
+    overrides = xcalloc((size_t)argc + 1, sizeof *overrides);
+    int c;
+    while ((c = getopt(argc, argv, "+c:o:")) != -1) {
+        switch (c) {
+        case 'c': config_directory = optarg; break;
+        case 'o': overrides[noverrides++] = optarg; break;
+        default: usage();
+        }
+    }
+    if (optind >= argc)
+        usage();
+    const char *cmd = argv[optind];
+    if (strcmp(cmd, "init") == 0)
+        return tern_init(argc - optind, argv + optind);
+    if (optind + 1 != argc)
+        usage();
+    char *abs_dir = realpath(config_dir(config_directory), NULL);
+    if (abs_dir == NULL)
+        log_fatal_code(EX_CONFIG, "configuration directory %s: %s", config_dir(config_directory),
+                       strerror(errno));
+    config_directory = abs_dir;
+    load_config_or_exit();
+    /* also into the mail log, where the admin reads what happened; not fatal when it is not
+     * writable for this user: stderr still gets every message */
+    log_open(config_str("syslog_name"), config_str("maillog_file"), config_str("syslog_facility"));
+
+    if (strcmp(cmd, "start") == 0)
+        return cmd_start(false);
+    if (strcmp(cmd, "start-fg") == 0)
+        return cmd_start(true);
+    if (strcmp(cmd, "stop") == 0)
+        return signal_master(SIGTERM, "stopping", true);
+    if (strcmp(cmd, "abort") == 0)
+        return signal_master(SIGINT, "aborting", true);
+    if (strcmp(cmd, "reload") == 0)
+        return cmd_reload();
+    if (strcmp(cmd, "status") == 0)
+        return cmd_status();
+    if (strcmp(cmd, "check") == 0)
+        return tern_check(config_directory);
+    if (strcmp(cmd, "flush") == 0)
+        return cmd_flush();
+    usage();
+}

@@ -1,0 +1,330 @@
+/* tern_init.c: `tern init DIR`: a complete, self-contained instance in DIR: tern.conf,
+ * master.conf, aliases (+ .db), the queue directory spool/, the log log/mail.log and Maildir
+ * mailboxes under mail/, listening on 127.0.0.1. As root it uses the system user `tern` and group
+ * `terndrop` (created when missing); as anyone else everything runs as that user. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+#include "admin.h"
+#include "buf.h"
+#include "config.h"
+#include "dict.h"
+#include "log.h"
+#include "mem.h"
+#include "qdir.h"
+#include "safefile.h"
+
+struct init_opts {
+    const char *dir;
+    int smtp_port, submission_port, smtps_port;
+    char hostname[256];
+};
+
+/* master.conf entries written by init: a daemon not built yet is written commented out. */
+static const struct {
+    const char *service;   /* name, or the address the port of `port` is added to */
+    int port;              /* 0 none, 1 smtp, 2 submission, 3 smtps */
+    const char *columns;
+    const char *command;
+} services[] = {
+    { "127.0.0.1", 1, "inet  n       -      n      -      -", "smtpd" },
+    { "127.0.0.1", 2, "inet  n       -      n      -      -", "smtpd -o syslog_name=tern/submission" },
+    { "127.0.0.1", 3, "inet  n       -      n      -      -", "smtpd -o syslog_name=tern/smtps" },
+    { "pickup", 0, "unix  n       -      n      60     1", "pickup" },
+    { "qmgr", 0, "unix  n       -      n      300    1", "qmgr" },
+    { "bounce", 0, "unix  -       -      n      -      0", "bounce" },
+    { "smtp", 0, "unix  -       -      n      -      -", "smtp" },
+    { "local", 0, "unix  -       n      n      -      -", "local" },
+};
+
+const char *tern_daemon_dir(void)
+{
+    static char dir[PATH_MAX];
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            /* a build tree: bin/tern next to libexec/ and config.status */
+            char probe[PATH_MAX + 32];
+            snprintf(probe, sizeof probe, "%s/../config.status", exe);
+            if (access(probe, F_OK) == 0) {
+                snprintf(probe, sizeof probe, "%s/../libexec", exe);
+                if (realpath(probe, dir))
+                    return dir;
+            }
+        }
+    }
+    snprintf(dir, sizeof dir, "%s", TERN_DAEMON_DIR);
+    return dir;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: tern init DIR [--smtp-port N] [--submission-port N] "
+                    "[--smtps-port N] [--hostname NAME]\n");
+    exit(EX_USAGE);
+}
+
+static int parse_port(const char *s)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end || v < 1 || v > 65535)
+        log_fatal_code(EX_USAGE, "bad port number \"%s\"", s);
+    return (int)v;
+}
+
+static void parse_hostname(const char *s, char *out, size_t size)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 253 || strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789.-") != n || s[0] == '.' || s[0] == '-')
+        log_fatal_code(EX_USAGE, "bad host name \"%s\"", s);
+    snprintf(out, size, "%s", s);
+}
+
+/* Runs a system tool with a fixed argument list (never a shell); `what` names it in errors. */
+static void run_tool(const char *what, char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        log_fatal_code(EX_OSERR, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        log_fatal_code(EX_OSERR, "%s: %s failed (status %d)", what, argv[0],
+                       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+/* As root: the system group terndrop and user tern, created when missing. */
+static void ensure_accounts(void)
+{
+    if (getgrnam("terndrop") == NULL) {
+        char *argv[] = { "/usr/sbin/groupadd", "--system", "terndrop", NULL };
+        run_tool("creating the group terndrop", argv);
+        log_info("created the system group terndrop");
+    }
+    if (getpwnam("tern") == NULL) {
+        char *argv[] = { "/usr/sbin/useradd", "--system", "--user-group", "--no-create-home",
+                         "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
+                         "--comment", "tern mail system", "tern", NULL };
+        run_tool("creating the user tern", argv);
+        log_info("created the system user tern");
+    }
+}
+
+static void make_dir(const char *path, mode_t mode)
+{
+    if (mkdir(path, mode) < 0 && errno != EEXIST)
+        log_fatal_code(EX_CANTCREAT, "cannot create %s: %s", path, strerror(errno));
+    if (chmod(path, mode) < 0)
+        log_fatal_code(EX_CANTCREAT, "cannot set the mode of %s: %s", path, strerror(errno));
+}
+
+static void write_file(const char *dir, const char *name, const struct buf *text, mode_t mode)
+{
+    struct buf path;
+    buf_init(&path, BUF_UNBOUNDED);
+    buf_printf(&path, "%s/%s", dir, name);
+    if (safe_write_file(buf_str(&path), text->data, text->len, mode) < 0)
+        log_fatal_code(EX_CANTCREAT, "cannot write %s: %s", buf_str(&path), strerror(errno));
+    buf_free(&path);
+}
+
+static void write_tern_conf(const struct init_opts *o, const char *owner, const char *group)
+{
+    struct buf t;
+    buf_init(&t, BUF_UNBOUNDED);
+    time_t now = time(NULL);
+    char date[64];
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S %z", localtime(&now));
+    buf_printf(&t,
+        "# tern.conf: main configuration of this tern instance, written by `tern init` on %s.\n"
+        "# Syntax and names as Postfix's main.cf; `ternconf -d` lists every parameter with its\n"
+        "# default, `ternconf -n` what is set here, `ternconf -e 'name = value'` changes it.\n\n"
+        "myhostname = %s\n"
+        "mydestination = $myhostname, localhost\n"
+        "mynetworks = 127.0.0.0/8 [::1]/128\n"
+        "inet_interfaces = loopback-only\n\n"
+        "queue_directory = %s/spool\n"
+        "daemon_directory = %s\n"
+        "mail_owner = %s\n"
+        "setgid_group = %s\n\n"
+        "maillog_file = %s/log/mail.log\n\n"
+        "alias_maps = hash:%s/aliases\n"
+        "alias_database = hash:%s/aliases\n"
+        "# Maildir mailboxes: %s/mail/USER/\n"
+        "mail_spool_directory = %s/mail/\n",
+        date, o->hostname, o->dir, tern_daemon_dir(), owner, group, o->dir, o->dir, o->dir,
+        o->dir, o->dir);
+    write_file(o->dir, CONFIG_FILE, &t, 0644);
+    buf_free(&t);
+}
+
+static void write_master_conf(const struct init_opts *o)
+{
+    struct buf t, prog;
+    buf_init(&t, BUF_UNBOUNDED);
+    buf_init(&prog, BUF_UNBOUNDED);
+    buf_puts(&t,
+        "# master.conf: the services the tern master runs, in Postfix master.cf's columns.\n"
+        "# A `-` means the default: private y, unpriv y, chroot n, wakeup 0, maxproc\n"
+        "# $default_process_limit. Indented `-o name=value` lines override tern.conf.\n"
+        "# Services whose program is not built yet are written commented out.\n#\n"
+        "# service            type  private unpriv chroot wakeup maxproc command + args\n");
+    const int ports[] = { 0, o->smtp_port, o->submission_port, o->smtps_port };
+    for (size_t i = 0; i < sizeof services / sizeof services[0]; i++) {
+        char name[64];
+        if (services[i].port)
+            snprintf(name, sizeof name, "%s:%d", services[i].service, ports[services[i].port]);
+        else
+            snprintf(name, sizeof name, "%s", services[i].service);
+        char program[64];
+        snprintf(program, sizeof program, "%s", services[i].command);
+        program[strcspn(program, " ")] = '\0';
+        buf_set(&prog, tern_daemon_dir());
+        buf_printf(&prog, "/%s", program);
+        bool built = access(buf_str(&prog), X_OK) == 0;
+        buf_printf(&t, "%s%-20s %s %s\n", built ? "" : "#(not built yet) ", name,
+                   services[i].columns, services[i].command);
+    }
+    write_file(o->dir, MASTER_CONFIG_FILE, &t, 0644);
+    buf_free(&t);
+    buf_free(&prog);
+}
+
+static void write_aliases(const struct init_opts *o)
+{
+    struct buf t;
+    buf_init(&t, BUF_UNBOUNDED);
+    buf_puts(&t,
+        "# aliases: local aliases of this instance (aliases(5) format). After a change run\n"
+        "# `newaliases` for this instance, or rebuild aliases.db with ternmap.\n"
+        "postmaster: root\n"
+        "mailer-daemon: postmaster\n"
+        "abuse: postmaster\n"
+        "hostmaster: postmaster\n"
+        "webmaster: postmaster\n");
+    write_file(o->dir, "aliases", &t, 0644);
+    buf_free(&t);
+    char spec[PATH_MAX + 16], err[DICT_ERR_MAX];
+    snprintf(spec, sizeof spec, "hash:%s/aliases", o->dir);
+    if (dict_build(spec, DICT_FORMAT_ALIAS, err) < 0)
+        log_fatal_code(EX_CANTCREAT, "%s", err);
+}
+
+static void make_instance_dirs(const struct init_opts *o, const struct qdir_ids *ids)
+{
+    struct buf p;
+    buf_init(&p, BUF_UNBOUNDED);
+    char err[512];
+    buf_printf(&p, "%s/spool", o->dir);
+    if (qdir_setup(buf_str(&p), ids, true, err, sizeof err) < 0)
+        log_fatal_code(EX_CANTCREAT, "%s", err);
+    buf_set(&p, o->dir);
+    buf_puts(&p, "/log");
+    make_dir(buf_str(&p), 0755);
+    buf_puts(&p, "/mail.log");
+    int fd = safe_open(buf_str(&p), O_WRONLY | O_CREAT | O_APPEND, 0644, (uid_t)-1);
+    if (fd < 0)
+        log_fatal_code(EX_CANTCREAT, "cannot create %s: %s", buf_str(&p), strerror(errno));
+    close(fd);
+    /* mailboxes: sticky and writable by all like /tmp, so each user's delivery can create its
+     * own Maildir and nobody can remove another's */
+    buf_set(&p, o->dir);
+    buf_puts(&p, "/mail");
+    make_dir(buf_str(&p), 01777);
+    buf_free(&p);
+}
+
+int tern_init(int argc, char **argv)
+{
+    struct init_opts o = { NULL, 2525, 2587, 2465, "" };
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-') {
+            if (o.dir)
+                usage();
+            o.dir = a;
+        } else if (i + 1 >= argc) {
+            usage();
+        } else if (strcmp(a, "--smtp-port") == 0) {
+            o.smtp_port = parse_port(argv[++i]);
+        } else if (strcmp(a, "--submission-port") == 0) {
+            o.submission_port = parse_port(argv[++i]);
+        } else if (strcmp(a, "--smtps-port") == 0) {
+            o.smtps_port = parse_port(argv[++i]);
+        } else if (strcmp(a, "--hostname") == 0) {
+            parse_hostname(argv[++i], o.hostname, sizeof o.hostname);
+        } else {
+            usage();
+        }
+    }
+    if (o.dir == NULL)
+        usage();
+    if (o.hostname[0] == '\0' && (gethostname(o.hostname, sizeof o.hostname) < 0 || !*o.hostname))
+        snprintf(o.hostname, sizeof o.hostname, "localhost");
+    o.hostname[sizeof o.hostname - 1] = '\0';
+    umask(022);
+    if (mkdir(o.dir, 0755) < 0 && errno != EEXIST)
+        log_fatal_code(EX_CANTCREAT, "cannot create %s: %s", o.dir, strerror(errno));
+    char *abs_dir = realpath(o.dir, NULL);
+    if (abs_dir == NULL)
+        log_fatal_code(EX_CANTCREAT, "%s: %s", o.dir, strerror(errno));
+    o.dir = abs_dir;
+    struct buf conf;
+    buf_init(&conf, BUF_UNBOUNDED);
+    buf_printf(&conf, "%s/%s", o.dir, CONFIG_FILE);
+    if (access(buf_str(&conf), F_OK) == 0)
+        log_fatal_code(EX_CANTCREAT, "%s already holds a tern instance (%s exists)", o.dir,
+                       buf_str(&conf));
+    buf_free(&conf);
+
+    struct qdir_ids ids;
+    const char *owner, *group;
+    if (geteuid() == 0) {
+        ensure_accounts();
+        struct passwd *pw = getpwnam("tern");
+        struct group *gr = getgrnam("terndrop");
+        if (pw == NULL || gr == NULL)
+            log_fatal_code(EX_NOUSER, "the user tern or the group terndrop is missing");
+        ids = (struct qdir_ids){ pw->pw_uid, pw->pw_gid, gr->gr_gid, 0, 0 };
+        owner = "tern";
+        group = "terndrop";
+    } else {
+        struct passwd *pw = getpwuid(getuid());
+        struct group *gr = getgrgid(getgid());
+        if (pw == NULL || gr == NULL)
+            log_fatal_code(EX_NOUSER, "cannot find the name of uid %ld or gid %ld",
+                           (long)getuid(), (long)getgid());
+        ids = (struct qdir_ids){ getuid(), getgid(), getgid(), getuid(), getgid() };
+        owner = xstrdup(pw->pw_name);
+        group = xstrdup(gr->gr_name);
+    }
+    write_tern_conf(&o, owner, group);
+    write_master_conf(&o);
+    write_aliases(&o);
+    make_instance_dirs(&o, &ids);
+    log_info("created the instance %s: SMTP on 127.0.0.1:%d, submission %d, smtps %d; "
+             "start it with: tern -c %s start", o.dir, o.smtp_port, o.submission_port,
+             o.smtps_port, o.dir);
+    return 0;
+}

@@ -1,0 +1,42 @@
+/* dict_impl.h: the interface between dict.c (dispatch, key folding, text parser) and the table
+ * implementations in dict_db.c (hash:, btree:) and dict_text.c (texthash:, inline:, static:).
+ * Not for use outside common/dict*.c; everyone else includes dict.h. */
+#ifndef TERN_DICT_IMPL_H
+#define TERN_DICT_IMPL_H
+#include <stdbool.h>
+#include "buf.h"
+#include "dict.h"
+
+#define DICT_LINE_MAX (64 * 1024)    /* longest source line, so also the longest key */
+
+/* The part every table shares. An implementation embeds it as its first member, so dict.c can
+ * free the whole allocation after calling release. */
+struct dict {
+    char *spec;
+    struct buf key;   /* the folded lookup key, kept to avoid an allocation per lookup */
+    /* key is already folded and at most DICT_LINE_MAX bytes. */
+    int (*lookup)(struct dict *d, const char *key, const char **value, char err[DICT_ERR_MAX]);
+    void (*release)(struct dict *d);  /* frees what the implementation owns, not d itself */
+    bool any_key;     /* static: answers even a key too long to fold */
+};
+
+void dict_base_init(struct dict *d, const char *spec,
+                    int (*lookup)(struct dict *, const char *, const char **, char *),
+                    void (*release)(struct dict *));
+void dict_errf(char err[DICT_ERR_MAX], const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dict_fold(char *s);                 /* ASCII lower case in place */
+
+/* dict_parse_text with the line number where each entry starts, for build warnings. */
+int dict_parse_lines(const char *name, const char *text, size_t len, enum dict_format format,
+                     int (*cb)(const char *key, const char *value, long line, void *arg),
+                     void *arg, char err[DICT_ERR_MAX]);
+
+/* spec is the whole `type:name`, path the name part. */
+struct dict *dict_db_open(const char *spec, const char *path, bool btree, char err[DICT_ERR_MAX]);
+long dict_db_build(const char *spec, const char *path, bool btree, enum dict_format format,
+                   char err[DICT_ERR_MAX]);
+struct dict *dict_texthash_open(const char *spec, const char *path, char err[DICT_ERR_MAX]);
+struct dict *dict_inline_open(const char *spec, const char *body, char err[DICT_ERR_MAX]);
+struct dict *dict_static_open(const char *spec, const char *value, char err[DICT_ERR_MAX]);
+
+#endif

@@ -1,0 +1,67 @@
+/* ipc.h: the one framing for every internal socket (DESIGN.md §3).
+ *
+ * A message is a list of name=value attributes. On the wire it is a netstring whose payload is
+ * a sequence of netstrings, one per attribute:  <len>:<n1>:name=value,<n2>:name=value,,
+ * Lengths are decimal without leading zeros; names are [a-z0-9_]{1,32}; values are any bytes
+ * except NUL (so CR, LF and commas from peer text can never forge an attribute). The decoder is
+ * strict and pure (no I/O) and rejects anything else. Message types and attribute names live in
+ * ipc_proto.h; blocking helpers with timeouts are at the end of this file. */
+#ifndef TERN_IPC_H
+#define TERN_IPC_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "buf.h"
+
+#define IPC_NAME_MAX 32
+#define IPC_MSG_MAX_DEFAULT (1024 * 1024)   /* bytes of one encoded message */
+#define IPC_ATTR_MAX 10000                  /* attributes in one message */
+
+struct ipc_attr {
+    char *name;
+    char *value;        /* NUL-terminated; contains no NUL */
+    size_t value_len;
+};
+
+struct ipc_msg {
+    struct ipc_attr *attr;
+    size_t count, cap;
+};
+
+void ipc_msg_init(struct ipc_msg *m);
+void ipc_msg_clear(struct ipc_msg *m);        /* drop all attributes, keep it usable */
+void ipc_msg_free(struct ipc_msg *m);
+/* Adds an attribute (repeats allowed: lists are repeated names). Returns -1 for an invalid
+ * name or a value containing NUL (value_len form), or past IPC_ATTR_MAX. */
+int ipc_add(struct ipc_msg *m, const char *name, const char *value);
+int ipc_add_len(struct ipc_msg *m, const char *name, const char *value, size_t len);
+int ipc_addf(struct ipc_msg *m, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* First value of name, or NULL. */
+const char *ipc_get(const struct ipc_msg *m, const char *name);
+/* Parses the first value of name as a decimal integer in [min, max]; -1 if missing or bad. */
+int ipc_get_long(const struct ipc_msg *m, const char *name, long long min, long long max,
+                 long long *out);
+/* Checks that every attribute name is in `allowed` (NULL-terminated) and every name in
+ * `required` is present. Returns 0, or -1 with a static reason in *why. */
+int ipc_check(const struct ipc_msg *m, const char *const *required, const char *const *allowed,
+              const char **why);
+
+/* Appends the encoding of m to out. Returns -1 when out's bound would be exceeded. */
+int ipc_encode(const struct ipc_msg *m, struct buf *out);
+/* Decodes one message from the start of data[0..len). Returns 1 and sets *used when a whole
+ * message was decoded into out (cleared first), 0 when more bytes are needed, -1 with a static
+ * reason in *why when the input is malformed or the message would exceed max bytes. */
+int ipc_decode(const char *data, size_t len, size_t max, struct ipc_msg *out, size_t *used,
+               const char **why);
+
+/* Blocking helpers over stream sockets. timeout_ms bounds the whole call; on timeout they fail
+ * with errno ETIMEDOUT. They return 0 on success and -1 with errno set on failure; a peer that
+ * sends a malformed message gives errno EPROTO (and *why when why is not NULL). */
+int ipc_connect_unix(const char *path, int timeout_ms);
+int ipc_send(int fd, const struct ipc_msg *m, int timeout_ms);
+int ipc_recv(int fd, struct ipc_msg *m, size_t max, int timeout_ms, const char **why);
+/* connect + send request + receive one reply + close */
+int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *reply, size_t max,
+             int timeout_ms, const char **why);
+
+#endif

@@ -1,0 +1,14 @@
+# common/local.mk: the library every tern program links (common/libtern.a).
+noinst_LIBRARIES += common/libtern.a
+common_libtern_a_SOURCES = \
+	common/mem.c common/mem.h \
+	common/buf.c common/buf.h \
+	common/log.c common/log.h \
+	common/config.c common/config.h common/params.def \
+	common/master_conf.c common/master_conf.h \
+	common/ipc.c common/ipc_io.c common/ipc.h common/ipc_proto.h \
+	common/priv.c common/priv.h \
+	common/safefile.c common/safefile.h \
+	common/dict.c common/dict_db.c common/dict_text.c common/dict.h common/dict_impl.h \
+	common/server.c common/server.h common/master_proto.h \
+	queue/qdir.c queue/qdir.h

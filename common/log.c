@@ -1,0 +1,235 @@
+/* log.c: the logging API of log.h. One formatted line per call, written with a single write(2)
+ * (O_APPEND for files) so lines from many processes never interleave; control characters in the
+ * text are replaced so peer-supplied strings cannot forge log lines. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include "log.h"
+
+enum log_dest { DEST_STDERR, DEST_SYSLOG, DEST_FILE };
+enum { SEV_INFO, SEV_WARN, SEV_ERROR, SEV_FATAL };
+
+static struct {
+    char service[64];
+    char syslog_name[64];
+    char ident[140];
+    char path[4096];
+    char host[256];
+    enum log_dest dest;
+    int fd;               /* DEST_FILE */
+    bool own_fd;          /* we opened fd (a file), so reopen/close apply */
+    bool to_stderr;       /* tools: also `name: text` on stderr */
+} L = { "tern", "tern", "tern", "", "localhost", DEST_STDERR, -1, false, false };
+
+static const struct { const char *name; int facility; } facilities[] = {
+    { "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
+    { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+    { "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+    { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+};
+
+static void set_ident(void)
+{
+    snprintf(L.ident, sizeof L.ident, "%s/%s", L.syslog_name, L.service);
+}
+
+void log_init(const char *service)
+{
+    log_set_service(service);
+}
+
+void log_set_service(const char *service)
+{
+    snprintf(L.service, sizeof L.service, "%s", service);
+    set_ident();
+    if (L.dest == DEST_SYSLOG) {
+        closelog();
+        openlog(L.ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+    }
+}
+
+const char *log_service(void)
+{
+    return L.service;
+}
+
+void log_set_stderr(bool on)
+{
+    L.to_stderr = on;
+}
+
+int log_fd(void)
+{
+    return L.dest == DEST_FILE ? L.fd : -1;
+}
+
+static int open_file(void)
+{
+    if (strcmp(L.path, "/dev/stdout") == 0)
+        return dup(STDOUT_FILENO);
+    if (strcmp(L.path, "/dev/stderr") == 0)
+        return dup(STDERR_FILENO);
+    return open(L.path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+}
+
+int log_open(const char *syslog_name, const char *maillog_file, const char *facility)
+{
+    log_close();
+    if (syslog_name && *syslog_name)
+        snprintf(L.syslog_name, sizeof L.syslog_name, "%s", syslog_name);
+    set_ident();
+    if (gethostname(L.host, sizeof L.host) < 0 || L.host[0] == '\0')
+        snprintf(L.host, sizeof L.host, "localhost");
+    L.host[sizeof L.host - 1] = '\0';
+    char *dot = strchr(L.host, '.');
+    if (dot)
+        *dot = '\0';   /* syslog writes the short host name; so do we */
+    if (maillog_file == NULL || *maillog_file == '\0') {
+        int fac = LOG_MAIL;
+        for (size_t i = 0; facility && i < sizeof facilities / sizeof facilities[0]; i++)
+            if (strcmp(facility, facilities[i].name) == 0)
+                fac = facilities[i].facility;
+        openlog(L.ident, LOG_PID | LOG_NDELAY, fac);
+        L.dest = DEST_SYSLOG;
+        return 0;
+    }
+    snprintf(L.path, sizeof L.path, "%s", maillog_file);
+    int fd = open_file();
+    if (fd < 0)
+        return -1;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    L.fd = fd;
+    L.own_fd = true;
+    L.dest = DEST_FILE;
+    return 0;
+}
+
+int log_reopen(void)
+{
+    if (L.dest != DEST_FILE)
+        return 0;
+    int fd = open_file();
+    if (fd < 0)
+        return -1;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    /* dup2 keeps the descriptor number, so a process that passed it on keeps it valid */
+    if (dup2(fd, L.fd) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+void log_close(void)
+{
+    if (L.dest == DEST_FILE && L.own_fd && L.fd >= 0)
+        close(L.fd);
+    if (L.dest == DEST_SYSLOG)
+        closelog();
+    L.fd = -1;
+    L.own_fd = false;
+    L.dest = DEST_STDERR;
+}
+
+static const char *prefix(int severity)
+{
+    switch (severity) {
+    case SEV_WARN: return "warning: ";
+    case SEV_ERROR: return "error: ";
+    case SEV_FATAL: return "fatal: ";
+    default: return "";
+    }
+}
+
+/* Formats the message text, replacing control characters (peer text may hold CR/LF). */
+static size_t format_text(char *out, size_t size, int severity, const char *fmt, va_list ap)
+{
+    char raw[LOG_LINE_MAX];
+    int n = vsnprintf(raw, sizeof raw, fmt, ap);
+    if (n < 0)
+        snprintf(raw, sizeof raw, "(unformattable log message)");
+    size_t len = snprintf(out, size, "%s", prefix(severity));
+    for (const unsigned char *p = (const unsigned char *)raw; *p && len + 1 < size; p++)
+        out[len++] = (*p < 0x20 && *p != '\t') || *p == 0x7f ? '?' : (char)*p;
+    out[len] = '\0';
+    return len;
+}
+
+static void write_whole(int fd, const char *p, size_t n)
+{
+    /* one write for the whole line; a short write is finished but may then interleave */
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+void log_vmsg(int severity, const char *fmt, va_list ap)
+{
+    int saved_errno = errno;
+    char text[LOG_LINE_MAX];
+    format_text(text, sizeof text, severity, fmt, ap);
+
+    if (L.to_stderr || L.dest == DEST_STDERR) {
+        char line[LOG_LINE_MAX + 160];
+        int n = snprintf(line, sizeof line, "%s: %s\n",
+                         L.to_stderr ? L.service : L.ident, text);
+        if (n > 0)
+            write_whole(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    }
+    if (L.dest == DEST_SYSLOG) {
+        static const int prio[] = { LOG_INFO, LOG_WARNING, LOG_ERR, LOG_CRIT };
+        syslog(prio[severity], "%s", text);
+    } else if (L.dest == DEST_FILE) {
+        char line[LOG_LINE_MAX + 512];
+        struct timespec ts;
+        struct tm tm;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        localtime_r(&ts.tv_sec, &tm);
+        char stamp[64];
+        size_t s = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+        long off = tm.tm_gmtoff / 60;
+        snprintf(stamp + s, sizeof stamp - s, ".%06ld%c%02ld:%02ld", ts.tv_nsec / 1000,
+                 off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
+        int n = snprintf(line, sizeof line, "%s %s %s[%ld]: %s\n", stamp, L.host, L.ident,
+                         (long)getpid(), text);
+        if (n > 0) {
+            size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+            line[len - 1] = '\n';
+            write_whole(L.fd, line, len);
+        }
+    }
+    errno = saved_errno;
+}
+
+#define LOG_BODY(sev) do { va_list ap; va_start(ap, fmt); log_vmsg(sev, fmt, ap); va_end(ap); } while (0)
+
+void log_info(const char *fmt, ...) { LOG_BODY(SEV_INFO); }
+void log_warn(const char *fmt, ...) { LOG_BODY(SEV_WARN); }
+void log_error(const char *fmt, ...) { LOG_BODY(SEV_ERROR); }
+
+_Noreturn void log_fatal(const char *fmt, ...)
+{
+    LOG_BODY(SEV_FATAL);
+    exit(1);
+}
+
+_Noreturn void log_fatal_code(int code, const char *fmt, ...)
+{
+    LOG_BODY(SEV_FATAL);
+    exit(code);
+}

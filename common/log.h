@@ -1,0 +1,33 @@
+/* log.h: the one logging API. Lines read `tern/<service>[<pid>]: <text>`; severities other than
+ * info carry Postfix's `warning:`, `error:`, `fatal:` prefixes. Output goes to syslog (facility
+ * mail) or, when maillog_file is set, to that file with an RFC 3339 time stamp and the host
+ * name, each line written whole with one write(2) so processes never interleave. */
+#ifndef TERN_LOG_H
+#define TERN_LOG_H
+#include <stdarg.h>
+#include <stdbool.h>
+
+#define LOG_LINE_MAX 4096   /* longer lines are cut, never split */
+
+/* Before log_open, messages go to stderr only. `service` is e.g. "master" or "smtpd";
+ * syslog_name (default "tern") gives the `tern/` prefix. */
+void log_init(const char *service);
+/* Opens the destination: maillog_file NULL or "" means syslog; "/dev/stdout" and "/dev/stderr"
+ * write to those descriptors. Returns 0, or -1 with errno when the file cannot be opened. */
+int log_open(const char *syslog_name, const char *maillog_file, const char *facility);
+int log_reopen(void);            /* after logrotate: reopen maillog_file (SIGHUP / tern reload) */
+void log_close(void);
+void log_set_stderr(bool on);    /* command-line tools: also write `tern: text` to stderr */
+void log_set_service(const char *service);
+const char *log_service(void);
+int log_fd(void);                /* the maillog file descriptor, or -1 */
+
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* fatal: logs and exits with status 1 (log_fatal) or the given sysexits code. */
+_Noreturn void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void log_fatal_code(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vmsg(int severity, const char *fmt, va_list ap);
+
+#endif

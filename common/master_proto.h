@@ -1,0 +1,36 @@
+/* master_proto.h: how the master hands a service process its work (used by master/ and by the
+ * server skeleton, server.c).
+ *
+ * The master forks and execs `command -n SERVICE -t inet|unix [-u] [-c] -C CONFIG_DIR
+ * -s NSOCKETS [-o name=value]... [args]` as root, with:
+ *   fd 0, 1      /dev/null (or the terminal when the master runs in the foreground)
+ *   fd 2         the master's stderr
+ *   fd 3         the status pipe (write end), shared by the processes of one service
+ *   fd 4...      NSOCKETS listening sockets
+ * -u: drop to mail_owner; -c: chroot to queue_directory. The process reports on fd 3 with
+ * struct master_status records; the master trusts them only for pids it forked. */
+#ifndef TERN_MASTER_PROTO_H
+#define TERN_MASTER_PROTO_H
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MASTER_STATUS_FD 3
+#define MASTER_LISTEN_FD 4
+#define MASTER_MAX_LISTEN 64    /* listening sockets one service may have */
+
+enum master_status_code {
+    MASTER_STAT_READY = 1,   /* started, privileges dropped, ready for clients */
+    MASTER_STAT_TAKEN = 2,   /* took its first client (so a later crash is not a start failure) */
+    MASTER_STAT_FULL = 3,    /* takes no more clients: the master may start another process */
+    MASTER_STAT_AVAIL = 4,   /* takes clients again */
+};
+
+struct master_status {
+    int32_t pid;
+    uint32_t generation;     /* from the environment variable TERN_GENERATION */
+    int32_t code;            /* enum master_status_code */
+};
+
+#define MASTER_GENERATION_ENV "TERN_GENERATION"
+
+#endif

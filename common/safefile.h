@@ -1,0 +1,26 @@
+/* safefile.h: file helpers for directories other users may write: no symlinks followed at the
+ * last component (O_NOFOLLOW), only regular files, owner checks, and durable writes (fsync of
+ * the file and of its directory). */
+#ifndef TERN_SAFEFILE_H
+#define TERN_SAFEFILE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "buf.h"
+
+/* Opens a regular file with O_NOFOLLOW|O_CLOEXEC plus flags (O_CREAT uses mode). Refuses a
+ * non-regular file (EINVAL) or, when want_owner is not (uid_t)-1, one owned by someone else
+ * (EPERM), or one with more than one hard link (EMLINK). Returns an fd or -1 with errno. */
+int safe_open(const char *path, int flags, mode_t mode, uid_t want_owner);
+/* Reads at most max bytes of a regular file into out (replacing its content). A larger file
+ * fails with EFBIG. */
+int safe_read_file(const char *path, size_t max, struct buf *out);
+/* Writes data to path atomically: a temporary file in the same directory, fsync, rename, fsync
+ * of the directory. */
+int safe_write_file(const char *path, const void *data, size_t len, mode_t mode);
+int fsync_dir(const char *dir);
+int fsync_parent(const char *path);          /* fsync of the directory that holds path */
+/* write(2)/read(2) that restart on EINTR and short counts. Return 0 or -1 with errno. */
+int write_all(int fd, const void *p, size_t n);
+
+#endif

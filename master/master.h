@@ -1,0 +1,84 @@
+/* master.h: the master's view of services and their processes, shared by master.c (start-up,
+ * signals, reload), service.c (listening sockets, reconciling master.conf) and spawn.c
+ * (fork/exec, status reports, reaping, throttling, wake-ups). */
+#ifndef TERN_MASTER_H
+#define TERN_MASTER_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+#include "master_conf.h"
+
+struct event;
+struct event_base;
+
+struct child {
+    pid_t pid;
+    struct service *svc;
+    uint32_t generation;
+    bool ready;            /* reported READY */
+    bool taken;            /* served at least one client */
+    bool full;             /* reported FULL: takes no more clients */
+    bool retiring;         /* from an older generation: finishing, not replaced */
+    struct child *next;
+};
+
+struct service {
+    struct service_def def;
+    char *path;            /* resolved command */
+    int *fds;              /* listening sockets */
+    int nfds;
+    char *socket_path;     /* unix: private/NAME or public/NAME, relative to queue_directory */
+    int status_pipe[2];
+    struct event *status_ev;
+    struct event *wakeup_ev;
+    struct event *throttle_ev;
+    struct child *children;
+    int nlive;             /* children that are not retiring */
+    uint32_t generation;
+    bool throttled;
+    bool used;             /* some process took a client (for `wakeup N?`) */
+    bool ever_ready;       /* some process reached READY (start-up readiness) */
+    time_t crash_window;   /* start of the current minute of abnormal exits */
+    int crashes;
+    struct service *next;
+};
+
+struct master {
+    struct event_base *base;
+    const char *config_dir;
+    char **overrides;      /* -o name=value from the command line, NULL-terminated */
+    struct service *services;
+    struct child *retired; /* processes of replaced or removed services, finishing */
+    bool stopping;
+    bool privsep;          /* running as root: daemons drop to mail_owner */
+    int ready_fd;          /* `tern start` waits on it; -1 once used */
+    bool foreground_stdio; /* children keep the terminal as stdout/stderr */
+    uint32_t generation;
+};
+
+extern struct master M;
+
+/* service.c */
+int service_bind(struct service *svc, char *err, size_t errlen);
+void service_close_listeners(struct service *svc);
+struct service *service_new(const struct service_def *def, char *err, size_t errlen);
+void service_free(struct service *svc);
+int services_load(char *err, size_t errlen);   /* master.conf -> M.services, binding sockets */
+int services_reload(char *err, size_t errlen); /* reconcile with a changed master.conf */
+
+/* spawn.c */
+void spawn_init(struct service *svc);          /* status pipe, wake-up timer, first process */
+void spawn_ensure(struct service *svc);        /* start processes the service needs */
+void spawn_retire_all(struct service *svc, int signo);
+void spawn_reap(void);
+void spawn_signal_all(int signo);
+int spawn_count_children(void);
+bool spawn_all_ready(void);
+void spawn_stop_service(struct service *svc);  /* timers and pipe, before free */
+
+/* master.c */
+void master_startup_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void master_check_ready(void);
+
+#endif

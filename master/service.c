@@ -1,0 +1,359 @@
+/* service.c: the master's services: one per master.conf entry, with its listening sockets
+ * (inet: bound on the entry's address or on inet_interfaces; unix: private/ or public/ under the
+ * queue directory) and its resolved command. Reload reconciles the running services with a
+ * changed master.conf, keeping the sockets of entries whose listener did not change. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "config.h"
+#include "log.h"
+#include "master.h"
+#include "master_proto.h"
+#include "buf.h"
+#include "mem.h"
+
+static char **copy_strv(char **v)
+{
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    char **out = xcalloc(n + 1, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = xstrdup(v[i]);
+    return out;
+}
+
+static void free_strv(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static void copy_def(struct service_def *to, const struct service_def *from)
+{
+    *to = *from;
+    to->name = xstrdup(from->name);
+    to->host = dup_or_null(from->host);
+    to->port = dup_or_null(from->port);
+    to->command = xstrdup(from->command);
+    to->overrides = copy_strv(from->overrides);
+    to->args = copy_strv(from->args);
+}
+
+static void free_def(struct service_def *d)
+{
+    free(d->name);
+    free(d->host);
+    free(d->port);
+    free(d->command);
+    free_strv(d->overrides);
+    free_strv(d->args);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Two entries share a listener when their sockets would be the same. */
+static bool same_listener(const struct service_def *a, const struct service_def *b)
+{
+    if (a->type != b->type)
+        return false;
+    if (a->type == SERVICE_INET)
+        return same_str(a->host, b->host) && same_str(a->port, b->port);
+    return a->private_service == b->private_service;
+}
+
+static int add_fd(struct service *svc, int fd)
+{
+    if (svc->nfds >= MASTER_MAX_LISTEN) {
+        log_warn("service %s: more than %d listening sockets; extra ones closed", svc->def.name,
+                 MASTER_MAX_LISTEN);
+        close(fd);
+        return 0;
+    }
+    svc->fds = xrealloc(svc->fds, (size_t)(svc->nfds + 1) * sizeof *svc->fds);
+    svc->fds[svc->nfds++] = fd;
+    return 0;
+}
+
+static int listen_on(struct service *svc, const struct addrinfo *ai, char *err, size_t errlen)
+{
+    char host[NI_MAXHOST] = "?", port[NI_MAXSERV] = "?";
+    getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof host, port, sizeof port,
+                NI_NUMERICHOST | NI_NUMERICSERV);
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket for %s port %s: %s", host, port, strerror(errno));
+        return -1;
+    }
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (ai->ai_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+        listen(fd, (int)config_int("listen_backlog")) < 0) {
+        snprintf(err, errlen, "bind %s port %s: %s", host, port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return add_fd(svc, fd);
+}
+
+static int bind_inet_host(struct service *svc, const char *host, bool optional, char *err,
+                          size_t errlen)
+{
+    const char *proto = config_str("inet_protocols");
+    struct addrinfo hints = { 0 }, *res = NULL;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | (host ? AI_NUMERICHOST : 0);
+    hints.ai_family = strcmp(proto, "ipv4") == 0 ? AF_INET
+                      : strcmp(proto, "ipv6") == 0 ? AF_INET6 : AF_UNSPEC;
+    int gai = getaddrinfo(host, svc->def.port, &hints, &res);
+    if (gai != 0) {
+        snprintf(err, errlen, "service %s: address %s port %s: %s", svc->def.name,
+                 host ? host : "*", svc->def.port, gai_strerror(gai));
+        return -1;
+    }
+    int bound = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        char why[256];
+        if (listen_on(svc, ai, why, sizeof why) == 0) {
+            bound++;
+        } else if (optional || (host == NULL && ai->ai_family == AF_INET6)) {
+            /* "all" on a host without IPv6 still serves IPv4 */
+            log_warn("service %s: %s", svc->def.name, why);
+        } else {
+            snprintf(err, errlen, "service %s: %s", svc->def.name, why);
+            freeaddrinfo(res);
+            return -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (bound == 0 && !optional) {
+        snprintf(err, errlen, "service %s: no address to listen on", svc->def.name);
+        return -1;
+    }
+    return 0;
+}
+
+static int bind_inet(struct service *svc, char *err, size_t errlen)
+{
+    if (svc->def.host)
+        return bind_inet_host(svc, svc->def.host, false, err, errlen);
+    const char *ifaces = config_str("inet_interfaces");
+    if (strcmp(ifaces, "all") == 0)
+        return bind_inet_host(svc, NULL, false, err, errlen);
+    if (strcmp(ifaces, "loopback-only") == 0) {
+        if (bind_inet_host(svc, "127.0.0.1", true, err, errlen) < 0 ||
+            bind_inet_host(svc, "::1", true, err, errlen) < 0)
+            return -1;
+    } else {
+        char *list = xstrdup(ifaces), *save = NULL;
+        for (char *h = strtok_r(list, ", \t", &save); h; h = strtok_r(NULL, ", \t", &save)) {
+            if (h[0] == '[' && h[strlen(h) - 1] == ']') {
+                h[strlen(h) - 1] = '\0';
+                h++;
+            }
+            if (bind_inet_host(svc, h, false, err, errlen) < 0) {
+                free(list);
+                return -1;
+            }
+        }
+        free(list);
+    }
+    if (svc->nfds == 0) {
+        snprintf(err, errlen, "service %s: no address of inet_interfaces to listen on",
+                 svc->def.name);
+        return -1;
+    }
+    return 0;
+}
+
+static int bind_unix(struct service *svc, char *err, size_t errlen)
+{
+    struct sockaddr_un sun = { .sun_family = AF_UNIX };
+    if (strlen(svc->socket_path) >= sizeof sun.sun_path) {
+        snprintf(err, errlen, "service %s: socket name too long", svc->def.name);
+        return -1;
+    }
+    strcpy(sun.sun_path, svc->socket_path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "service %s: socket: %s", svc->def.name, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    /* only a stale socket is removed; anything else in its place is an error */
+    if (lstat(sun.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(sun.sun_path);
+    if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0 || chmod(sun.sun_path, 0666) < 0 ||
+        listen(fd, (int)config_int("listen_backlog")) < 0) {
+        snprintf(err, errlen, "service %s: bind %s: %s", svc->def.name, svc->socket_path,
+                 strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return add_fd(svc, fd);
+}
+
+int service_bind(struct service *svc, char *err, size_t errlen)
+{
+    return svc->def.type == SERVICE_INET ? bind_inet(svc, err, errlen)
+                                         : bind_unix(svc, err, errlen);
+}
+
+void service_close_listeners(struct service *svc)
+{
+    for (int i = 0; i < svc->nfds; i++)
+        close(svc->fds[i]);
+    free(svc->fds);
+    svc->fds = NULL;
+    svc->nfds = 0;
+    if (svc->socket_path)
+        unlink(svc->socket_path);
+}
+
+static char *resolve_command(const char *command)
+{
+    if (command[0] == '/')
+        return xstrdup(command);
+    struct buf b;
+    buf_init(&b, BUF_UNBOUNDED);
+    buf_printf(&b, "%s/%s", config_str("daemon_directory"), command);
+    return buf_steal(&b);
+}
+
+struct service *service_new(const struct service_def *def, char *err, size_t errlen)
+{
+    struct service *svc = xcalloc(1, sizeof *svc);
+    copy_def(&svc->def, def);
+    svc->path = resolve_command(def->command);
+    svc->status_pipe[0] = svc->status_pipe[1] = -1;
+    if (def->type == SERVICE_UNIX) {
+        struct buf b;
+        buf_init(&b, BUF_UNBOUNDED);
+        buf_printf(&b, "%s/%s", def->private_service ? "private" : "public", def->name);
+        svc->socket_path = buf_steal(&b);
+        buf_free(&b);
+    }
+    if (access(svc->path, X_OK) < 0)
+        log_warn("%s/%s:%d: service %s: %s: %s", M.config_dir, MASTER_CONFIG_FILE, def->line,
+                 def->name, svc->path, strerror(errno));
+    (void)err;
+    (void)errlen;
+    return svc;
+}
+
+void service_free(struct service *svc)
+{
+    service_close_listeners(svc);
+    spawn_stop_service(svc);
+    free_def(&svc->def);
+    free(svc->path);
+    free(svc->socket_path);
+    free(svc);
+}
+
+int services_load(char *err, size_t errlen)
+{
+    struct master_conf conf;
+    char why[MASTER_CONF_ERR_MAX];
+    if (master_conf_load(M.config_dir, (int)config_int("default_process_limit"), &conf, why) < 0) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    struct service **tail = &M.services;
+    for (int i = 0; i < conf.count; i++) {
+        struct service *svc = service_new(&conf.services[i], err, errlen);
+        if (service_bind(svc, err, errlen) < 0) {
+            service_free(svc);
+            master_conf_free(&conf);
+            return -1;
+        }
+        *tail = svc;
+        tail = &svc->next;
+    }
+    master_conf_free(&conf);
+    return 0;
+}
+
+static struct service *take_matching(struct service **list, const struct service_def *def)
+{
+    for (struct service **p = list; *p; p = &(*p)->next) {
+        if (strcmp((*p)->def.name, def->name) == 0 && (*p)->def.type == def->type) {
+            struct service *svc = *p;
+            *p = svc->next;
+            svc->next = NULL;
+            return svc;
+        }
+    }
+    return NULL;
+}
+
+int services_reload(char *err, size_t errlen)
+{
+    struct master_conf conf;
+    char why[MASTER_CONF_ERR_MAX];
+    if (master_conf_load(M.config_dir, (int)config_int("default_process_limit"), &conf, why) < 0) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    struct service *old = M.services, *fresh = NULL, **tail = &fresh;
+    M.services = NULL;
+    for (int i = 0; i < conf.count; i++) {
+        const struct service_def *def = &conf.services[i];
+        struct service *prev = take_matching(&old, def);
+        struct service *svc = service_new(def, err, errlen);
+        if (prev && same_listener(&prev->def, def)) {
+            /* keep the sockets: clients never see the listener go away */
+            svc->fds = prev->fds;
+            svc->nfds = prev->nfds;
+            prev->fds = NULL;
+            prev->nfds = 0;
+            free(prev->socket_path);
+            prev->socket_path = NULL;
+        } else if (prev) {
+            service_close_listeners(prev);
+        }
+        if (prev) {
+            spawn_retire_all(prev, SIGTERM);
+            service_free(prev);
+        }
+        if (svc->nfds == 0 && service_bind(svc, why, sizeof why) < 0) {
+            log_error("reload: %s; the service stays down", why);
+            service_free(svc);
+            continue;
+        }
+        *tail = svc;
+        tail = &svc->next;
+    }
+    while (old) {
+        struct service *gone = old;
+        old = old->next;
+        log_info("reload: service %s removed", gone->def.name);
+        spawn_retire_all(gone, SIGTERM);
+        service_free(gone);
+    }
+    M.services = fresh;
+    master_conf_free(&conf);
+    for (struct service *svc = M.services; svc; svc = svc->next)
+        spawn_init(svc);
+    return 0;
+}

@@ -1,0 +1,252 @@
+"""The master and the `tern` command as an admin sees them: start, privileges, restarts,
+throttling, reload, stop, pid-file lock, configuration errors, wake-ups."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from datetime import datetime
+
+from conftest import (IS_ROOT, MASTER, alive, proc_status, tern_ids, wait_for)
+
+
+def test_listener_answers(instance):
+    r = instance.start()
+    assert "started the tern mail system" in r.stderr
+    info = instance.testd_line()
+    assert info["service"] == f"127.0.0.1:{instance.testd_port}"
+    assert info["myhostname"] == "mx.test.example"
+    assert instance.log_lines(r"tern/master\[\d+\]: daemon started")
+    assert instance.log_lines(r"tern/testd\[\d+\]: accepted a client on service 127\.0\.0\.1:")
+
+
+def test_master_root_children_unprivileged(instance):
+    # a chrooted service too: chroot column y
+    port = instance.testd2_port
+    instance.add_service(f"127.0.0.1:{port} inet n - y - 1 {instance_testd()}")
+    instance.start()
+    master = instance.master_pid()
+    uid, gid = tern_ids()
+    if IS_ROOT:
+        assert proc_status(master)["uid"] == [0, 0, 0, 0]
+    else:
+        assert instance.log_lines(r"privilege separation is off")
+    children = wait_for(lambda: len(instance.children()) >= 2 and instance.children(),
+                        what="two service processes")
+    for pid in children:
+        st = proc_status(pid)
+        assert st["uid"] == [uid] * 4, (pid, st)
+        assert st["gid"] == [gid] * 4, (pid, st)
+    info = instance.testd_line(port)
+    assert int(info["uid"]) == uid
+    if IS_ROOT:
+        pid = int(info["pid"])
+        assert os.readlink(f"/proc/{pid}/root") == os.path.realpath(instance.spool)
+        # no supplementary groups kept from root
+        with open(f"/proc/{pid}/status") as f:
+            groups = [line for line in f if line.startswith("Groups:")][0].split()[1:]
+        assert groups in ([], [str(gid)])
+
+
+def instance_testd():
+    from conftest import TESTD
+    return TESTD
+
+
+def test_killed_child_is_restarted(instance):
+    instance.start()
+    first = int(instance.testd_line()["pid"])
+    os.kill(first, signal.SIGKILL)
+    wait_for(lambda: not alive(first), what="the killed process to go")
+    second = wait_for(lambda: int(instance.testd_line()["pid"]), what="a new process")
+    assert second != first
+    assert instance.log_lines(rf"warning: process \S+testd pid {first} killed by signal 9")
+    assert not instance.log_lines("throttling")
+
+
+def test_child_dying_at_start_is_throttled(instance):
+    instance.conf("service_throttle_time = 3s\n")
+    instance.start()
+    # a service whose program fails before it is ready: added by reload
+    instance.add_service("broken unix n - n - 1 /bin/false")
+    assert instance.tern("reload").returncode == 0
+    pattern = r"warning: /bin/false: bad command startup -- throttling"
+    wait_for(lambda: len(instance.log_lines(pattern)) >= 2, timeout=20,
+             what="two throttled start attempts")
+    stamps = [datetime.fromisoformat(line.split()[0]) for line in instance.log_lines(pattern)]
+    # the second attempt waited for service_throttle_time instead of looping
+    assert (stamps[1] - stamps[0]).total_seconds() >= 2.5
+    assert instance.log_lines(r"warning: process /bin/false pid \d+ exit status 1")
+    # the other services are unaffected
+    assert instance.testd_line()["service"].endswith(str(instance.testd_port))
+
+
+def test_start_fails_when_a_service_cannot_start(instance):
+    instance.add_service("broken unix n - n - 1 /bin/false")
+    r = instance.tern("start")
+    assert r.returncode != 0
+    assert "bad command startup" in r.stderr
+    assert "did not start" in r.stderr
+    assert instance.master_pid() is None
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", instance.testd_port)) != 0
+
+
+def test_reload_rereads_parameter_and_replaces_processes(instance):
+    instance.start()
+    before = instance.testd_line()
+    assert before["myhostname"] == "mx.test.example"
+    r = instance.ternconf("-e", "myhostname = reloaded.test.example")
+    assert r.returncode == 0, r.stderr
+    assert instance.tern("reload").returncode == 0
+    after = wait_for(lambda: (lambda i: i["myhostname"] == "reloaded.test.example" and i)(
+        instance.testd_line()), what="the new myhostname")
+    assert after["pid"] != before["pid"]
+    wait_for(lambda: not alive(int(before["pid"])), what="the old process to finish")
+    assert instance.log_lines(r"tern/master\[\d+\]: reload -- version")
+
+
+def test_reload_reopens_log_for_logrotate(instance):
+    instance.start()
+    rotated = instance.log_path + ".1"
+    os.rename(instance.log_path, rotated)
+    assert instance.tern("reload").returncode == 0
+    wait_for(lambda: os.path.exists(instance.log_path) and "reload" in instance.log(),
+             what="a new mail.log")
+    with open(rotated) as f:
+        assert "daemon started" in f.read()
+
+
+def test_broken_reload_keeps_running(instance):
+    instance.start()
+    instance.conf("this line is broken\n")
+    r = instance.tern("reload")
+    assert r.returncode == 78
+    assert re.search(r"tern\.conf:\d+: ", r.stderr)
+    assert instance.testd_line()["myhostname"] == "mx.test.example"
+
+
+def test_stop_leaves_no_process(instance):
+    instance.start()
+    master = instance.master_pid()
+    wait_for(instance.children, what="service processes")
+    pids = [master] + instance.children()
+    r = instance.tern("stop")
+    assert r.returncode == 0, r.stderr
+    for pid in pids:
+        assert not alive(pid), pid
+    assert instance.tern("status").returncode == 69
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", instance.testd_port)) != 0
+    assert instance.log_lines(r"tern/master\[\d+\]: terminating on signal 15")
+
+
+def test_stop_lets_a_client_finish(instance):
+    instance.start()
+    with socket.create_connection(("127.0.0.1", instance.testd_port), timeout=10) as s:
+        s.recv(1024)
+        pid = instance.master_pid()
+        os.kill(pid, signal.SIGTERM)
+        # the process serving us stays until we are done (or the grace period ends)
+        time.sleep(0.5)
+        children = [c for c in instance.children()]
+        assert children, "the busy process was ended before its client finished"
+        s.sendall(b"QUIT\r\n")
+    wait_for(lambda: not alive(pid), what="the master to finish")
+
+
+def test_abort_kills_at_once(instance):
+    instance.start()
+    pids = [instance.master_pid()] + instance.children()
+    r = instance.tern("abort")
+    assert r.returncode == 0, r.stderr
+    for pid in pids:
+        assert not alive(pid)
+
+
+def test_second_start_refused(instance):
+    instance.start()
+    pid = instance.master_pid()
+    r = instance.tern("start")
+    assert r.returncode == 69
+    assert f"already running (pid {pid})" in r.stderr
+    # the master itself refuses too, by the pid-file lock
+    r = subprocess.run([MASTER, "-f", "-c", instance.dir], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 69
+    assert "already running" in r.stderr
+    assert instance.master_pid() == pid
+
+
+def test_status(instance):
+    r = instance.tern("status")
+    assert r.returncode == 69 and "not running" in r.stderr
+    instance.start()
+    r = instance.tern("status")
+    assert r.returncode == 0
+    assert f"PID: {instance.master_pid()}" in r.stderr
+
+
+def test_broken_config_gives_file_line_and_78(instance):
+    with open(os.path.join(instance.dir, "tern.conf"), "w") as f:
+        f.write("myhostname = a.example\n\nthis is not a setting\n")
+    r = instance.tern("start")
+    assert r.returncode == 78
+    assert f"{instance.dir}/tern.conf:3: " in r.stderr
+    assert instance.master_pid() is None
+    assert instance.tern("check").returncode == 78
+
+
+def test_broken_master_conf_gives_file_line_and_78(instance):
+    instance.add_service("oops inet n - n")
+    r = instance.tern("start")
+    assert r.returncode == 78
+    assert re.search(r"master\.conf:\d+: ", r.stderr)
+
+
+def test_unsafe_queue_directory_refused(instance):
+    incoming = os.path.join(instance.spool, "incoming")
+    os.chmod(incoming, 0o777)
+    r = instance.tern("start")
+    assert r.returncode == 78
+    assert "incoming: mode 0777 is unsafe" in r.stderr
+    assert instance.master_pid() is None
+
+
+def test_wakeup_column(instance):
+    instance.add_service(f"wake unix n - n 1 1 {instance_testd()}")
+    instance.start()
+    wait_for(lambda: len(instance.log_lines(r"tern/testd\[\d+\]: wakeup received")) >= 2,
+             timeout=15, what="two wake-ups")
+
+
+def test_busy_service_gets_more_processes_up_to_maxproc(instance):
+    # testd's argument: one client per process; maxproc 3
+    port = instance.testd2_port
+    instance.add_service(f"127.0.0.1:{port} inet n - n - 3 {instance_testd()} 1")
+    instance.start()
+    socks = []
+    try:
+        pids = set()
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.settimeout(10)
+            socks.append(s)
+            pids.add(s.recv(1024).decode().split()[2])
+        assert len(pids) == 3
+        # a fourth client waits: maxproc is reached
+        extra = socket.create_connection(("127.0.0.1", port), timeout=10)
+        socks.append(extra)
+        extra.settimeout(1.5)
+        try:
+            early = extra.recv(1024)
+        except socket.timeout:
+            early = b""
+        assert early == b""
+        socks[0].close()
+        extra.settimeout(10)
+        assert extra.recv(1024).startswith(b"testd ")
+    finally:
+        for s in socks:
+            s.close()
