@@ -159,6 +159,7 @@ static int cmd_start(bool foreground)
     pid_t running = running_pid();
     if (running) {
         log_error("the tern mail system is already running (pid %ld)", (long)running);
+        master_conf_free(&conf);
         return EX_UNAVAILABLE;
     }
     char *path = master_path();

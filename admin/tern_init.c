@@ -286,8 +286,8 @@ int tern_init(int argc, char **argv)
     umask(022);
     if (mkdir(o.dir, 0755) < 0 && errno != EEXIST)
         log_fatal_code(EX_CANTCREAT, "cannot create %s: %s", o.dir, strerror(errno));
-    char *abs_dir = realpath(o.dir, NULL);
-    if (abs_dir == NULL)
+    static char abs_dir[PATH_MAX];
+    if (realpath(o.dir, abs_dir) == NULL)
         log_fatal_code(EX_CANTCREAT, "%s: %s", o.dir, strerror(errno));
     o.dir = abs_dir;
     struct buf conf;
@@ -316,8 +316,11 @@ int tern_init(int argc, char **argv)
             log_fatal_code(EX_NOUSER, "cannot find the name of uid %ld or gid %ld",
                            (long)getuid(), (long)getgid());
         ids = (struct qdir_ids){ getuid(), getgid(), getgid(), getuid(), getgid() };
-        owner = xstrdup(pw->pw_name);
-        group = xstrdup(gr->gr_name);
+        static char owner_name[256], group_name[256];
+        snprintf(owner_name, sizeof owner_name, "%s", pw->pw_name);
+        snprintf(group_name, sizeof group_name, "%s", gr->gr_name);
+        owner = owner_name;
+        group = group_name;
     }
     write_tern_conf(&o, owner, group);
     write_master_conf(&o);

@@ -8,8 +8,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
-/* By path: the build directory's autoconf config.h would otherwise shadow common/config.h. */
-#include "../common/config.h"
+#include "config.h"
 #include "log.h"
 
 struct options {

@@ -42,12 +42,20 @@ static int buf_reserve(struct buf *b, size_t n)
     return 0;
 }
 
+static bool points_into(const struct buf *b, const void *p)
+{
+    return b->data && (const char *)p >= b->data && (const char *)p < b->data + b->cap;
+}
+
 int buf_append(struct buf *b, const void *p, size_t n)
 {
+    /* the source may be inside b, and b->data may move when it grows */
+    bool inside = points_into(b, p);
+    size_t off = inside ? (size_t)((const char *)p - b->data) : 0;
     if (buf_reserve(b, n) < 0)
         return -1;
     if (n)
-        memcpy(b->data + b->len, p, n);
+        memmove(b->data + b->len, inside ? b->data + off : p, n);
     b->len += n;
     b->data[b->len] = '\0';
     return 0;
@@ -68,6 +76,11 @@ int buf_set(struct buf *b, const char *s)
     size_t n = strlen(s);
     if (n > b->max)
         return -1;
+    if (points_into(b, s)) {
+        memmove(b->data, s, n + 1);
+        b->len = n;
+        return 0;
+    }
     buf_reset(b);
     return buf_append(b, s, n);
 }

@@ -22,6 +22,7 @@ void buf_reset(struct buf *b);                       /* len = 0, keeps memory */
 int buf_append(struct buf *b, const void *p, size_t n);
 int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);
+/* buf_printf's arguments must not point into b (append and set may) */
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 int buf_set(struct buf *b, const char *s);           /* reset + puts */

@@ -1008,8 +1008,11 @@ int config_edit_set(const char *dir, const char *assignment, char err[CONFIG_ERR
                  CONFIG_FILE);
         r = edit_refused();
     } else {
-        if (!param_find(name))
-            log_warn("%s: unknown parameter \"%s\"", CONFIG_FILE, name);
+        if (!param_find(name)) {
+            char *path = config_path(dir);
+            log_warn("%s: unknown parameter \"%s\"", path, name);
+            free(path);
+        }
         struct buf line;
         buf_init(&line, BUF_UNBOUNDED);
         buf_printf(&line, "%s =%s%s", name, *value ? " " : "", value);

@@ -54,8 +54,9 @@ int ipc_encode(const struct ipc_msg *m, struct buf *out);
 int ipc_decode(const char *data, size_t len, size_t max, struct ipc_msg *out, size_t *used,
                const char **why);
 
-/* Blocking helpers over stream sockets. timeout_ms bounds the whole call; on timeout they fail
- * with errno ETIMEDOUT. They return 0 on success and -1 with errno set on failure; a peer that
+/* Blocking helpers over stream sockets. timeout_ms bounds the whole call (negative: no limit);
+ * on timeout they fail with errno ETIMEDOUT. ipc_connect_unix returns the connected descriptor
+ * (close-on-exec); the others return 0 on success. All return -1 with errno on failure; a peer that
  * sends a malformed message gives errno EPROTO (and *why when why is not NULL). */
 int ipc_connect_unix(const char *path, int timeout_ms);
 int ipc_send(int fd, const struct ipc_msg *m, int timeout_ms);

@@ -12,7 +12,6 @@
 #include "log.h"
 
 enum log_dest { DEST_STDERR, DEST_SYSLOG, DEST_FILE };
-enum { SEV_INFO, SEV_WARN, SEV_ERROR, SEV_FATAL };
 
 static struct {
     char service[64];
@@ -21,10 +20,11 @@ static struct {
     char path[4096];
     char host[256];
     enum log_dest dest;
+    int facility;         /* syslog */
     int fd;               /* DEST_FILE */
     bool own_fd;          /* we opened fd (a file), so reopen/close apply */
     bool to_stderr;       /* tools: also `name: text` on stderr */
-} L = { "tern", "tern", "tern", "", "localhost", DEST_STDERR, -1, false, false };
+} L = { "tern", "tern", "tern", "", "localhost", DEST_STDERR, LOG_MAIL, -1, false, false };
 
 static const struct { const char *name; int facility; } facilities[] = {
     { "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "user", LOG_USER },
@@ -49,7 +49,7 @@ void log_set_service(const char *service)
     set_ident();
     if (L.dest == DEST_SYSLOG) {
         closelog();
-        openlog(L.ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+        openlog(L.ident, LOG_PID | LOG_NDELAY, L.facility);
     }
 }
 
@@ -94,6 +94,7 @@ int log_open(const char *syslog_name, const char *maillog_file, const char *faci
         for (size_t i = 0; facility && i < sizeof facilities / sizeof facilities[0]; i++)
             if (strcmp(facility, facilities[i].name) == 0)
                 fac = facilities[i].facility;
+        L.facility = fac;
         openlog(L.ident, LOG_PID | LOG_NDELAY, fac);
         L.dest = DEST_SYSLOG;
         return 0;
@@ -142,9 +143,9 @@ void log_close(void)
 static const char *prefix(int severity)
 {
     switch (severity) {
-    case SEV_WARN: return "warning: ";
-    case SEV_ERROR: return "error: ";
-    case SEV_FATAL: return "fatal: ";
+    case LOG_SEV_WARN: return "warning: ";
+    case LOG_SEV_ERROR: return "error: ";
+    case LOG_SEV_FATAL: return "fatal: ";
     default: return "";
     }
 }
@@ -181,13 +182,16 @@ static void write_whole(int fd, const char *p, size_t n)
 void log_vmsg(int severity, const char *fmt, va_list ap)
 {
     int saved_errno = errno;
+    if (severity < LOG_SEV_INFO || severity > LOG_SEV_FATAL)
+        severity = LOG_SEV_ERROR;
     char text[LOG_LINE_MAX];
     format_text(text, sizeof text, severity, fmt, ap);
 
     if (L.to_stderr || L.dest == DEST_STDERR) {
         char line[LOG_LINE_MAX + 160];
-        int n = snprintf(line, sizeof line, "%s: %s\n",
-                         L.to_stderr ? L.service : L.ident, text);
+        int n = L.to_stderr ? snprintf(line, sizeof line, "%s: %s\n", L.service, text)
+                            : snprintf(line, sizeof line, "%s[%ld]: %s\n", L.ident,
+                                       (long)getpid(), text);
         if (n > 0)
             write_whole(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     }
@@ -218,18 +222,18 @@ void log_vmsg(int severity, const char *fmt, va_list ap)
 
 #define LOG_BODY(sev) do { va_list ap; va_start(ap, fmt); log_vmsg(sev, fmt, ap); va_end(ap); } while (0)
 
-void log_info(const char *fmt, ...) { LOG_BODY(SEV_INFO); }
-void log_warn(const char *fmt, ...) { LOG_BODY(SEV_WARN); }
-void log_error(const char *fmt, ...) { LOG_BODY(SEV_ERROR); }
+void log_info(const char *fmt, ...) { LOG_BODY(LOG_SEV_INFO); }
+void log_warn(const char *fmt, ...) { LOG_BODY(LOG_SEV_WARN); }
+void log_error(const char *fmt, ...) { LOG_BODY(LOG_SEV_ERROR); }
 
 _Noreturn void log_fatal(const char *fmt, ...)
 {
-    LOG_BODY(SEV_FATAL);
+    LOG_BODY(LOG_SEV_FATAL);
     exit(1);
 }
 
 _Noreturn void log_fatal_code(int code, const char *fmt, ...)
 {
-    LOG_BODY(SEV_FATAL);
+    LOG_BODY(LOG_SEV_FATAL);
     exit(code);
 }

@@ -9,6 +9,8 @@
 
 #define LOG_LINE_MAX 4096   /* longer lines are cut, never split */
 
+enum { LOG_SEV_INFO, LOG_SEV_WARN, LOG_SEV_ERROR, LOG_SEV_FATAL };   /* for log_vmsg */
+
 /* Before log_open, messages go to stderr only. `service` is e.g. "master" or "smtpd";
  * syslog_name (default "tern") gives the `tern/` prefix. */
 void log_init(const char *service);

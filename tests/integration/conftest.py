@@ -155,12 +155,35 @@ class Instance:
                 os.kill(pid, signal.SIGKILL)
 
 
+@pytest.fixture(autouse=True)
+def sanitizer_reports(tmp_path_factory):
+    """In a --enable-sanitizers build every process (the master's daemons too, whose stderr is
+    /dev/null) writes its AddressSanitizer/UBSan reports to a file here; a test that leaves one
+    fails. Also, no daemon may exit abnormally unless the test expects it."""
+    reports = tmp_path_factory.mktemp("sanitizer")
+    os.chmod(reports, 0o1777)
+    saved = {k: os.environ.get(k) for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS")}
+    os.environ["ASAN_OPTIONS"] = f"log_path={reports}/asan:detect_leaks=1"
+    os.environ["UBSAN_OPTIONS"] = f"log_path={reports}/ubsan:print_stacktrace=1"
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    found = sorted(os.listdir(reports))
+    texts = [open(os.path.join(reports, f), errors="replace").read() for f in found]
+    assert not found, "sanitizer reports:\n" + "\n".join(texts)
+
+
 @pytest.fixture
 def instance(tmp_path):
     os.chmod(tmp_path, 0o755)
     inst = Instance(tmp_path / "tern")
     yield inst
     inst.cleanup()
+    crashed = inst.log_lines(r"warning: process \S+/testd pid \d+ (exit status|killed by signal (?!9\b))")
+    assert not crashed, crashed
 
 
 def tern_ids():

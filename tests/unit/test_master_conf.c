@@ -306,7 +306,6 @@ START_TEST(test_bounds)
     for (int i = 0; i < 1001; i++)
         len += (size_t)snprintf(text + len, size - len, "s%d unix - - - - - x\n", i);
     parse_fails(text, "m.conf:1001: more than 1000 services");
-    text[len - 20 * 1] = '\0';
     /* exactly 1000 services are fine */
     len = 0;
     for (int i = 0; i < 1000; i++)

@@ -1,0 +1,208 @@
+/* test_safefile.c: unit tests of common/safefile.c (no symlinks followed, regular files only,
+ * owner and link checks, bounded reads, atomic writes) and of queue/qdir.c (queue directory
+ * creation and the unsafe cases it refuses). */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "buf.h"
+#include "qdir.h"
+#include "safefile.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/test_safefile.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static const char *path_in(const char *name)
+{
+    static char p[2][128];
+    static int i;
+    i ^= 1;
+    snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
+    return p[i];
+}
+
+static void put(const char *name, const char *text)
+{
+    FILE *f = fopen(path_in(name), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+START_TEST(open_regular_file)
+{
+    put("a", "hello");
+    int fd = safe_open(path_in("a"), O_RDONLY, 0, getuid());
+    ck_assert_int_ge(fd, 0);
+    char b[8] = "";
+    ck_assert_int_eq(read(fd, b, sizeof b), 5);
+    ck_assert_str_eq(b, "hello");
+    close(fd);
+}
+END_TEST
+
+START_TEST(refuses_symlink)
+{
+    put("target", "x");
+    ck_assert_int_eq(symlink(path_in("target"), path_in("link")), 0);
+    ck_assert_int_eq(safe_open(path_in("link"), O_RDONLY, 0, (uid_t)-1), -1);
+    ck_assert_int_eq(errno, ELOOP);
+}
+END_TEST
+
+START_TEST(refuses_directory_fifo_and_hard_link)
+{
+    ck_assert_int_eq(mkdir(path_in("d"), 0700), 0);
+    ck_assert_int_eq(safe_open(path_in("d"), O_RDONLY, 0, (uid_t)-1), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_int_eq(mkfifo(path_in("fifo"), 0600), 0);
+    /* must not block on a FIFO with no writer */
+    ck_assert_int_eq(safe_open(path_in("fifo"), O_RDONLY, 0, (uid_t)-1), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    put("one", "1");
+    ck_assert_int_eq(link(path_in("one"), path_in("two")), 0);
+    ck_assert_int_eq(safe_open(path_in("one"), O_RDONLY, 0, (uid_t)-1), -1);
+    ck_assert_int_eq(errno, EMLINK);
+}
+END_TEST
+
+START_TEST(refuses_other_owner)
+{
+    put("a", "x");
+    ck_assert_int_eq(safe_open(path_in("a"), O_RDONLY, 0, getuid() + 1), -1);
+    ck_assert_int_eq(errno, EPERM);
+}
+END_TEST
+
+START_TEST(read_file_bounded)
+{
+    put("small", "0123456789");
+    struct buf b;
+    buf_init(&b, BUF_UNBOUNDED);
+    ck_assert_int_eq(safe_read_file(path_in("small"), 10, &b), 0);
+    ck_assert_str_eq(buf_str(&b), "0123456789");
+    ck_assert_int_eq(safe_read_file(path_in("small"), 9, &b), -1);
+    ck_assert_int_eq(errno, EFBIG);
+    ck_assert_int_eq(safe_read_file(path_in("missing"), 9, &b), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    buf_free(&b);
+}
+END_TEST
+
+START_TEST(atomic_write_replaces_and_sets_mode)
+{
+    put("f", "old content that is longer");
+    ck_assert_int_eq(safe_write_file(path_in("f"), "new", 3, 0640), 0);
+    struct buf b;
+    buf_init(&b, BUF_UNBOUNDED);
+    ck_assert_int_eq(safe_read_file(path_in("f"), 100, &b), 0);
+    ck_assert_str_eq(buf_str(&b), "new");
+    buf_free(&b);
+    struct stat st;
+    ck_assert_int_eq(stat(path_in("f"), &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0640);
+    /* no temporary file is left behind */
+    char tmp[160];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path_in("f"), (long)getpid());
+    ck_assert_int_eq(access(tmp, F_OK), -1);
+}
+END_TEST
+
+static struct qdir_ids self_ids(void)
+{
+    return (struct qdir_ids){ getuid(), getgid(), getgid(), getuid(), getgid() };
+}
+
+START_TEST(qdir_creates_every_directory)
+{
+    struct qdir_ids ids = self_ids();
+    char err[512];
+    ck_assert_int_eq(qdir_setup(path_in("q"), &ids, true, err, sizeof err), 0);
+    for (const struct qdir_entry *e = qdir_table; e->name; e++) {
+        char p[256];
+        snprintf(p, sizeof p, "%s/q/%s", dir, e->name);
+        struct stat st;
+        ck_assert_int_eq(lstat(p, &st), 0);
+        ck_assert(S_ISDIR(st.st_mode));
+        ck_assert_int_eq(st.st_mode & 07777, e->mode);
+    }
+    /* a second run finds everything in order */
+    ck_assert_int_eq(qdir_setup(path_in("q"), &ids, false, err, sizeof err), 0);
+}
+END_TEST
+
+START_TEST(qdir_refuses_unsafe)
+{
+    struct qdir_ids ids = self_ids();
+    char err[512];
+    ck_assert_int_eq(qdir_setup(path_in("q"), &ids, true, err, sizeof err), 0);
+    ck_assert_int_eq(chmod(path_in("q/incoming"), 0777), 0);
+    ck_assert_int_eq(qdir_setup(path_in("q"), &ids, true, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "incoming: mode 0777 is unsafe, must be 0700"));
+    ck_assert_int_eq(chmod(path_in("q/incoming"), 0700), 0);
+    /* a symlink in place of a queue directory */
+    ck_assert_int_eq(rmdir(path_in("q/hold")), 0);
+    ck_assert_int_eq(symlink("/tmp", path_in("q/hold")), 0);
+    ck_assert_int_eq(qdir_setup(path_in("q"), &ids, true, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "hold: not a directory"));
+    /* the wrong owner */
+    struct qdir_ids other = ids;
+    other.mail_owner = ids.mail_owner + 1;
+    ck_assert_int_eq(unlink(path_in("q/hold")), 0);
+    ck_assert_int_eq(qdir_setup(path_in("q"), &other, false, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "must be uid"));
+    /* relative queue directories are refused */
+    ck_assert_int_eq(qdir_setup("spool", &ids, true, err, sizeof err), -1);
+}
+END_TEST
+
+START_TEST(qdir_restores_missing_bits)
+{
+    struct qdir_ids ids = self_ids();
+    char err[512];
+    ck_assert_int_eq(qdir_setup(path_in("q"), &ids, true, err, sizeof err), 0);
+    ck_assert_int_eq(chmod(path_in("q/public"), 0700), 0);
+    ck_assert_int_eq(qdir_setup(path_in("q"), &ids, true, err, sizeof err), 0);
+    struct stat st;
+    ck_assert_int_eq(stat(path_in("q/public"), &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0710);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("safefile");
+    TCase *tc = tcase_create("safefile");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, open_regular_file);
+    tcase_add_test(tc, refuses_symlink);
+    tcase_add_test(tc, refuses_directory_fifo_and_hard_link);
+    tcase_add_test(tc, refuses_other_owner);
+    tcase_add_test(tc, read_file_bounded);
+    tcase_add_test(tc, atomic_write_replaces_and_sets_mode);
+    tcase_add_test(tc, qdir_creates_every_directory);
+    tcase_add_test(tc, qdir_refuses_unsafe);
+    tcase_add_test(tc, qdir_restores_missing_bits);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
