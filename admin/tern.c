@@ -112,6 +112,20 @@ static char **master_argv(char *path)
     return argv;
 }
 
+/* Where a service given only a port listens: loopback for "all" and "loopback-only", else the
+ * first address of inet_interfaces. */
+static const char *probe_address(char *buf, size_t size)
+{
+    const char *ifaces = config_str("inet_interfaces");
+    bool v6 = strcmp(config_str("inet_protocols"), "ipv6") == 0;
+    if (strcmp(ifaces, "all") == 0 || strcmp(ifaces, "loopback-only") == 0)
+        return v6 ? "::1" : "127.0.0.1";
+    size_t skip = strspn(ifaces, ", \t[");
+    size_t len = strcspn(ifaces + skip, ", \t]");
+    snprintf(buf, size, "%.*s", (int)len, ifaces + skip);
+    return buf;
+}
+
 /* Connects to every inet listener of master.conf; returns the first that refuses, or NULL. */
 static const struct service_def *probe_listeners(const struct master_conf *conf, int timeout_ms,
                                                  char *why, size_t whylen)
@@ -120,10 +134,9 @@ static const struct service_def *probe_listeners(const struct master_conf *conf,
         const struct service_def *s = &conf->services[i];
         if (s->type != SERVICE_INET)
             continue;
-        const char *host = s->host;
-        if (host == NULL)
-            host = strcmp(config_str("inet_protocols"), "ipv6") == 0 ? "::1" : "127.0.0.1";
-        struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST };
+        char first[256];
+        const char *host = s->host ? s->host : probe_address(first, sizeof first);
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
         struct addrinfo *res = NULL;
         int gai = getaddrinfo(host, s->port, &hints, &res);
         if (gai != 0) {

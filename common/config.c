@@ -28,8 +28,10 @@
 
 const struct param_def param_table[] = {
 #define PARAM(n, t, d, h) { n, t, d, h },
+#define CHOICES(n, c)
 #include "params.def"
 #undef PARAM
+#undef CHOICES
     { NULL, PARAM_STRING, NULL, NULL },
 };
 
@@ -419,6 +421,35 @@ static const char *type_name(enum param_type t)
     }
 }
 
+static const struct { const char *name, *choices; } param_choices[] = {
+#define PARAM(n, t, d, h)
+#define CHOICES(n, c) { n, c },
+#include "params.def"
+#undef PARAM
+#undef CHOICES
+};
+
+/* The allowed values of name, or NULL when any value of its type will do. */
+static const char *choices_of(const char *name)
+{
+    for (size_t i = 0; i < sizeof param_choices / sizeof param_choices[0]; i++)
+        if (strcmp(param_choices[i].name, name) == 0)
+            return param_choices[i].choices;
+    return NULL;
+}
+
+static bool is_choice(const char *choices, const char *value)
+{
+    size_t n = strlen(value);
+    for (const char *p = choices; *p;) {
+        size_t w = strcspn(p, " ");
+        if (w == n && n > 0 && strncmp(p, value, n) == 0)
+            return true;
+        p += w + (p[w] == ' ');
+    }
+    return false;
+}
+
 static int check_type(enum param_type t, const char *value)
 {
     long long n;
@@ -448,6 +479,10 @@ static int check_param(const struct source *src, const char *name, const char *p
     else if (p && check_type(p->type, buf_str(&v)) < 0) {
         snprintf(err, CONFIG_ERR_MAX, "%sbad %s value \"%.100s\" for %s", prefix,
                  type_name(p->type), buf_str(&v), name);
+        r = -1;
+    } else if (p && choices_of(name) && !is_choice(choices_of(name), buf_str(&v))) {
+        snprintf(err, CONFIG_ERR_MAX, "%sbad value \"%.100s\" for %s: use one of %s", prefix,
+                 buf_str(&v), name, choices_of(name));
         r = -1;
     }
     buf_free(&v);

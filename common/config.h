@@ -12,7 +12,7 @@ struct param_def {
     const char *name;
     enum param_type type;
     const char *default_value;   /* unexpanded, as in main.cf */
-    const char *help;            /* one line, shown by `ternconf -h`-free listings and man pages */
+    const char *help;            /* one line, for tern.conf(5) */
 };
 
 /* The table, in params.def order, terminated by a NULL name. */

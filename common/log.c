@@ -77,9 +77,46 @@ static int open_file(void)
     return open(L.path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 }
 
+static int find_facility(const char *name)
+{
+    for (size_t i = 0; i < sizeof facilities / sizeof facilities[0]; i++)
+        if (strcmp(name, facilities[i].name) == 0)
+            return facilities[i].facility;
+    return -1;
+}
+
+bool log_facility_known(const char *name)
+{
+    return find_facility(name) >= 0;
+}
+
+/* A failure leaves the previous destination as it was, so a bad reload loses no log lines. */
 int log_open(const char *syslog_name, const char *maillog_file, const char *facility)
 {
+    int fd = -1, fac = LOG_MAIL;
+    if (maillog_file && *maillog_file) {
+        char old[sizeof L.path];
+        snprintf(old, sizeof old, "%s", L.path);
+        snprintf(L.path, sizeof L.path, "%s", maillog_file);
+        fd = open_file();
+        if (fd < 0) {
+            int e = errno;
+            snprintf(L.path, sizeof L.path, "%s", old);
+            errno = e;
+            return -1;
+        }
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+    } else if (facility && *facility) {
+        fac = find_facility(facility);
+        if (fac < 0) {
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    char path[sizeof L.path];
+    snprintf(path, sizeof path, "%s", L.path);
     log_close();
+    snprintf(L.path, sizeof L.path, "%s", path);
     if (syslog_name && *syslog_name)
         snprintf(L.syslog_name, sizeof L.syslog_name, "%s", syslog_name);
     set_ident();
@@ -89,21 +126,12 @@ int log_open(const char *syslog_name, const char *maillog_file, const char *faci
     char *dot = strchr(L.host, '.');
     if (dot)
         *dot = '\0';   /* syslog writes the short host name; so do we */
-    if (maillog_file == NULL || *maillog_file == '\0') {
-        int fac = LOG_MAIL;
-        for (size_t i = 0; facility && i < sizeof facilities / sizeof facilities[0]; i++)
-            if (strcmp(facility, facilities[i].name) == 0)
-                fac = facilities[i].facility;
+    if (fd < 0) {
         L.facility = fac;
         openlog(L.ident, LOG_PID | LOG_NDELAY, fac);
         L.dest = DEST_SYSLOG;
         return 0;
     }
-    snprintf(L.path, sizeof L.path, "%s", maillog_file);
-    int fd = open_file();
-    if (fd < 0)
-        return -1;
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
     L.fd = fd;
     L.own_fd = true;
     L.dest = DEST_FILE;

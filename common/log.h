@@ -15,8 +15,10 @@ enum { LOG_SEV_INFO, LOG_SEV_WARN, LOG_SEV_ERROR, LOG_SEV_FATAL };   /* for log_
  * syslog_name (default "tern") gives the `tern/` prefix. */
 void log_init(const char *service);
 /* Opens the destination: maillog_file NULL or "" means syslog; "/dev/stdout" and "/dev/stderr"
- * write to those descriptors. Returns 0, or -1 with errno when the file cannot be opened. */
+ * write to those descriptors. Returns 0, or -1 with errno when the file cannot be opened or the
+ * facility is unknown (EINVAL); the previous destination then stays in use. */
 int log_open(const char *syslog_name, const char *maillog_file, const char *facility);
+bool log_facility_known(const char *name);   /* mail, daemon, user, local0..local7 */
 int log_reopen(void);            /* after logrotate: reopen maillog_file (SIGHUP / tern reload) */
 void log_close(void);
 void log_set_stderr(bool on);    /* command-line tools: also write `tern: text` to stderr */

@@ -165,7 +165,8 @@ static bool valid_host(const char *host)
     return true;
 }
 
-/* inet names: port, host:port, [v6]:port or *:port (all addresses). */
+/* inet names: port, host:port, [v6]:port or *:port (the last like a bare port: the addresses
+ * of inet_interfaces). A host may be a name; the master resolves it when it binds. */
 static int split_inet(struct parse *ps, int line, struct service_def *s)
 {
     const char *name = s->name, *colon;

@@ -11,7 +11,7 @@ enum service_type { SERVICE_INET, SERVICE_UNIX };
 struct service_def {
     char *name;              /* column 1: "smtp", "127.0.0.1:2525", "[::1]:25", "qmgr" */
     enum service_type type;  /* column 2: inet or unix */
-    char *host;              /* inet: address to bind, NULL for all addresses */
+    char *host;              /* inet: address or host name to bind; NULL: inet_interfaces */
     char *port;              /* inet: port number or service name */
     bool private_service;    /* column 3: unix socket in private/ (y) or public/ (n); default y */
     bool unprivileged;       /* column 4: run as mail_owner; default y */

@@ -3,8 +3,8 @@
  *
  * The master forks and execs `command -n SERVICE -t inet|unix [-u] [-c] -C CONFIG_DIR
  * -s NSOCKETS [-o name=value]... [args]` as root, with:
- *   fd 0, 1      /dev/null (or the terminal when the master runs in the foreground)
- *   fd 2         the master's stderr
+ *   fd 0         /dev/null
+ *   fd 1, 2      /dev/null, or the master's when it runs in the foreground (`tern start-fg`)
  *   fd 3         the status pipe (write end), shared by the processes of one service
  *   fd 4...      NSOCKETS listening sockets
  * -u: drop to mail_owner; -c: chroot to queue_directory. The process reports on fd 3 with
@@ -19,8 +19,9 @@
 #define MASTER_MAX_LISTEN 64    /* listening sockets one service may have */
 
 enum master_status_code {
-    MASTER_STAT_READY = 1,   /* started, privileges dropped, ready for clients */
-    MASTER_STAT_TAKEN = 2,   /* took its first client (so a later crash is not a start failure) */
+    MASTER_STAT_READY = 1,   /* started, privileges dropped, ready for clients; a process that
+                              * exits before this is a start-up failure and throttles its service */
+    MASTER_STAT_TAKEN = 2,   /* took its first client (for `wakeup N?`: the service was used) */
     MASTER_STAT_FULL = 3,    /* takes no more clients: the master may start another process */
     MASTER_STAT_AVAIL = 4,   /* takes clients again */
 };

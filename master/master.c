@@ -33,6 +33,7 @@ struct master M = { .ready_fd = -1 };
 static struct {
     int pid_fd;
     int exit_code;
+    bool graceful;
     struct event *kill_timer;
     char *queue_dir;
 } G = { .pid_fd = -1 };
@@ -69,7 +70,7 @@ static void finish(void)
 static void on_kill_timer(evutil_socket_t fd, short what, void *arg)
 {
     int n = spawn_count_children();
-    if (n > 0)
+    if (n > 0 && G.graceful)
         log_warn("%d process%s still running after %llds: killing", n, n == 1 ? "" : "es",
                  config_time("master_stop_timeout"));
     spawn_signal_all(SIGKILL);
@@ -82,6 +83,7 @@ static void begin_stop(bool graceful, int exit_code)
         return;
     M.stopping = true;
     G.exit_code = exit_code;
+    G.graceful = graceful;
     for (struct service *svc = M.services; svc; svc = svc->next) {
         service_close_listeners(svc);
         if (svc->wakeup_ev)
@@ -131,13 +133,16 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
     if (M.stopping)
         return;
     char err[CONFIG_ERR_MAX];
-    /* reopen first, so that after logrotate even this line lands in the new file */
-    if (log_reopen() < 0)
+    int loaded = load_config(err);
+    /* open the log afresh (logrotate moved it, or maillog_file changed) before saying anything,
+     * so the lines of this reload land in the new file */
+    if (loaded == 0 ? log_open(config_str("syslog_name"), config_str("maillog_file"),
+                               config_str("syslog_facility"))
+                    : log_reopen())
         log_warn("cannot reopen the log %s: %s", config_str("maillog_file"), strerror(errno));
     log_info("reload -- version %s, configuration %s", PACKAGE_VERSION, M.config_dir);
-    if (load_config(err) < 0) {
+    if (loaded < 0) {
         log_error("reload failed: %s; keeping the running configuration", err);
-        /* a failed load may have replaced part of the configuration: load the last good one */
         return;
     }
     if (strcmp(config_str("queue_directory"), G.queue_dir) != 0)
@@ -205,6 +210,18 @@ static void lock_pid_file(void)
         log_fatal("%s/%s: cannot write: %s", G.queue_dir, PID_FILE, strerror(errno));
 }
 
+/* Closes every descriptor above stderr that whoever started us left open (except keep), so
+ * none of them reaches a daemon. */
+static void close_inherited(int keep)
+{
+    if (keep > 2) {
+        close_range(3, (unsigned)keep - 1, 0);
+        close_range((unsigned)keep + 1, ~0U, 0);
+    } else {
+        close_range(3, ~0U, 0);
+    }
+}
+
 /* Finds the ids the queue is owned by and the daemons run as. */
 static void queue_ids(struct qdir_ids *ids)
 {
@@ -250,6 +267,12 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         usage();
+    const char *ready = getenv("TERN_READY_FD");
+    if (ready) {
+        M.ready_fd = atoi(ready);
+        unsetenv("TERN_READY_FD");
+    }
+    close_inherited(M.ready_fd);
     /* absolute, because the master and its children work inside the queue directory */
     char *abs_dir = realpath(config_dir(cli_dir), NULL);
     if (abs_dir == NULL)
@@ -258,11 +281,6 @@ int main(int argc, char **argv)
     M.config_dir = abs_dir;
     if (load_config(err) < 0)
         log_fatal_code(EX_CONFIG, "%s", err);
-    const char *ready = getenv("TERN_READY_FD");
-    if (ready) {
-        M.ready_fd = atoi(ready);
-        unsetenv("TERN_READY_FD");
-    }
     M.foreground_stdio = foreground && M.ready_fd < 0;
     M.privsep = geteuid() == 0;
     G.queue_dir = xstrdup(config_str("queue_directory"));

@@ -122,10 +122,14 @@ static int bind_inet_host(struct service *svc, const char *host, bool optional, 
     const char *proto = config_str("inet_protocols");
     struct addrinfo hints = { 0 }, *res = NULL;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | (host ? AI_NUMERICHOST : 0);
+    hints.ai_flags = AI_PASSIVE;
     hints.ai_family = strcmp(proto, "ipv4") == 0 ? AF_INET
                       : strcmp(proto, "ipv6") == 0 ? AF_INET6 : AF_UNSPEC;
     int gai = getaddrinfo(host, svc->def.port, &hints, &res);
+    if (gai != 0 && optional) {
+        log_warn("service %s: address %s: %s", svc->def.name, host, gai_strerror(gai));
+        return 0;
+    }
     if (gai != 0) {
         snprintf(err, errlen, "service %s: address %s port %s: %s", svc->def.name,
                  host ? host : "*", svc->def.port, gai_strerror(gai));
@@ -203,8 +207,12 @@ static int bind_unix(struct service *svc, char *err, size_t errlen)
     /* only a stale socket is removed; anything else in its place is an error */
     if (lstat(sun.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
         unlink(sun.sun_path);
-    if (bind(fd, (struct sockaddr *)&sun, sizeof sun) < 0 || chmod(sun.sun_path, 0666) < 0 ||
-        listen(fd, (int)config_int("listen_backlog")) < 0) {
+    /* the mode comes from the umask at bind: a chmod by name could follow a symlink that an
+     * unprivileged daemon put in private/ or public/ */
+    mode_t old_umask = umask(0111);
+    int bound = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+    umask(old_umask);
+    if (bound < 0 || listen(fd, (int)config_int("listen_backlog")) < 0) {
         snprintf(err, errlen, "service %s: bind %s: %s", svc->def.name, svc->socket_path,
                  strerror(errno));
         close(fd);
@@ -253,6 +261,9 @@ struct service *service_new(const struct service_def *def, char *err, size_t err
         svc->socket_path = buf_steal(&b);
         buf_free(&b);
     }
+    if (def->wakeup > 0 && def->type == SERVICE_INET)
+        log_warn("%s/%s:%d: service %s: the wakeup column applies to unix services only; ignored",
+                 M.config_dir, MASTER_CONFIG_FILE, def->line, def->name);
     if (access(svc->path, X_OK) < 0)
         log_warn("%s/%s:%d: service %s: %s: %s", M.config_dir, MASTER_CONFIG_FILE, def->line,
                  def->name, svc->path, strerror(errno));
@@ -307,6 +318,10 @@ static struct service *take_matching(struct service **list, const struct service
     return NULL;
 }
 
+/* Reconciles the running services with master.conf: an entry whose listener is unchanged keeps
+ * its sockets (clients never see it go away); every old process is told to finish (SIGTERM) and
+ * a new generation starts with the new settings. Old listeners are closed before new ones are
+ * bound, so an entry that moved to an overlapping address can bind. */
 int services_reload(char *err, size_t errlen)
 {
     struct master_conf conf;
@@ -322,24 +337,16 @@ int services_reload(char *err, size_t errlen)
         struct service *prev = take_matching(&old, def);
         struct service *svc = service_new(def, err, errlen);
         if (prev && same_listener(&prev->def, def)) {
-            /* keep the sockets: clients never see the listener go away */
             svc->fds = prev->fds;
             svc->nfds = prev->nfds;
             prev->fds = NULL;
             prev->nfds = 0;
-            free(prev->socket_path);
+            free(prev->socket_path);   /* the socket stays: do not unlink it */
             prev->socket_path = NULL;
-        } else if (prev) {
-            service_close_listeners(prev);
         }
         if (prev) {
             spawn_retire_all(prev, SIGTERM);
             service_free(prev);
-        }
-        if (svc->nfds == 0 && service_bind(svc, why, sizeof why) < 0) {
-            log_error("reload: %s; the service stays down", why);
-            service_free(svc);
-            continue;
         }
         *tail = svc;
         tail = &svc->next;
@@ -351,8 +358,18 @@ int services_reload(char *err, size_t errlen)
         spawn_retire_all(gone, SIGTERM);
         service_free(gone);
     }
-    M.services = fresh;
     master_conf_free(&conf);
+    for (struct service **p = &fresh; *p;) {
+        struct service *svc = *p;
+        if (svc->nfds == 0 && service_bind(svc, why, sizeof why) < 0) {
+            log_error("reload: %s; the service stays down", why);
+            *p = svc->next;
+            service_free(svc);
+            continue;
+        }
+        p = &svc->next;
+    }
+    M.services = fresh;
     for (struct service *svc = M.services; svc; svc = svc->next)
         spawn_init(svc);
     return 0;

@@ -341,15 +341,16 @@ static void child_exited(struct child *c, int status)
     if (svc == NULL || M.stopping)
         return;
     svc->nlive--;
-    if (!normal) {
+    if (!c->ready) {
+        /* even a clean exit before READY: restarting at once would only loop */
+        throttle(svc, "bad command startup");
+    } else if (!normal) {
         time_t now = time(NULL);
         if (now - svc->crash_window >= 60) {
             svc->crash_window = now;
             svc->crashes = 0;
         }
-        if (!c->ready)
-            throttle(svc, "bad command startup");
-        else if (++svc->crashes >= config_int("service_crash_limit"))
+        if (++svc->crashes >= config_int("service_crash_limit"))
             throttle(svc, "too many crashes");
     }
     spawn_ensure(svc);

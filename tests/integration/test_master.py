@@ -250,3 +250,86 @@ def test_busy_service_gets_more_processes_up_to_maxproc(instance):
     finally:
         for s in socks:
             s.close()
+
+
+def test_runs_without_root_as_that_user(tmp_path):
+    """Started by an ordinary user, everything runs as that user and the log says so."""
+    import pwd
+    import shutil
+    import tempfile
+    from conftest import BUILDDIR, TESTD, free_port
+    if not IS_ROOT:
+        user_run = []          # we are the ordinary user already
+        uid = os.getuid()
+    else:
+        user_run = ["runuser", "-u", "nobody", "--"]
+        uid = pwd.getpwnam("nobody").pw_uid
+    # a copy of the programs that the user can reach, as an installation would be
+    top = tempfile.mkdtemp(prefix="tern-user-")
+    try:
+        os.chmod(top, 0o755)
+        for sub, names in (("bin", ["tern", "ternconf"]), ("libexec", ["master"])):
+            os.makedirs(os.path.join(top, sub), mode=0o755)
+            for n in names:
+                shutil.copy2(os.path.join(BUILDDIR, sub, n), os.path.join(top, sub, n))
+        shutil.copy2(TESTD, os.path.join(top, "libexec", "testd"))
+        inst = os.path.join(top, "inst")
+        os.mkdir(inst)
+        os.chown(inst, uid, -1)
+        tern = [*user_run, os.path.join(top, "bin", "tern")]
+
+        def run(*args):
+            return subprocess.run([*tern, *args], capture_output=True, text=True, timeout=60)
+
+        assert run("init", inst, "--smtp-port", str(free_port())).returncode == 0
+        r = subprocess.run([*user_run, os.path.join(top, "bin", "ternconf"), "-c", inst, "-e",
+                            f"daemon_directory = {top}/libexec"], capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode == 0, r.stderr
+        port = free_port()
+        with open(os.path.join(inst, "master.conf"), "a") as f:
+            f.write(f"127.0.0.1:{port} inet n - y - 1 testd\n")
+        r = run("-c", inst, "start")
+        assert r.returncode == 0, r.stderr
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                line = s.recv(1024).decode()
+            assert f" uid={uid} " in line
+            pid = int(open(os.path.join(inst, "spool", "pid", "master.pid")).read())
+            assert proc_status(pid)["uid"] == [uid] * 4
+            log = open(os.path.join(inst, "log", "mail.log")).read()
+            assert "privilege separation is off" in log
+            # the queue belongs to the user
+            assert os.stat(os.path.join(inst, "spool", "incoming")).st_uid == uid
+        finally:
+            assert run("-c", inst, "stop").returncode == 0
+    finally:
+        shutil.rmtree(top)
+
+
+def test_master_runs_as_daemon_without_f(instance):
+    r = subprocess.run([MASTER, "-c", instance.dir], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    pid = wait_for(instance.master_pid, what="the daemon's pid file")
+    wait_for(lambda: instance.testd_line()["service"], what="the service")
+    # detached: its own session, not our child
+    assert os.getsid(pid) == pid
+    assert instance.tern("stop").returncode == 0
+    assert not alive(pid)
+
+
+def test_ipv6_listener(instance):
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+            port = s.getsockname()[1]
+    except OSError:
+        port = None
+    if port is None:
+        # no IPv6 on this host: the master must still start its IPv4 services
+        instance.start()
+        return
+    instance.add_service(f"[::1]:{port} inet n - n - 1 {instance_testd()}")
+    instance.start()
+    with socket.create_connection(("::1", port), timeout=10) as s:
+        assert s.recv(1024).startswith(f"testd service=[::1]:{port}".encode())

@@ -341,18 +341,25 @@ START_TEST(test_expansion_work_bound)
 }
 END_TEST
 
-START_TEST(test_empty_myhostname_is_system_name)
+static const char *system_host(void)
 {
-    char host[256] = "";
+    static char host[256] = "";
     gethostname(host, sizeof host);
     if (host[0] == '\0')
         strcpy(host, "localhost");
+    return host;
+}
+
+START_TEST(test_empty_myhostname_is_system_name)
+{
+    const char *host = system_host();
     load_ok("myhostname =\n");
     ck_assert_str_eq(config_str("myhostname"), host);
     ck_assert_str_eq(config_str("myorigin"), host);
     ck_assert_str_eq(config_raw("myhostname", NULL), "");
+    /* the default is empty too */
     load_ok("");
-    ck_assert_str_eq(config_str("myhostname"), "localhost");
+    ck_assert_str_eq(config_str("myhostname"), host);
 }
 END_TEST
 
@@ -447,6 +454,16 @@ START_TEST(test_type_errors)
     /* the value is checked after expansion */
     load_fails("later = soon\n\nsmtpd_timeout = ${later}\n",
                "t.conf:3: bad time value \"soon\" for smtpd_timeout");
+    /* parameters with a fixed set of values (CHOICES in params.def) */
+    load_fails("inet_protocols = ipv5\n",
+               "t.conf:1: bad value \"ipv5\" for inet_protocols: use one of all ipv4 ipv6");
+    load_fails("syslog_facility = local8\n",
+               "t.conf:1: bad value \"local8\" for syslog_facility: use one of mail daemon user "
+               "local0 local1 local2 local3 local4 local5 local6 local7");
+    char why[CONFIG_ERR_MAX];
+    ck_assert_int_eq(config_load_text("t.conf", "inet_protocols = ipv4\nsyslog_facility = local7\n",
+                                      why), 0);
+    ck_assert_str_eq(config_str("inet_protocols"), "ipv4");
 }
 END_TEST
 
@@ -459,7 +476,9 @@ START_TEST(test_defaults_are_valid)
         ck_assert_ptr_nonnull(p->help);
     }
     ck_assert_ptr_null(param_find("no_such_parameter"));
-    ck_assert_str_eq(config_str("mydestination"), "localhost, localhost.localdomain, localhost");
+    char want[512];
+    snprintf(want, sizeof want, "%s, localhost.localdomain, localhost", system_host());
+    ck_assert_str_eq(config_str("mydestination"), want);
 }
 END_TEST
 
@@ -617,7 +636,9 @@ START_TEST(test_print)
     ck_assert_str_eq(s, "myorigin = $myhostname\n");
     free(s);
     s = print_to_string("myhostname", true, false, false);
-    ck_assert_str_eq(s, "myhostname = localhost\n");
+    char want[512];
+    snprintf(want, sizeof want, "myhostname = %s\n", system_host());
+    ck_assert_str_eq(s, want);
     free(s);
     s = print_to_string("relayhost", false, false, false);
     ck_assert_str_eq(s, "relayhost = \n");
