@@ -313,6 +313,8 @@ int main(int argc, char **argv)
         unlink(PID_FILE);
         log_fatal("%s", err);
     }
+    /* start-up problems went to stderr too; from here only `tern start` wants copies */
+    log_set_stderr(M.ready_fd >= 0);
     log_info("daemon started -- version %s, configuration %s", PACKAGE_VERSION, M.config_dir);
     for (struct service *svc = M.services; svc; svc = svc->next)
         spawn_init(svc);

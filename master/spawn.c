@@ -114,10 +114,14 @@ static void free_strv(char **v)
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static _Noreturn void exec_child(struct service *svc, char **argv, char **envp, int devnull)
 {
+    /* signals are blocked since before the fork: drop the master's handlers (they would write
+     * to the master's own signal pipe) before letting any through */
+    static const int handled[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGPIPE };
+    for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
+        signal(handled[i], SIG_DFL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     /* move the descriptors out of the way of 3.. before placing them */
     int status = fcntl(svc->status_pipe[1], F_DUPFD_CLOEXEC, 64);
@@ -141,10 +145,14 @@ static void spawn_one(struct service *svc)
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     char **argv = daemon_argv(svc);
     char **envp = daemon_environment(svc->generation);
+    sigset_t all, saved;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &saved);
     pid_t pid = fork();
     if (pid == 0)
         exec_child(svc, argv, envp, devnull);
     int fork_errno = errno;
+    sigprocmask(SIG_SETMASK, &saved, NULL);
     close(devnull);
     free_strv(argv);
     free_strv(envp);

@@ -292,10 +292,16 @@ START_TEST(open_failure)
 {
     char missing[200];
     snprintf(missing, sizeof missing, "%s/no/such/dir/mail.log", dir);
+    int before = log_fd();
     errno = 0;
     ck_assert_int_eq(log_open("tern", missing, NULL), -1);
     ck_assert_int_eq(errno, ENOENT);
-    ck_assert_int_eq(log_fd(), -1);
+    /* the destination in use stays, so a bad reload loses no log lines */
+    ck_assert_int_eq(log_fd(), before);
+    errno = 0;
+    ck_assert_int_eq(log_open("tern", NULL, "local9"), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_int_eq(log_fd(), before);
 }
 END_TEST
 
