@@ -165,6 +165,26 @@ static const struct service_def *probe_listeners(const struct master_conf *conf,
     return NULL;
 }
 
+/* Ends a master that `tern start` launched and that failed: SIGTERM when asked, then waits
+ * up to master_stop_timeout and a margin, then kills its whole process group (its session).
+ * Returns its wait status. */
+static int end_master(pid_t pid, bool terminate)
+{
+    int status = 0;
+    if (terminate)
+        kill(pid, SIGTERM);
+    long long deadline = now_ms() + (config_time("master_stop_timeout") + 5) * 1000;
+    while (now_ms() < deadline) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return status;
+        usleep(50 * 1000);
+    }
+    log_warn("the master (pid %ld) did not stop: killing its processes", (long)pid);
+    kill(-pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return status;
+}
+
 static int cmd_start(bool foreground)
 {
     struct master_conf conf;
@@ -231,22 +251,19 @@ static int cmd_start(bool foreground)
             goto done;
         }
         log_error("service %s does not accept connections: %s", bad->name, why);
-        kill(pid, SIGTERM);
+        end_master(pid, true);
         code = EX_UNAVAILABLE;
         goto done;
     }
     /* failed: show what the master said (its log lines), then make sure it is gone */
-    if (!eof)
-        kill(pid, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100 && waitpid(pid, &status, WNOHANG) == 0; i++)
-        usleep(100 * 1000);
+    int status = end_master(pid, !eof);
     const char *said = buf_str(&out);
     if (*said)
         fprintf(stderr, "%s%s", said, said[strlen(said) - 1] == '\n' ? "" : "\n");
     log_error("the tern mail system %s; see %s", eof ? "did not start" : "did not become ready in time",
               *config_str("maillog_file") ? config_str("maillog_file") : "the system log");
-    code = WIFEXITED(status) && WEXITSTATUS(status) >= EX__BASE ? WEXITSTATUS(status) : 1;
+    code = WIFEXITED(status) && WEXITSTATUS(status) >= EX__BASE ? WEXITSTATUS(status)
+                                                                : EX_SOFTWARE;
 done:
     buf_free(&out);
     master_conf_free(&conf);

@@ -131,12 +131,17 @@ static void ensure_accounts(void)
     }
 }
 
+/* Creates a directory (or takes the one there) and sets its mode through a descriptor opened
+ * without following a symbolic link, so nobody can point the chmod elsewhere. */
 static void make_dir(const char *path, mode_t mode)
 {
     if (mkdir(path, mode) < 0 && errno != EEXIST)
         log_fatal_code(EX_CANTCREAT, "cannot create %s: %s", path, strerror(errno));
-    if (chmod(path, mode) < 0)
-        log_fatal_code(EX_CANTCREAT, "cannot set the mode of %s: %s", path, strerror(errno));
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fchmod(fd, mode) < 0)
+        log_fatal_code(EX_CANTCREAT, "cannot set the mode of %s: %s", path,
+                       errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+    close(fd);
 }
 
 static void write_file(const char *dir, const char *name, const struct buf *text, mode_t mode)
@@ -243,7 +248,7 @@ static void make_instance_dirs(const struct init_opts *o, const struct qdir_ids 
     buf_puts(&p, "/log");
     make_dir(buf_str(&p), 0755);
     buf_puts(&p, "/mail.log");
-    int fd = safe_open(buf_str(&p), O_WRONLY | O_CREAT | O_APPEND, 0644, (uid_t)-1);
+    int fd = safe_open(buf_str(&p), O_WRONLY | O_CREAT | O_APPEND, 0640, (uid_t)-1);
     if (fd < 0)
         log_fatal_code(EX_CANTCREAT, "cannot create %s: %s", buf_str(&p), strerror(errno));
     close(fd);
@@ -290,6 +295,10 @@ int tern_init(int argc, char **argv)
     if (realpath(o.dir, abs_dir) == NULL)
         log_fatal_code(EX_CANTCREAT, "%s: %s", o.dir, strerror(errno));
     o.dir = abs_dir;
+    /* everything root writes here must stay where it is put: the directory must be ours */
+    char why[512];
+    if (safe_check_trusted(o.dir, geteuid(), why, sizeof why) < 0)
+        log_fatal_code(EX_CANTCREAT, "refusing to create an instance in %s", why);
     struct buf conf;
     buf_init(&conf, BUF_UNBOUNDED);
     buf_printf(&conf, "%s/%s", o.dir, CONFIG_FILE);

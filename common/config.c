@@ -1068,3 +1068,25 @@ int config_edit_remove(const char *dir, const char *name, char err[CONFIG_ERR_MA
     }
     return edit(dir, name, NULL, err);
 }
+
+int config_check_trusted(char err[CONFIG_ERR_MAX])
+{
+    const char *dir = config_loaded_dir();
+    if (dir == NULL) {
+        snprintf(err, CONFIG_ERR_MAX, "no configuration loaded");
+        return -1;
+    }
+    struct buf path;
+    buf_init(&path, BUF_UNBOUNDED);
+    int r = safe_check_trusted(dir, 0, err, CONFIG_ERR_MAX);
+    const char *files[] = { CONFIG_FILE, MASTER_CONFIG_FILE };
+    for (size_t i = 0; r == 0 && i < sizeof files / sizeof files[0]; i++) {
+        buf_reset(&path);
+        buf_printf(&path, "%s/%s", dir, files[i]);
+        r = safe_check_trusted(buf_str(&path), 0, err, CONFIG_ERR_MAX);
+    }
+    if (r == 0 && *config_str("daemon_directory"))
+        r = safe_check_trusted(config_str("daemon_directory"), 0, err, CONFIG_ERR_MAX);
+    buf_free(&path);
+    return r;
+}

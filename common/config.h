@@ -47,6 +47,11 @@ long long config_size(const char *name);   /* bytes */
 /* The raw (unexpanded) value and whether it was set in the file or by an override. */
 const char *config_raw(const char *name, bool *explicit_setting);
 
+/* For a master running as root: the configuration directory, tern.conf, master.conf and
+ * daemon_directory must belong to root and be writable by nobody else, because root acts on what
+ * they say (safe_check_trusted). 0, or -1 with the reason in err. */
+int config_check_trusted(char err[CONFIG_ERR_MAX]);
+
 /* Expands $name references in text (the same rules as values). Result is malloc'd. */
 char *config_expand(const char *text);
 

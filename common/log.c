@@ -8,6 +8,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <sysexits.h>
 #include <unistd.h>
 #include "log.h"
 
@@ -74,7 +75,8 @@ static int open_file(void)
         return dup(STDOUT_FILENO);
     if (strcmp(L.path, "/dev/stderr") == 0)
         return dup(STDERR_FILENO);
-    return open(L.path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    /* 0640: the log holds addresses, not for every local user to read */
+    return open(L.path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
 }
 
 static int find_facility(const char *name)
@@ -257,7 +259,7 @@ void log_error(const char *fmt, ...) { LOG_BODY(LOG_SEV_ERROR); }
 _Noreturn void log_fatal(const char *fmt, ...)
 {
     LOG_BODY(LOG_SEV_FATAL);
-    exit(1);
+    exit(EX_SOFTWARE);
 }
 
 _Noreturn void log_fatal_code(int code, const char *fmt, ...)

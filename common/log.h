@@ -29,7 +29,8 @@ int log_fd(void);                /* the maillog file descriptor, or -1 */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* fatal: logs and exits with status 1 (log_fatal) or the given sysexits code. */
+/* fatal: logs and exits with EX_SOFTWARE (log_fatal: a failure inside tern) or the given
+ * sysexits code (log_fatal_code: configuration, usage, the system...). */
 _Noreturn void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void log_fatal_code(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(int severity, const char *fmt, va_list ap);

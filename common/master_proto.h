@@ -5,7 +5,8 @@
  * -s NSOCKETS [-o name=value]... [args]` as root, with:
  *   fd 0         /dev/null
  *   fd 1, 2      /dev/null, or the master's when it runs in the foreground (`tern start-fg`)
- *   fd 3         the status pipe (write end), shared by the processes of one service
+ *   fd 3         the status socket (SOCK_SEQPACKET, so each record arrives whole and alone),
+ *                shared by the processes of one service; the daemon makes it close-on-exec
  *   fd 4...      NSOCKETS listening sockets
  * -u: drop to mail_owner; -c: chroot to queue_directory. The process reports on fd 3 with
  * struct master_status records; the master trusts them only for pids it forked. */
@@ -24,12 +25,15 @@ enum master_status_code {
     MASTER_STAT_TAKEN = 2,   /* took its first client (for `wakeup N?`: the service was used) */
     MASTER_STAT_FULL = 3,    /* takes no more clients: the master may start another process */
     MASTER_STAT_AVAIL = 4,   /* takes clients again */
+    MASTER_STAT_EXEC_FAILED = 5,  /* sent by the forked master child: execve failed, errno in
+                                   * detail */
 };
 
 struct master_status {
     int32_t pid;
     uint32_t generation;     /* from the environment variable TERN_GENERATION */
     int32_t code;            /* enum master_status_code */
+    int32_t detail;          /* MASTER_STAT_EXEC_FAILED: the errno of execve; else 0 */
 };
 
 #define MASTER_GENERATION_ENV "TERN_GENERATION"

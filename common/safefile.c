@@ -81,6 +81,26 @@ int safe_read_file(const char *path, size_t max, struct buf *out)
     return -1;
 }
 
+int safe_check_trusted(const char *path, uid_t owner, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (st.st_uid != owner) {
+        snprintf(err, errlen, "%s: owned by uid %ld, must be owned by uid %ld", path,
+                 (long)st.st_uid, (long)owner);
+        return -1;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(err, errlen, "%s: writable by group or others (mode %04o)", path,
+                 (unsigned)(st.st_mode & 07777));
+        return -1;
+    }
+    return 0;
+}
+
 int fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -107,8 +127,9 @@ int safe_write_file(const char *path, const void *data, size_t len, mode_t mode)
 {
     struct buf tmp;
     buf_init(&tmp, BUF_UNBOUNDED);
-    buf_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(buf_str(&tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    buf_printf(&tmp, "%s.XXXXXX", path);
+    /* a unique name: a crashed writer's leftover never blocks the next one */
+    int fd = mkostemp(tmp.data, O_CLOEXEC);
     int r = -1, e = 0;
     if (fd < 0) {
         e = errno;

@@ -18,6 +18,10 @@ int safe_read_file(const char *path, size_t max, struct buf *out);
 /* Writes data to path atomically: a temporary file in the same directory, fsync, rename, fsync
  * of the directory. */
 int safe_write_file(const char *path, const void *data, size_t len, mode_t mode);
+/* Whether root may trust path (a configuration file, a directory of programs, a program): it
+ * must be owned by owner and writable by nobody else (no group or other write bit). Follows
+ * symbolic links, as exec and open would. 0, or -1 with `path: reason` in err. */
+int safe_check_trusted(const char *path, uid_t owner, char *err, size_t errlen);
 int fsync_dir(const char *dir);
 int fsync_parent(const char *path);          /* fsync of the directory that holds path */
 /* write(2)/read(2) that restart on EINTR and short counts. Return 0 or -1 with errno. */

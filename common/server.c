@@ -38,9 +38,9 @@ static struct {
 
 static void report(enum master_status_code code)
 {
-    struct master_status st = { (int32_t)getpid(), S.generation, code };
-    /* one record is far below PIPE_BUF, so the write is atomic among the service's processes */
-    if (write(MASTER_STATUS_FD, &st, sizeof st) != sizeof st && errno != EPIPE)
+    struct master_status st = { (int32_t)getpid(), S.generation, code, 0 };
+    /* a SOCK_SEQPACKET record: it arrives whole and alone, whatever the other processes write */
+    if (send(MASTER_STATUS_FD, &st, sizeof st, MSG_NOSIGNAL) != sizeof st && errno != EPIPE)
         log_warn("cannot report to the master: %s", strerror(errno));
 }
 
@@ -80,15 +80,29 @@ void server_client_done(void)
     maybe_exit();
 }
 
+static void resume_listening(evutil_socket_t fd, short what, void *arg)
+{
+    if (!S.full && !S.stopping)
+        set_listening(true);
+}
+
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
 {
     struct sockaddr_storage peer;
     socklen_t len = sizeof peer;
     int fd = accept4(lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-        /* another process of the service took it, or a transient error; the event fires again */
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED && errno != EINTR)
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            /* out of resources: the socket stays readable, so pause instead of spinning */
+            log_warn("accept: %s; pausing for a second", strerror(errno));
+            set_listening(false);
+            struct timeval second = { 1, 0 };
+            event_base_once(S.base, -1, EV_TIMEOUT, resume_listening, NULL, &second);
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED &&
+                   errno != EINTR) {
+            /* another process of the service took it, or the client left: nothing to do */
             log_warn("accept: %s", strerror(errno));
+        }
         return;
     }
     if (!S.taken) {
@@ -195,6 +209,8 @@ _Noreturn void server_main(int argc, char **argv, const struct server_ops *ops)
     if (chdir(config_str("queue_directory")) < 0)
         log_fatal("chdir %s: %s", config_str("queue_directory"), strerror(errno));
 
+    /* nothing this daemon runs later may inherit the master's status socket */
+    fcntl(MASTER_STATUS_FD, F_SETFD, FD_CLOEXEC);
     for (int i = 0; i < nsockets; i++)
         S.listen_fd[i] = MASTER_LISTEN_FD + i;
     S.nlisten = nsockets;

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
 #include "config.h"
@@ -34,6 +36,7 @@ static struct {
     int pid_fd;
     int exit_code;
     bool graceful;
+    bool detached;         /* a daemon: stdio goes to /dev/null once it is ready */
     struct event *kill_timer;
     char *queue_dir;
 } G = { .pid_fd = -1 };
@@ -54,6 +57,9 @@ static int load_config(char err[CONFIG_ERR_MAX])
             return -1;
     if (*config_str("daemon_directory") == '\0')
         config_override("daemon_directory=" TERN_DAEMON_DIR, err);
+    /* root runs what these files name: only root may be able to change them */
+    if (geteuid() == 0 && config_check_trusted(err) < 0)
+        return -1;
     return 0;
 }
 
@@ -107,7 +113,7 @@ void master_startup_failed(const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     log_error("start-up failed: %s", msg);
-    begin_stop(false, 1);
+    begin_stop(false, EX_UNAVAILABLE);
 }
 
 void master_check_ready(void)
@@ -116,11 +122,18 @@ void master_check_ready(void)
         return;
     static const char ready[] = "ready\n";
     if (write(M.ready_fd, ready, sizeof ready - 1) < 0)
-        log_warn("cannot tell tern start that the master is ready: %s", strerror(errno));
+        log_warn("cannot tell the starting process that the master is ready: %s",
+                 strerror(errno));
     /* from now on the log is the only place the master writes to */
     int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0) {
-        dup2(devnull, M.ready_fd);
+        if (M.ready_fd > 2)
+            close(M.ready_fd);
+        else
+            dup2(devnull, M.ready_fd);
+        if (G.detached)
+            for (int fd = 0; fd <= 2; fd++)
+                dup2(devnull, fd);
         close(devnull);
     }
     log_set_stderr(false);
@@ -171,23 +184,39 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     }
 }
 
+/* Without -f: the master goes on in a child of its own session, and this process exits once
+ * that child is ready (0), or with its exit status when it fails to start. Until then the
+ * child's messages still reach our stderr. */
 static void daemonize(void)
 {
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        log_fatal_code(EX_OSERR, "pipe: %s", strerror(errno));
     pid_t pid = fork();
     if (pid < 0)
-        log_fatal("fork: %s", strerror(errno));
-    if (pid > 0)
+        log_fatal_code(EX_OSERR, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        close(pfd[0]);
+        setsid();
+        M.ready_fd = pfd[1];
+        G.detached = true;
+        return;
+    }
+    close(pfd[1]);
+    char buf[16] = "";
+    struct pollfd p = { .fd = pfd[0], .events = POLLIN };
+    ssize_t n = 0;
+    if (poll(&p, 1, (int)(config_time("master_start_timeout") * 1000)) == 1)
+        n = read(pfd[0], buf, sizeof buf - 1);
+    if (n > 0 && strncmp(buf, "ready\n", 6) == 0)
         _exit(0);
-    setsid();
-    int devnull = open("/dev/null", O_RDWR);
-    if (devnull < 0)
-        log_fatal("/dev/null: %s", strerror(errno));
-    dup2(devnull, 0);
-    dup2(devnull, 1);
-    dup2(devnull, 2);
-    if (devnull > 2)
-        close(devnull);
-    log_set_stderr(false);
+    int status = 0;
+    if (n == 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+        WEXITSTATUS(status) != 0)
+        _exit(WEXITSTATUS(status));
+    log_error("the master (pid %ld) did not become ready within %llds", (long)pid,
+              config_time("master_start_timeout"));
+    _exit(EX_SOFTWARE);
 }
 
 static void lock_pid_file(void)
@@ -267,6 +296,14 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         usage();
+    /* until libevent handles them, signals wait: a SIGHUP now must not end the master */
+    sigset_t handled, saved_mask;
+    sigemptyset(&handled);
+    sigaddset(&handled, SIGHUP);
+    sigaddset(&handled, SIGTERM);
+    sigaddset(&handled, SIGINT);
+    sigaddset(&handled, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &handled, &saved_mask);
     const char *ready = getenv("TERN_READY_FD");
     if (ready) {
         M.ready_fd = atoi(ready);
@@ -286,7 +323,7 @@ int main(int argc, char **argv)
     G.queue_dir = xstrdup(config_str("queue_directory"));
     umask(022);
 
-    if (!foreground)
+    if (!foreground && M.ready_fd < 0)
         daemonize();
     if (log_open(config_str("syslog_name"), config_str("maillog_file"),
                  config_str("syslog_facility")) < 0)
@@ -308,10 +345,12 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         event_add(evsignal_new(M.base, sigs[i], on_signal, NULL), NULL);
     event_add(evsignal_new(M.base, SIGHUP, on_reload, NULL), NULL);
+    sigprocmask(SIG_SETMASK, &saved_mask, NULL);
 
-    if (services_load(err, sizeof err) < 0) {
+    int code = services_load(err, sizeof err);
+    if (code != 0) {
         unlink(PID_FILE);
-        log_fatal("%s", err);
+        log_fatal_code(code, "%s", err);
     }
     /* start-up problems went to stderr too; from here only `tern start` wants copies */
     log_set_stderr(M.ready_fd >= 0);

@@ -20,6 +20,8 @@ struct child {
     bool taken;            /* served at least one client */
     bool full;             /* reported FULL: takes no more clients */
     bool retiring;         /* from an older generation: finishing, not replaced */
+    char *retired_from;    /* retiring: "name/type" of its service, for maxproc across reloads */
+    long long started_ms;  /* CLOCK_MONOTONIC */
     struct child *next;
 };
 
@@ -29,7 +31,9 @@ struct service {
     int *fds;              /* listening sockets */
     int nfds;
     char *socket_path;     /* unix: private/NAME or public/NAME, relative to queue_directory */
-    int status_pipe[2];
+    int status_pipe[2];    /* SOCK_SEQPACKET pair: [0] the master's end, [1] the daemons' */
+    char *bind_key;        /* what the listeners were bound with; reload rebinds when it changes */
+    bool wakeup_failing;   /* the last wake-up could not be delivered (logged once) */
     struct event *status_ev;
     struct event *wakeup_ev;
     struct event *throttle_ev;
@@ -39,7 +43,7 @@ struct service {
     bool throttled;
     bool used;             /* some process took a client (for `wakeup N?`) */
     bool ever_ready;       /* some process reached READY (start-up readiness) */
-    time_t crash_window;   /* start of the current minute of abnormal exits */
+    long long crash_window_ms; /* start of the current minute of crashes and quick exits */
     int crashes;
     struct service *next;
 };
@@ -64,7 +68,7 @@ int service_bind(struct service *svc, char *err, size_t errlen);
 void service_close_listeners(struct service *svc);
 struct service *service_new(const struct service_def *def, char *err, size_t errlen);
 void service_free(struct service *svc);
-int services_load(char *err, size_t errlen);   /* master.conf -> M.services, binding sockets */
+int services_load(char *err, size_t errlen);   /* master.conf -> M.services; 0 or sysexits */
 int services_reload(char *err, size_t errlen); /* reconcile with a changed master.conf */
 
 /* spawn.c */
@@ -76,6 +80,8 @@ void spawn_signal_all(int signo);
 int spawn_count_children(void);
 bool spawn_all_ready(void);
 void spawn_stop_service(struct service *svc);  /* timers and pipe, before free */
+long long monotonic_ms(void);
+char *service_key(const struct service_def *def);  /* "name/type", malloc'd */
 
 /* master.c */
 void master_startup_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sysexits.h>
 #include <unistd.h>
 #include "config.h"
 #include "log.h"
@@ -20,6 +21,7 @@
 #include "master_proto.h"
 #include "buf.h"
 #include "mem.h"
+#include "safefile.h"
 
 static char **copy_strv(char **v)
 {
@@ -65,19 +67,19 @@ static void free_def(struct service_def *d)
     free_strv(d->args);
 }
 
-static bool same_str(const char *a, const char *b)
+/* Everything the listeners of an entry are bound with; equal keys mean equal sockets. */
+static char *listener_key(const struct service_def *def)
 {
-    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
-}
-
-/* Two entries share a listener when their sockets would be the same. */
-static bool same_listener(const struct service_def *a, const struct service_def *b)
-{
-    if (a->type != b->type)
-        return false;
-    if (a->type == SERVICE_INET)
-        return same_str(a->host, b->host) && same_str(a->port, b->port);
-    return a->private_service == b->private_service;
+    struct buf b;
+    buf_init(&b, BUF_UNBOUNDED);
+    if (def->type == SERVICE_INET)
+        buf_printf(&b, "inet %s %s %s %s %lld", def->host ? def->host : "*", def->port,
+                   config_str("inet_interfaces"), config_str("inet_protocols"),
+                   config_int("listen_backlog"));
+    else
+        buf_printf(&b, "unix %s %s %lld", def->private_service ? "private" : "public", def->name,
+                   config_int("listen_backlog"));
+    return buf_steal(&b);
 }
 
 static int add_fd(struct service *svc, int fd)
@@ -223,19 +225,23 @@ static int bind_unix(struct service *svc, char *err, size_t errlen)
 
 int service_bind(struct service *svc, char *err, size_t errlen)
 {
+    free(svc->bind_key);
+    svc->bind_key = listener_key(&svc->def);
     return svc->def.type == SERVICE_INET ? bind_inet(svc, err, errlen)
                                          : bind_unix(svc, err, errlen);
 }
 
 void service_close_listeners(struct service *svc)
 {
+    /* only a socket this service holds is removed: a service that never bound must not take
+     * away the path of the one that runs */
+    if (svc->socket_path && svc->nfds > 0)
+        unlink(svc->socket_path);
     for (int i = 0; i < svc->nfds; i++)
         close(svc->fds[i]);
     free(svc->fds);
     svc->fds = NULL;
     svc->nfds = 0;
-    if (svc->socket_path)
-        unlink(svc->socket_path);
 }
 
 static char *resolve_command(const char *command)
@@ -264,11 +270,17 @@ struct service *service_new(const struct service_def *def, char *err, size_t err
     if (def->wakeup > 0 && def->type == SERVICE_INET)
         log_warn("%s/%s:%d: service %s: the wakeup column applies to unix services only; ignored",
                  M.config_dir, MASTER_CONFIG_FILE, def->line, def->name);
-    if (access(svc->path, X_OK) < 0)
+    char why[512];
+    if (access(svc->path, X_OK) < 0) {
+        /* a program that is not there (yet): the service is throttled when it fails to start */
         log_warn("%s/%s:%d: service %s: %s: %s", M.config_dir, MASTER_CONFIG_FILE, def->line,
                  def->name, svc->path, strerror(errno));
-    (void)err;
-    (void)errlen;
+    } else if (M.privsep && safe_check_trusted(svc->path, 0, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s/%s:%d: service %s: refusing to run %s as root", M.config_dir,
+                 MASTER_CONFIG_FILE, def->line, def->name, why);
+        service_free(svc);
+        return NULL;
+    }
     return svc;
 }
 
@@ -279,30 +291,36 @@ void service_free(struct service *svc)
     free_def(&svc->def);
     free(svc->path);
     free(svc->socket_path);
+    free(svc->bind_key);
     free(svc);
 }
 
+/* Returns 0, or a sysexits code with the reason in err: EX_CONFIG for master.conf and unsafe
+ * programs, EX_UNAVAILABLE when a listener cannot be bound (address in use...). */
 int services_load(char *err, size_t errlen)
 {
     struct master_conf conf;
     char why[MASTER_CONF_ERR_MAX];
     if (master_conf_load(M.config_dir, (int)config_int("default_process_limit"), &conf, why) < 0) {
         snprintf(err, errlen, "%s", why);
-        return -1;
+        return EX_CONFIG;
     }
+    int code = 0;
     struct service **tail = &M.services;
-    for (int i = 0; i < conf.count; i++) {
+    for (int i = 0; i < conf.count && code == 0; i++) {
         struct service *svc = service_new(&conf.services[i], err, errlen);
-        if (service_bind(svc, err, errlen) < 0) {
+        if (svc == NULL) {
+            code = EX_CONFIG;
+        } else if (service_bind(svc, err, errlen) < 0) {
             service_free(svc);
-            master_conf_free(&conf);
-            return -1;
+            code = EX_UNAVAILABLE;
+        } else {
+            *tail = svc;
+            tail = &svc->next;
         }
-        *tail = svc;
-        tail = &svc->next;
     }
     master_conf_free(&conf);
-    return 0;
+    return code;
 }
 
 static struct service *take_matching(struct service **list, const struct service_def *def)
@@ -335,8 +353,21 @@ int services_reload(char *err, size_t errlen)
     for (int i = 0; i < conf.count; i++) {
         const struct service_def *def = &conf.services[i];
         struct service *prev = take_matching(&old, def);
-        struct service *svc = service_new(def, err, errlen);
-        if (prev && same_listener(&prev->def, def)) {
+        struct service *svc = service_new(def, why, sizeof why);
+        if (svc == NULL) {
+            log_error("reload: %s; the service stays down", why);
+            if (prev) {
+                spawn_retire_all(prev, SIGTERM);
+                service_free(prev);
+            }
+            continue;
+        }
+        char *key = listener_key(def);
+        bool keep = prev && prev->bind_key && strcmp(prev->bind_key, key) == 0;
+        free(key);
+        if (keep) {
+            svc->bind_key = prev->bind_key;
+            prev->bind_key = NULL;
             svc->fds = prev->fds;
             svc->nfds = prev->nfds;
             prev->fds = NULL;

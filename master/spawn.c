@@ -1,7 +1,7 @@
 /* spawn.c: the processes of each service: fork/exec with the descriptors of master_proto.h, the
  * status reports they send, reaping, restarts, and throttling of a service whose processes die at
- * start (service_throttle_time) or crash in a loop (service_crash_limit a minute). Also the
- * periodic wake-up triggers of master.conf's wakeup column. */
+ * start (service_throttle_time) or crash or exit quickly in a loop (service_crash_limit a
+ * minute). Also the periodic wake-up triggers of master.conf's wakeup column. */
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 #include "config.h"
 #include "ipc.h"
@@ -19,6 +22,26 @@
 #include "master.h"
 #include "master_proto.h"
 #include "mem.h"
+
+/* A process that exits within this time of its start counts toward service_crash_limit even
+ * with status 0: a daemon that keeps exiting at once would otherwise be restarted forever. */
+#define QUICK_EXIT_MS 10000
+#define STATUS_RECORDS_PER_EVENT 1000
+
+long long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+char *service_key(const struct service_def *def)
+{
+    struct buf b;
+    buf_init(&b, BUF_UNBOUNDED);
+    buf_printf(&b, "%s/%s", def->name, def->type == SERVICE_INET ? "inet" : "unix");
+    return buf_steal(&b);
+}
 
 static struct child *find_child(pid_t pid, struct child ***link)
 {
@@ -112,7 +135,8 @@ static void free_strv(char **v)
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static _Noreturn void exec_child(struct service *svc, char **argv, char **envp, int devnull)
+static _Noreturn void exec_child(struct service *svc, char **argv, char **envp, int devnull,
+                                 pid_t master)
 {
     /* signals are blocked since before the fork: drop the master's handlers (they would write
      * to the master's own signal pipe) before letting any through */
@@ -123,6 +147,8 @@ static _Noreturn void exec_child(struct service *svc, char **argv, char **envp, 
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != master)
+        _exit(EX_SOFTWARE);   /* the master died before the parent-death signal was set */
     /* move the descriptors out of the way of 3.. before placing them */
     int status = fcntl(svc->status_pipe[1], F_DUPFD_CLOEXEC, 64);
     int fds[MASTER_MAX_LISTEN];
@@ -137,8 +163,14 @@ static _Noreturn void exec_child(struct service *svc, char **argv, char **envp, 
     for (int i = 0; i < svc->nfds; i++)
         dup2(fds[i], MASTER_LISTEN_FD + i);
     execve(svc->path, argv, envp);
+    /* tell the master why, so the log says more than an exit status */
+    struct master_status st = { (int32_t)getpid(), 0, MASTER_STAT_EXEC_FAILED, errno };
+    if (send(MASTER_STATUS_FD, &st, sizeof st, MSG_NOSIGNAL) < 0)
+        _exit(127);
     _exit(127);
 }
+
+static void throttle(struct service *svc, const char *why);
 
 static void spawn_one(struct service *svc)
 {
@@ -148,28 +180,41 @@ static void spawn_one(struct service *svc)
     sigset_t all, saved;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &saved);
+    pid_t master = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        exec_child(svc, argv, envp, devnull);
+        exec_child(svc, argv, envp, devnull, master);
     int fork_errno = errno;
     sigprocmask(SIG_SETMASK, &saved, NULL);
     close(devnull);
     free_strv(argv);
     free_strv(envp);
     if (pid < 0) {
-        log_warn("%s: fork: %s -- throttling", svc->path, strerror(fork_errno));
-        svc->throttled = true;
-        struct timeval t = { config_time("service_throttle_time"), 0 };
-        event_add(svc->throttle_ev, &t);
+        char why[128];
+        snprintf(why, sizeof why, "fork: %s", strerror(fork_errno));
+        throttle(svc, why);
         return;
     }
     struct child *c = xcalloc(1, sizeof *c);
     c->pid = pid;
+    c->started_ms = monotonic_ms();
     c->svc = svc;
     c->generation = svc->generation;
     c->next = svc->children;
     svc->children = c;
     svc->nlive++;
+}
+
+/* Processes of an older generation of the service that are still finishing. */
+static int count_retired(const struct service *svc)
+{
+    char *key = service_key(&svc->def);
+    int n = 0;
+    for (struct child *c = M.retired; c; c = c->next)
+        if (strcmp(c->retired_from, key) == 0)
+            n++;
+    free(key);
+    return n;
 }
 
 void spawn_ensure(struct service *svc)
@@ -180,8 +225,10 @@ void spawn_ensure(struct service *svc)
     for (struct child *c = svc->children; c; c = c->next)
         if (!c->full)
             avail++;
-    bool room = svc->def.maxproc == 0 || svc->nlive < svc->def.maxproc;
-    if (svc->nlive == 0 || (avail == 0 && room))
+    /* maxproc holds across a reload too: a one-process service (qmgr) never runs twice */
+    int running = svc->nlive + (svc->def.maxproc ? count_retired(svc) : 0);
+    bool room = svc->def.maxproc == 0 || running < svc->def.maxproc;
+    if ((svc->nlive == 0 || avail == 0) && room)
         spawn_one(svc);
 }
 
@@ -189,17 +236,22 @@ static void on_status(evutil_socket_t fd, short what, void *arg)
 {
     struct service *svc = arg;
     struct master_status st;
-    for (;;) {
-        ssize_t n = read(fd, &st, sizeof st);
-        if (n != (ssize_t)sizeof st) {
-            if (n > 0)
-                log_warn("service %s: short status report ignored", svc->def.name);
+    for (int i = 0; i < STATUS_RECORDS_PER_EVENT; i++) {
+        ssize_t n = recv(fd, &st, sizeof st, MSG_DONTWAIT | MSG_TRUNC);
+        if (n < 0)
             return;
+        if (n != (ssize_t)sizeof st) {
+            log_warn("service %s: malformed status record of %zd bytes ignored", svc->def.name, n);
+            continue;
         }
         struct child **link, *c = find_child(st.pid, &link);
         if (c == NULL || c->svc != svc)
             continue;   /* not one of ours, or retired: its word changes nothing */
         switch (st.code) {
+        case MASTER_STAT_EXEC_FAILED:
+            log_warn("service %s: cannot execute %s: %s", svc->def.name, svc->path,
+                     strerror(st.detail));
+            break;
         case MASTER_STAT_READY:
             c->ready = true;
             svc->ever_ready = true;
@@ -238,22 +290,29 @@ static void on_wakeup(evutil_socket_t fd, short what, void *arg)
         return;
     /* short limits: the master must never wait long on a busy service */
     int s = ipc_connect_unix(svc->socket_path, 100);
-    if (s < 0)
-        return;
-    struct ipc_msg m;
-    ipc_msg_init(&m);
-    ipc_add(&m, IPC_A_TYPE, IPC_T_WAKEUP);
-    if (ipc_send(s, &m, 100) < 0)
-        log_warn("service %s: wakeup: %s", svc->def.name, strerror(errno));
-    ipc_msg_free(&m);
-    close(s);
+    int sent = -1;
+    if (s >= 0) {
+        struct ipc_msg m;
+        ipc_msg_init(&m);
+        ipc_add(&m, IPC_A_TYPE, IPC_T_WAKEUP);
+        sent = ipc_send(s, &m, 100);
+        ipc_msg_free(&m);
+        close(s);
+    }
+    /* say it once when wake-ups start failing and once when they work again */
+    if (sent < 0 && !svc->wakeup_failing)
+        log_warn("service %s: cannot deliver the wakeup: %s", svc->def.name, strerror(errno));
+    else if (sent == 0 && svc->wakeup_failing)
+        log_info("service %s: wakeups are delivered again", svc->def.name);
+    svc->wakeup_failing = sent < 0;
 }
 
 void spawn_init(struct service *svc)
 {
     if (svc->status_ev == NULL) {
-        if (pipe2(svc->status_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-            log_fatal("pipe: %s", strerror(errno));
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0,
+                       svc->status_pipe) < 0)
+            log_fatal("socketpair: %s", strerror(errno));
         svc->status_ev = event_new(M.base, svc->status_pipe[0], EV_READ | EV_PERSIST, on_status, svc);
         event_add(svc->status_ev, NULL);
         svc->throttle_ev = evtimer_new(M.base, on_throttle_end, svc);
@@ -289,6 +348,7 @@ void spawn_retire_all(struct service *svc, int signo)
         struct child *c = svc->children;
         svc->children = c->next;
         c->retiring = true;
+        c->retired_from = service_key(&svc->def);
         c->svc = NULL;
         c->next = M.retired;
         M.retired = c;
@@ -335,31 +395,52 @@ static void throttle(struct service *svc, const char *why)
         master_startup_failed("service %s: %s", svc->def.name, why);
 }
 
+/* The current service named like a retired process's old one, if any. */
+static struct service *successor(const struct child *c)
+{
+    for (struct service *svc = M.services; svc; svc = svc->next) {
+        char *key = service_key(&svc->def);
+        bool same = strcmp(key, c->retired_from) == 0;
+        free(key);
+        if (same)
+            return svc;
+    }
+    return NULL;
+}
+
 static void child_exited(struct child *c, int status)
 {
     struct service *svc = c->svc;
-    const char *path = svc ? svc->path : "retired process";
+    const char *path = svc ? svc->path : c->retired_from;
     bool normal = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (WIFSIGNALED(status) && !(c->retiring || M.stopping))
-        log_warn("process %s pid %ld killed by signal %d", path, (long)c->pid, WTERMSIG(status));
-    else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM && WTERMSIG(status) != SIGKILL)
+    bool expected = c->retiring || M.stopping;   /* we asked it to go */
+    if (WIFSIGNALED(status) && (!expected || (WTERMSIG(status) != SIGTERM &&
+                                              WTERMSIG(status) != SIGKILL)))
         log_warn("process %s pid %ld killed by signal %d", path, (long)c->pid, WTERMSIG(status));
     else if (WIFEXITED(status) && !normal)
         log_warn("process %s pid %ld exit status %d", path, (long)c->pid, WEXITSTATUS(status));
-    if (svc == NULL || M.stopping)
+    if (M.stopping)
         return;
+    if (svc == NULL) {
+        /* a retired process made room: the new generation may need it (maxproc) */
+        struct service *next = successor(c);
+        if (next)
+            spawn_ensure(next);
+        return;
+    }
     svc->nlive--;
     if (!c->ready) {
         /* even a clean exit before READY: restarting at once would only loop */
         throttle(svc, "bad command startup");
-    } else if (!normal) {
-        time_t now = time(NULL);
-        if (now - svc->crash_window >= 60) {
-            svc->crash_window = now;
+    } else if (!normal || monotonic_ms() - c->started_ms < QUICK_EXIT_MS) {
+        long long now = monotonic_ms();
+        if (now - svc->crash_window_ms >= 60000) {
+            svc->crash_window_ms = now;
             svc->crashes = 0;
         }
         if (++svc->crashes >= config_int("service_crash_limit"))
-            throttle(svc, "too many crashes");
+            throttle(svc, normal ? "exits too soon after start, too often"
+                                 : "too many crashes");
     }
     spawn_ensure(svc);
 }
@@ -374,6 +455,7 @@ void spawn_reap(void)
             continue;
         *link = c->next;
         child_exited(c, status);
+        free(c->retired_from);
         free(c);
     }
 }

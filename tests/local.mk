@@ -3,7 +3,8 @@
 # LDADD below; testd is a tiny service on the server skeleton that the integration tests use to
 # exercise the master (it answers each connection with its service name, uid and a setting).
 UNIT_TESTS = tests/unit/test_buf tests/unit/test_config tests/unit/test_master_conf \
-	tests/unit/test_ipc tests/unit/test_dict tests/unit/test_safefile tests/unit/test_log
+	tests/unit/test_ipc tests/unit/test_dict tests/unit/test_safefile tests/unit/test_log \
+	tests/unit/test_priv tests/unit/test_qdir tests/unit/test_mem tests/unit/test_server
 check_PROGRAMS += $(UNIT_TESTS) tests/testd
 LDADD = $(TERN_LIBS) $(CHECK_LIBS)
 AM_CFLAGS += $(CHECK_CFLAGS)

@@ -2,6 +2,7 @@
  * and, as a shortcut since priv has no test program of its own, the look-ups and privilege
  * drop of common/priv.c (TCase "priv"; every drop happens in a forked child). */
 #include <check.h>
+#include <sysexits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -812,10 +813,10 @@ START_TEST(drop_as_non_root)
             priv_drop(65534, 65534, NULL);
         priv_drop(getuid(), getgid(), NULL);   /* a no-op */
         priv_drop(getuid(), getgid(), "");     /* empty means no chroot */
-        priv_drop(getuid(), getgid(), "/tmp"); /* fatal: exits 1 */
+        priv_drop(getuid(), getgid(), "/tmp"); /* fatal: exits EX_SOFTWARE */
         _exit(20);
     }
-    expect_exit(pid, 1);
+    expect_exit(pid, EX_SOFTWARE);
     pid = fork();
     ck_assert_int_ne(pid, -1);
     if (pid == 0) {
@@ -825,7 +826,7 @@ START_TEST(drop_as_non_root)
         priv_drop(0, 0, NULL);                 /* fatal: cannot become root again */
         _exit(20);
     }
-    expect_exit(pid, 1);
+    expect_exit(pid, EX_SOFTWARE);
 }
 END_TEST
 

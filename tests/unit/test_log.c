@@ -2,6 +2,7 @@
  * format, severity prefixes, neutralised control characters, the length cut, reopening after
  * logrotate, whole lines from concurrent processes, and the exit codes of the fatal calls. */
 #include <check.h>
+#include <sysexits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
@@ -280,7 +281,7 @@ static int exit_status_of_fatal(int code)
 START_TEST(fatal_exit_codes)
 {
     ck_assert_int_eq(exit_status_of_fatal(75), 75);
-    ck_assert_int_eq(exit_status_of_fatal(-1), 1);
+    ck_assert_int_eq(exit_status_of_fatal(-1), EX_SOFTWARE);
     struct line l[3];
     ck_assert_uint_eq(read_lines(path, l, 3), 2);
     ck_assert_str_eq(l[0].text, "fatal: fatal with code 75");
