@@ -92,6 +92,8 @@ static char **daemon_environment(uint32_t generation)
 static char **daemon_argv(struct service *svc)
 {
     size_t n = 16;
+    for (char **o = M.overrides; o && *o; o++)
+        n += 2;
     for (char **o = svc->def.overrides; *o; o++)
         n += 2;
     for (char **a = svc->def.args; *a; a++)

@@ -73,15 +73,26 @@ static struct server_ops ops = {
     .accept = on_accept,
 };
 
-/* master.conf may give the clients one process takes at once as the first argument */
+static void quit_now(evutil_socket_t fd, short what, void *arg)
+{
+    exit(0);
+}
+
+/* master.conf may give the clients one process takes at once as the first argument, and
+ * "quit" as the second: the process then exits a moment after it is ready (a daemon that keeps
+ * exiting at once, for the restart-loop throttle). */
 static void post_jail(void)
 {
     char **args = server_args();
     if (args[0]) {
         int n = atoi(args[0]);
-        if (n < 1 || n > 1000)
-            log_fatal("usage: testd [clients per process, 1-1000]");
+        if (n < 1 || n > 1000 || (args[1] && strcmp(args[1], "quit") != 0))
+            log_fatal("usage: testd [clients per process, 1-1000 [quit]]");
         ops.max_clients = n;
+        if (args[1]) {
+            struct timeval soon = { 0, 100 * 1000 };
+            event_base_once(server_base(), -1, EV_TIMEOUT, quit_now, NULL, &soon);
+        }
     }
 }
 

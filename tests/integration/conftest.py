@@ -67,6 +67,20 @@ def alive(pid):
     return proc_status(pid) is not None
 
 
+def cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
+def processes_of(instance):
+    """Every live process whose command line names the instance's configuration."""
+    return [int(e) for e in os.listdir("/proc")
+            if e.isdigit() and instance.dir in cmdline(int(e)) and alive(int(e))]
+
+
 class Instance:
     def __init__(self, directory):
         self.dir = str(directory)
