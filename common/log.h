@@ -1,7 +1,9 @@
 /* log.h: the one logging API. Lines read `tern/<service>[<pid>]: <text>`; severities other than
  * info carry Postfix's `warning:`, `error:`, `fatal:` prefixes. Output goes to syslog (facility
  * mail) or, when maillog_file is set, to that file with an RFC 3339 time stamp and the host
- * name, each line written whole with one write(2) so processes never interleave. */
+ * name, each line written whole with one write(2) so processes never interleave.
+ * A line about one message starts with its queue ID, as Postfix's do and log tools expect:
+ *     log_info("%s: client=%s[%s]", queue_id, name, addr);   ->  tern/smtpd[812]: 4TxQ2b0001: ... */
 #ifndef TERN_LOG_H
 #define TERN_LOG_H
 #include <stdarg.h>

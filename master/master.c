@@ -155,7 +155,7 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
         log_warn("cannot reopen the log %s: %s", config_str("maillog_file"), strerror(errno));
     log_info("reload -- version %s, configuration %s", PACKAGE_VERSION, M.config_dir);
     if (loaded < 0) {
-        log_error("reload failed: %s; keeping the running configuration", err);
+        log_error("reload failed: %s; the running services are not replaced", err);
         return;
     }
     if (strcmp(config_str("queue_directory"), G.queue_dir) != 0)
