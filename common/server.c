@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,8 +40,18 @@ static struct {
 static void report(enum master_status_code code)
 {
     struct master_status st = { (int32_t)getpid(), S.generation, code, 0 };
-    /* a SOCK_SEQPACKET record: it arrives whole and alone, whatever the other processes write */
-    if (send(MASTER_STATUS_FD, &st, sizeof st, MSG_NOSIGNAL) != sizeof st && errno != EPIPE)
+    /* a SOCK_SEQPACKET record: it arrives whole and alone, whatever the other processes write.
+     * The socket is non-blocking; when a burst filled it, wait a little (bounded) for the
+     * master to read rather than drop the record. */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (send(MASTER_STATUS_FD, &st, sizeof st, MSG_NOSIGNAL) == sizeof st)
+            return;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            break;
+        struct pollfd p = { .fd = MASTER_STATUS_FD, .events = POLLOUT };
+        poll(&p, 1, 1000);
+    }
+    if (errno != EPIPE)
         log_warn("cannot report to the master: %s", strerror(errno));
 }
 

@@ -2,6 +2,7 @@
  * units, overrides, listings and the in-place edits behind `ternconf -e` and `-X`. Each test
  * runs in its own process (Check's fork mode), so the global configuration starts fresh. */
 #include <check.h>
+#include <sysexits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -838,8 +839,8 @@ static Suite *config_suite(void)
     tcase_add_test(tc, test_typed_getters);
     tcase_add_test(tc, test_type_errors);
     tcase_add_test(tc, test_defaults_are_valid);
-    tcase_add_exit_test(tc, test_unknown_getter_is_fatal, 1);
-    tcase_add_exit_test(tc, test_wrong_type_getter_is_fatal, 1);
+    tcase_add_exit_test(tc, test_unknown_getter_is_fatal, EX_SOFTWARE);
+    tcase_add_exit_test(tc, test_wrong_type_getter_is_fatal, EX_SOFTWARE);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("overrides");

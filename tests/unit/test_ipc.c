@@ -1,8 +1,7 @@
-/* test_ipc.c: unit tests of the IPC codec (common/ipc.c), its socket helpers (common/ipc_io.c)
- * and, as a shortcut since priv has no test program of its own, the look-ups and privilege
- * drop of common/priv.c (TCase "priv"; every drop happens in a forked child). */
+/* test_ipc.c: unit tests of the IPC codec (common/ipc.c) and its socket helpers
+ * (common/ipc_io.c): framing, bounds, malformed input, timeouts and peers that go away.
+ * (The look-ups and privilege drop of common/priv.c are tested in test_priv.c.) */
 #include <check.h>
-#include <sysexits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "ipc.h"
-#include "priv.h"
 
 #define WAIT_CHILD_MS 3000
 
@@ -733,103 +731,6 @@ START_TEST(call_timeout)
 }
 END_TEST
 
-/* ---- priv ---- */
-
-START_TEST(lookup_user)
-{
-    uid_t uid = 1;
-    gid_t gid = 1;
-    char err[256] = "";
-    ck_assert_int_eq(priv_lookup_user("root", &uid, &gid, err, sizeof err), 0);
-    ck_assert_int_eq(uid, 0);
-    ck_assert_int_eq(gid, 0);
-    uid = gid = 1;
-    ck_assert_int_eq(priv_lookup_user("0", &uid, &gid, err, sizeof err), 0);
-    ck_assert_int_eq(uid, 0);
-    ck_assert_int_eq(gid, 0);
-    ck_assert_int_eq(priv_lookup_user("nonexistent-xyz", &uid, &gid, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "nonexistent-xyz"));
-    ck_assert_int_eq(priv_lookup_user("", &uid, &gid, err, sizeof err), -1);
-}
-END_TEST
-
-START_TEST(lookup_group)
-{
-    gid_t gid = 1;
-    char err[256] = "";
-    ck_assert_int_eq(priv_lookup_group("root", &gid, err, sizeof err), 0);
-    ck_assert_int_eq(gid, 0);
-    ck_assert_int_eq(priv_lookup_group("12345", &gid, err, sizeof err), 0);
-    ck_assert_int_eq(gid, 12345);
-    ck_assert_int_eq(priv_lookup_group("nonexistent-xyz", &gid, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "nonexistent-xyz"));
-    ck_assert_int_eq(priv_lookup_group("-1", &gid, err, sizeof err), -1);
-}
-END_TEST
-
-/* Root only: a child drops to 65534 inside a chroot and reports what it can still do. */
-START_TEST(drop_as_root)
-{
-    if (geteuid() != 0)
-        return;
-    char dir[] = "/tmp/test_priv.XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    ck_assert_int_eq(chmod(dir, 0755), 0);
-    pid_t pid = fork();
-    ck_assert_int_ne(pid, -1);
-    if (pid == 0) {
-        priv_drop(65534, 65534, dir);
-        uid_t r, e, s;
-        gid_t rg, eg, sg;
-        getresuid(&r, &e, &s);
-        getresgid(&rg, &eg, &sg);
-        gid_t groups[4];
-        int ng = getgroups(4, groups);
-        bool ids_ok = r == 65534 && e == 65534 && s == 65534 && rg == 65534 && eg == 65534
-                      && sg == 65534 && ng == 1 && groups[0] == 65534;
-        bool jailed = access("/tmp", F_OK) < 0;   /* the new root is empty */
-        _exit(!ids_ok ? 10 : !jailed ? 11 : setuid(0) == 0 ? 12 : 0);
-    }
-    expect_exit(pid, 0);
-    rmdir(dir);
-}
-END_TEST
-
-static void quiet_stderr(void)
-{
-    int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    if (fd >= 0)
-        dup2(fd, STDERR_FILENO);
-}
-
-/* What a non-root process may and may not ask for; as root, run it after dropping. */
-START_TEST(drop_as_non_root)
-{
-    pid_t pid = fork();
-    ck_assert_int_ne(pid, -1);
-    if (pid == 0) {
-        quiet_stderr();
-        if (geteuid() == 0)
-            priv_drop(65534, 65534, NULL);
-        priv_drop(getuid(), getgid(), NULL);   /* a no-op */
-        priv_drop(getuid(), getgid(), "");     /* empty means no chroot */
-        priv_drop(getuid(), getgid(), "/tmp"); /* fatal: exits EX_SOFTWARE */
-        _exit(20);
-    }
-    expect_exit(pid, EX_SOFTWARE);
-    pid = fork();
-    ck_assert_int_ne(pid, -1);
-    if (pid == 0) {
-        quiet_stderr();
-        if (geteuid() == 0)
-            priv_drop(65534, 65534, NULL);
-        priv_drop(0, 0, NULL);                 /* fatal: cannot become root again */
-        _exit(20);
-    }
-    expect_exit(pid, EX_SOFTWARE);
-}
-END_TEST
-
 static Suite *ipc_suite(void)
 {
     Suite *s = suite_create("ipc");
@@ -864,14 +765,6 @@ static Suite *ipc_suite(void)
     tcase_add_test(io, call_server);
     tcase_add_test(io, call_timeout);
     suite_add_tcase(s, io);
-
-    TCase *priv = tcase_create("priv");
-    tcase_set_timeout(priv, 10);
-    tcase_add_test(priv, lookup_user);
-    tcase_add_test(priv, lookup_group);
-    tcase_add_test(priv, drop_as_root);
-    tcase_add_test(priv, drop_as_non_root);
-    suite_add_tcase(s, priv);
     return s;
 }
 

@@ -1,6 +1,6 @@
-/* test_safefile.c: unit tests of common/safefile.c (no symlinks followed, regular files only,
- * owner and link checks, bounded reads, atomic writes) and of queue/qdir.c (queue directory
- * creation and the unsafe cases it refuses). */
+/* test_safefile.c: unit tests of common/safefile.c: no symlinks followed, regular files only,
+ * owner and link checks, bounded reads, atomic writes. (queue/qdir.c is tested in
+ * test_qdir.c.) */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "buf.h"
-#include "qdir.h"
 #include "safefile.h"
 
 static char dir[64];
@@ -132,67 +131,6 @@ START_TEST(atomic_write_replaces_and_sets_mode)
 }
 END_TEST
 
-static struct qdir_ids self_ids(void)
-{
-    return (struct qdir_ids){ getuid(), getgid(), getgid(), getuid(), getgid() };
-}
-
-START_TEST(qdir_creates_every_directory)
-{
-    struct qdir_ids ids = self_ids();
-    char err[512];
-    ck_assert_int_eq(qdir_setup(path_in("q"), &ids, true, err, sizeof err), 0);
-    for (const struct qdir_entry *e = qdir_table; e->name; e++) {
-        char p[256];
-        snprintf(p, sizeof p, "%s/q/%s", dir, e->name);
-        struct stat st;
-        ck_assert_int_eq(lstat(p, &st), 0);
-        ck_assert(S_ISDIR(st.st_mode));
-        ck_assert_int_eq(st.st_mode & 07777, e->mode);
-    }
-    /* a second run finds everything in order */
-    ck_assert_int_eq(qdir_setup(path_in("q"), &ids, false, err, sizeof err), 0);
-}
-END_TEST
-
-START_TEST(qdir_refuses_unsafe)
-{
-    struct qdir_ids ids = self_ids();
-    char err[512];
-    ck_assert_int_eq(qdir_setup(path_in("q"), &ids, true, err, sizeof err), 0);
-    ck_assert_int_eq(chmod(path_in("q/incoming"), 0777), 0);
-    ck_assert_int_eq(qdir_setup(path_in("q"), &ids, true, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "incoming: mode 0777 is unsafe, must be 0700"));
-    ck_assert_int_eq(chmod(path_in("q/incoming"), 0700), 0);
-    /* a symlink in place of a queue directory */
-    ck_assert_int_eq(rmdir(path_in("q/hold")), 0);
-    ck_assert_int_eq(symlink("/tmp", path_in("q/hold")), 0);
-    ck_assert_int_eq(qdir_setup(path_in("q"), &ids, true, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "hold: not a directory"));
-    /* the wrong owner */
-    struct qdir_ids other = ids;
-    other.mail_owner = ids.mail_owner + 1;
-    ck_assert_int_eq(unlink(path_in("q/hold")), 0);
-    ck_assert_int_eq(qdir_setup(path_in("q"), &other, false, err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "must be uid"));
-    /* relative queue directories are refused */
-    ck_assert_int_eq(qdir_setup("spool", &ids, true, err, sizeof err), -1);
-}
-END_TEST
-
-START_TEST(qdir_restores_missing_bits)
-{
-    struct qdir_ids ids = self_ids();
-    char err[512];
-    ck_assert_int_eq(qdir_setup(path_in("q"), &ids, true, err, sizeof err), 0);
-    ck_assert_int_eq(chmod(path_in("q/public"), 0700), 0);
-    ck_assert_int_eq(qdir_setup(path_in("q"), &ids, true, err, sizeof err), 0);
-    struct stat st;
-    ck_assert_int_eq(stat(path_in("q/public"), &st), 0);
-    ck_assert_int_eq(st.st_mode & 07777, 0710);
-}
-END_TEST
-
 int main(void)
 {
     Suite *s = suite_create("safefile");
@@ -204,9 +142,6 @@ int main(void)
     tcase_add_test(tc, refuses_other_owner);
     tcase_add_test(tc, read_file_bounded);
     tcase_add_test(tc, atomic_write_replaces_and_sets_mode);
-    tcase_add_test(tc, qdir_creates_every_directory);
-    tcase_add_test(tc, qdir_refuses_unsafe);
-    tcase_add_test(tc, qdir_restores_missing_bits);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
