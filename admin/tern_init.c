@@ -23,6 +23,10 @@
 #include "mem.h"
 #include "qdir.h"
 #include "safefile.h"
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <sodium.h>
 
 struct init_opts {
     const char *dir;
@@ -38,8 +42,14 @@ static const struct {
     const char *command;
 } services[] = {
     { "127.0.0.1", 1, "inet  n       -      n      -      -", "smtpd" },
-    { "127.0.0.1", 2, "inet  n       -      n      -      -", "smtpd -o syslog_name=tern/submission" },
-    { "127.0.0.1", 3, "inet  n       -      n      -      -", "smtpd -o syslog_name=tern/smtps" },
+    { "127.0.0.1", 2, "inet  n       -      n      -      -", "smtpd\n"
+      "  -o syslog_name=tern/submission\n  -o smtpd_tls_security_level=encrypt\n"
+      "  -o smtpd_sasl_auth_enable=yes\n  -o smtpd_require_auth=yes\n"
+      "  -o smtpd_add_missing_headers=yes" },
+    { "127.0.0.1", 3, "inet  n       -      n      -      -", "smtpd\n"
+      "  -o syslog_name=tern/smtps\n  -o smtpd_tls_wrappermode=yes\n"
+      "  -o smtpd_sasl_auth_enable=yes\n  -o smtpd_require_auth=yes\n"
+      "  -o smtpd_add_missing_headers=yes" },
     { "pickup", 0, "unix  n       -      n      60     1", "pickup" },
     { "qmgr", 0, "unix  n       -      n      300    1", "qmgr" },
     { "bounce", 0, "unix  -       -      n      -      0", "bounce" },
@@ -177,9 +187,15 @@ static void write_tern_conf(const struct init_opts *o, const char *owner, const 
         "alias_maps = hash:%s/aliases\n"
         "alias_database = hash:%s/aliases\n"
         "# Maildir mailboxes: %s/mail/USER/\n"
-        "mail_spool_directory = %s/mail/\n",
+        "mail_spool_directory = %s/mail/\n\n"
+        "# TLS with a self-signed certificate made by tern init; replace it with a real one\n"
+        "smtpd_tls_cert_file = %s/tls/cert.pem\n"
+        "smtpd_tls_key_file = %s/tls/key.pem\n"
+        "smtpd_tls_security_level = may\n"
+        "# AUTH logins for submission: `login HASH` lines, HASH from ternpasswd\n"
+        "smtpd_sasl_users = texthash:%s/sasl_users\n",
         date, o->hostname, o->dir, tern_daemon_dir(), owner, group, o->dir, o->dir, o->dir,
-        o->dir, o->dir);
+        o->dir, o->dir, o->dir, o->dir, o->dir);
     write_file(o->dir, CONFIG_FILE, &t, 0644);
     buf_free(&t);
 }
@@ -204,12 +220,20 @@ static void write_master_conf(const struct init_opts *o)
             snprintf(name, sizeof name, "%s", services[i].service);
         char program[64];
         snprintf(program, sizeof program, "%s", services[i].command);
-        program[strcspn(program, " ")] = '\0';
+        program[strcspn(program, " \n")] = '\0';
         buf_set(&prog, tern_daemon_dir());
         buf_printf(&prog, "/%s", program);
         bool built = access(buf_str(&prog), X_OK) == 0;
-        buf_printf(&t, "%s%-20s %s %s\n", built ? "" : "#(not built yet) ", name,
-                   services[i].columns, services[i].command);
+        struct buf entry;
+        buf_init(&entry, BUF_UNBOUNDED);
+        buf_printf(&entry, "%-20s %s %s\n", name, services[i].columns, services[i].command);
+        /* every line of an entry whose program is missing is commented out */
+        for (char *line = entry.data; *line;) {
+            char *nl = strchr(line, '\n');
+            buf_printf(&t, "%s%.*s\n", built ? "" : "#(not built yet) ", (int)(nl - line), line);
+            line = nl + 1;
+        }
+        buf_free(&entry);
     }
     write_file(o->dir, MASTER_CONFIG_FILE, &t, 0644);
     buf_free(&t);
@@ -234,6 +258,66 @@ static void write_aliases(const struct init_opts *o)
     snprintf(spec, sizeof spec, "hash:%s/aliases", o->dir);
     if (dict_build(spec, DICT_FORMAT_ALIAS, err) < 0)
         log_fatal_code(EX_CANTCREAT, "%s", err);
+}
+
+/* A self-signed certificate for the instance (P-256, ten years, the host name as CN and SAN),
+ * so STARTTLS and port 465 work out of the box. The key is readable by root (or the user). */
+static void make_certificate(const struct init_opts *o)
+{
+    struct buf dir, path;
+    buf_init(&dir, BUF_UNBOUNDED);
+    buf_init(&path, BUF_UNBOUNDED);
+    buf_printf(&dir, "%s/tls", o->dir);
+    make_dir(buf_str(&dir), 0755);
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_NAME *name = x ? X509_get_subject_name(x) : NULL;
+    char san[300];
+    snprintf(san, sizeof san, "DNS:%s", o->hostname);
+    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
+    unsigned char serial[16];
+    randombytes_buf(serial, sizeof serial);
+    serial[0] &= 0x7f;
+    BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
+    bool ok = key && x && name && ext && bn && X509_set_version(x, 2) &&
+              BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) &&
+              X509_gmtime_adj(X509_getm_notBefore(x), 0) &&
+              X509_gmtime_adj(X509_getm_notAfter(x), 3650L * 24 * 3600) &&
+              X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                         (const unsigned char *)o->hostname, -1, -1, 0) &&
+              X509_set_issuer_name(x, name) && X509_add_ext(x, ext, -1) &&
+              X509_set_pubkey(x, key) && X509_sign(x, key, EVP_sha256()) > 0;
+    if (ok) {
+        buf_printf(&path, "%s/key.pem", buf_str(&dir));
+        int fd = safe_open(buf_str(&path), O_WRONLY | O_CREAT | O_EXCL, 0600, (uid_t)-1);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        ok = f && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+        ok = (f && fclose(f) == 0) && ok;
+        buf_reset(&path);
+        buf_printf(&path, "%s/cert.pem", buf_str(&dir));
+        fd = ok ? safe_open(buf_str(&path), O_WRONLY | O_CREAT | O_EXCL, 0644, (uid_t)-1) : -1;
+        f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        ok = f && PEM_write_X509(f, x);
+        ok = (f && fclose(f) == 0) && ok;
+    }
+    BN_free(bn);
+    X509_EXTENSION_free(ext);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    if (!ok)
+        log_fatal_code(EX_CANTCREAT, "cannot make the TLS certificate in %s", buf_str(&dir));
+    buf_free(&dir);
+    buf_free(&path);
+}
+
+static void write_sasl_users(const struct init_opts *o)
+{
+    struct buf t;
+    buf_init(&t, BUF_UNBOUNDED);
+    buf_puts(&t, "# sasl_users: logins for AUTH on the submission services, one `login HASH` a\n"
+                 "# line; HASH is what `ternpasswd` prints for the password (argon2id).\n");
+    write_file(o->dir, "sasl_users", &t, 0600);
+    buf_free(&t);
 }
 
 static void make_instance_dirs(const struct init_opts *o, const struct qdir_ids *ids)
@@ -334,6 +418,8 @@ int tern_init(int argc, char **argv)
     write_tern_conf(&o, owner, group);
     write_master_conf(&o);
     write_aliases(&o);
+    make_certificate(&o);
+    write_sasl_users(&o);
     make_instance_dirs(&o, &ids);
     log_info("created the instance %s: SMTP on 127.0.0.1:%d, submission %d, smtps %d; "
              "start it with: tern -c %s start", o.dir, o.smtp_port, o.submission_port,

@@ -9,11 +9,11 @@
 #include "dict_impl.h"
 #include "mem.h"
 
-enum dict_type { T_HASH, T_BTREE, T_TEXTHASH, T_INLINE, T_STATIC, T_UNKNOWN };
+enum dict_type { T_HASH, T_BTREE, T_TEXTHASH, T_INLINE, T_STATIC, T_UNIX, T_UNKNOWN };
 
 static const struct { const char *name; enum dict_type type; } dict_types[] = {
     { "hash", T_HASH }, { "btree", T_BTREE }, { "texthash", T_TEXTHASH },
-    { "inline", T_INLINE }, { "static", T_STATIC },
+    { "inline", T_INLINE }, { "static", T_STATIC }, { "unix", T_UNIX },
 };
 
 void dict_errf(char err[DICT_ERR_MAX], const char *fmt, ...)
@@ -90,6 +90,7 @@ struct dict *dict_open(const char *spec, char err[DICT_ERR_MAX])
     case T_TEXTHASH: return dict_texthash_open(spec, name, err);
     case T_INLINE: return dict_inline_open(spec, name, err);
     case T_STATIC: return dict_static_open(spec, name, err);
+    case T_UNIX: return dict_unix_open(spec, name, err);
     case T_UNKNOWN: break;
     }
     return NULL;

@@ -1,5 +1,6 @@
 /* dict_impl.h: the interface between dict.c (dispatch, key folding, text parser) and the table
- * implementations in dict_db.c (hash:, btree:) and dict_text.c (texthash:, inline:, static:).
+ * implementations in dict_db.c (hash:, btree:), dict_text.c (texthash:, inline:, static:) and
+ * dict_unix.c (unix:passwd.byname).
  * Not for use outside common/dict*.c; everyone else includes dict.h. */
 #ifndef TERN_DICT_IMPL_H
 #define TERN_DICT_IMPL_H
@@ -38,5 +39,6 @@ long dict_db_build(const char *spec, const char *path, bool btree, enum dict_for
 struct dict *dict_texthash_open(const char *spec, const char *path, char err[DICT_ERR_MAX]);
 struct dict *dict_inline_open(const char *spec, const char *body, char err[DICT_ERR_MAX]);
 struct dict *dict_static_open(const char *spec, const char *value, char err[DICT_ERR_MAX]);
+struct dict *dict_unix_open(const char *spec, const char *name, char err[DICT_ERR_MAX]);
 
 #endif

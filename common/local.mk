@@ -11,4 +11,9 @@ common_libtern_a_SOURCES = \
 	common/safefile.c common/safefile.h \
 	common/dict.c common/dict_db.c common/dict_text.c common/dict.h common/dict_impl.h \
 	common/server.c common/server.h common/master_proto.h \
-	queue/qdir.c queue/qdir.h
+	common/workpool.c common/workpool.h \
+	common/netmatch.c common/netmatch.h \
+	common/dict_unix.c \
+	queue/qdir.c queue/qdir.h \
+	queue/qfile.c queue/qfile.h \
+	queue/qcommit.c queue/qcommit.h

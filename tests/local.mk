@@ -4,13 +4,22 @@
 # exercise the master (it answers each connection with its service name, uid and a setting).
 UNIT_TESTS = tests/unit/test_buf tests/unit/test_config tests/unit/test_master_conf \
 	tests/unit/test_ipc tests/unit/test_dict tests/unit/test_safefile tests/unit/test_log \
-	tests/unit/test_priv tests/unit/test_qdir tests/unit/test_mem tests/unit/test_server
+	tests/unit/test_priv tests/unit/test_qdir tests/unit/test_mem tests/unit/test_server \
+	tests/unit/test_workpool tests/unit/test_netmatch tests/unit/test_qfile \
+	tests/unit/test_smtp_parse tests/unit/test_policy tests/unit/test_auth tests/unit/test_data
 check_PROGRAMS += $(UNIT_TESTS) tests/testd
 LDADD = $(TERN_LIBS) $(CHECK_LIBS)
+# the smtpd unit tests link the smtpd sources they test
+tests_unit_test_smtp_parse_SOURCES = tests/unit/test_smtp_parse.c smtpd/smtp_parse.c
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c smtpd/policy.c smtpd/smtp_parse.c
+tests_unit_test_auth_SOURCES = tests/unit/test_auth.c smtpd/auth.c smtpd/tls.c
+tests_unit_test_data_SOURCES = tests/unit/test_data.c smtpd/data.c
+AM_CPPFLAGS += -I$(top_srcdir)/smtpd
 AM_CFLAGS += $(CHECK_CFLAGS)
 
-TESTS += $(UNIT_TESTS) tests/integration/run-pytest
+TESTS += $(UNIT_TESTS) tests/fuzz/run-fuzz tests/integration/run-pytest
 AM_TESTS_ENVIRONMENT = TERN_BUILDDIR='$(abs_top_builddir)' TERN_SRCDIR='$(abs_top_srcdir)' \
 	PYTHON3='$(PYTHON3)'; export TERN_BUILDDIR TERN_SRCDIR PYTHON3;
 EXTRA_DIST += tests/integration/run-pytest tests/integration/conftest.py \
-	tests/integration/test_master.py tests/integration/test_commands.py
+	tests/integration/test_master.py tests/integration/test_commands.py \
+	tests/integration/test_smtpd.py tests/fuzz

@@ -1,0 +1,84 @@
+/* dict_unix.c: the unix:passwd.byname table, as Postfix has it: a login name gives its passwd
+ * line "name:x:uid:gid:gecos:dir:shell" (the password never leaves the system database).
+ * local_recipient_maps uses it so smtpd accepts mail for the system's users. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dict_impl.h"
+#include "mem.h"
+
+#define PW_BUF_START 4096
+#define PW_BUF_MAX (1024 * 1024)   /* a passwd entry larger than this is an error, not a loop */
+
+struct dict_unix {
+    struct dict base;
+    char *pwbuf;        /* getpwnam_r's scratch space, grown on ERANGE up to PW_BUF_MAX */
+    size_t pwsize;
+    struct buf value;
+};
+
+/* getpwnam_r reports "no such user" as 0 with no result, or, depending on the NSS module, as
+ * one of these; anything else (an unreachable directory service, say) is temporary. */
+static bool not_found(int rc)
+{
+    return rc == 0 || rc == ENOENT || rc == ESRCH;
+}
+
+static int unix_getpw(struct dict_unix *u, const char *key, struct passwd *pw,
+                      char err[DICT_ERR_MAX])
+{
+    struct passwd *res = NULL;
+    int rc;
+    while ((rc = getpwnam_r(key, pw, u->pwbuf, u->pwsize, &res)) == ERANGE
+           && u->pwsize < PW_BUF_MAX) {
+        u->pwsize *= 2;
+        u->pwbuf = xrealloc(u->pwbuf, u->pwsize);
+    }
+    if (res)
+        return 1;
+    if (not_found(rc))
+        return 0;
+    dict_errf(err, "%s: cannot look up \"%s\": %s", u->base.spec, key, strerror(rc));
+    return -1;
+}
+
+static int unix_lookup(struct dict *d, const char *key, const char **value, char *err)
+{
+    struct dict_unix *u = (struct dict_unix *)d;
+    struct passwd pw;
+    int rc = unix_getpw(u, key, &pw, err);
+    if (rc <= 0)
+        return rc;
+    buf_reset(&u->value);
+    if (buf_printf(&u->value, "%s:x:%lu:%lu:%s:%s:%s", pw.pw_name, (unsigned long)pw.pw_uid,
+                   (unsigned long)pw.pw_gid, pw.pw_gecos ? pw.pw_gecos : "",
+                   pw.pw_dir ? pw.pw_dir : "", pw.pw_shell ? pw.pw_shell : "") < 0) {
+        dict_errf(err, "%s: entry of \"%s\" is longer than %d bytes", d->spec, key,
+                  DICT_VALUE_MAX);
+        return -1;
+    }
+    *value = u->value.data;
+    return 1;
+}
+
+static void unix_release(struct dict *d)
+{
+    struct dict_unix *u = (struct dict_unix *)d;
+    free(u->pwbuf);
+    buf_free(&u->value);
+}
+
+struct dict *dict_unix_open(const char *spec, const char *name, char err[DICT_ERR_MAX])
+{
+    if (strcmp(name, "passwd.byname") != 0) {
+        dict_errf(err, "%s: unsupported unix table \"%s\" (only passwd.byname)", spec, name);
+        return NULL;
+    }
+    struct dict_unix *u = xmalloc(sizeof *u);
+    dict_base_init(&u->base, spec, unix_lookup, unix_release);
+    u->pwsize = PW_BUF_START;
+    u->pwbuf = xmalloc(u->pwsize);
+    buf_init(&u->value, DICT_VALUE_MAX);
+    return &u->base;
+}

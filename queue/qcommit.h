@@ -1,0 +1,21 @@
+/* qcommit.h: durable commits of queue files off the event loop. A small pool of threads fsyncs
+ * each file, renames it into place, and fsyncs incoming/ once for every batch of renames that
+ * completed together (group commit), then hands the result back to the event loop, where the
+ * callback runs (so smtpd answers 250 only after the file and its directory entry are on
+ * disk, and a slow disk never stalls the other sessions). */
+#ifndef TERN_QCOMMIT_H
+#define TERN_QCOMMIT_H
+#include "qfile.h"
+
+struct event_base;
+
+/* Starts `threads` worker threads (1-16) delivering results into base. Once per process,
+ * after privileges are dropped. Fatal on failure. */
+void qcommit_init(struct event_base *base, int threads);
+/* Queues q for commit. done(arg, 0) or done(arg, errno) runs later in the event loop thread;
+ * q is then still owned by the caller (qfile_free on success, qfile_abort on failure). */
+void qcommit_submit(struct qfile *q, void (*done)(void *arg, int error), void *arg);
+/* Stops the threads after the queued commits are done (for a clean exit). */
+void qcommit_shutdown(void);
+
+#endif

@@ -1,0 +1,504 @@
+/* qfile.c: the queue file of qfile.h: the record codec (pure), queue IDs, the buffered writer
+ * that creates incoming/t<unique> and commits it to incoming/<ID>, and the strict reader.
+ * The asynchronous commit (group directory fsync off the event loop) is in qcommit.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "mem.h"
+#include "qfile.h"
+#include "safefile.h"
+
+#define QREC_LEN_BYTES 5            /* a length varint has at most 5 bytes */
+#define QFILE_FLUSH_AT (64u << 10)  /* the writer's buffer is flushed past this */
+#define QFILE_INCOMING "incoming/"
+#define QFILE_PATH_MAX (sizeof QFILE_INCOMING + QFILE_ID_MAX + 48)
+
+/* ---- records ---- */
+
+static size_t varint_put(unsigned char *out, size_t v)
+{
+    size_t n = 0;
+    do {
+        unsigned char c = v & 0x7f;
+        v >>= 7;
+        out[n++] = (unsigned char)(c | (v ? 0x80 : 0));
+    } while (v);
+    return n;
+}
+
+int qrec_put(struct buf *out, enum qrec_type type, const void *data, size_t len)
+{
+    if (len > QREC_DATA_MAX)
+        return -1;
+    unsigned char head[1 + QREC_LEN_BYTES];
+    head[0] = (unsigned char)type;
+    size_t hlen = 1 + varint_put(head + 1, len);
+    /* all or nothing: never leave half a record in out */
+    if (out->len > out->max || out->max - out->len < hlen + len)
+        return -1;
+    if (buf_append(out, head, hlen) < 0 || buf_append(out, data, len) < 0)
+        return -1;
+    return 0;
+}
+
+/* The length varint at data[*pos]: minimal encoding only (no trailing zero groups), at most
+ * QREC_LEN_BYTES bytes, at most QREC_DATA_MAX. */
+static int varint_get(const unsigned char *data, size_t len, size_t *pos, size_t *value)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < QREC_LEN_BYTES; i++) {
+        if (*pos >= len)
+            return -1;
+        unsigned char c = data[(*pos)++];
+        v |= (uint64_t)(c & 0x7f) << (7 * i);
+        if (!(c & 0x80)) {
+            if (i > 0 && c == 0)
+                return -1;
+            if (v > QREC_DATA_MAX)
+                return -1;
+            *value = (size_t)v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int qrec_get(const char *data, size_t len, size_t *pos, int *type, const char **rec,
+             size_t *rec_len)
+{
+    if (*pos >= len)
+        return 0;
+    size_t p = *pos, n;
+    int t = (unsigned char)data[p++];
+    if (varint_get((const unsigned char *)data, len, &p, &n) < 0 || len - p < n)
+        return -1;
+    *type = t;
+    *rec = data + p;
+    *rec_len = n;
+    *pos = p + n;
+    return 1;
+}
+
+/* ---- queue IDs ----
+ * ID = 11 characters of the arrival time in microseconds since the epoch, then 1 to 13 of the
+ * inode number (no leading zeros), both in base 31 with the alphabet below: digits and the
+ * upper-case consonants, in ASCII order so that string order is numeric order. No vowels, so
+ * an ID never spells a word; no lower case, so it never starts with 't' (temporary files).
+ * 31^11 µs is about 806 years: the time part keeps its width until the year 2776, so IDs sort
+ * by arrival; 31^13 > 2^64 covers any inode. Example: 1B6MV0P9TQ87KX. */
+static const char id_alphabet[] = "0123456789BCDFGHJKLMNPQRSTVWXYZ";
+#define ID_BASE 31u
+#define ID_TIME_DIGITS 11
+#define ID_INODE_DIGITS_MAX 13
+
+static const char *id_digit(char c)
+{
+    return c ? strchr(id_alphabet, c) : NULL;
+}
+
+int qfile_make_id(uint64_t usec, uint64_t inode, char id[QFILE_ID_MAX])
+{
+    char ino[ID_INODE_DIGITS_MAX];
+    int n = 0;
+    do {
+        ino[n++] = id_alphabet[inode % ID_BASE];
+        inode /= ID_BASE;
+    } while (inode);
+    for (int i = ID_TIME_DIGITS - 1; i >= 0; i--) {
+        id[i] = id_alphabet[usec % ID_BASE];
+        usec /= ID_BASE;
+    }
+    if (usec) {   /* past the year 2776 */
+        id[0] = '\0';
+        errno = ERANGE;
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        id[ID_TIME_DIGITS + i] = ino[n - 1 - i];
+    id[ID_TIME_DIGITS + n] = '\0';
+    return 0;
+}
+
+bool qfile_valid_id(const char *name)
+{
+    size_t len = strlen(name);
+    if (len < ID_TIME_DIGITS + 1 || len > ID_TIME_DIGITS + ID_INODE_DIGITS_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!id_digit(name[i]))
+            return false;
+    /* canonical inode part: no leading zero (an inode is never 0 anyway) */
+    return name[ID_TIME_DIGITS] != '0' || len == ID_TIME_DIGITS + 1;
+}
+
+/* ---- the writer ---- */
+
+struct qfile {
+    int fd;
+    int error;                    /* sticky errno of the first failure, 0 if none */
+    struct buf out;               /* records not yet written */
+    char id[QFILE_ID_MAX];
+    char tmp_path[QFILE_PATH_MAX];
+    char final_path[QFILE_PATH_MAX];
+};
+
+static uint64_t random_u64(void)
+{
+    uint64_t r;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) == (ssize_t)sizeof r)
+        return r;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30);
+}
+
+/* incoming/t<pid>.<counter>.<random>: unique among live processes by pid and counter; the
+ * random part keeps a dead process's leftovers from colliding, and O_EXCL settles the rest. */
+static int create_tmp(char *path, size_t size)
+{
+    static atomic_ulong counter;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        unsigned long n = atomic_fetch_add(&counter, 1);
+        snprintf(path, size, QFILE_INCOMING "t%ld.%lu.%016llx", (long)getpid(), n,
+                 (unsigned long long)random_u64());
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
+static void set_error(struct qfile *q, int err)
+{
+    if (!q->error)
+        q->error = err;
+}
+
+static int fail_if_error(const struct qfile *q)
+{
+    if (!q->error)
+        return 0;
+    errno = q->error;
+    return -1;
+}
+
+static int flush_out(struct qfile *q)
+{
+    if (fail_if_error(q) < 0)
+        return -1;
+    if (q->out.len && write_all(q->fd, q->out.data, q->out.len) < 0) {
+        set_error(q, errno);
+        return -1;
+    }
+    buf_reset(&q->out);
+    return 0;
+}
+
+/* The MAGIC and TIME records, the time being the one in the queue ID. */
+static int put_header(struct qfile *q, const struct timespec *now)
+{
+    char t[48];
+    int n = snprintf(t, sizeof t, "%lld.%06ld", (long long)now->tv_sec, now->tv_nsec / 1000);
+    if (qfile_put(q, QREC_MAGIC, QREC_MAGIC_TEXT, strlen(QREC_MAGIC_TEXT)) < 0)
+        return -1;
+    return qfile_put(q, QREC_TIME, t, (size_t)n);
+}
+
+struct qfile *qfile_create(void)
+{
+    struct qfile *q = xcalloc(1, sizeof *q);
+    q->fd = create_tmp(q->tmp_path, sizeof q->tmp_path);
+    if (q->fd < 0) {
+        int e = errno;
+        free(q);
+        errno = e;
+        return NULL;
+    }
+    buf_init(&q->out, QFILE_FLUSH_AT + QREC_DATA_MAX + 1 + QREC_LEN_BYTES);
+    struct stat st;
+    struct timespec now;
+    int e = 0;
+    if (fstat(q->fd, &st) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
+        e = errno;
+    else if (qfile_make_id((uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000,
+                           (uint64_t)st.st_ino, q->id) < 0)
+        e = errno;
+    else if (put_header(q, &now) < 0)
+        e = errno;
+    if (e) {
+        qfile_abort(q);
+        errno = e;
+        return NULL;
+    }
+    snprintf(q->final_path, sizeof q->final_path, QFILE_INCOMING "%s", q->id);
+    return q;
+}
+
+const char *qfile_id(const struct qfile *q) { return q->id; }
+int qfile_fd(const struct qfile *q) { return q->fd; }
+const char *qfile_tmp_path(const struct qfile *q) { return q->tmp_path; }
+const char *qfile_final_path(const struct qfile *q) { return q->final_path; }
+
+int qfile_put(struct qfile *q, enum qrec_type type, const void *data, size_t len)
+{
+    if (fail_if_error(q) < 0)
+        return -1;
+    if (len > QREC_DATA_MAX) {
+        /* a file missing a record would be wrong, so this too is final */
+        set_error(q, EMSGSIZE);
+        return fail_if_error(q);
+    }
+    if (qrec_put(&q->out, type, data, len) < 0) {
+        set_error(q, ENOBUFS);   /* cannot happen: the buffer holds a maximal record */
+        return fail_if_error(q);
+    }
+    return q->out.len >= QFILE_FLUSH_AT ? flush_out(q) : 0;
+}
+
+int qfile_put_attr(struct qfile *q, const char *name, const char *value)
+{
+    if (fail_if_error(q) < 0)
+        return -1;
+    if (!*name || strchr(name, '=')) {
+        set_error(q, EINVAL);
+        return fail_if_error(q);
+    }
+    struct buf a;
+    buf_init(&a, QREC_DATA_MAX);
+    int r;
+    if (buf_puts(&a, name) < 0 || buf_putc(&a, '=') < 0 || buf_puts(&a, value) < 0) {
+        set_error(q, EMSGSIZE);
+        r = fail_if_error(q);
+    } else {
+        r = qfile_put(q, QREC_ATTR, a.data, a.len);
+    }
+    buf_free(&a);
+    return r;
+}
+
+int qfile_finish(struct qfile *q)
+{
+    if (qfile_put(q, QREC_END, NULL, 0) < 0)
+        return -1;
+    return flush_out(q);
+}
+
+static void qfile_release(struct qfile *q)
+{
+    if (q->fd >= 0)
+        close(q->fd);
+    buf_free(&q->out);
+    free(q);
+}
+
+void qfile_abort(struct qfile *q)
+{
+    if (!q)
+        return;
+    unlink(q->tmp_path);
+    qfile_release(q);
+}
+
+void qfile_free(struct qfile *q)
+{
+    if (q)
+        qfile_release(q);
+}
+
+/* When the directory fsync fails after the rename, the final file is removed again: the caller
+ * answers 4xx and the client will send the message again, so a copy that might survive would
+ * only be delivered twice (qcommit.c does the same). */
+int qfile_commit_sync(struct qfile *q)
+{
+    if (fail_if_error(q) < 0)
+        return -1;
+    if (fsync(q->fd) < 0 || rename(q->tmp_path, q->final_path) < 0) {
+        set_error(q, errno);
+        return -1;
+    }
+    if (fsync_dir("incoming") < 0) {
+        int e = errno;
+        unlink(q->final_path);
+        set_error(q, e);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the reader ---- */
+
+/* Where a record may appear: the envelope order of qfile.h as a sequence of sections. */
+enum section {
+    SEC_START, SEC_MAGIC, SEC_TIME, SEC_SENDER, SEC_ATTR, SEC_RCPT, SEC_CONTENT, SEC_END
+};
+
+struct reader {
+    enum section sec;
+    struct qfile_envelope *env;
+    size_t offset;   /* of the current record */
+    const char *why;
+};
+
+static bool parse_time(const char *s, size_t len, double *out)
+{
+    /* <digits>.<6 digits> */
+    const char *dot = memchr(s, '.', len);
+    if (!dot || dot == s || dot - s > 19 || (size_t)(s + len - dot) != 7)
+        return false;
+    double secs = 0, usec = 0;
+    for (const char *p = s; p < s + len; p++) {
+        if (p == dot)
+            continue;
+        if (*p < '0' || *p > '9')
+            return false;
+        if (p < dot)
+            secs = secs * 10 + (*p - '0');
+        else
+            usec = usec * 10 + (*p - '0');
+    }
+    *out = secs + usec / 1e6;
+    return true;
+}
+
+static bool is_rcpt(int type)
+{
+    return type == QREC_RECIPIENT || type == QREC_DONE;
+}
+
+/* The section a record of this type opens or continues, given the current one; -1 when the
+ * record is out of order. */
+static int next_section(enum section cur, int type)
+{
+    switch (type) {
+    case QREC_MAGIC: return cur == SEC_START ? SEC_MAGIC : -1;
+    case QREC_TIME: return cur == SEC_MAGIC ? SEC_TIME : -1;
+    case QREC_SENDER: return cur == SEC_TIME ? SEC_SENDER : -1;
+    case QREC_ATTR: return cur == SEC_SENDER || cur == SEC_ATTR ? SEC_ATTR : -1;
+    case QREC_RECIPIENT:
+    case QREC_DONE:
+    case QREC_RCPT_NOTIFY:
+    case QREC_RCPT_ORCPT:
+        if (cur == SEC_RCPT || (is_rcpt(type) && (cur == SEC_SENDER || cur == SEC_ATTR)))
+            return SEC_RCPT;
+        return -1;
+    case QREC_CONTENT:
+        return cur >= SEC_SENDER && cur <= SEC_CONTENT ? SEC_CONTENT : -1;
+    case QREC_END: return cur >= SEC_SENDER && cur <= SEC_CONTENT ? SEC_END : -1;
+    default: return -1;
+    }
+}
+
+static bool known_type(int type)
+{
+    switch (type) {
+    case QREC_MAGIC: case QREC_TIME: case QREC_SENDER: case QREC_ATTR: case QREC_RECIPIENT:
+    case QREC_DONE: case QREC_RCPT_NOTIFY: case QREC_RCPT_ORCPT: case QREC_CONTENT:
+    case QREC_END:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static int reader_fail(struct reader *r, const char *why)
+{
+    r->why = why;
+    return -1;
+}
+
+/* Checks one record against the section rules and fills in the envelope. */
+static int reader_record(struct reader *r, int type, const char *data, size_t len)
+{
+    if (!known_type(type))
+        return reader_fail(r, "unknown record type");
+    int sec = next_section(r->sec, type);
+    if (sec < 0)
+        return reader_fail(r, "record out of order");
+    struct qfile_envelope *env = r->env;
+    switch (type) {
+    case QREC_MAGIC:
+        if (len != strlen(QREC_MAGIC_TEXT) || memcmp(data, QREC_MAGIC_TEXT, len) != 0)
+            return reader_fail(r, "bad magic record");
+        break;
+    case QREC_TIME:
+        if (!parse_time(data, len, &env->arrival))
+            return reader_fail(r, "bad arrival time record");
+        break;
+    case QREC_SENDER:
+        if (len >= sizeof env->sender || memchr(data, '\0', len))
+            return reader_fail(r, "bad sender record");
+        memcpy(env->sender, data, len);
+        env->sender[len] = '\0';
+        break;
+    case QREC_RECIPIENT:
+    case QREC_DONE:
+        env->nrcpt++;
+        break;
+    case QREC_CONTENT:
+        if (r->sec != SEC_CONTENT)
+            env->content_offset = r->offset;
+        break;
+    case QREC_END:
+        if (len != 0)
+            return reader_fail(r, "bad end record");
+        if (r->sec != SEC_CONTENT)
+            env->content_offset = r->offset;   /* no content: it would start here */
+        break;
+    }
+    r->sec = (enum section)sec;
+    return 0;
+}
+
+/* env->nrcpt counts every recipient record, delivered (D) or not (R). */
+static int parse_file(const struct buf *in, struct qfile_envelope *env, const char **why)
+{
+    struct reader r = { SEC_START, env, 0, NULL };
+    size_t pos = 0;
+    for (;;) {
+        int type;
+        const char *data;
+        size_t len;
+        r.offset = pos;
+        int got = qrec_get(in->data, in->len, &pos, &type, &data, &len);
+        if (got < 0) {
+            *why = "truncated or malformed record";
+            return -1;
+        }
+        if (got == 0)
+            break;
+        if (r.sec == SEC_END) {
+            *why = "data after the end record";
+            return -1;
+        }
+        if (reader_record(&r, type, data, len) < 0) {
+            *why = r.why;
+            return -1;
+        }
+    }
+    if (r.sec != SEC_END) {
+        *why = r.sec == SEC_START ? "empty file" : "no end record";
+        return -1;
+    }
+    return 0;
+}
+
+int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envelope *env,
+               const char **why)
+{
+    const char *unused;
+    if (!why)
+        why = &unused;
+    memset(env, 0, sizeof *env);
+    if (safe_read_file(path, max, out) < 0) {
+        *why = errno == EFBIG ? "file too large" : "cannot read the file";
+        return -1;
+    }
+    return parse_file(out, env, why);
+}

@@ -1,0 +1,93 @@
+/* qfile.h: the queue file: its record format, its queue ID, and the writer that smtpd (and later
+ * pickup and bounce) use to put a message in incoming/ durably; plus a strict reader for qmgr,
+ * the admin tools and the tests.
+ *
+ * A queue file is a sequence of records: one type byte, the data length as a little-endian
+ * base-128 varint (7 bits a byte, high bit = more; at most 5 bytes), then the data. Nothing in
+ * the data is ever interpreted as structure, so no CR, LF or NUL from a peer can forge a record
+ * (DESIGN.md §2, invariant 4). The first record is the magic QREC_MAGIC; the last is QREC_END.
+ *
+ * Durability: the file is written as incoming/t<ID> (readers skip names starting with 't'),
+ * and commit = fsync(file), rename to incoming/<ID>, fsync(incoming/) — only then may smtpd
+ * answer 250. qcommit.h does the commit off the event loop. */
+#ifndef TERN_QFILE_H
+#define TERN_QFILE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "buf.h"
+
+#define QFILE_ID_MAX 32          /* a queue ID is shorter than this, NUL included */
+#define QREC_DATA_MAX (1u << 20) /* largest record the reader accepts (content chunks are 64 KiB) */
+
+/* Record types. Envelope records come first, in this order: MAGIC, TIME, then SENDER, the
+ * message attributes (ATTR), RECIPIENT records each followed by its own RCPT_* records, then
+ * CONTENT records, then END. */
+enum qrec_type {
+    QREC_MAGIC = 'V',        /* "tern-queue-1" */
+    QREC_TIME = 'T',         /* arrival time: decimal seconds.microseconds */
+    QREC_SENDER = 'S',       /* envelope sender, "" for <> */
+    QREC_ATTR = 'A',         /* name=value: client_name, client_address, client_port, helo,
+                              * protocol, sasl_username, tls, envid, ret, body, smtputf8, size */
+    QREC_RECIPIENT = 'R',    /* an envelope recipient still to deliver */
+    QREC_DONE = 'D',         /* a recipient delivered (same data as its R record; qmgr later
+                              * overwrites the type byte of an R record in place) */
+    QREC_RCPT_NOTIFY = 'N',  /* NOTIFY bits of the recipient before it, decimal */
+    QREC_RCPT_ORCPT = 'O',   /* type;address of ORCPT of the recipient before it */
+    QREC_CONTENT = 'C',      /* a chunk of the message (header and body, lines end in CRLF) */
+    QREC_END = 'E',          /* empty; the file is complete only with it */
+};
+
+#define QREC_MAGIC_TEXT "tern-queue-1"
+
+/* Appends one record to out (a struct buf with the caller's bound). -1 when out is full or
+ * len > QREC_DATA_MAX. Pure: used by the writer and by tests that forge files. */
+int qrec_put(struct buf *out, enum qrec_type type, const void *data, size_t len);
+/* Reads one record at data[*pos]: 1 and advances *pos (type, pointer and length of the data
+ * within data[]), 0 at the end of the input, -1 for a truncated or malformed record. Pure. */
+int qrec_get(const char *data, size_t len, size_t *pos, int *type, const char **rec,
+             size_t *rec_len);
+
+/* A queue ID: the arrival time in microseconds (fixed width, so IDs sort by arrival) followed
+ * by the inode number of the queue file, in an alphabet of digits and upper-case letters:
+ * unique for the life of the host, a safe file name, never starting with 't'. */
+int qfile_make_id(uint64_t usec, uint64_t inode, char id[QFILE_ID_MAX]);
+bool qfile_valid_id(const char *name);
+
+struct qfile;   /* a queue file being written */
+
+/* Creates incoming/t<tmp> in the queue directory (the process's working directory) with mode
+ * 0600, O_EXCL|O_NOFOLLOW, and assigns its queue ID. NULL with errno on failure. */
+struct qfile *qfile_create(void);
+const char *qfile_id(const struct qfile *q);
+/* Buffered record writes (flushed when the buffer passes 64 KiB and at qfile_finish). -1 with
+ * errno on a write error; once an error happened every later call fails too. */
+int qfile_put(struct qfile *q, enum qrec_type type, const void *data, size_t len);
+int qfile_put_attr(struct qfile *q, const char *name, const char *value);
+/* Writes END and flushes. After it, the file only needs qcommit. -1 with errno. */
+int qfile_finish(struct qfile *q);
+/* For qcommit: the descriptor, and the temporary and final names (relative to the queue dir). */
+int qfile_fd(const struct qfile *q);
+const char *qfile_tmp_path(const struct qfile *q);
+const char *qfile_final_path(const struct qfile *q);
+/* Abandons a file not committed: unlinks the temporary file, frees q. */
+void qfile_abort(struct qfile *q);
+/* Frees q after a commit (the file stays). */
+void qfile_free(struct qfile *q);
+/* Synchronous commit for programs without an event loop: fsync, rename, fsync of the dir. */
+int qfile_commit_sync(struct qfile *q);
+
+/* Reading a complete queue file (qmgr, tools, tests): loads it whole (bounded by max) and checks
+ * its structure: MAGIC first, END last, every record well formed and of a known type, the
+ * envelope records in order. 0, or -1 with a static reason in *why. */
+struct qfile_envelope {
+    char sender[512];
+    double arrival;
+    size_t nrcpt;
+    size_t content_offset;   /* offset in the file of the first CONTENT record */
+};
+int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envelope *env,
+               const char **why);
+
+#endif

@@ -1,0 +1,227 @@
+/* auth.c: SMTP AUTH for smtpd: strict base64, the PLAIN message parser (both pure), and the
+ * smtpd_sasl_users table of argon2id hashes. Unknown logins are checked against a dummy hash of
+ * the same cost, so neither the reply nor its timing tells a client which logins exist. */
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include "auth.h"
+#include "dict.h"
+#include "log.h"
+#include "mem.h"
+
+struct auth_users {
+    struct dict *dict;
+};
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* ---- base64 (RFC 4648 section 4) ---- */
+
+static int b64_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Decodes one 4-character quantum into out (1 to 3 bytes); -1 when it is malformed. Only the
+ * last quantum may be padded, and its unused bits must be zero (one encoding per message). */
+static int b64_quantum(const char *q, bool last, unsigned char *out)
+{
+    int pad = 0;
+    if (last && q[3] == '=')
+        pad = q[2] == '=' ? 2 : 1;
+    uint32_t v = 0;
+    for (int i = 0; i < 4 - pad; i++) {
+        int d = b64_value(q[i]);
+        if (d < 0)
+            return -1;
+        v = v << 6 | (uint32_t)d;
+    }
+    v <<= 6 * pad;
+    if ((pad == 1 && (v & 0xff) != 0) || (pad == 2 && (v & 0xffff) != 0))
+        return -1;
+    out[0] = (unsigned char)(v >> 16);
+    out[1] = (unsigned char)(v >> 8);
+    out[2] = (unsigned char)v;
+    return 3 - pad;
+}
+
+int auth_b64_decode(const char *in, size_t len, unsigned char *out, size_t size)
+{
+    if (len == 1 && in[0] == '=')
+        return 0;   /* RFC 4954: an empty initial response */
+    if (len % 4 != 0 || len / 4 > INT_MAX / 3)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i += 4) {
+        unsigned char bytes[3];
+        int got = b64_quantum(in + i, i + 4 == len, bytes);
+        if (got < 0 || (size_t)got > size - n)
+            return -1;
+        memcpy(out + n, bytes, (size_t)got);
+        n += (size_t)got;
+    }
+    return (int)n;
+}
+
+/* Writes the encoding and a NUL, so size must exceed 4 * ceil(len / 3). */
+int auth_b64_encode(const unsigned char *in, size_t len, char *out, size_t size)
+{
+    if (len > (size_t)INT_MAX / 4 * 3 - 3 || (len + 2) / 3 * 4 >= size)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        size_t left = len - i;
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (left > 1)
+            v |= (uint32_t)in[i + 1] << 8;
+        if (left > 2)
+            v |= in[i + 2];
+        out[n++] = b64_alphabet[v >> 18 & 63];
+        out[n++] = b64_alphabet[v >> 12 & 63];
+        out[n++] = left > 1 ? b64_alphabet[v >> 6 & 63] : '=';
+        out[n++] = left > 2 ? b64_alphabet[v & 63] : '=';
+    }
+    out[n] = '\0';
+    return (int)n;
+}
+
+/* ---- PLAIN (RFC 4616) ---- */
+
+/* The login goes to the log and the Received: header: no control characters. */
+static bool login_ok(const unsigned char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+int auth_parse_plain(const unsigned char *msg, size_t len, char login[AUTH_FIELD_MAX],
+                     char password[AUTH_FIELD_MAX])
+{
+    login[0] = password[0] = '\0';
+    const unsigned char *end1 = len > 0 ? memchr(msg, '\0', len) : NULL;
+    if (end1 == NULL)
+        return -1;
+    size_t zlen = (size_t)(end1 - msg);
+    const unsigned char *authcid = end1 + 1;
+    const unsigned char *end2 = memchr(authcid, '\0', len - zlen - 1);
+    if (end2 == NULL)
+        return -1;
+    size_t clen = (size_t)(end2 - authcid);
+    const unsigned char *pass = end2 + 1;
+    size_t plen = len - zlen - clen - 2;
+    if (clen == 0 || zlen >= AUTH_FIELD_MAX || clen >= AUTH_FIELD_MAX || plen >= AUTH_FIELD_MAX)
+        return -1;
+    if (memchr(pass, '\0', plen) != NULL || !login_ok(authcid, clen))
+        return -1;
+    if (zlen != 0 && (zlen != clen || memcmp(msg, authcid, clen) != 0))
+        return -1;   /* no proxy authorization: one may only act as oneself */
+    memcpy(login, authcid, clen);
+    login[clen] = '\0';
+    memcpy(password, pass, plen);
+    password[plen] = '\0';
+    return 0;
+}
+
+/* ---- the users table ---- */
+
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static bool dummy_ready;
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+/* The hash of a random password nobody knows, at the cost ternpasswd uses. */
+static void dummy_make(void)
+{
+    unsigned char pw[32];
+    if (sodium_init() < 0)
+        return;
+    randombytes_buf(pw, sizeof pw);
+    dummy_ready = crypto_pwhash_str(dummy_hash, (const char *)pw, sizeof pw,
+                                    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                    crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0;
+    sodium_memzero(pw, sizeof pw);
+}
+
+struct auth_users *auth_users_open(const char *spec, char *err, size_t errlen)
+{
+    if (sodium_init() < 0) {
+        snprintf(err, errlen, "%s: cannot initialize libsodium", spec);
+        return NULL;
+    }
+    pthread_once(&dummy_once, dummy_make);
+    if (!dummy_ready) {
+        snprintf(err, errlen, "%s: cannot make the dummy password hash: out of memory", spec);
+        return NULL;
+    }
+    char derr[DICT_ERR_MAX];
+    struct dict *d = dict_open(spec, derr);
+    if (d == NULL) {
+        snprintf(err, errlen, "%s", derr);
+        return NULL;
+    }
+    struct auth_users *u = xmalloc(sizeof *u);
+    u->dict = d;
+    return u;
+}
+
+int auth_users_hash(struct auth_users *u, const char *login, char *hash, size_t size)
+{
+    const char *value;
+    char err[DICT_ERR_MAX];
+    if (size > 0)
+        hash[0] = '\0';
+    int r = dict_lookup(u->dict, login, &value, err);
+    if (r < 0) {
+        log_warn("%s", err);
+        return -1;
+    }
+    if (r == 0)
+        return 0;
+    size_t n = strlen(value);
+    if (n >= size) {
+        log_warn("%s: the password hash of %s is too long (%zu bytes)", dict_spec(u->dict),
+                 login, n);
+        return -1;
+    }
+    memcpy(hash, value, n + 1);
+    return 1;
+}
+
+bool auth_verify(const char *hash, const char *password)
+{
+    if (password == NULL)
+        password = "";
+    if (hash == NULL) {
+        pthread_once(&dummy_once, dummy_make);
+        /* the same work as a real check; nobody knows the dummy's password */
+        int r = dummy_ready ? crypto_pwhash_str_verify(dummy_hash, password, strlen(password))
+                            : -1;
+        (void)r;
+        return false;
+    }
+    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+}
+
+void auth_users_close(struct auth_users *u)
+{
+    if (u == NULL)
+        return;
+    dict_close(u->dict);
+    free(u);
+}

@@ -1,0 +1,1346 @@
+/* session.c: one SMTP session (session.h). Input is read from the bufferevent one command line
+ * at a time (or as DATA/BDAT content); each command gets its reply; a message is written to a
+ * queue file while it arrives and answered with 250 only after qcommit has made it durable.
+ * Waiting (commit, password check, tarpit delay) pauses only this session: reading stops and
+ * resumes when the wait ends. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <openssl/err.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "auth.h"
+#include "buf.h"
+#include "config.h"
+#include "data.h"
+#include "ipc.h"
+#include "ipc_proto.h"
+#include "log.h"
+#include "mem.h"
+#include "policy.h"
+#include "qcommit.h"
+#include "qfile.h"
+#include "server.h"
+#include "session.h"
+#include "smtp_parse.h"
+#include "smtpd.h"
+#include "tls.h"
+#include "workpool.h"
+
+#define AUTH_LINE_MAX 12288          /* RFC 4954 */
+#define CONTENT_FLUSH (64 * 1024)    /* queue file content records */
+#define REPLY_MAX 1024
+
+enum mode {
+    MODE_COMMAND,
+    MODE_AUTH,        /* reading an AUTH response line */
+    MODE_DATA,
+    MODE_BDAT,
+};
+
+struct rcpt {
+    struct smtp_address addr;
+    struct rcpt_params params;
+};
+
+struct session {
+    struct bufferevent *bev;
+    struct event *delay;               /* tarpit: the pending reply goes out when it fires */
+    char addr[INET6_ADDRSTRLEN];
+    char port[8];
+    char client[INET6_ADDRSTRLEN + 16]; /* "unknown[1.2.3.4]" */
+    bool trusted_net;                  /* in mynetworks */
+    enum mode mode;
+    bool waiting;                      /* a commit, password check or TLS handshake runs */
+    bool tarpit;                       /* a reply is held back: the delay timer runs */
+    int jobs;                          /* commits and password checks in flight */
+    bool dead;                         /* the connection is gone; free when jobs reach 0 */
+    bool closing;                      /* close once the output is flushed */
+    bool skipping_long_line;
+    const char *last_command;          /* for "lost connection after X" */
+    struct buf pending;                /* a reply held back by the tarpit */
+
+    /* HELO/EHLO, TLS, AUTH */
+    char helo[256];
+    bool helo_seen, esmtp, pipelining_offered;
+    bool tls;
+    char tls_info[160];
+    bool authenticated;
+    char login[AUTH_FIELD_MAX];
+    char auth_mech[8];
+    int auth_step;                     /* LOGIN: 1 waiting for the user, 2 for the password */
+    char auth_user[AUTH_FIELD_MAX];
+    int auth_failures;
+
+    /* the mail transaction */
+    bool in_mail;
+    struct smtp_address sender;
+    struct mail_params mparams;
+    struct rcpt *rcpts;
+    size_t nrcpt, rcpt_cap;
+
+    /* the message */
+    struct qfile *q;
+    struct data_filter filter;
+    struct buf content;
+    bool store_failed;
+    bool bdat_started;                 /* a BDAT sequence is under way */
+    bool bdat_last;
+    bool bdat_discard;                 /* the BDAT sequence failed: read and drop its chunks */
+    long long bdat_remaining;
+    char date_header[80];
+    char msgid_header[160];
+
+    /* limits and the disconnect summary */
+    int errors;
+    int junk;
+    struct { unsigned ok, total; } count[SMTP_UNKNOWN + 1];
+};
+
+static const char *verb_names[] = {
+    "helo", "ehlo", "mail", "rcpt", "data", "bdat", "rset", "noop", "quit", "vrfy", "expn",
+    "help", "starttls", "auth", "obsolete", "unknown",
+};
+
+static void process(struct session *s);
+static bool has_control_bytes(const char *p, size_t n);
+static void session_free(struct session *s);
+static void setup_bev(struct session *s);
+
+/* ---- replies ---- */
+
+static bool stopped(const struct session *s)
+{
+    return s->waiting || s->tarpit || s->closing || s->dead;
+}
+
+static void close_after_reply(struct session *s)
+{
+    s->closing = true;
+    bufferevent_disable(s->bev, EV_READ);
+}
+
+/* Writes reply text now, or behind the reply the tarpit holds back. */
+static void deliver(struct session *s, const char *text, size_t n)
+{
+    if (s->tarpit)
+        buf_append(&s->pending, text, n);
+    else
+        bufferevent_write(s->bev, text, n);
+}
+
+static void on_delay(evutil_socket_t fd, short what, void *arg)
+{
+    struct session *s = arg;
+    s->tarpit = false;
+    bufferevent_write(s->bev, s->pending.data, s->pending.len);
+    buf_reset(&s->pending);
+    if (!s->waiting && !s->closing) {
+        bufferevent_enable(s->bev, EV_READ);
+        process(s);
+    }
+}
+
+/* Holds the next replies back by smtpd_error_sleep_time and stops reading meanwhile. */
+static void start_tarpit(struct session *s)
+{
+    if (s->tarpit || smtpd.set.error_sleep_time <= 0)
+        return;
+    s->tarpit = true;
+    bufferevent_disable(s->bev, EV_READ);
+    struct timeval t = { smtpd.set.error_sleep_time, 0 };
+    evtimer_add(s->delay, &t);
+}
+
+static size_t format_line(char *text, size_t size, const char *fmt, va_list ap)
+{
+    int n = vsnprintf(text, size - 2, fmt, ap);
+    if (n < 0)
+        n = 0;
+    if ((size_t)n > size - 3)
+        n = (int)size - 3;
+    text[n++] = '\r';
+    text[n++] = '\n';
+    text[n] = '\0';
+    return (size_t)n;
+}
+
+/* A reply that ends the session (421, 221, 554 for pipelining): after any held reply. */
+static void reply_close(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply_close(struct session *s, const char *fmt, ...)
+{
+    char text[REPLY_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = format_line(text, sizeof text, fmt, ap);
+    va_end(ap);
+    deliver(s, text, n);
+    close_after_reply(s);
+}
+
+/* Sends one reply line (CRLF added). Past smtpd_soft_error_limit errors, replies are held back
+ * by smtpd_error_sleep_time (a tarpit for this session only); 4xx/5xx replies count as errors and
+ * at smtpd_hard_error_limit the session ends. */
+static void reply(struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reply(struct session *s, const char *fmt, ...)
+{
+    char text[REPLY_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = format_line(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (s->errors >= smtpd.set.soft_error_limit)
+        start_tarpit(s);
+    deliver(s, text, n);
+    if (text[0] != '4' && text[0] != '5')
+        return;
+    if (++s->errors >= smtpd.set.hard_error_limit && !s->closing) {
+        log_info("too many errors after %s from %s", s->last_command, s->client);
+        reply_close(s, "421 4.7.0 %s Error: too many errors", smtpd.set.myhostname);
+    }
+}
+
+/* ---- the transaction ---- */
+
+static void reset_transaction(struct session *s)
+{
+    s->in_mail = false;
+    memset(&s->sender, 0, sizeof s->sender);
+    memset(&s->mparams, 0, sizeof s->mparams);
+    s->nrcpt = 0;
+    if (s->q) {
+        qfile_abort(s->q);
+        s->q = NULL;
+    }
+    buf_reset(&s->content);
+    s->store_failed = false;
+    s->bdat_started = s->bdat_last = s->bdat_discard = false;
+    s->bdat_remaining = 0;
+}
+
+static const char *protocol(const struct session *s)
+{
+    static const char *names[] = { "SMTP", "ESMTP", "ESMTPS", "ESMTPA", "ESMTPSA" };
+    if (!s->esmtp)
+        return names[0];
+    return names[1 + (s->tls ? 1 : 0) + (s->authenticated ? 2 : 0)];
+}
+
+/* "NOQUEUE: reject: RCPT from host[addr]: 554 5.7.1 ...; from=<a> to=<b> proto=ESMTP helo=<h>" */
+static void log_reject(struct session *s, const char *stage, const char *text, const char *to)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    buf_printf(&b, "NOQUEUE: reject: %s from %s: %s; from=<%s>", stage, s->client, text,
+               s->in_mail ? s->sender.address : "");
+    if (to)
+        buf_printf(&b, " to=<%s>", to);
+    buf_printf(&b, " proto=%s helo=<%s>", protocol(s), s->helo);
+    log_info("%s", buf_str(&b));
+    buf_free(&b);
+}
+
+/* ---- queue file ---- */
+
+static void rfc5322_date(char *out, size_t size, time_t t)
+{
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(out, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
+}
+
+static int put_attr(struct session *s, const char *name, const char *value)
+{
+    return qfile_put_attr(s->q, name, value);
+}
+
+static int write_envelope(struct session *s)
+{
+    char num[32], xt[SMTP_ORCPT_MAX * 3 + 1];
+    int r = qfile_put(s->q, QREC_SENDER, s->sender.address, strlen(s->sender.address));
+    r |= put_attr(s, "client_name", "unknown");
+    r |= put_attr(s, "client_address", s->addr);
+    r |= put_attr(s, "client_port", s->port);
+    r |= put_attr(s, "helo", s->helo);
+    r |= put_attr(s, "protocol", protocol(s));
+    if (s->authenticated)
+        r |= put_attr(s, "sasl_username", s->login);
+    if (s->tls)
+        r |= put_attr(s, "tls", s->tls_info);
+    if (s->mparams.envid[0]) {
+        smtp_xtext_encode(s->mparams.envid, strlen(s->mparams.envid), xt, sizeof xt);
+        r |= put_attr(s, "envid", xt);
+    }
+    if (s->mparams.ret != RET_NONE)
+        r |= put_attr(s, "ret", s->mparams.ret == RET_FULL ? "FULL" : "HDRS");
+    static const char *bodies[] = { "", "7BIT", "8BITMIME", "BINARYMIME" };
+    if (s->mparams.body != BODY_NONE)
+        r |= put_attr(s, "body", bodies[s->mparams.body]);
+    if (s->mparams.smtputf8)
+        r |= put_attr(s, "smtputf8", "yes");
+    for (size_t i = 0; i < s->nrcpt; i++) {
+        const struct rcpt *rc = &s->rcpts[i];
+        r |= qfile_put(s->q, QREC_RECIPIENT, rc->addr.address, strlen(rc->addr.address));
+        if (rc->params.notify) {
+            snprintf(num, sizeof num, "%u", rc->params.notify);
+            r |= qfile_put(s->q, QREC_RCPT_NOTIFY, num, strlen(num));
+        }
+        if (rc->params.orcpt_type[0]) {
+            struct buf o;
+            buf_init(&o, BUF_UNBOUNDED);
+            smtp_xtext_encode(rc->params.orcpt, strlen(rc->params.orcpt), xt, sizeof xt);
+            buf_printf(&o, "%s;%s", rc->params.orcpt_type, xt);
+            r |= qfile_put(s->q, QREC_RCPT_ORCPT, o.data, o.len);
+            buf_free(&o);
+        }
+    }
+    return r;
+}
+
+static int write_received(struct session *s)
+{
+    char date[64];
+    rfc5322_date(date, sizeof date, time(NULL));
+    struct buf h;
+    buf_init(&h, BUF_UNBOUNDED);
+    buf_printf(&h, "Received: from %s (unknown [%s])\r\n", s->helo[0] ? s->helo : "unknown",
+               s->addr);
+    if (s->tls)
+        buf_printf(&h, "\t(using %s)\r\n", s->tls_info);
+    if (s->authenticated)
+        buf_printf(&h, "\t(Authenticated sender: %s)\r\n", s->login);
+    buf_printf(&h, "\tby %s (tern) with %s id %s", smtpd.set.myhostname, protocol(s),
+               qfile_id(s->q));
+    if (s->nrcpt == 1)
+        buf_printf(&h, "\r\n\tfor <%s>", s->rcpts[0].addr.address);
+    buf_printf(&h, "; %s\r\n", date);
+    int r = qfile_put(s->q, QREC_CONTENT, h.data, h.len);
+    buf_free(&h);
+    return r;
+}
+
+/* Creates the queue file when the content starts: envelope, then Received:. */
+static int open_queue_file(struct session *s)
+{
+    s->q = qfile_create();
+    if (s->q == NULL) {
+        log_warn("cannot create a queue file: %s", strerror(errno));
+        return -1;
+    }
+    if (s->authenticated)
+        log_info("%s: client=%s, sasl_method=%s, sasl_username=%s", qfile_id(s->q), s->client,
+                 s->auth_mech, s->login);
+    else
+        log_info("%s: client=%s", qfile_id(s->q), s->client);
+    if (write_envelope(s) < 0 || write_received(s) < 0) {
+        log_warn("%s: cannot write the queue file: %s", qfile_id(s->q), strerror(errno));
+        return -1;
+    }
+    data_filter_init(&s->filter, false);
+    s->filter.size_limit = (size_t)smtpd.set.message_size_limit;
+    s->filter.header_limit = (size_t)smtpd.set.header_size_limit;
+    s->filter.normalize_newlines = !smtpd.set.reject_bare_newline;
+    if (smtpd.set.add_missing_headers) {
+        char date[64];
+        rfc5322_date(date, sizeof date, time(NULL));
+        snprintf(s->date_header, sizeof s->date_header, "Date: %s\r\n", date);
+        snprintf(s->msgid_header, sizeof s->msgid_header, "Message-ID: <%s@%s>\r\n",
+                 qfile_id(s->q), smtpd.set.myhostname);
+        s->filter.date_header = s->date_header;
+        s->filter.msgid_header = s->msgid_header;
+    }
+    buf_reset(&s->content);
+    return 0;
+}
+
+/* Moves filtered content into the queue file (never while the header may still change). */
+static void flush_content(struct session *s, bool all)
+{
+    if (s->filter.in_header && !all)
+        return;
+    if (s->content.len == 0 || (!all && s->content.len < CONTENT_FLUSH))
+        return;
+    if (!s->store_failed && !s->filter.too_big && !s->filter.header_too_big &&
+        qfile_put(s->q, QREC_CONTENT, s->content.data, s->content.len) < 0) {
+        log_warn("%s: cannot write the queue file: %s", qfile_id(s->q), strerror(errno));
+        s->store_failed = true;
+    }
+    buf_reset(&s->content);
+}
+
+static void wake_qmgr(void)
+{
+    /* a hint only: if qmgr is not there, the file waits for its next scan */
+    int fd = ipc_connect_unix("public/qmgr", 0);
+    if (fd < 0)
+        return;
+    struct ipc_msg m;
+    ipc_msg_init(&m);
+    ipc_add(&m, IPC_A_TYPE, IPC_T_WAKEUP);
+    ipc_send(fd, &m, 10);
+    ipc_msg_free(&m);
+    close(fd);
+}
+
+/* A wait (commit, password check, handshake) is over: read and process again. */
+static void resume(struct session *s)
+{
+    s->waiting = false;
+    if (!s->closing && !s->tarpit) {
+        bufferevent_enable(s->bev, EV_READ);
+        process(s);
+    }
+}
+
+/* Starts a wait: nothing more is read or processed until resume(). */
+static void wait_for_job(struct session *s)
+{
+    s->waiting = true;
+    bufferevent_disable(s->bev, EV_READ);
+}
+
+static void commit_done(void *arg, int error)
+{
+    struct session *s = arg;
+    struct qfile *q = s->q;
+    s->q = NULL;
+    s->jobs--;
+    if (error == 0) {
+        log_info("%s: from=<%s>, size=%zu, nrcpt=%zu (queued)", qfile_id(q), s->sender.address,
+                 s->filter.size, s->nrcpt);
+        if (!s->dead)
+            reply(s, "250 2.0.0 Ok: queued as %s", qfile_id(q));
+        qfile_free(q);
+        wake_qmgr();
+        s->count[s->mode == MODE_BDAT ? SMTP_BDAT : SMTP_DATA].ok++;
+    } else {
+        log_warn("%s: cannot commit the queue file: %s", qfile_id(q), strerror(error));
+        qfile_abort(q);
+        if (!s->dead)
+            reply(s, "451 4.3.0 Error: queue file write error");
+    }
+    if (s->dead) {
+        if (s->jobs == 0)
+            session_free(s);
+        return;
+    }
+    s->mode = MODE_COMMAND;
+    reset_transaction(s);
+    resume(s);
+}
+
+/* The content is complete: reject it, or commit it and answer once it is on disk. */
+static void end_of_message(struct session *s, bool bdat)
+{
+    data_finish(&s->filter, &s->content);
+    flush_content(s, true);
+    const char *why = NULL;
+    if (s->filter.too_big)
+        why = "552 5.3.4 Error: message file too big";
+    else if (s->filter.header_too_big)
+        why = "552 5.3.4 Error: message header size exceeds limit";
+    else if (!bdat && s->filter.bare_newline && smtpd.set.reject_bare_newline)
+        why = "550 5.5.2 Error: bare <CR> or <LF> received";
+    else if (s->filter.received > smtpd.set.hopcount_limit)
+        why = "554 5.4.6 Error: too many hops";
+    if (why) {
+        log_reject(s, "END-OF-MESSAGE", why, NULL);
+        if (s->filter.bare_newline && !bdat && s->q)
+            log_info("%s: bare <CR> or <LF> in the message from %s: rejected", qfile_id(s->q),
+                     s->client);
+        reply(s, "%s", why);
+        s->mode = MODE_COMMAND;
+        reset_transaction(s);
+        return;
+    }
+    if (s->store_failed || s->q == NULL || qfile_finish(s->q) < 0) {
+        if (s->q)
+            log_warn("%s: cannot write the queue file: %s", qfile_id(s->q), strerror(errno));
+        reply(s, "451 4.3.0 Error: queue file write error");
+        s->mode = MODE_COMMAND;
+        reset_transaction(s);
+        return;
+    }
+    s->jobs++;
+    wait_for_job(s);
+    qcommit_submit(s->q, commit_done, s);
+}
+
+/* ---- commands ---- */
+
+static bool args_empty(const struct smtp_command *c)
+{
+    return c->args_len == 0;
+}
+
+static void ehlo_reply(struct session *s)
+{
+    struct buf r;
+    buf_init(&r, 4096);
+    buf_printf(&r, "250-%s\r\n250-PIPELINING\r\n250-SIZE %lld\r\n", smtpd.set.myhostname,
+               smtpd.set.message_size_limit);
+    if (smtpd.tls && !s->tls && smtpd.set.tls_offer)
+        buf_puts(&r, "250-STARTTLS\r\n");
+    if (smtpd.users && s->tls && !s->authenticated)
+        buf_puts(&r, "250-AUTH PLAIN LOGIN\r\n");
+    buf_puts(&r, "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n"
+                 "250 CHUNKING\r\n");
+    if (s->errors >= smtpd.set.soft_error_limit)
+        start_tarpit(s);
+    deliver(s, r.data, r.len);
+    buf_free(&r);
+}
+
+static void cmd_helo(struct session *s, const struct smtp_command *c, bool ehlo)
+{
+    if (args_empty(c)) {
+        reply(s, "501 5.5.4 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
+        return;
+    }
+    /* kept for Received: and the log; control characters were refused with the line */
+    snprintf(s->helo, sizeof s->helo, "%.*s", (int)(c->args_len < 255 ? c->args_len : 255),
+             c->args);
+    s->helo_seen = true;
+    s->esmtp = ehlo;
+    reset_transaction(s);
+    s->count[ehlo ? SMTP_EHLO : SMTP_HELO].ok++;
+    if (!ehlo) {
+        reply(s, "250 %s", smtpd.set.myhostname);
+        return;
+    }
+    ehlo_reply(s);
+    s->pipelining_offered = true;
+}
+
+/* MAIL FROM: / RCPT TO: -> the text after the colon and spaces, or NULL. */
+static const char *after_keyword(const struct smtp_command *c, const char *kw, size_t *len)
+{
+    size_t k = strlen(kw);
+    if (c->args_len < k || strncasecmp(c->args, kw, k) != 0)
+        return NULL;
+    const char *p = c->args + k;
+    size_t n = c->args_len - k;
+    while (n > 0 && *p == ' ') {
+        p++;
+        n--;
+    }
+    *len = n;
+    return p;
+}
+
+static bool queue_has_room(void)
+{
+    struct statvfs st;
+    if (statvfs(".", &st) < 0)
+        return true;   /* cannot tell: the write itself will fail cleanly if it must */
+    unsigned long long avail = (unsigned long long)st.f_bavail * st.f_frsize;
+    unsigned long long want = (unsigned long long)smtpd.set.message_size_limit * 3 / 2;
+    if ((unsigned long long)smtpd.set.queue_minfree > want)
+        want = (unsigned long long)smtpd.set.queue_minfree;
+    return avail >= want;
+}
+
+static void cmd_mail(struct session *s, const struct smtp_command *c)
+{
+    size_t len;
+    const char *p = after_keyword(c, "FROM:", &len);
+    const char *why = NULL;
+    if (smtpd.set.helo_required && !s->helo_seen) {
+        reply(s, "503 5.5.1 Error: send HELO/EHLO first");
+        return;
+    }
+    if (s->in_mail) {
+        reply(s, "503 5.5.1 Error: nested MAIL command");
+        return;
+    }
+    if (smtpd.set.require_auth && !s->authenticated) {
+        reply(s, "530 5.7.0 Authentication required");
+        return;
+    }
+    if (p == NULL) {
+        reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+        return;
+    }
+    struct smtp_address a;
+    struct mail_params mp;
+    int used = smtp_parse_path(p, len, true, false, &a, &why);
+    if (used < 0) {
+        reply(s, "501 5.1.7 Bad sender address syntax");
+        return;
+    }
+    if (smtp_parse_mail_params(p + used, len - (size_t)used, &mp, &why) < 0) {
+        reply(s, "555 5.5.4 Unsupported option: %s", why);
+        return;
+    }
+    if (a.utf8 && !mp.smtputf8) {
+        reply(s, "553 5.6.7 Must declare SMTPUTF8 to send an address with 8-bit characters");
+        return;
+    }
+    if (mp.has_size && mp.size > smtpd.set.message_size_limit) {
+        reply(s, "552 5.3.4 Message size exceeds fixed limit");
+        return;
+    }
+    if (!queue_has_room()) {
+        log_warn("not enough free space in the queue file system for a message from %s",
+                 s->client);
+        reply(s, "452 4.3.1 Insufficient system storage");
+        return;
+    }
+    s->sender = a;
+    s->mparams = mp;
+    s->in_mail = true;
+    s->nrcpt = 0;
+    reply(s, "250 2.1.0 Ok");
+    s->count[SMTP_MAIL].ok++;
+}
+
+static void cmd_rcpt(struct session *s, const struct smtp_command *c)
+{
+    size_t len;
+    const char *p = after_keyword(c, "TO:", &len);
+    const char *why = NULL;
+    if (!s->in_mail) {
+        reply(s, "503 5.5.1 Error: need MAIL command");
+        return;
+    }
+    if (p == NULL) {
+        reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+        return;
+    }
+    struct rcpt r;
+    int used = smtp_parse_path(p, len, false, true, &r.addr, &why);
+    if (used < 0) {
+        reply(s, "501 5.1.3 Bad recipient address syntax");
+        return;
+    }
+    if (smtp_parse_rcpt_params(p + used, len - (size_t)used, &r.params, &why) < 0) {
+        reply(s, "555 5.5.4 Unsupported option: %s", why);
+        return;
+    }
+    if (r.addr.utf8 && !s->mparams.smtputf8) {
+        reply(s, "553 5.6.7 Must declare SMTPUTF8 to send an address with 8-bit characters");
+        return;
+    }
+    if (s->nrcpt >= (size_t)smtpd.set.recipient_limit) {
+        reply(s, "452 4.5.3 Error: too many recipients");
+        return;
+    }
+    char text[REPLY_MAX];
+    enum rcpt_verdict v = policy_check_rcpt(smtpd.policy, &r.addr, s->trusted_net,
+                                            s->authenticated, text, sizeof text);
+    if (v != RCPT_OK) {
+        log_reject(s, "RCPT", text, r.addr.address);
+        reply(s, "%s", text);
+        return;
+    }
+    if (s->nrcpt == s->rcpt_cap) {
+        s->rcpt_cap = s->rcpt_cap ? s->rcpt_cap * 2 : 8;
+        s->rcpts = xrealloc(s->rcpts, s->rcpt_cap * sizeof *s->rcpts);
+    }
+    s->rcpts[s->nrcpt++] = r;
+    reply(s, "250 2.1.5 Ok");
+    s->count[SMTP_RCPT].ok++;
+}
+
+/* What DATA and BDAT need before the content may start; 0 or -1 (replied). */
+static int content_may_start(struct session *s)
+{
+    if (!s->in_mail) {
+        reply(s, "503 5.5.1 Error: need MAIL command");
+        return -1;
+    }
+    if (s->nrcpt == 0) {
+        reply(s, "554 5.5.1 Error: no valid recipients");
+        return -1;
+    }
+    return 0;
+}
+
+static void cmd_data(struct session *s, const struct smtp_command *c)
+{
+    if (!args_empty(c)) {
+        reply(s, "501 5.5.4 Syntax: DATA");
+        return;
+    }
+    if (s->bdat_started) {
+        reply(s, "503 5.5.1 Error: DATA after BDAT");
+        return;
+    }
+    if (content_may_start(s) < 0)
+        return;
+    if (s->mparams.body == BODY_BINARYMIME) {
+        reply(s, "503 5.5.1 Error: BINARYMIME requires BDAT");
+        return;
+    }
+    if (open_queue_file(s) < 0) {
+        reply(s, "451 4.3.0 Error: queue file write error");
+        reset_transaction(s);
+        return;
+    }
+    reply(s, "354 End data with <CR><LF>.<CR><LF>");
+    s->mode = MODE_DATA;
+}
+
+static void cmd_bdat(struct session *s, const struct smtp_command *c)
+{
+    char arg[64];
+    snprintf(arg, sizeof arg, "%.*s", (int)(c->args_len < 63 ? c->args_len : 63), c->args);
+    char *end;
+    errno = 0;
+    unsigned long long size = strtoull(arg, &end, 10);
+    bool last = false;
+    if (end != arg && *end == ' ') {
+        while (*end == ' ')
+            end++;
+        last = strcasecmp(end, "LAST") == 0;
+        if (!last)
+            end = arg;   /* something else after the size */
+    }
+    if (end == arg || (*end && !last) || errno || arg[0] < '0' || arg[0] > '9' ||
+        c->args_len > 63) {
+        /* the chunk size is unknown, so its bytes cannot be skipped: the session must end */
+        reply_close(s, "501 5.5.4 Syntax: BDAT size [LAST]");
+        return;
+    }
+    s->bdat_remaining = (long long)(size > (unsigned long long)LLONG_MAX / 2 ? LLONG_MAX / 2 : size);
+    s->bdat_last = last;
+    s->mode = MODE_BDAT;
+    if (s->bdat_discard)
+        return;
+    if (!s->bdat_started) {
+        if ((!s->in_mail || s->nrcpt == 0) || size > (unsigned long long)smtpd.set.message_size_limit) {
+            /* read the chunk, then say why it was refused */
+            s->bdat_discard = true;
+            return;
+        }
+        if (open_queue_file(s) < 0) {
+            s->store_failed = true;
+        }
+        s->filter.bdat = true;
+        s->bdat_started = true;
+    }
+}
+
+/* After a BDAT chunk was read. */
+static void bdat_chunk_done(struct session *s)
+{
+    if (s->bdat_discard) {
+        s->mode = MODE_COMMAND;
+        if (!s->in_mail)
+            reply(s, "503 5.5.1 Error: need MAIL command");
+        else if (s->nrcpt == 0)
+            reply(s, "554 5.5.1 Error: no valid recipients");
+        else
+            reply(s, "552 5.3.4 Error: message file too big");
+        if (s->bdat_last)
+            reset_transaction(s);
+        return;
+    }
+    if (!s->bdat_last) {
+        flush_content(s, false);
+        s->mode = MODE_COMMAND;
+        reply(s, "250 2.0.0 Ok: %lld octets received", (long long)s->filter.size);
+        s->count[SMTP_BDAT].ok++;
+        return;
+    }
+    end_of_message(s, true);
+}
+
+static void cmd_rset(struct session *s)
+{
+    reset_transaction(s);
+    reply(s, "250 2.0.0 Ok");
+}
+
+static void cmd_vrfy(struct session *s)
+{
+    if (smtpd.set.disable_vrfy)
+        reply(s, "502 5.5.1 VRFY command is disabled");
+    else
+        reply(s, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
+}
+
+/* ---- STARTTLS ---- */
+
+static void cmd_starttls(struct session *s, const struct smtp_command *c)
+{
+    if (!args_empty(c)) {
+        reply(s, "501 5.5.4 Syntax: STARTTLS");
+        return;
+    }
+    if (smtpd.tls == NULL || !smtpd.set.tls_offer) {
+        reply(s, "502 5.5.1 Error: command not implemented");
+        return;
+    }
+    if (s->tls) {
+        reply(s, "554 5.5.1 Error: TLS already active");
+        return;
+    }
+    SSL *ssl = SSL_new(smtpd.tls);
+    if (ssl == NULL) {
+        reply(s, "454 4.7.0 TLS not available due to local problem");
+        return;
+    }
+    reply(s, "220 2.0.0 Ready to start TLS");
+    /* CVE-2011-0411: whatever the client pipelined after STARTTLS is discarded, and the
+     * session starts over inside TLS */
+    struct evbuffer *in = bufferevent_get_input(s->bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+    struct bufferevent *tls = bufferevent_openssl_filter_new(smtpd.base, s->bev, ssl,
+                                                             BUFFEREVENT_SSL_ACCEPTING,
+                                                             BEV_OPT_CLOSE_ON_FREE);
+    if (tls == NULL) {
+        SSL_free(ssl);
+        reply_close(s, "421 4.7.0 %s Error: TLS failed", smtpd.set.myhostname);
+        return;
+    }
+    s->bev = tls;
+    setup_bev(s);
+    s->helo_seen = s->esmtp = s->pipelining_offered = false;
+    s->helo[0] = '\0';
+    reset_transaction(s);
+    s->count[SMTP_STARTTLS].ok++;
+    wait_for_job(s);   /* until the handshake completes */
+}
+
+/* ---- AUTH ---- */
+
+struct auth_job {
+    struct session *s;
+    char hash[256];
+    char password[AUTH_FIELD_MAX];
+    bool ok;
+};
+
+static void auth_work(void *arg)
+{
+    struct auth_job *j = arg;
+    j->ok = auth_verify(j->hash[0] ? j->hash : NULL, j->password);
+    sodium_memzero(j->password, sizeof j->password);
+}
+
+static void auth_done(void *arg)
+{
+    struct auth_job *j = arg;
+    struct session *s = j->s;
+    bool ok = j->ok;
+    free(j);
+    s->jobs--;
+    if (s->dead) {
+        if (s->jobs == 0)
+            session_free(s);
+        return;
+    }
+    s->mode = MODE_COMMAND;
+    if (ok) {
+        s->authenticated = true;
+        snprintf(s->login, sizeof s->login, "%s", s->auth_user);
+        log_info("%s: sasl_method=%s, sasl_username=%s", s->client, s->auth_mech, s->login);
+        reply(s, "235 2.7.0 Authentication successful");
+        s->count[SMTP_AUTH].ok++;
+    } else {
+        s->auth_failures++;
+        log_warn("%s: SASL %s authentication failed: authentication failure, sasl_username=%s",
+                 s->client, s->auth_mech, s->auth_user);
+        /* every failure waits, so guessing is slow */
+        start_tarpit(s);
+        reply(s, "535 5.7.8 Error: authentication failed: authentication failure");
+        if (s->auth_failures >= smtpd.set.sasl_failure_limit && !s->closing)
+            reply_close(s, "421 4.7.0 %s Error: too many failed authentication attempts",
+                        smtpd.set.myhostname);
+    }
+    resume(s);
+}
+
+static void auth_check(struct session *s, const char *login, const char *password)
+{
+    struct auth_job *j = xcalloc(1, sizeof *j);
+    j->s = s;
+    snprintf(s->auth_user, sizeof s->auth_user, "%s", login);
+    int found = auth_users_hash(smtpd.users, login, j->hash, sizeof j->hash);
+    if (found < 0) {
+        free(j);
+        s->mode = MODE_COMMAND;
+        reply(s, "454 4.7.0 Temporary authentication failure");
+        return;
+    }
+    if (found == 0)
+        j->hash[0] = '\0';   /* checked against a dummy hash: same time as a real one */
+    snprintf(j->password, sizeof j->password, "%s", password);
+    s->jobs++;
+    wait_for_job(s);
+    workpool_submit(smtpd.pool, auth_work, auth_done, j);
+}
+
+/* An AUTH response (or initial response): base64 of the mechanism's message. */
+static void auth_response(struct session *s, const char *line, size_t len)
+{
+    unsigned char msg[AUTH_LINE_MAX];
+    if (len == 1 && line[0] == '*') {
+        s->mode = MODE_COMMAND;
+        reply(s, "501 5.7.0 Authentication aborted");
+        return;
+    }
+    int n = auth_b64_decode(line, len, msg, sizeof msg - 1);
+    if (n < 0) {
+        s->mode = MODE_COMMAND;
+        reply(s, "501 5.5.2 Error: malformed authentication response");
+        return;
+    }
+    msg[n] = '\0';
+    if (strcmp(s->auth_mech, "PLAIN") == 0) {
+        char login[AUTH_FIELD_MAX], password[AUTH_FIELD_MAX];
+        if (auth_parse_plain(msg, (size_t)n, login, password) < 0) {
+            s->mode = MODE_COMMAND;
+            reply(s, "501 5.5.2 Error: malformed authentication response");
+        } else {
+            auth_check(s, login, password);
+        }
+        sodium_memzero(password, sizeof password);
+    } else if (s->auth_step == 1) {
+        /* the login goes into the log and Received:, so no control characters */
+        if (n == 0 || n >= AUTH_FIELD_MAX || has_control_bytes((char *)msg, (size_t)n)) {
+            s->mode = MODE_COMMAND;
+            reply(s, "501 5.5.2 Error: malformed authentication response");
+        } else {
+            memcpy(s->auth_user, msg, (size_t)n);
+            s->auth_user[n] = '\0';
+            s->auth_step = 2;
+            reply(s, "334 UGFzc3dvcmQ6");
+        }
+    } else {
+        if (n >= AUTH_FIELD_MAX || memchr(msg, '\0', (size_t)n)) {
+            s->mode = MODE_COMMAND;
+            reply(s, "501 5.5.2 Error: malformed authentication response");
+        } else {
+            char user[AUTH_FIELD_MAX];
+            snprintf(user, sizeof user, "%s", s->auth_user);
+            auth_check(s, user, (char *)msg);
+        }
+    }
+    sodium_memzero(msg, sizeof msg);
+}
+
+static void cmd_auth(struct session *s, const struct smtp_command *c)
+{
+    if (smtpd.users == NULL) {
+        reply(s, "503 5.5.1 Error: authentication not enabled");
+        return;
+    }
+    if (!s->tls) {
+        reply(s, "538 5.7.11 Encryption required for requested authentication mechanism");
+        return;
+    }
+    if (s->authenticated) {
+        reply(s, "503 5.5.1 Error: already authenticated");
+        return;
+    }
+    if (s->in_mail) {
+        reply(s, "503 5.5.1 Error: MAIL transaction in progress");
+        return;
+    }
+    char mech[16] = "";
+    size_t m = 0;
+    while (m < c->args_len && c->args[m] != ' ' && m < sizeof mech - 1) {
+        mech[m] = c->args[m];
+        m++;
+    }
+    mech[m] = '\0';
+    const char *initial = m < c->args_len ? c->args + m + 1 : NULL;
+    size_t initial_len = initial ? c->args_len - m - 1 : 0;
+    if (strcasecmp(mech, "PLAIN") == 0)
+        snprintf(s->auth_mech, sizeof s->auth_mech, "PLAIN");
+    else if (strcasecmp(mech, "LOGIN") == 0)
+        snprintf(s->auth_mech, sizeof s->auth_mech, "LOGIN");
+    else {
+        reply(s, "504 5.5.4 Unrecognized authentication type");
+        return;
+    }
+    s->mode = MODE_AUTH;
+    s->auth_step = 1;
+    if (initial) {
+        auth_response(s, initial, initial_len);
+        return;
+    }
+    reply(s, "%s", strcmp(s->auth_mech, "PLAIN") == 0 ? "334 " : "334 VXNlcm5hbWU6");
+}
+
+/* ---- dispatch ---- */
+
+static bool junk(struct session *s)
+{
+    /* past smtpd_junk_command_limit, each NOOP/VRFY/RSET/HELP counts as an error */
+    if (++s->junk > smtpd.set.junk_command_limit)
+        s->errors++;
+    return s->closing;
+}
+
+/* Commands that a client must not send before STARTTLS when TLS is required. */
+static bool allowed_before_tls(enum smtp_verb v)
+{
+    return v == SMTP_EHLO || v == SMTP_HELO || v == SMTP_STARTTLS || v == SMTP_NOOP ||
+           v == SMTP_QUIT || v == SMTP_RSET;
+}
+
+static void command(struct session *s, const char *line, size_t len)
+{
+    struct smtp_command c;
+    smtp_parse_command(line, len, &c);
+    s->last_command = verb_names[c.verb];
+    s->count[c.verb].total++;
+    if (smtpd.set.tls_required && !s->tls && !allowed_before_tls(c.verb)) {
+        reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+        return;
+    }
+    switch (c.verb) {
+    case SMTP_HELO: cmd_helo(s, &c, false); break;
+    case SMTP_EHLO: cmd_helo(s, &c, true); break;
+    case SMTP_MAIL: cmd_mail(s, &c); break;
+    case SMTP_RCPT: cmd_rcpt(s, &c); break;
+    case SMTP_DATA: cmd_data(s, &c); break;
+    case SMTP_BDAT: cmd_bdat(s, &c); break;
+    case SMTP_RSET: if (!junk(s)) { cmd_rset(s); s->count[c.verb].ok++; } break;
+    case SMTP_NOOP: if (!junk(s)) { reply(s, "250 2.0.0 Ok"); s->count[c.verb].ok++; } break;
+    case SMTP_VRFY: if (!junk(s)) cmd_vrfy(s); break;
+    case SMTP_HELP:
+        if (!junk(s)) {
+            reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY "
+                     "HELP STARTTLS AUTH");
+            s->count[c.verb].ok++;
+        }
+        break;
+    case SMTP_EXPN: reply(s, "502 5.5.1 Error: command not implemented"); break;
+    case SMTP_STARTTLS: cmd_starttls(s, &c); break;
+    case SMTP_AUTH: cmd_auth(s, &c); break;
+    case SMTP_QUIT:
+        reply_close(s, "221 2.0.0 Bye");
+        s->count[c.verb].ok++;
+        break;
+    case SMTP_OBSOLETE: reply(s, "502 5.5.1 Error: command not implemented"); break;
+    case SMTP_UNKNOWN: reply(s, "500 5.5.2 Error: command not recognized"); break;
+    }
+}
+
+/* One line from the input, CRLF (or LF) removed; 1 when there was one, 0 when more input is
+ * needed. Over-long lines are answered and skipped to their end. */
+static int read_line(struct session *s, struct evbuffer *in, char **line, size_t *len)
+{
+    size_t max = s->mode == MODE_AUTH ? AUTH_LINE_MAX : (size_t)smtpd.set.line_length_limit;
+    struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+    if (eol.pos < 0) {
+        size_t have = evbuffer_get_length(in);
+        if (have > max) {
+            evbuffer_drain(in, have);
+            if (!s->skipping_long_line)
+                reply(s, "500 5.5.2 Error: line too long");
+            s->skipping_long_line = true;
+        }
+        return 0;
+    }
+    size_t n = (size_t)eol.pos;
+    if (s->skipping_long_line || n > max) {
+        evbuffer_drain(in, n + 1);
+        if (!s->skipping_long_line)
+            reply(s, "500 5.5.2 Error: line too long");
+        s->skipping_long_line = false;
+        *line = NULL;
+        return 1;
+    }
+    char *p = xmalloc(n + 1);
+    evbuffer_remove(in, p, n);
+    evbuffer_drain(in, 1);
+    if (n > 0 && p[n - 1] == '\r')
+        n--;
+    p[n] = '\0';
+    *line = p;
+    *len = n;
+    return 1;
+}
+
+static bool has_control_bytes(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] < 32 && p[i] != '\t')
+            return true;
+    return false;
+}
+
+static void handle_line(struct session *s, char *line, size_t len)
+{
+    if (has_control_bytes(line, len)) {
+        reply(s, "500 5.5.2 Error: bad character in command");
+        return;
+    }
+    if (s->mode == MODE_AUTH) {
+        auth_response(s, line, len);
+        return;
+    }
+    struct evbuffer *in = bufferevent_get_input(s->bev);
+    bool more = evbuffer_get_length(in) > 0;
+    bool offered = s->pipelining_offered;
+    command(s, line, len);
+    /* RFC 2920: only after EHLO offered PIPELINING may a client send ahead of the replies */
+    if (more && !offered && smtpd.set.forbid_unauth_pipelining && !s->closing &&
+        s->mode == MODE_COMMAND && !s->waiting) {
+        log_info("improper command pipelining after %s from %s", s->last_command, s->client);
+        reply_close(s, "554 5.5.0 Error: SMTP protocol synchronization");
+    }
+}
+
+static void feed_data(struct session *s, struct evbuffer *in)
+{
+    while (!s->filter.done && evbuffer_get_length(in) > 0) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        size_t used = data_feed(&s->filter, v.iov_base, v.iov_len, &s->content);
+        evbuffer_drain(in, used);
+        flush_content(s, false);
+    }
+    if (s->filter.done) {
+        end_of_message(s, false);
+        if (s->mode == MODE_DATA && !s->waiting)
+            s->mode = MODE_COMMAND;
+    }
+}
+
+static void feed_bdat(struct session *s, struct evbuffer *in)
+{
+    while (s->bdat_remaining > 0 && evbuffer_get_length(in) > 0) {
+        struct evbuffer_iovec v;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            break;
+        size_t n = v.iov_len < (size_t)s->bdat_remaining ? v.iov_len : (size_t)s->bdat_remaining;
+        if (!s->bdat_discard) {
+            data_feed(&s->filter, v.iov_base, n, &s->content);
+            flush_content(s, false);
+        }
+        evbuffer_drain(in, n);
+        s->bdat_remaining -= (long long)n;
+    }
+    if (s->bdat_remaining == 0)
+        bdat_chunk_done(s);
+}
+
+static void process(struct session *s)
+{
+    struct evbuffer *in = bufferevent_get_input(s->bev);
+    while (!stopped(s)) {
+        if (s->mode == MODE_DATA) {
+            feed_data(s, in);
+            if (s->mode == MODE_DATA)
+                return;   /* more content to come */
+            continue;
+        }
+        if (s->mode == MODE_BDAT) {
+            feed_bdat(s, in);
+            if (s->mode == MODE_BDAT)
+                return;
+            continue;
+        }
+        char *line = NULL;
+        size_t len = 0;
+        if (read_line(s, in, &line, &len) == 0)
+            return;
+        if (line) {
+            handle_line(s, line, len);
+            free(line);
+        }
+    }
+}
+
+/* ---- the connection ---- */
+
+static void log_disconnect(struct session *s)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    buf_printf(&b, "disconnect from %s", s->client);
+    unsigned ok = 0, total = 0;
+    for (int v = 0; v <= SMTP_UNKNOWN; v++) {
+        if (s->count[v].total == 0)
+            continue;
+        ok += s->count[v].ok;
+        total += s->count[v].total;
+        if (s->count[v].ok == s->count[v].total)
+            buf_printf(&b, " %s=%u", verb_names[v], s->count[v].total);
+        else
+            buf_printf(&b, " %s=%u/%u", verb_names[v], s->count[v].ok, s->count[v].total);
+    }
+    if (ok == total)
+        buf_printf(&b, " commands=%u", total);
+    else
+        buf_printf(&b, " commands=%u/%u", ok, total);
+    log_info("%s", buf_str(&b));
+    buf_free(&b);
+}
+
+static void session_free(struct session *s)
+{
+    if (s->q) {
+        qfile_abort(s->q);
+        s->q = NULL;
+    }
+    if (s->delay)
+        event_free(s->delay);
+    free(s->rcpts);
+    buf_free(&s->pending);
+    buf_free(&s->content);
+    free(s);
+}
+
+/* The connection is over: close it now; the session itself goes when no job refers to it. */
+static void session_end(struct session *s)
+{
+    if (s->dead)
+        return;
+    log_disconnect(s);
+    smtpd_client_count_add(s->addr, -1);
+    bufferevent_free(s->bev);
+    s->bev = NULL;
+    s->dead = true;
+    evtimer_del(s->delay);
+    server_client_done();
+    if (s->jobs == 0)
+        session_free(s);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    process(arg);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    struct session *s = arg;
+    if (s->closing && !s->tarpit && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        session_end(s);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    struct session *s = arg;
+    if (what & BEV_EVENT_CONNECTED) {
+        /* the TLS handshake completed (STARTTLS or port 465) */
+        SSL *ssl = bufferevent_openssl_get_ssl(bev);
+        if (ssl) {
+            s->tls = true;
+            tls_describe(ssl, s->tls_info, sizeof s->tls_info);
+            log_info("TLS connection established from %s: %s", s->client, s->tls_info);
+            resume(s);
+        }
+        return;
+    }
+    if ((what & BEV_EVENT_TIMEOUT) && s->closing) {
+        session_end(s);   /* the client does not even read the last reply */
+        return;
+    }
+    if (what & BEV_EVENT_TIMEOUT) {
+        log_info("timeout after %s from %s", s->last_command, s->client);
+        bufferevent_disable(bev, EV_READ);
+        char text[256];
+        int n = snprintf(text, sizeof text, "421 4.4.2 %s Error: timeout exceeded\r\n",
+                         smtpd.set.myhostname);
+        bufferevent_write(bev, text, (size_t)n);
+        s->closing = true;
+        /* give the reply a moment, bounded by the write timeout */
+        return;
+    }
+    if (what & BEV_EVENT_ERROR) {
+        unsigned long e;
+        while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+            char why[256];
+            ERR_error_string_n(e, why, sizeof why);
+            log_warn("TLS error from %s: %s", s->client, why);
+        }
+    }
+    if (!s->closing)
+        log_info("lost connection after %s from %s", s->last_command, s->client);
+    session_end(s);
+}
+
+static void setup_bev(struct session *s)
+{
+    bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
+    struct timeval t = { smtpd.set.timeout, 0 };
+    bufferevent_set_timeouts(s->bev, &t, &t);
+    /* bound what one read may pile up: lines are bounded by the parser, content is drained */
+    bufferevent_setwatermark(s->bev, EV_READ, 0, 256 * 1024);
+    bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+static void describe_peer(struct session *s, const struct sockaddr *peer)
+{
+    const void *a = NULL;
+    unsigned short port = 0;
+    int family = peer->sa_family;
+    if (family == AF_INET) {
+        a = &((const struct sockaddr_in *)peer)->sin_addr;
+        port = ntohs(((const struct sockaddr_in *)peer)->sin_port);
+    } else if (family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)peer;
+        port = ntohs(s6->sin6_port);
+        a = &s6->sin6_addr;
+        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+            family = AF_INET;
+            a = (const char *)&s6->sin6_addr + 12;
+        }
+    }
+    if (a == NULL || inet_ntop(family, a, s->addr, sizeof s->addr) == NULL)
+        snprintf(s->addr, sizeof s->addr, "unknown");
+    snprintf(s->port, sizeof s->port, "%u", port);
+    snprintf(s->client, sizeof s->client, "unknown[%s]", s->addr);
+}
+
+void session_start(int fd, const struct sockaddr *peer, socklen_t len)
+{
+    struct session *s = xcalloc(1, sizeof *s);
+    buf_init(&s->pending, 64 * 1024);
+    buf_init(&s->content, (size_t)smtpd.set.header_size_limit + 2 * CONTENT_FLUSH + 4096);
+    describe_peer(s, peer);
+    s->last_command = "CONNECT";
+    s->trusted_net = policy_client_in_mynetworks(smtpd.policy, peer);
+    s->delay = evtimer_new(smtpd.base, on_delay, s);
+    log_info("connect from %s", s->client);
+
+    if (smtpd.set.tls_wrapper) {
+        SSL *ssl = SSL_new(smtpd.tls);
+        s->bev = ssl ? bufferevent_openssl_socket_new(smtpd.base, fd, ssl,
+                                                      BUFFEREVENT_SSL_ACCEPTING,
+                                                      BEV_OPT_CLOSE_ON_FREE)
+                     : NULL;
+        if (s->bev == NULL) {
+            log_warn("cannot start TLS for %s", s->client);
+            if (ssl)
+                SSL_free(ssl);
+            close(fd);
+            server_client_done();
+            session_free(s);
+            return;
+        }
+    } else {
+        s->bev = bufferevent_socket_new(smtpd.base, fd, BEV_OPT_CLOSE_ON_FREE);
+    }
+    setup_bev(s);
+    int n = smtpd_client_count_add(s->addr, 1);
+    if (smtpd.set.client_connection_limit > 0 && n > smtpd.set.client_connection_limit &&
+        !s->trusted_net) {
+        log_warn("too many connections from %s", s->client);
+        reply_close(s, "421 4.7.0 %s Error: too many connections from %s", smtpd.set.myhostname,
+                    s->addr);
+        return;
+    }
+    reply(s, "220 %s", smtpd.set.banner);
+}

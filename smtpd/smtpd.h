@@ -1,0 +1,56 @@
+/* smtpd.h: what the sessions of one smtpd process share: the settings read once at start (with
+ * this service's -o overrides), the TLS context, the recipient policy, the password table, the
+ * worker pool, and the per-client session counts. */
+#ifndef TERN_SMTPD_H
+#define TERN_SMTPD_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <openssl/ssl.h>
+
+struct event_base;
+struct policy;
+struct auth_users;
+struct workpool;
+
+struct smtpd_settings {
+    const char *myhostname;
+    const char *banner;
+    long long timeout;                  /* seconds */
+    long long message_size_limit;
+    long long header_size_limit;
+    long long line_length_limit;
+    long long hopcount_limit;
+    long long recipient_limit;
+    long long client_connection_limit;
+    long long soft_error_limit, hard_error_limit, error_sleep_time;
+    long long junk_command_limit;
+    long long sasl_failure_limit;
+    long long queue_minfree;
+    bool helo_required;
+    bool disable_vrfy;
+    bool forbid_unauth_pipelining;
+    bool reject_bare_newline;
+    bool add_missing_headers;
+    bool require_auth;
+    bool tls_offer;                     /* STARTTLS (may/encrypt) */
+    bool tls_required;                  /* encrypt */
+    bool tls_wrapper;                   /* port 465 */
+    bool sasl_enable;
+};
+
+struct smtpd {
+    struct event_base *base;
+    struct smtpd_settings set;
+    SSL_CTX *tls;                       /* NULL without TLS */
+    struct policy *policy;
+    struct auth_users *users;           /* NULL without AUTH */
+    struct workpool *pool;              /* password checks */
+    const char *service;                /* master.conf service name, for the log */
+};
+
+extern struct smtpd smtpd;
+
+/* Per-client session counts (smtpd_client_connection_count_limit), per process. */
+int smtpd_client_count_add(const char *address, int delta);
+
+#endif
