@@ -3,6 +3,7 @@
  *   texthash:/path            the text file itself, read into memory
  *   static:value              every key gives value
  *   inline:{k1=v1, k2=v2}     a small table written in the configuration
+ *   unix:passwd.byname        the system users (getpwnam)
  * Keys are folded to lower case on lookup (and when built). .db files written by Postfix's
  * postmap/postalias (keys and values with or without a trailing NUL) are read correctly.
  * Text source format: `key value` lines (map) or `key: value` lines (alias); `#` comment lines,

@@ -120,7 +120,12 @@ static int db_check_fresh(struct dict_db *x, char err[DICT_ERR_MAX])
     }
     x->checked = now;
     struct stat st;
-    if (x->db && stat(x->path, &st) == 0 && same_file(&st, &x->id))
+    int r = stat(x->path, &st);
+    if (x->db && r == 0 && same_file(&st, &x->id))
+        return 0;
+    /* a table opened before privileges were dropped may sit where this process can no longer
+     * look: keep the open handle then (a rebuild shows after a restart or `tern reload`) */
+    if (x->db && r < 0 && (errno == EACCES || errno == EPERM))
         return 0;
     return db_reopen(x, err);
 }

@@ -7,7 +7,7 @@
  * the data is ever interpreted as structure, so no CR, LF or NUL from a peer can forge a record
  * (DESIGN.md §2, invariant 4). The first record is the magic QREC_MAGIC; the last is QREC_END.
  *
- * Durability: the file is written as incoming/t<ID> (readers skip names starting with 't'),
+ * Durability: the file is written as incoming/t<unique> (readers skip names starting with 't'),
  * and commit = fsync(file), rename to incoming/<ID>, fsync(incoming/) — only then may smtpd
  * answer 250. qcommit.h does the commit off the event loop. */
 #ifndef TERN_QFILE_H
@@ -29,7 +29,7 @@ enum qrec_type {
     QREC_TIME = 'T',         /* arrival time: decimal seconds.microseconds */
     QREC_SENDER = 'S',       /* envelope sender, "" for <> */
     QREC_ATTR = 'A',         /* name=value: client_name, client_address, client_port, helo,
-                              * protocol, sasl_username, tls, envid, ret, body, smtputf8, size */
+                              * protocol, sasl_username, tls, envid, ret, body, smtputf8 */
     QREC_RECIPIENT = 'R',    /* an envelope recipient still to deliver */
     QREC_DONE = 'D',         /* a recipient delivered (same data as its R record; qmgr later
                               * overwrites the type byte of an R record in place) */

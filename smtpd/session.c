@@ -58,6 +58,8 @@ struct rcpt {
 struct session {
     struct bufferevent *bev;
     struct event *delay;               /* tarpit: the pending reply goes out when it fires */
+    struct event *linger;              /* closing: waits for the last reply to leave */
+    long long linger_ticks;
     char addr[INET6_ADDRSTRLEN];
     char port[8];
     char client[INET6_ADDRSTRLEN + 16]; /* "unknown[1.2.3.4]" */
@@ -109,6 +111,13 @@ struct session {
     struct { unsigned ok, total; } count[SMTP_UNKNOWN + 1];
 };
 
+/* Upper case for "lost connection after X" (as Postfix logs it); lower case in the disconnect
+ * summary. */
+static const char *verb_upper[] = {
+    "HELO", "EHLO", "MAIL", "RCPT", "DATA", "BDAT", "RSET", "NOOP", "QUIT", "VRFY", "EXPN",
+    "HELP", "STARTTLS", "AUTH", "OBSOLETE", "UNKNOWN",
+};
+
 static const char *verb_names[] = {
     "helo", "ehlo", "mail", "rcpt", "data", "bdat", "rset", "noop", "quit", "vrfy", "expn",
     "help", "starttls", "auth", "obsolete", "unknown",
@@ -116,6 +125,7 @@ static const char *verb_names[] = {
 
 static void process(struct session *s);
 static bool has_control_bytes(const char *p, size_t n);
+static void linger_soon(struct session *s);
 static void session_free(struct session *s);
 static void setup_bev(struct session *s);
 
@@ -147,6 +157,8 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
     s->tarpit = false;
     bufferevent_write(s->bev, s->pending.data, s->pending.len);
     buf_reset(&s->pending);
+    if (s->closing && !evtimer_pending(s->linger, NULL))
+        linger_soon(s);
     if (!s->waiting && !s->closing) {
         bufferevent_enable(s->bev, EV_READ);
         process(s);
@@ -489,14 +501,15 @@ static void ehlo_reply(struct session *s)
 {
     struct buf r;
     buf_init(&r, 4096);
+    /* SIZE 0: no fixed limit (message_size_limit = 0, RFC 1870) */
     buf_printf(&r, "250-%s\r\n250-PIPELINING\r\n250-SIZE %lld\r\n", smtpd.set.myhostname,
                smtpd.set.message_size_limit);
     if (smtpd.tls && !s->tls && smtpd.set.tls_offer)
         buf_puts(&r, "250-STARTTLS\r\n");
     if (smtpd.users && s->tls && !s->authenticated)
         buf_puts(&r, "250-AUTH PLAIN LOGIN\r\n");
-    buf_puts(&r, "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n250-SMTPUTF8\r\n"
-                 "250 CHUNKING\r\n");
+    buf_puts(&r, "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-BINARYMIME\r\n250-DSN\r\n"
+                 "250-SMTPUTF8\r\n250 CHUNKING\r\n");
     if (s->errors >= smtpd.set.soft_error_limit)
         start_tarpit(s);
     deliver(s, r.data, r.len);
@@ -588,7 +601,8 @@ static void cmd_mail(struct session *s, const struct smtp_command *c)
         reply(s, "553 5.6.7 Must declare SMTPUTF8 to send an address with 8-bit characters");
         return;
     }
-    if (mp.has_size && mp.size > smtpd.set.message_size_limit) {
+    if (mp.has_size && smtpd.set.message_size_limit > 0 &&
+        mp.size > smtpd.set.message_size_limit) {
         reply(s, "552 5.3.4 Message size exceeds fixed limit");
         return;
     }
@@ -720,7 +734,9 @@ static void cmd_bdat(struct session *s, const struct smtp_command *c)
     if (s->bdat_discard)
         return;
     if (!s->bdat_started) {
-        if ((!s->in_mail || s->nrcpt == 0) || size > (unsigned long long)smtpd.set.message_size_limit) {
+        bool too_big = smtpd.set.message_size_limit > 0 &&
+                       size > (unsigned long long)smtpd.set.message_size_limit;
+        if (!s->in_mail || s->nrcpt == 0 || too_big) {
             /* read the chunk, then say why it was refused */
             s->bdat_discard = true;
             return;
@@ -738,12 +754,14 @@ static void bdat_chunk_done(struct session *s)
 {
     if (s->bdat_discard) {
         s->mode = MODE_COMMAND;
-        if (!s->in_mail)
-            reply(s, "503 5.5.1 Error: need MAIL command");
-        else if (s->nrcpt == 0)
-            reply(s, "554 5.5.1 Error: no valid recipients");
-        else
-            reply(s, "552 5.3.4 Error: message file too big");
+        if (!s->in_mail || s->nrcpt == 0) {
+            /* no transaction to fail: the next BDAT after MAIL and RCPT starts afresh */
+            s->bdat_discard = false;
+            reply(s, !s->in_mail ? "503 5.5.1 Error: need MAIL command"
+                                 : "554 5.5.1 Error: no valid recipients");
+            return;
+        }
+        reply(s, "552 5.3.4 Error: message file too big");
         if (s->bdat_last)
             reset_transaction(s);
         return;
@@ -768,8 +786,10 @@ static void cmd_vrfy(struct session *s)
 {
     if (smtpd.set.disable_vrfy)
         reply(s, "502 5.5.1 VRFY command is disabled");
-    else
+    else {
         reply(s, "252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
+        s->count[SMTP_VRFY].ok++;
+    }
 }
 
 /* ---- STARTTLS ---- */
@@ -793,7 +813,15 @@ static void cmd_starttls(struct session *s, const struct smtp_command *c)
         reply(s, "454 4.7.0 TLS not available due to local problem");
         return;
     }
-    reply(s, "220 2.0.0 Ready to start TLS");
+    /* this reply goes out in plaintext before the handshake, even from a tarpitted session */
+    if (s->tarpit) {
+        evtimer_del(s->delay);
+        s->tarpit = false;
+        bufferevent_write(s->bev, s->pending.data, s->pending.len);
+        buf_reset(&s->pending);
+    }
+    static const char ready[] = "220 2.0.0 Ready to start TLS\r\n";
+    bufferevent_write(s->bev, ready, sizeof ready - 1);
     /* CVE-2011-0411: whatever the client pipelined after STARTTLS is discarded, and the
      * session starts over inside TLS */
     struct evbuffer *in = bufferevent_get_input(s->bev);
@@ -982,8 +1010,11 @@ static void cmd_auth(struct session *s, const struct smtp_command *c)
 static bool junk(struct session *s)
 {
     /* past smtpd_junk_command_limit, each NOOP/VRFY/RSET/HELP counts as an error */
-    if (++s->junk > smtpd.set.junk_command_limit)
-        s->errors++;
+    if (++s->junk > smtpd.set.junk_command_limit &&
+        ++s->errors >= smtpd.set.hard_error_limit && !s->closing) {
+        log_info("too many errors after %s from %s", s->last_command, s->client);
+        reply_close(s, "421 4.7.0 %s Error: too many errors", smtpd.set.myhostname);
+    }
     return s->closing;
 }
 
@@ -998,7 +1029,7 @@ static void command(struct session *s, const char *line, size_t len)
 {
     struct smtp_command c;
     smtp_parse_command(line, len, &c);
-    s->last_command = verb_names[c.verb];
+    s->last_command = verb_upper[c.verb];
     s->count[c.verb].total++;
     if (smtpd.set.tls_required && !s->tls && !allowed_before_tls(c.verb)) {
         reply(s, "530 5.7.0 Must issue a STARTTLS command first");
@@ -1195,6 +1226,8 @@ static void session_free(struct session *s)
     }
     if (s->delay)
         event_free(s->delay);
+    if (s->linger)
+        event_free(s->linger);
     free(s->rcpts);
     buf_free(&s->pending);
     buf_free(&s->content);
@@ -1212,6 +1245,7 @@ static void session_end(struct session *s)
     s->bev = NULL;
     s->dead = true;
     evtimer_del(s->delay);
+    evtimer_del(s->linger);
     server_client_done();
     if (s->jobs == 0)
         session_free(s);
@@ -1222,11 +1256,43 @@ static void on_read(struct bufferevent *bev, void *arg)
     process(arg);
 }
 
+/* Whether every byte of output has left for the kernel: through a STARTTLS filter the bytes
+ * pass one more buffer (the underlying socket's) after ours is empty. */
+static bool output_flushed(struct session *s)
+{
+    if (evbuffer_get_length(bufferevent_get_output(s->bev)) > 0)
+        return false;
+    struct bufferevent *under = bufferevent_get_underlying(s->bev);
+    return under == NULL || evbuffer_get_length(bufferevent_get_output(under)) == 0;
+}
+
+static void linger_soon(struct session *s)
+{
+    static const struct timeval tick = { 0, 20000 };
+    evtimer_add(s->linger, &tick);
+}
+
+static void on_linger(evutil_socket_t fd, short what, void *arg)
+{
+    struct session *s = arg;
+    /* bounded: the write timeout of the bufferevent ends a client that does not read */
+    if (s->dead)
+        return;
+    if (output_flushed(s) || ++s->linger_ticks > smtpd.set.timeout * 50)
+        session_end(s);
+    else
+        linger_soon(s);
+}
+
 static void on_write(struct bufferevent *bev, void *arg)
 {
     struct session *s = arg;
-    if (s->closing && !s->tarpit && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+    if (!s->closing || s->tarpit)
+        return;
+    if (output_flushed(s))
         session_end(s);
+    else if (!evtimer_pending(s->linger, NULL))
+        linger_soon(s);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -1259,11 +1325,15 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if (what & BEV_EVENT_ERROR) {
-        unsigned long e;
-        while ((e = bufferevent_get_openssl_error(bev)) != 0) {
+        /* the first OpenSSL error says why (a client that left during the handshake, an
+         * unsupported protocol...); the rest repeat it */
+        unsigned long e = bufferevent_get_openssl_error(bev);
+        if (e != 0) {
             char why[256];
             ERR_error_string_n(e, why, sizeof why);
-            log_warn("TLS error from %s: %s", s->client, why);
+            log_info("TLS error from %s: %s", s->client, why);
+            while (bufferevent_get_openssl_error(bev) != 0)
+                ;
         }
     }
     if (!s->closing)
@@ -1313,6 +1383,7 @@ void session_start(int fd, const struct sockaddr *peer, socklen_t len)
     s->last_command = "CONNECT";
     s->trusted_net = policy_client_in_mynetworks(smtpd.policy, peer);
     s->delay = evtimer_new(smtpd.base, on_delay, s);
+    s->linger = evtimer_new(smtpd.base, on_linger, s);
     log_info("connect from %s", s->client);
 
     if (smtpd.set.tls_wrapper) {

@@ -7,6 +7,13 @@
 #include <limits.h>
 #include <string.h>
 
+/* Sets the static reason of a failure; returns -1. */
+static int fail(const char **why, const char *reason)
+{
+    *why = reason;
+    return -1;
+}
+
 /* ---- character classes (ASCII only, independent of the locale) ---- */
 
 static bool is_alpha(unsigned char c)
@@ -126,24 +133,18 @@ static int scan_label(const char *s, size_t len, size_t *n, bool *utf8, const ch
             i++;
         } else if (u[i] >= 0x80) {
             size_t k = utf8_seq(u + i, len - i);
-            if (k == 0) {
-                *why = "invalid UTF-8 in domain";
-                return -1;
-            }
+            if (k == 0)
+                return fail(why, "invalid UTF-8 in domain");
             *utf8 = true;
             i += k;
         } else {
             break;
         }
     }
-    if (i > 63) {
-        *why = "domain label too long";
-        return -1;
-    }
-    if (i > 0 && (u[0] == '-' || u[i - 1] == '-')) {
-        *why = "hyphen at the start or end of a domain label";
-        return -1;
-    }
+    if (i > 63)
+        return fail(why, "domain label too long");
+    if (i > 0 && (u[0] == '-' || u[i - 1] == '-'))
+        return fail(why, "hyphen at the start or end of a domain label");
     *n = i;
     return 0;
 }
@@ -175,18 +176,14 @@ static int scan_domain(const char *s, size_t len, size_t *n, bool *utf8, const c
             return -1;
         }
         i += label;
-        if (i > SMTP_DOMAIN_MAX) {
-            *why = "domain too long";
-            return -1;
-        }
+        if (i > SMTP_DOMAIN_MAX)
+            return fail(why, "domain too long");
         if (i >= len || s[i] != '.')
             break;
         i++;
     }
-    if (all_digits(s + i - label, label)) {
-        *why = "numeric top-level domain";
-        return -1;
-    }
+    if (all_digits(s + i - label, label))
+        return fail(why, "numeric top-level domain");
     *n = i;
     return 0;
 }
@@ -219,25 +216,21 @@ static int scan_literal(const char *s, size_t len, size_t *n, const char **why)
     size_t close = 1;
     while (close < len && close < SMTP_DOMAIN_MAX - 1 && s[close] != ']')
         close++;
-    if (close >= len || s[close] != ']') {
-        *why = close < len ? "domain too long" : "unterminated address literal";
-        return -1;
-    }
+    if (close >= len || s[close] != ']')
+        return fail(why, close < len ? "domain too long" : "unterminated address literal");
     const char *c = s + 1;
     size_t clen = close - 1;
     bool ok;
-    if (clen >= 5 && ieq(c, 5, "IPv6:"))
+    if (clen >= 5 && ieq(c, 5, "IPv6:")) {
         ok = all_in(c + 5, clen - 5, "0123456789abcdefABCDEF:.") &&
              valid_ip(AF_INET6, c + 5, clen - 5);
-    else if (memchr(c, ':', clen) != NULL) {
-        *why = "unsupported address literal";
-        return -1;
-    } else
+    } else if (memchr(c, ':', clen) != NULL) {
+        return fail(why, "unsupported address literal");      /* General-address-literal */
+    } else {
         ok = all_in(c, clen, "0123456789.") && valid_ip(AF_INET, c, clen);
-    if (!ok) {
-        *why = "bad address literal";
-        return -1;
     }
+    if (!ok)
+        return fail(why, "bad address literal");
     *n = close + 1;
     return 0;
 }
@@ -255,7 +248,9 @@ static int scan_host(const char *s, size_t len, const char *stops, size_t *n, bo
         r = scan_domain(s, len, n, utf8, why);
     if (r < 0)
         return -1;
-    if (*n == len ? stops[0] != '\0' : (s[*n] == '\0' || strchr(stops, s[*n]) == NULL)) {
+    bool stopped = *n == len ? stops[0] == '\0'
+                             : s[*n] != '\0' && strchr(stops, s[*n]) != NULL;
+    if (!stopped) {
         if (*n < len && s[*n] == '@')
             *why = "more than one @";
         else
@@ -269,10 +264,8 @@ int smtp_parse_helo(const char *s, size_t len, const char **why)
 {
     size_t n;
     bool literal, utf8 = false;
-    if (len == 0) {
-        *why = "missing domain";
-        return -1;
-    }
+    if (len == 0)
+        return fail(why, "missing domain");
     return scan_host(s, len, "", &n, &literal, &utf8, why);
 }
 
@@ -288,28 +281,21 @@ static int scan_dot_string(const char *s, size_t len, size_t *n, bool *utf8, con
         size_t k = 1;
         if (u[i] >= 0x80) {
             k = utf8_seq(u + i, len - i);
-            if (k == 0) {
-                *why = "invalid UTF-8 in local part";
-                return -1;
-            }
+            if (k == 0)
+                return fail(why, "invalid UTF-8 in local part");
             *utf8 = true;
         } else if (u[i] == '.' && after_dot) {
-            *why = "bad dot in local part";
-            return -1;
+            return fail(why, "bad dot in local part");
         } else if (u[i] != '.' && !is_atext(u[i])) {
             break;
         }
         after_dot = u[i] == '.';
         i += k;
     }
-    if (i > SMTP_LOCAL_MAX) {
-        *why = "local part too long";
-        return -1;
-    }
-    if (after_dot) {
-        *why = i == 0 ? "empty local part" : "bad dot in local part";
-        return -1;
-    }
+    if (i > SMTP_LOCAL_MAX)
+        return fail(why, "local part too long");
+    if (after_dot)
+        return fail(why, i == 0 ? "empty local part" : "bad dot in local part");
     *n = i;
     return 0;
 }
@@ -323,33 +309,23 @@ static int scan_quoted(const char *s, size_t len, size_t *n, bool *utf8, const c
     while (i < len && u[i] != '"') {
         size_t k = 1;
         if (u[i] == '\\') {
-            if (i + 1 >= len || u[i + 1] < 32 || u[i + 1] > 126) {
-                *why = "bad quoted pair in local part";
-                return -1;
-            }
+            if (i + 1 >= len || u[i + 1] < 32 || u[i + 1] > 126)
+                return fail(why, "bad quoted pair in local part");
             k = 2;
         } else if (u[i] >= 0x80) {
             k = utf8_seq(u + i, len - i);
-            if (k == 0) {
-                *why = "invalid UTF-8 in local part";
-                return -1;
-            }
+            if (k == 0)
+                return fail(why, "invalid UTF-8 in local part");
             *utf8 = true;
-        } else if (!is_qtext(u[i])) {
-            *why = "invalid character in quoted local part";
-            return -1;
-        }
+        } else if (!is_qtext(u[i]))
+            return fail(why, "invalid character in quoted local part");
         content += u[i] == '\\' ? 1 : k;
-        if (content > SMTP_LOCAL_MAX) {
-            *why = "local part too long";
-            return -1;
-        }
+        if (content > SMTP_LOCAL_MAX)
+            return fail(why, "local part too long");
         i += k;
     }
-    if (i >= len) {
-        *why = "unterminated quoted local part";
-        return -1;
-    }
+    if (i >= len)
+        return fail(why, "unterminated quoted local part");
     *n = i + 1;
     return 0;
 }
@@ -361,19 +337,13 @@ static int scan_route(const char *s, size_t len, size_t *n, bool *utf8, const ch
     for (;;) {
         size_t d;
         bool literal;
-        if (i >= len || s[i] != '@') {
-            *why = "bad source route";
-            return -1;
-        }
+        if (i >= len || s[i] != '@')
+            return fail(why, "bad source route");
         i++;
-        if (i < len && s[i] == '[') {
-            *why = "bad source route";
-            return -1;
-        }
-        if (scan_host(s + i, len - i, ",:", &d, &literal, utf8, why) < 0) {
-            *why = "bad source route";
-            return -1;
-        }
+        if (i < len && s[i] == '[')
+            return fail(why, "bad source route");
+        if (scan_host(s + i, len - i, ",:", &d, &literal, utf8, why) < 0)
+            return fail(why, "bad source route");
         i += d;
         if (s[i++] == ':')
             break;
@@ -388,12 +358,6 @@ static void copy_out(char *dst, size_t size, const char *src, size_t len)
         len = size - 1;
     memcpy(dst, src, len);
     dst[len] = '\0';
-}
-
-static int fail(const char **why, const char *reason)
-{
-    *why = reason;
-    return -1;
 }
 
 /* The Mailbox (or bare postmaster) from s to its closing '>'; fills local, domain, flags.
@@ -423,10 +387,9 @@ static int scan_mailbox(const char *s, size_t len, bool allow_bare_local,
     return (int)(lp + (dom ? dom + 1 : 0) + 1);
 }
 
-int smtp_parse_path(const char *s, size_t len, bool allow_null, bool allow_bare_local,
-                    struct smtp_address *out, const char **why)
+static int parse_path(const char *s, size_t len, bool allow_null, bool allow_bare_local,
+                      struct smtp_address *out, const char **why)
 {
-    memset(out, 0, sizeof *out);
     if (len == 0 || s[0] != '<')
         return fail(why, "path must begin with <");
     if (len >= 2 && s[1] == '>') {
@@ -456,6 +419,16 @@ int smtp_parse_path(const char *s, size_t len, bool allow_null, bool allow_bare_
     else
         copy_out(out->address, sizeof out->address, s + i, (size_t)mb - 1);
     return (int)end;
+}
+
+int smtp_parse_path(const char *s, size_t len, bool allow_null, bool allow_bare_local,
+                    struct smtp_address *out, const char **why)
+{
+    memset(out, 0, sizeof *out);
+    int r = parse_path(s, len, allow_null, allow_bare_local, out, why);
+    if (r < 0)
+        memset(out, 0, sizeof *out);      /* no half-parsed address for a careless caller */
+    return r;
 }
 
 /* ---- xtext ---- */

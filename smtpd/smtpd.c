@@ -145,8 +145,8 @@ static void post_jail(void)
     smtpd.base = server_base();
     smtpd.service = server_service();
     long long threads = config_int("smtpd_commit_threads");
-    if (threads < 1 || threads > 64)
-        log_fatal_code(EX_CONFIG, "smtpd_commit_threads must be 1-64, not %lld", threads);
+    if (threads < 1 || threads > 16)
+        log_fatal_code(EX_CONFIG, "smtpd_commit_threads must be 1-16, not %lld", threads);
     smtpd.pool = workpool_new(smtpd.base, (int)threads);
     if (smtpd.pool == NULL)
         log_fatal("cannot start the worker threads: %s", strerror(errno));

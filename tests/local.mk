@@ -23,3 +23,6 @@ AM_TESTS_ENVIRONMENT = TERN_BUILDDIR='$(abs_top_builddir)' TERN_SRCDIR='$(abs_to
 EXTRA_DIST += tests/integration/run-pytest tests/integration/conftest.py \
 	tests/integration/test_master.py tests/integration/test_commands.py \
 	tests/integration/test_smtpd.py tests/fuzz
+# the fuzz runner builds its targets itself (with clang's libFuzzer when there is one)
+CLEANFILES += tests/fuzz/fuzz_command tests/fuzz/fuzz_path tests/fuzz/fuzz_params \
+	tests/fuzz/fuzz_command-replay tests/fuzz/fuzz_path-replay tests/fuzz/fuzz_params-replay

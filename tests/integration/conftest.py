@@ -18,10 +18,20 @@ TESTD = os.path.join(BUILDDIR, "tests", "testd")
 IS_ROOT = os.geteuid() == 0
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nobody listens on, never the same one twice in a test run (an instance
+    takes several, and the kernel may offer one again once its probe socket is closed)."""
+    for _ in range(1000):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise AssertionError("no free loopback port")
 
 
 def wait_for(predicate, timeout=10.0, interval=0.05, what="condition"):
@@ -206,3 +216,100 @@ def tern_ids():
         pw = pwd.getpwnam("tern")
         return pw.pw_uid, pw.pw_gid
     return os.getuid(), os.getgid()
+
+
+# ---- helpers for the smtpd tests (tests/integration/test_smtpd.py) ----
+
+def _service_port(instance, syslog_name):
+    """The port of the smtpd service of master.conf whose `-o syslog_name=` is syslog_name."""
+    port = None
+    with open(os.path.join(instance.dir, "master.conf")) as f:
+        for line in f:
+            m = re.match(r"^\S*:(\d+)\s+inet\s", line)
+            if m:
+                port = int(m.group(1))
+            elif port and line.strip() == f"-o syslog_name={syslog_name}":
+                return port
+    raise AssertionError(f"no {syslog_name} service in master.conf")
+
+
+# the ports `tern init` wrote for the submission (587) and submissions (465) services
+Instance.submission_port = property(lambda self: _service_port(self, "tern/submission"))
+Instance.smtps_port = property(lambda self: _service_port(self, "tern/smtps"))
+Instance.incoming = property(lambda self: os.path.join(self.spool, "incoming"))
+
+
+def queue_files(instance):
+    """Every file in the instance's incoming/ queue, temporary ones (t...) included."""
+    return sorted(os.listdir(instance.incoming))
+
+
+def read_queue_file(path):
+    """Parses a queue file (queue/qfile.h): records of one type byte, a little-endian base-128
+    length and the data. Returns {"time", "sender", "attrs", "recipients": [{"address",
+    "notify", "orcpt"}], "content", "types"} and checks the framing: MAGIC first, END last."""
+    with open(path, "rb") as f:
+        data = f.read()
+    records, pos = [], 0
+    while pos < len(data):
+        rtype = chr(data[pos])
+        pos += 1
+        length, shift = 0, 0
+        for i in range(5):
+            assert pos < len(data), f"{path}: truncated length"
+            b = data[pos]
+            pos += 1
+            length |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                break
+        else:
+            raise AssertionError(f"{path}: length of more than 5 bytes")
+        assert pos + length <= len(data), f"{path}: truncated record {rtype}"
+        records.append((rtype, data[pos:pos + length]))
+        pos += length
+    assert records and records[0] == ("V", b"tern-queue-1"), records[:1]
+    assert records[-1] == ("E", b""), records[-1:]
+    q = {"time": None, "sender": None, "attrs": {}, "recipients": [], "content": b"",
+         "types": "".join(t for t, _ in records)}
+    for rtype, value in records[1:-1]:
+        if rtype == "T":
+            q["time"] = float(value.decode())
+        elif rtype == "S":
+            q["sender"] = value.decode()
+        elif rtype == "A":
+            name, _, val = value.decode().partition("=")
+            assert name not in q["attrs"], f"attribute {name} twice"
+            q["attrs"][name] = val
+        elif rtype in "RD":
+            q["recipients"].append({"address": value.decode(), "notify": None, "orcpt": None})
+        elif rtype == "N":
+            q["recipients"][-1]["notify"] = int(value.decode())
+        elif rtype == "O":
+            q["recipients"][-1]["orcpt"] = value.decode()
+        elif rtype == "C":
+            q["content"] += value
+        else:
+            raise AssertionError(f"{path}: unknown record type {rtype!r}")
+    return q
+
+
+def make_test_cert(directory, cn="mx.test.example"):
+    """A self-signed P-256 certificate for cn and 127.0.0.1, made with openssl: (cert, key)."""
+    os.makedirs(directory, exist_ok=True)
+    cert = os.path.join(str(directory), "cert.pem")
+    key = os.path.join(str(directory), "key.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-subj", f"/CN={cn}",
+                        "-addext", f"subjectAltName=DNS:{cn},IP:127.0.0.1", "-days", "2",
+                        "-keyout", key, "-out", cert], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return cert, key
+
+
+def sasl_hash(password):
+    """The argon2id hash `ternpasswd` prints for password."""
+    r = subprocess.run([os.path.join(BUILDDIR, "bin", "ternpasswd")], input=password,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.strip()

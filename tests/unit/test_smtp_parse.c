@@ -277,6 +277,7 @@ START_TEST(path_table)
         if (c->why != NULL)
             ck_assert_msg(strcmp(why, c->why) == 0, "case %d: reason \"%s\", want \"%s\"", _i,
                           why, c->why);
+        ck_assert(addr_flags(&a) == 0 && !a.local[0] && !a.domain[0] && !a.address[0]);
         return;
     }
     assert_terminated(&a);
