@@ -13,6 +13,7 @@ common_libtern_a_SOURCES = \
 	common/server.c common/server.h common/master_proto.h \
 	common/workpool.c common/workpool.h \
 	common/netmatch.c common/netmatch.h \
+	common/dns.c common/dns.h \
 	common/dict_unix.c \
 	queue/qdir.c queue/qdir.h \
 	queue/qfile.c queue/qfile.h \

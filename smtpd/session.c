@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "config.h"
 #include "data.h"
+#include "dns.h"
 #include "ipc.h"
 #include "ipc_proto.h"
 #include "log.h"
@@ -42,6 +43,7 @@
 #define AUTH_LINE_MAX 12288          /* RFC 4954 */
 #define CONTENT_FLUSH (64 * 1024)    /* queue file content records */
 #define REPLY_MAX 1024
+#define NAME_LOOKUP_MS 10000         /* the longest a client waits for its greeting */
 
 enum mode {
     MODE_COMMAND,
@@ -62,7 +64,9 @@ struct session {
     long long linger_ticks;
     char addr[INET6_ADDRSTRLEN];
     char port[8];
-    char client[INET6_ADDRSTRLEN + 16]; /* "unknown[1.2.3.4]" */
+    char name[256];                    /* verified client name, or "unknown" */
+    char client[256 + INET6_ADDRSTRLEN + 4]; /* "name[1.2.3.4]" */
+    struct dns_req *lookup;            /* the client name look-up under way */
     bool trusted_net;                  /* in mynetworks */
     enum mode mode;
     bool waiting;                      /* a commit, password check or TLS handshake runs */
@@ -282,7 +286,7 @@ static int write_envelope(struct session *s)
 {
     char num[32], xt[SMTP_ORCPT_MAX * 3 + 1];
     int r = qfile_put(s->q, QREC_SENDER, s->sender.address, strlen(s->sender.address));
-    r |= put_attr(s, "client_name", "unknown");
+    r |= put_attr(s, "client_name", s->name);
     r |= put_attr(s, "client_address", s->addr);
     r |= put_attr(s, "client_port", s->port);
     r |= put_attr(s, "helo", s->helo);
@@ -327,7 +331,7 @@ static int write_received(struct session *s)
     rfc5322_date(date, sizeof date, time(NULL));
     struct buf h;
     buf_init(&h, BUF_UNBOUNDED);
-    buf_printf(&h, "Received: from %s (unknown [%s])\r\n", s->helo[0] ? s->helo : "unknown",
+    buf_printf(&h, "Received: from %s (%s [%s])\r\n", s->helo[0] ? s->helo : "unknown", s->name,
                s->addr);
     if (s->tls)
         buf_printf(&h, "\t(using %s)\r\n", s->tls_info);
@@ -1239,8 +1243,13 @@ static void session_end(struct session *s)
 {
     if (s->dead)
         return;
-    log_disconnect(s);
-    smtpd_client_count_add(s->addr, -1);
+    if (s->lookup) {
+        dns_cancel(s->lookup);
+        s->lookup = NULL;
+    } else {
+        log_disconnect(s);
+        smtpd_client_count_add(s->addr, -1);
+    }
     bufferevent_free(s->bev);
     s->bev = NULL;
     s->dead = true;
@@ -1371,7 +1380,35 @@ static void describe_peer(struct session *s, const struct sockaddr *peer)
     if (a == NULL || inet_ntop(family, a, s->addr, sizeof s->addr) == NULL)
         snprintf(s->addr, sizeof s->addr, "unknown");
     snprintf(s->port, sizeof s->port, "%u", port);
+    snprintf(s->name, sizeof s->name, "unknown");
     snprintf(s->client, sizeof s->client, "unknown[%s]", s->addr);
+}
+
+/* The session starts for real: the connection is logged and counted, and greeted. */
+static void greet(struct session *s)
+{
+    log_info("connect from %s", s->client);
+    int n = smtpd_client_count_add(s->addr, 1);
+    if (smtpd.set.client_connection_limit > 0 && n > smtpd.set.client_connection_limit &&
+        !s->trusted_net) {
+        log_warn("too many connections from %s", s->client);
+        reply_close(s, "421 4.7.0 %s Error: too many connections from %s", smtpd.set.myhostname,
+                    s->addr);
+        return;
+    }
+    reply(s, "220 %s", smtpd.set.banner);
+}
+
+static void on_client_name(void *arg, const char *name)
+{
+    struct session *s = arg;
+    s->lookup = NULL;
+    if (name) {
+        snprintf(s->name, sizeof s->name, "%s", name);
+        snprintf(s->client, sizeof s->client, "%s[%s]", s->name, s->addr);
+    }
+    greet(s);
+    resume(s);
 }
 
 void session_start(int fd, const struct sockaddr *peer, socklen_t len)
@@ -1384,7 +1421,6 @@ void session_start(int fd, const struct sockaddr *peer, socklen_t len)
     s->trusted_net = policy_client_in_mynetworks(smtpd.policy, peer);
     s->delay = evtimer_new(smtpd.base, on_delay, s);
     s->linger = evtimer_new(smtpd.base, on_linger, s);
-    log_info("connect from %s", s->client);
 
     if (smtpd.set.tls_wrapper) {
         SSL *ssl = SSL_new(smtpd.tls);
@@ -1405,13 +1441,12 @@ void session_start(int fd, const struct sockaddr *peer, socklen_t len)
         s->bev = bufferevent_socket_new(smtpd.base, fd, BEV_OPT_CLOSE_ON_FREE);
     }
     setup_bev(s);
-    int n = smtpd_client_count_add(s->addr, 1);
-    if (smtpd.set.client_connection_limit > 0 && n > smtpd.set.client_connection_limit &&
-        !s->trusted_net) {
-        log_warn("too many connections from %s", s->client);
-        reply_close(s, "421 4.7.0 %s Error: too many connections from %s", smtpd.set.myhostname,
-                    s->addr);
+    if (smtpd.dns == NULL) {
+        greet(s);
         return;
     }
-    reply(s, "220 %s", smtpd.set.banner);
+    /* nothing is read or said until the client's name is known (or the look-up gave up) */
+    s->waiting = true;
+    bufferevent_disable(s->bev, EV_READ);
+    s->lookup = dns_client_name(smtpd.dns, s->addr, NAME_LOOKUP_MS, on_client_name, s);
 }

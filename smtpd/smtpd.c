@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include "auth.h"
 #include "config.h"
+#include "dns.h"
 #include "log.h"
 #include "mem.h"
 #include "policy.h"
@@ -118,6 +119,11 @@ static void pre_jail(void)
         if (smtpd.tls == NULL)
             log_warn("TLS not available: %s", err);
     }
+    if (config_bool("smtpd_peername_lookup")) {
+        smtpd.dns = dns_open(err, sizeof err);
+        if (smtpd.dns == NULL)
+            log_warn("%s; client names are not looked up", err);
+    }
     smtpd.policy = policy_open(err, sizeof err);
     if (smtpd.policy == NULL)
         log_fatal_code(EX_CONFIG, "%s", err);
@@ -151,6 +157,8 @@ static void post_jail(void)
     if (smtpd.pool == NULL)
         log_fatal("cannot start the worker threads: %s", strerror(errno));
     qcommit_init(smtpd.base, (int)threads);
+    if (smtpd.dns)
+        dns_attach(smtpd.dns, smtpd.base);
     long long limit = config_int("smtpd_process_client_limit");
     ops.max_clients = limit < 1 ? 1 : limit > 1000000 ? 1000000 : (int)limit;
 }

@@ -11,6 +11,7 @@ struct event_base;
 struct policy;
 struct auth_users;
 struct workpool;
+struct dns;
 
 struct smtpd_settings {
     const char *myhostname;
@@ -45,6 +46,7 @@ struct smtpd {
     struct policy *policy;
     struct auth_users *users;           /* NULL without AUTH */
     struct workpool *pool;              /* password checks */
+    struct dns *dns;                    /* client name look-ups; NULL when they are off */
     const char *service;                /* master.conf service name, for the log */
 };
 

@@ -193,10 +193,17 @@ def log_line(instance, pattern, timeout=5):
                     what=f"a log line matching {pattern!r}\n{instance.log()[-3000:]}")
 
 
+def client_name(addr):
+    """The name smtpd finds for a test client: 127.0.0.1 is localhost (PTR and A both answered
+    from the loopback zones and /etc/hosts), other loopback addresses have no name."""
+    return "localhost" if addr == "127.0.0.1" else "unknown"
+
+
 def disconnect_counts(instance, client="127.0.0.1"):
     """The counters of the last `disconnect from` line of the client, e.g. {"ehlo": "1",
     "rcpt": "3/4", "commands": "7/8"}."""
-    lines = log_line(instance, rf": disconnect from unknown\[{re.escape(client)}\] .*commands=")
+    lines = log_line(instance, rf": disconnect from {client_name(client)}\[{re.escape(client)}\] "
+                               r".*commands=")
     return dict(item.split("=", 1) for item in lines[-1].split(" from ", 1)[1].split()[1:])
 
 
@@ -208,7 +215,7 @@ def split_received(content):
 
 
 def assert_received(field, helo, addr, proto, qid, rcpt=None, tls=False, login=None):
-    pattern = (re.escape(f"Received: from {helo} (unknown [{addr}])") + r"\r\n"
+    pattern = (re.escape(f"Received: from {helo} ({client_name(addr)} [{addr}])") + r"\r\n"
                + (r"\t\(using " + TLS_RE + r"\)\r\n" if tls else "")
                + (re.escape(f"\t(Authenticated sender: {login})") + r"\r\n" if login else "")
                + re.escape(f"\tby {HOST} (tern) with {proto} id {qid}")
@@ -378,7 +385,7 @@ def test_pipelining_before_ehlo_offered_it_is_rejected(instance, first):
     assert [r.line for r in replies[1:]] == ["554 5.5.0 Error: SMTP protocol synchronization"]
     assert_nothing_queued(instance)
     log_line(instance, r"improper command pipelining after (HELO|EHLO) from "
-                       r"unknown\[127\.0\.0\.1\]")
+                       r"localhost\[127\.0\.0\.1\]")
 
 
 @pytest.mark.parametrize("fake_end", [b"\n.\r\n", b"\r\n.\n", b"\n.\n", b"\r.\r\n"],
@@ -399,7 +406,7 @@ def test_smtp_smuggling_is_rejected_and_never_read_as_commands(instance, fake_en
         assert c.cmd("QUIT").line == "221 2.0.0 Bye"
         assert c.rest() == []
     assert_nothing_queued(instance)
-    log_line(instance, r": NOQUEUE: reject: END-OF-MESSAGE from unknown\[127\.0\.0\.1\]: "
+    log_line(instance, r": NOQUEUE: reject: END-OF-MESSAGE from localhost\[127\.0\.0\.1\]: "
                        r"550 5\.5\.2 Error: bare <CR> or <LF> received; from=<a@b\.example> "
                        r"proto=ESMTP helo=<client\.example>$")
 
@@ -719,7 +726,7 @@ def test_hard_error_limit_ends_the_session(instance):
         assert c.cmd("BAZ").line == "500 5.5.2 Error: command not recognized"
         assert [r.line for r in c.rest()] == [f"421 4.7.0 {HOST} Error: too many errors"]
     assert_nothing_queued(instance)
-    log_line(instance, r"too many errors after \S+ from unknown\[127\.0\.0\.1\]")
+    log_line(instance, r"too many errors after \S+ from localhost\[127\.0\.0\.1\]")
 
 
 def test_junk_command_limit(instance):
@@ -783,7 +790,7 @@ def test_timeout(instance):
         assert [r.line for r in c.rest()] == [f"421 4.4.2 {HOST} Error: timeout exceeded"]
         assert 1.5 <= time.monotonic() - t0 <= 6
     assert_nothing_queued(instance)
-    log_line(instance, r"timeout after \S+ from unknown\[127\.0\.0\.1\]")
+    log_line(instance, r"timeout after \S+ from localhost\[127\.0\.0\.1\]")
     with Client(instance.smtp_port) as c:   # an idle session right after the greeting too
         t0 = time.monotonic()
         assert [r.line for r in c.rest()] == [f"421 4.4.2 {HOST} Error: timeout exceeded"]
@@ -839,7 +846,7 @@ def test_starttls_on_port_25_with_the_test_certificate(tls_instance, cert, tls_c
         assert_received(field, "tls.example", "127.0.0.1", "ESMTPS", qid,
                         rcpt="root@mx.test.example", tls=True)
         assert rest == b"Subject: tls\r\n\r\nsecret\r\n"
-        log_line(instance, r"TLS connection established from unknown\[127\.0\.0\.1\]: " + TLS_RE)
+        log_line(instance, r"TLS connection established from localhost\[127\.0\.0\.1\]: " + TLS_RE)
         assert s.quit() == (221, b"2.0.0 Bye")
     finally:
         s.close()
@@ -934,7 +941,7 @@ def test_auth_login_and_failure_limit(tls_instance, tls_client):
         assert c.cmd(b64("alice")).line == "334 UGFzc3dvcmQ6"
         assert c.cmd(b64(PASSWORD)).line == "235 2.7.0 Authentication successful"
         assert "AUTH PLAIN LOGIN" not in c.ehlo().keywords
-        log_line(instance, r"unknown\[127\.0\.0\.1\]: sasl_method=LOGIN, sasl_username=alice$")
+        log_line(instance, r"localhost\[127\.0\.0\.1\]: sasl_method=LOGIN, sasl_username=alice$")
     with Client(instance.submission_port) as c:
         c.ehlo()
         c.starttls(tls_client)
@@ -1055,3 +1062,19 @@ def test_swaks_plain_and_tls_auth_submission(tls_instance, cert):
     assert r.returncode != 0
     assert "535 5.7.8 Error: authentication failed" in r.stdout
     assert len(queue_files(instance)) == 2
+
+
+def test_client_name_lookup(instance):
+    """The client name is the PTR name confirmed by its A record (localhost for 127.0.0.1),
+    "unknown" without one, and always "unknown" with smtpd_peername_lookup = no."""
+    start(instance)
+    for source, name in (("127.0.0.1", "localhost"), ("127.0.0.2", "unknown")):
+        with Client(instance.smtp_port, source=source) as c:
+            assert c.cmd("QUIT").line == "221 2.0.0 Bye"
+        log_line(instance, rf"connect from {name}\[{re.escape(source)}\]$")
+    assert instance.tern("stop").returncode == 0
+    instance.conf("smtpd_peername_lookup = no\n")
+    start(instance)
+    with Client(instance.smtp_port) as c:
+        assert c.cmd("QUIT").line == "221 2.0.0 Bye"
+    log_line(instance, r"connect from unknown\[127\.0\.0\.1\]$")
