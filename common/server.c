@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sysexits.h>
 #include <unistd.h>
 #include "config.h"
@@ -226,6 +227,13 @@ _Noreturn void server_main(int argc, char **argv, const struct server_ops *ops)
         S.listen_fd[i] = MASTER_LISTEN_FD + i;
     S.nlisten = nsockets;
 
+    /* one descriptor per client: take every descriptor the hard limit allows (a daemon may
+     * hold ten thousand idle sessions); only root could raise the hard limit itself */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     if (ops->pre_jail)
         ops->pre_jail();
     drop_privileges(unpriv, chroot_jail);

@@ -14,7 +14,8 @@ import time
 
 import pytest
 
-from conftest import make_test_cert, queue_files, read_queue_file, sasl_hash, wait_for
+from conftest import (cmdline, make_test_cert, queue_files, read_queue_file, sasl_hash,
+                      wait_for)
 
 HOST = "mx.test.example"
 TIMEOUT = 10          # every socket read is bounded by this
@@ -1078,3 +1079,32 @@ def test_client_name_lookup(instance):
     with Client(instance.smtp_port) as c:
         assert c.cmd("QUIT").line == "221 2.0.0 Bye"
     log_line(instance, r"connect from unknown\[127\.0\.0\.1\]$")
+
+
+def test_many_idle_sessions_and_one_active(instance):
+    """One smtpd process keeps thousands of idle sessions open and still serves another client
+    (how fast is for the benchmark; here only that it works)."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(hard, 8192) if hard != resource.RLIM_INFINITY else 8192
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), hard))
+    count = min(3000, want - 200)
+    start(instance, smtpd_peername_lookup="no")
+    idle = []
+    try:
+        for _ in range(count):
+            idle.append(socket.create_connection(("127.0.0.1", instance.smtp_port),
+                                                 timeout=TIMEOUT))
+        for s in idle[:20] + idle[-20:]:
+            assert s.recv(64).startswith(b"220 ")
+        c = smtplib.SMTP("127.0.0.1", instance.smtp_port, timeout=TIMEOUT)
+        c.ehlo("busy.example")
+        assert c.sendmail("a@b.example", ["root@mx.test.example"], "Subject: x\r\n\r\nhi\r\n") == {}
+        c.quit()
+        # every idle session is served by the one process
+        smtpd = [p for p in instance.children() if f":{instance.smtp_port}" in cmdline(p)]
+        assert len(smtpd) == 1
+    finally:
+        for s in idle:
+            s.close()
+    assert len(queue_files(instance)) == 1
