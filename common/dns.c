@@ -72,13 +72,17 @@ void dns_attach(struct dns *d, struct event_base *base)
     event_add(d->ev, NULL);
 }
 
+/* Ends the request: the callback gets a copy of the name, since r (which may hold it) goes. */
 static void finish(struct dns_req *r, const char *name)
 {
+    char copy[sizeof r->name];
+    if (name)
+        snprintf(copy, sizeof copy, "%s", name);
     event_free(r->timer);
     void (*cb)(void *, const char *) = r->cb;
     void *arg = r->arg;
     free(r);
-    cb(arg, name);
+    cb(arg, name ? copy : NULL);
 }
 
 void dns_cancel(struct dns_req *r)
