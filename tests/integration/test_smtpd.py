@@ -1108,3 +1108,32 @@ def test_many_idle_sessions_and_one_active(instance):
         for s in idle:
             s.close()
     assert len(queue_files(instance)) == 1
+
+
+def test_storage_failures_are_temporary(instance):
+    """A queue that cannot take the message gives 4xx, never 250: 452 4.3.1 at MAIL when the
+    file system is short of queue_minfree, 451 4.3.0 when the queue file cannot be written."""
+    start(instance, queue_minfree="1000000g", smtpd_error_sleep_time="0")
+    with Client(instance.smtp_port) as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@b.example>").line == "452 4.3.1 Insufficient system storage"
+    log_line(instance, r"warning: not enough free space in the queue file system")
+    assert instance.tern("stop").returncode == 0
+
+    start(instance, queue_minfree="0")
+    incoming = os.path.join(instance.spool, "incoming")
+    mode = os.stat(incoming).st_mode
+    os.chmod(incoming, 0o500)   # the daemons' user can no longer create files there
+    try:
+        with Client(instance.smtp_port) as c:
+            c.ehlo()
+            assert c.cmd("MAIL FROM:<a@b.example>").code == 250
+            assert c.cmd("RCPT TO:<root@mx.test.example>").code == 250
+            assert c.cmd("DATA").line == "451 4.3.0 Error: queue file write error"
+            # the session goes on, and nothing half-written is left
+            assert c.cmd("RSET").code == 250
+        log_line(instance, r"warning: cannot create a queue file: Permission denied")
+    finally:
+        os.chmod(incoming, mode & 0o7777)
+    assert queue_files(instance) == []
+    assert os.listdir(incoming) == []
