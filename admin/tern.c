@@ -97,12 +97,13 @@ static char *master_path(void)
     return buf_steal(&b);
 }
 
-static char **master_argv(char *path)
+static char **master_argv(char *path, bool foreground)
 {
     char **argv = xcalloc((size_t)(noverrides * 2 + 6), sizeof *argv);
     int i = 0;
     argv[i++] = path;
-    argv[i++] = "-f";
+    if (foreground)
+        argv[i++] = "-f";
     argv[i++] = "-c";
     argv[i++] = (char *)config_directory;
     for (int k = 0; k < noverrides; k++) {
@@ -165,26 +166,10 @@ static const struct service_def *probe_listeners(const struct master_conf *conf,
     return NULL;
 }
 
-/* Ends a master that `tern start` launched and that failed: SIGTERM when asked, then waits
- * up to master_stop_timeout and a margin, then kills its whole process group (its session).
- * Returns its wait status. */
-static int end_master(pid_t pid, bool terminate)
-{
-    int status = 0;
-    if (terminate)
-        kill(pid, SIGTERM);
-    long long deadline = now_ms() + (config_time("master_stop_timeout") + 5) * 1000;
-    while (now_ms() < deadline) {
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            return status;
-        usleep(50 * 1000);
-    }
-    log_warn("the master (pid %ld) did not stop: killing its processes", (long)pid);
-    kill(-pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return status;
-}
+static int signal_master(int signo, const char *doing, bool wait);
 
+/* Runs the master without -f: it returns once every service is ready (0), or with the reason
+ * on stderr and a sysexits code; then every inet listener must accept a connection. */
 static int cmd_start(bool foreground)
 {
     struct master_conf conf;
@@ -196,76 +181,38 @@ static int cmd_start(bool foreground)
         return EX_UNAVAILABLE;
     }
     char *path = master_path();
-    char **argv = master_argv(path);
+    char **argv = master_argv(path, foreground);
     if (foreground) {
         execv(path, argv);
         log_fatal_code(EX_OSERR, "cannot run %s: %s", path, strerror(errno));
     }
-    int pfd[2];
-    if (pipe2(pfd, O_CLOEXEC) < 0)
-        log_fatal_code(EX_OSERR, "pipe: %s", strerror(errno));
     pid_t pid = fork();
     if (pid < 0)
         log_fatal_code(EX_OSERR, "fork: %s", strerror(errno));
     if (pid == 0) {
-        /* the master's own session; its stderr (start-up messages) and "ready" come to us */
-        setsid();
-        int devnull = open("/dev/null", O_RDWR);
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        dup2(pfd[1], 2);
-        setenv("TERN_READY_FD", "2", 1);
         execv(path, argv);
-        dprintf(2, "master: fatal: cannot run %s: %s\n", path, strerror(errno));
+        dprintf(2, "tern: fatal: cannot run %s: %s\n", path, strerror(errno));
         _exit(EX_OSERR);
     }
-    close(pfd[1]);
-    struct buf out;
-    buf_init(&out, 64 * 1024);
-    long long deadline = now_ms() + config_time("master_start_timeout") * 1000;
-    bool ready = false, eof = false;
-    while (!ready && !eof) {
-        long long left = deadline - now_ms();
-        if (left <= 0)
-            break;
-        struct pollfd p = { .fd = pfd[0], .events = POLLIN };
-        if (poll(&p, 1, (int)(left > 1000 ? 1000 : left)) <= 0)
-            continue;
-        char chunk[4096];
-        ssize_t n = read(pfd[0], chunk, sizeof chunk);
-        if (n <= 0) {
-            eof = n == 0 || errno != EINTR;
-            continue;
-        }
-        if (buf_append(&out, chunk, (size_t)n) < 0)
-            buf_consume(&out, out.len / 2);   /* keep the tail, where the reason is */
-        ready = strstr(buf_str(&out), "ready\n") != NULL;
-    }
-    close(pfd[0]);
-    int code = 0;
-    char why[256] = "";
-    if (ready) {
+    /* the master bounds its own wait by master_start_timeout */
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : EX_SOFTWARE;
+    if (code != 0) {
+        log_error("the tern mail system did not start; see the messages above and %s",
+                  *config_str("maillog_file") ? config_str("maillog_file") : "the system log");
+    } else {
+        char why[256] = "";
         const struct service_def *bad = probe_listeners(&conf, 5000, why, sizeof why);
         if (bad == NULL) {
-            log_info("started the tern mail system (pid %ld)", (long)pid);
-            goto done;
+            log_info("started the tern mail system (pid %ld)", (long)running_pid());
+        } else {
+            log_error("service %s does not accept connections: %s", bad->name, why);
+            signal_master(SIGTERM, "stopping", true);
+            code = EX_UNAVAILABLE;
         }
-        log_error("service %s does not accept connections: %s", bad->name, why);
-        end_master(pid, true);
-        code = EX_UNAVAILABLE;
-        goto done;
     }
-    /* failed: show what the master said (its log lines), then make sure it is gone */
-    int status = end_master(pid, !eof);
-    const char *said = buf_str(&out);
-    if (*said)
-        fprintf(stderr, "%s%s", said, said[strlen(said) - 1] == '\n' ? "" : "\n");
-    log_error("the tern mail system %s; see %s", eof ? "did not start" : "did not become ready in time",
-              *config_str("maillog_file") ? config_str("maillog_file") : "the system log");
-    code = WIFEXITED(status) && WEXITSTATUS(status) >= EX__BASE ? WEXITSTATUS(status)
-                                                                : EX_SOFTWARE;
-done:
-    buf_free(&out);
     master_conf_free(&conf);
     free(argv);
     free(path);

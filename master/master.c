@@ -5,8 +5,9 @@
  *
  * Usage: master [-c config_dir] [-f] [-o name=value]...
  *   -f  stay in the foreground (systemd, containers, `tern start`, `make run`).
- * With TERN_READY_FD=n in the environment, it writes "ready\n" to descriptor n once every
- * service has a process ready (or closes it on failure), for `tern start`. */
+ * Without -f, the command returns once every service has a process ready (exit 0, the master
+ * goes on in the background), or with the start-up failure's exit code; its messages reach
+ * stderr until then. `tern start` runs it that way. */
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -36,7 +37,6 @@ static struct {
     int pid_fd;
     int exit_code;
     bool graceful;
-    bool detached;         /* a daemon: stdio goes to /dev/null once it is ready */
     struct event *kill_timer;
     char *queue_dir;
 } G = { .pid_fd = -1 };
@@ -106,7 +106,7 @@ static void begin_stop(bool graceful, int exit_code)
 void master_startup_failed(const char *fmt, ...)
 {
     if (M.ready_fd < 0)
-        return;   /* running already: the throttle keeps retrying */
+        return;   /* started already (or in the foreground): the throttle keeps retrying */
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -125,15 +125,11 @@ void master_check_ready(void)
         log_warn("cannot tell the starting process that the master is ready: %s",
                  strerror(errno));
     /* from now on the log is the only place the master writes to */
+    close(M.ready_fd);
     int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0) {
-        if (M.ready_fd > 2)
-            close(M.ready_fd);
-        else
-            dup2(devnull, M.ready_fd);
-        if (G.detached)
-            for (int fd = 0; fd <= 2; fd++)
-                dup2(devnull, fd);
+        for (int fd = 0; fd <= 2; fd++)
+            dup2(devnull, fd);
         close(devnull);
     }
     log_set_stderr(false);
@@ -199,7 +195,6 @@ static void daemonize(void)
         close(pfd[0]);
         setsid();
         M.ready_fd = pfd[1];
-        G.detached = true;
         return;
     }
     close(pfd[1]);
@@ -214,8 +209,10 @@ static void daemonize(void)
     if (n == 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
         WEXITSTATUS(status) != 0)
         _exit(WEXITSTATUS(status));
-    log_error("the master (pid %ld) did not become ready within %llds", (long)pid,
+    log_error("the master (pid %ld) did not become ready within %llds: ending it", (long)pid,
               config_time("master_start_timeout"));
+    kill(-pid, SIGKILL);   /* its whole session: the master and what it started */
+    waitpid(pid, &status, 0);
     _exit(EX_SOFTWARE);
 }
 
@@ -239,16 +236,11 @@ static void lock_pid_file(void)
         log_fatal("%s/%s: cannot write: %s", G.queue_dir, PID_FILE, strerror(errno));
 }
 
-/* Closes every descriptor above stderr that whoever started us left open (except keep), so
- * none of them reaches a daemon. */
-static void close_inherited(int keep)
+/* Closes every descriptor above stderr that whoever started us left open, so none of them
+ * reaches a daemon. */
+static void close_inherited(void)
 {
-    if (keep > 2) {
-        close_range(3, (unsigned)keep - 1, 0);
-        close_range((unsigned)keep + 1, ~0U, 0);
-    } else {
-        close_range(3, ~0U, 0);
-    }
+    close_range(3, ~0U, 0);
 }
 
 /* Finds the ids the queue is owned by and the daemons run as. */
@@ -304,12 +296,7 @@ int main(int argc, char **argv)
     sigaddset(&handled, SIGINT);
     sigaddset(&handled, SIGCHLD);
     sigprocmask(SIG_BLOCK, &handled, &saved_mask);
-    const char *ready = getenv("TERN_READY_FD");
-    if (ready) {
-        M.ready_fd = atoi(ready);
-        unsetenv("TERN_READY_FD");
-    }
-    close_inherited(M.ready_fd);
+    close_inherited();
     /* absolute, because the master and its children work inside the queue directory */
     char *abs_dir = realpath(config_dir(cli_dir), NULL);
     if (abs_dir == NULL)
@@ -318,12 +305,12 @@ int main(int argc, char **argv)
     M.config_dir = abs_dir;
     if (load_config(err) < 0)
         log_fatal_code(EX_CONFIG, "%s", err);
-    M.foreground_stdio = foreground && M.ready_fd < 0;
+    M.foreground_stdio = foreground;
     M.privsep = geteuid() == 0;
     G.queue_dir = xstrdup(config_str("queue_directory"));
     umask(022);
 
-    if (!foreground && M.ready_fd < 0)
+    if (!foreground)
         daemonize();
     if (log_open(config_str("syslog_name"), config_str("maillog_file"),
                  config_str("syslog_facility")) < 0)
@@ -352,7 +339,7 @@ int main(int argc, char **argv)
         unlink(PID_FILE);
         log_fatal_code(code, "%s", err);
     }
-    /* start-up problems went to stderr too; from here only `tern start` wants copies */
+    /* start-up problems went to stderr too; from here only the starting command wants copies */
     log_set_stderr(M.ready_fd >= 0);
     log_info("daemon started -- version %s, configuration %s", PACKAGE_VERSION, M.config_dir);
     for (struct service *svc = M.services; svc; svc = svc->next)

@@ -56,7 +56,7 @@ struct master {
     struct child *retired; /* processes of replaced or removed services, finishing */
     bool stopping;
     bool privsep;          /* running as root: daemons drop to mail_owner */
-    int ready_fd;          /* `tern start` waits on it; -1 once used */
+    int ready_fd;          /* without -f: the starting process waits for "ready" on it */
     bool foreground_stdio; /* children keep the terminal as stdout/stderr */
     uint32_t generation;
 };
