@@ -2,7 +2,6 @@
  * parser, the smtpd_sasl_users table and the argon2id check; and of smtpd/tls.h, with a
  * self-signed certificate the test makes: loading, refusing bad files, a handshake's summary. */
 #include <check.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,33 +14,24 @@
 #include <openssl/x509.h>
 #include "auth.h"
 #include "tls.h"
+#include "unit.h"
 
 static char tmpdir[64];
-static char pathbuf[8][256];
-static int pathnext;
 
 static const char *in_tmp(const char *name)
 {
-    char *p = pathbuf[pathnext++ % 8];
-    snprintf(p, sizeof pathbuf[0], "%s/%s", tmpdir, name);
-    return p;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
+    return unit_fmt("%s/%s", tmpdir, name);
 }
 
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_auth.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    unit_mkdtemp(tmpdir, sizeof tmpdir, "/tmp/test_auth.XXXXXX");
     ck_assert_int_ge(sodium_init(), 0);
 }
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    unit_rmtree(tmpdir);
 }
 
 /* ---- base64 ---- */
@@ -460,9 +450,5 @@ static Suite *auth_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(auth_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(auth_suite());
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "buf.h"
+#include "unit.h"
 
 static void assert_buf(const struct buf *b, const char *want)
 {
@@ -216,9 +217,5 @@ static Suite *buf_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(buf_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(buf_suite());
 }

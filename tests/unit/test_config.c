@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config.h"
+#include "unit.h"
 
 static char err[CONFIG_ERR_MAX];
 
@@ -179,8 +180,8 @@ END_TEST
 
 START_TEST(test_nul_byte)
 {
-    char dir[] = "/tmp/tern-test-config-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[64];
+    unit_mkdtemp(dir, sizeof dir, "/tmp/tern-test-config-XXXXXX");
     char path[256];
     snprintf(path, sizeof path, "%s/tern.conf", dir);
     FILE *f = fopen(path, "w");
@@ -554,12 +555,7 @@ static char tmpdir[64];
 
 static void write_file(const char *name, const char *text)
 {
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
+    unit_write_file(unit_fmt("%s/%s", tmpdir, name), text);
 }
 
 static char *read_conf(void)
@@ -577,16 +573,12 @@ static char *read_conf(void)
 
 static void make_tmpdir(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/tern-test-config-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    unit_mkdtemp(tmpdir, sizeof tmpdir, "/tmp/tern-test-config-XXXXXX");
 }
 
 static void remove_tmpdir(void)
 {
-    char path[256];
-    snprintf(path, sizeof path, "%s/tern.conf", tmpdir);
-    unlink(path);
-    rmdir(tmpdir);
+    unit_rmtree(tmpdir);
 }
 
 START_TEST(test_load_from_directory)
@@ -865,9 +857,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(config_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(config_suite());
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "buf.h"
 #include "data.h"
+#include "unit.h"
 
 struct run {
     struct data_filter f;
@@ -198,9 +199,5 @@ int main(void)
     tcase_add_test(tc, missing_headers_added);
     tcase_add_test(tc, bdat_is_binary);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

@@ -4,7 +4,6 @@
 #include <check.h>
 #include <db.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,48 +12,33 @@
 #include <unistd.h>
 #include "buf.h"
 #include "dict.h"
+#include "unit.h"
 
 static char tmpdir[64];
-/* A few results stay valid at once, enough for one assertion's worth of paths. */
-static char pathbuf[8][256];
-static int pathnext;
 
 static const char *in_tmp(const char *name)
 {
-    char *p = pathbuf[pathnext++ % 8];
-    snprintf(p, sizeof pathbuf[0], "%s/%s", tmpdir, name);
-    return p;
+    return unit_fmt("%s/%s", tmpdir, name);
 }
 
 static const char *spec_of(const char *type, const char *name)
 {
-    char *p = pathbuf[pathnext++ % 8];
-    snprintf(p, sizeof pathbuf[0], "%s:%s/%s", type, tmpdir, name);
-    return p;
+    return unit_fmt("%s:%s/%s", type, tmpdir, name);
 }
 
 static void write_file(const char *name, const char *text)
 {
-    FILE *f = fopen(in_tmp(name), "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
+    ck_assert_int_eq(unit_write_file(in_tmp(name), text), 0);
 }
 
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_dict.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    unit_mkdtemp(tmpdir, sizeof tmpdir, "/tmp/test_dict.XXXXXX");
 }
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    unit_rmtree(tmpdir);
 }
 
 /* ---- parser ---- */
@@ -565,9 +549,5 @@ static Suite *dict_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(dict_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(dict_suite());
 }

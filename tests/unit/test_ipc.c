@@ -16,41 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "ipc.h"
+#include "unit.h"
 
 #define WAIT_CHILD_MS 3000
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits at most WAIT_CHILD_MS for pid; a child still running then is killed and fails. */
-static int wait_child(pid_t pid)
-{
-    long long end = now_ms() + WAIT_CHILD_MS;
-    int status;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return status;
-        ck_assert_int_eq(r, 0);
-        if (now_ms() > end) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            ck_abort_msg("child %ld did not finish in time", (long)pid);
-        }
-        usleep(5000);
-    }
-}
-
-static void expect_exit(pid_t pid, int code)
-{
-    int status = wait_child(pid);
-    ck_assert_msg(WIFEXITED(status), "child did not exit normally (status %#x)", status);
-    ck_assert_int_eq(WEXITSTATUS(status), code);
-}
 
 /* Encodes m into a fresh unbounded buffer. */
 static void encode(const struct ipc_msg *m, struct buf *b)
@@ -465,7 +433,7 @@ START_TEST(send_recv_large)
     ck_assert_int_eq(ipc_recv(sv[1], &out, IPC_MSG_MAX_DEFAULT, 2000, &why), 0);
     ck_assert_uint_eq(out.attr[0].value_len, big);
     ck_assert_mem_eq(out.attr[0].value, value, big);
-    expect_exit(pid, 0);
+    unit_expect_exit(pid, WAIT_CHILD_MS, 0);
     ipc_msg_free(&out);
     free(value);
     close(sv[1]);
@@ -538,12 +506,12 @@ START_TEST(recv_too_large)
     struct ipc_msg out;
     ipc_msg_init(&out);
     const char *why = NULL;
-    long long t0 = now_ms();
+    long long t0 = unit_now_ms();
     errno = 0;
     ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 1000, &why), -1);
     ck_assert_int_eq(errno, EPROTO);
     ck_assert_ptr_nonnull(why);
-    ck_assert_int_lt(now_ms() - t0, 500);
+    ck_assert_int_lt(unit_now_ms() - t0, 500);
     ipc_msg_free(&out);
     close(sv[0]);
     close(sv[1]);
@@ -557,10 +525,10 @@ START_TEST(recv_timeout)
     write_raw(sv[0], "10:7:ty", 7);   /* a partial message must not extend the deadline */
     struct ipc_msg out;
     ipc_msg_init(&out);
-    long long t0 = now_ms();
+    long long t0 = unit_now_ms();
     errno = 0;
     ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 200, NULL), -1);
-    long long took = now_ms() - t0;
+    long long took = unit_now_ms() - t0;
     ck_assert_int_eq(errno, ETIMEDOUT);
     ck_assert_int_ge(took, 190);
     ck_assert_int_lt(took, 1500);
@@ -595,8 +563,7 @@ struct tmp_sock {
 
 static void listen_tmp(struct tmp_sock *t)
 {
-    snprintf(t->dir, sizeof t->dir, "/tmp/test_ipc.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(t->dir));
+    unit_mkdtemp(t->dir, sizeof t->dir, "/tmp/test_ipc.XXXXXX");
     snprintf(t->path, sizeof t->path, "%s/sock", t->dir);
     t->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     ck_assert_int_ge(t->fd, 0);
@@ -700,7 +667,7 @@ START_TEST(call_server)
     ck_assert_int_eq(ipc_call(t.path, &req, &reply, 1000, 2000, &why), 0);
     ck_assert_str_eq(ipc_get(&reply, "status"), "ok");
     ck_assert_str_eq(ipc_get(&reply, "echo"), "flush");
-    expect_exit(pid, 0);
+    unit_expect_exit(pid, WAIT_CHILD_MS, 0);
     ipc_msg_free(&req);
     ipc_msg_free(&reply);
     unlisten_tmp(&t);
@@ -716,14 +683,14 @@ START_TEST(call_timeout)
     ipc_msg_init(&req);
     ipc_msg_init(&reply);
     ipc_add(&req, "type", "flush");
-    long long t0 = now_ms();
+    long long t0 = unit_now_ms();
     errno = 0;
     ck_assert_int_eq(ipc_call(t.path, &req, &reply, 1000, 200, NULL), -1);
     ck_assert_int_eq(errno, ETIMEDOUT);
-    ck_assert_int_lt(now_ms() - t0, 1500);
+    ck_assert_int_lt(unit_now_ms() - t0, 1500);
     /* SIGKILL: Check's SIGTERM handler, inherited by the child, would kill the test too */
     kill(pid, SIGKILL);
-    int status = wait_child(pid);
+    int status = unit_wait_child(pid, WAIT_CHILD_MS);
     ck_assert(WIFSIGNALED(status));
     ipc_msg_free(&req);
     ipc_msg_free(&reply);
@@ -770,9 +737,5 @@ static Suite *ipc_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(ipc_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(ipc_suite());
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "buf.h"
 #include "log.h"
+#include "unit.h"
 
 #define WAIT_CHILD_MS 5000
 #define LINE_RE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}" \
@@ -26,8 +27,7 @@ static char rotated[140];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/test_log.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    unit_mkdtemp(dir, sizeof dir, "/tmp/test_log.XXXXXX");
     snprintf(path, sizeof path, "%s/mail.log", dir);
     snprintf(rotated, sizeof rotated, "%s.1", path);
     log_init("testsvc");
@@ -40,31 +40,6 @@ static void teardown(void)
     unlink(path);
     unlink(rotated);
     rmdir(dir);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int wait_child(pid_t pid)
-{
-    long long end = now_ms() + WAIT_CHILD_MS;
-    int status;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return status;
-        ck_assert_int_eq(r, 0);
-        if (now_ms() > end) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            ck_abort_msg("child %ld did not finish in time", (long)pid);
-        }
-        usleep(5000);
-    }
 }
 
 static void read_file(const char *p, struct buf *b)
@@ -240,7 +215,7 @@ START_TEST(concurrent_whole_lines)
         }
     }
     for (int c = 0; c < WRITERS; c++) {
-        int status = wait_child(pids[c]);
+        int status = unit_wait_child(pids[c], WAIT_CHILD_MS);
         ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
     static struct line l[WRITERS * LINES_EACH + 1];
@@ -273,7 +248,7 @@ static int exit_status_of_fatal(int code)
             log_fatal("plain fatal %d", 1);
         log_fatal_code(code, "fatal with code %d", code);
     }
-    int status = wait_child(pid);
+    int status = unit_wait_child(pid, WAIT_CHILD_MS);
     ck_assert(WIFEXITED(status));
     return WEXITSTATUS(status);
 }
@@ -315,14 +290,12 @@ START_TEST(stderr_before_open)
     pid_t pid = fork();
     ck_assert_int_ne(pid, -1);
     if (pid == 0) {
-        int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
-            _exit(2);
+        unit_child_stderr_to(errpath, 2);
         log_init("testsvc");
         log_warn("on stderr\r\n");
         _exit(0);
     }
-    int status = wait_child(pid);
+    int status = unit_wait_child(pid, WAIT_CHILD_MS);
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     struct buf b;
     read_file(errpath, &b);
@@ -355,9 +328,5 @@ static Suite *log_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(log_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(log_suite());
 }

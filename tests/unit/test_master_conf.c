@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "master_conf.h"
+#include "unit.h"
 
 static char err[MASTER_CONF_ERR_MAX];
 static struct master_conf mc;
@@ -329,8 +330,7 @@ static char tmpdir[64];
 
 START_TEST(test_load)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/tern-test-master-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    unit_mkdtemp(tmpdir, sizeof tmpdir, "/tmp/tern-test-master-XXXXXX");
     char path[128], expected[512];
     snprintf(path, sizeof path, "%s/master.conf", tmpdir);
     FILE *f = fopen(path, "w");
@@ -383,9 +383,5 @@ static Suite *master_conf_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(master_conf_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(master_conf_suite());
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "mem.h"
+#include "unit.h"
 
 /* Under AddressSanitizer an impossible allocation would abort with a report instead of
  * returning NULL; let malloc fail the way libc's does, so mem.c's handling is what is tested. */
@@ -137,13 +138,6 @@ END_TEST
 
 /* ---- out of memory ---- */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 enum oom_kind { OOM_MALLOC, OOM_CALLOC, OOM_REALLOC };
 
 static void *volatile small;
@@ -174,18 +168,7 @@ static const char *oom_child(enum oom_kind kind)
         }
         _exit(p == NULL ? 98 : 97);   /* not reached if out of memory is fatal */
     }
-    long long end = now_ms() + WAIT_CHILD_MS;
-    int status;
-    pid_t r;
-    while ((r = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < end)
-        usleep(5000);
-    if (r == 0) {
-        kill(pid, SIGKILL);   /* not SIGTERM: Check's handler would kill the test too */
-        waitpid(pid, &status, 0);
-        close(fd);
-        ck_abort_msg("child did not finish in time");
-    }
-    ck_assert_int_eq(r, pid);
+    int status = unit_wait_child(pid, WAIT_CHILD_MS);
     ssize_t n = pread(fd, text, sizeof text - 1, 0);
     close(fd);
     text[n > 0 ? n : 0] = '\0';
@@ -238,9 +221,5 @@ int main(void)
     tcase_add_test(oom, calloc_oom_fatal);
     tcase_add_test(oom, realloc_oom_fatal);
     suite_add_tcase(s, oom);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "buf.h"
 #include "netmatch.h"
+#include "unit.h"
 
 static struct netlist *parse_ok(const char *text)
 {
@@ -218,9 +219,5 @@ static Suite *netmatch_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(netmatch_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(netmatch_suite());
 }

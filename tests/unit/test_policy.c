@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "dict.h"
 #include "policy.h"
 #include "smtp_parse.h"
+#include "unit.h"
 
 static char tmpdir[64];
 
@@ -26,30 +26,19 @@ static char tmpdir[64];
     "mynetworks = 127.0.0.0/8 [::1]/128\n" \
     "local_recipient_maps = inline:{alice=x, bob=x}\n"
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
 static void setup(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_policy.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    unit_mkdtemp(tmpdir, sizeof tmpdir, "/tmp/test_policy.XXXXXX");
 }
 
 static void teardown(void)
 {
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    unit_rmtree(tmpdir);
 }
 
 static void write_file(const char *name, const char *text)
 {
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(unit_write_file(unit_fmt("%s/%s", tmpdir, name), text), 0);
 }
 
 /* Loads the configuration text, where every "@DIR@" stands for the test's directory. */
@@ -577,9 +566,5 @@ static Suite *policy_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(policy_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(policy_suite());
 }

@@ -17,42 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "priv.h"
+#include "unit.h"
 
 #define WAIT_CHILD_MS 5000
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits at most WAIT_CHILD_MS for pid; a child still running then is killed and fails. */
-static int wait_child(pid_t pid)
-{
-    long long end = now_ms() + WAIT_CHILD_MS;
-    int status;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return status;
-        ck_assert_int_eq(r, 0);
-        if (now_ms() > end) {
-            /* SIGKILL: Check's SIGTERM handler, inherited by the child, would kill the test */
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            ck_abort_msg("child %ld did not finish in time", (long)pid);
-        }
-        usleep(5000);
-    }
-}
-
-static void expect_exit(pid_t pid, int code)
-{
-    int status = wait_child(pid);
-    ck_assert_msg(WIFEXITED(status), "child did not exit normally (status %#x)", status);
-    ck_assert_int_eq(WEXITSTATUS(status), code);
-}
 
 /* The children's stderr goes to a temporary file so fatal messages can be checked. */
 static char errfile[] = "/tmp/test_priv.err.XXXXXX";
@@ -68,14 +35,6 @@ static void errfile_setup(void)
 static void errfile_teardown(void)
 {
     unlink(errfile);
-}
-
-static void stderr_to_errfile(void)
-{
-    int fd = open(errfile, O_WRONLY | O_TRUNC | O_CLOEXEC);
-    if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
-        _exit(99);
-    close(fd);
 }
 
 static char *read_errfile(void)
@@ -200,13 +159,13 @@ START_TEST(drop_as_root_into_chroot)
 {
     if (geteuid() != 0)
         return;
-    char dir[] = "/tmp/test_priv.XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char dir[64];
+    unit_mkdtemp(dir, sizeof dir, "/tmp/test_priv.XXXXXX");
     ck_assert_int_eq(chmod(dir, 0755), 0);
     pid_t pid = fork();
     ck_assert_int_ne(pid, -1);
     if (pid == 0) {
-        stderr_to_errfile();
+        unit_child_stderr_to(errfile, 99);
         static const gid_t extra[] = { 1, 2, 3, 4 };
         if (setgroups(4, extra) < 0)
             _exit(DROP_SETUP);
@@ -221,7 +180,7 @@ START_TEST(drop_as_root_into_chroot)
             _exit(DROP_CWD);   /* the working directory must not stay outside the jail */
         _exit(DROP_OK);
     }
-    expect_exit(pid, DROP_OK);
+    unit_expect_exit(pid, WAIT_CHILD_MS, DROP_OK);
     ck_assert_str_eq(read_errfile(), "");
     ck_assert_int_eq(rmdir(dir), 0);
 }
@@ -244,7 +203,7 @@ START_TEST(drop_as_root_without_chroot)
             _exit(r);
         _exit(access("/tmp", F_OK) == 0 ? DROP_OK : DROP_JAILED);
     }
-    expect_exit(pid, DROP_OK);
+    unit_expect_exit(pid, WAIT_CHILD_MS, DROP_OK);
     pid = fork();
     ck_assert_int_ne(pid, -1);
     if (pid == 0) {
@@ -252,7 +211,7 @@ START_TEST(drop_as_root_without_chroot)
         int r = check_dropped(65534, 65534);
         _exit(r != DROP_OK ? r : access("/tmp", F_OK) == 0 ? DROP_OK : DROP_JAILED);
     }
-    expect_exit(pid, DROP_OK);
+    unit_expect_exit(pid, WAIT_CHILD_MS, DROP_OK);
 }
 END_TEST
 
@@ -264,11 +223,11 @@ START_TEST(drop_as_root_missing_chroot)
     pid_t pid = fork();
     ck_assert_int_ne(pid, -1);
     if (pid == 0) {
-        stderr_to_errfile();
+        unit_child_stderr_to(errfile, 99);
         priv_drop(65534, 65534, "/nonexistent/test_priv");
         _exit(20);
     }
-    expect_exit(pid, EX_SOFTWARE);
+    unit_expect_exit(pid, WAIT_CHILD_MS, EX_SOFTWARE);
     const char *text = read_errfile();
     ck_assert_msg(strstr(text, "fatal: cannot chdir to /nonexistent/test_priv") != NULL,
                   "stderr: %s", text);
@@ -281,7 +240,7 @@ START_TEST(drop_as_non_root_no_op)
     pid_t pid = fork();
     ck_assert_int_ne(pid, -1);
     if (pid == 0) {
-        stderr_to_errfile();
+        unit_child_stderr_to(errfile, 99);
         if (geteuid() == 0)
             priv_drop(65534, 65534, NULL);
         uid_t uid = getuid();
@@ -290,7 +249,7 @@ START_TEST(drop_as_non_root_no_op)
         priv_drop(uid, gid, "");     /* empty means no chroot */
         _exit(getuid() == uid && geteuid() == uid && getgid() == gid ? 0 : 1);
     }
-    expect_exit(pid, 0);
+    unit_expect_exit(pid, WAIT_CHILD_MS, 0);
     ck_assert_str_eq(read_errfile(), "");
 }
 END_TEST
@@ -300,13 +259,13 @@ START_TEST(drop_as_non_root_chroot_fatal)
     pid_t pid = fork();
     ck_assert_int_ne(pid, -1);
     if (pid == 0) {
-        stderr_to_errfile();
+        unit_child_stderr_to(errfile, 99);
         if (geteuid() == 0)
             priv_drop(65534, 65534, NULL);
         priv_drop(getuid(), getgid(), "/tmp");   /* fatal: exits EX_SOFTWARE */
         _exit(20);
     }
-    expect_exit(pid, EX_SOFTWARE);
+    unit_expect_exit(pid, WAIT_CHILD_MS, EX_SOFTWARE);
     const char *text = read_errfile();
     ck_assert_msg(strstr(text, "fatal: cannot chroot to /tmp: not running as root") != NULL,
                   "stderr: %s", text);
@@ -318,13 +277,13 @@ START_TEST(drop_as_non_root_to_root_fatal)
     pid_t pid = fork();
     ck_assert_int_ne(pid, -1);
     if (pid == 0) {
-        stderr_to_errfile();
+        unit_child_stderr_to(errfile, 99);
         if (geteuid() == 0)
             priv_drop(65534, 65534, NULL);
         priv_drop(0, 0, NULL);                   /* fatal: cannot become root again */
         _exit(20);
     }
-    expect_exit(pid, EX_SOFTWARE);
+    unit_expect_exit(pid, WAIT_CHILD_MS, EX_SOFTWARE);
     const char *text = read_errfile();
     ck_assert_msg(strstr(text, "fatal: cannot change to uid 0 gid 0") != NULL, "stderr: %s",
                   text);
@@ -336,24 +295,24 @@ START_TEST(drop_as_non_root_other_ids_fatal)
     pid_t pid = fork();
     ck_assert_int_ne(pid, -1);
     if (pid == 0) {
-        stderr_to_errfile();
+        unit_child_stderr_to(errfile, 99);
         if (geteuid() == 0)
             priv_drop(65534, 65534, NULL);
         priv_drop(getuid(), getgid() - 1, NULL);  /* another group: fatal too */
         _exit(20);
     }
-    expect_exit(pid, EX_SOFTWARE);
+    unit_expect_exit(pid, WAIT_CHILD_MS, EX_SOFTWARE);
     ck_assert_ptr_nonnull(strstr(read_errfile(), "fatal: cannot change to uid"));
     pid = fork();
     ck_assert_int_ne(pid, -1);
     if (pid == 0) {
-        stderr_to_errfile();
+        unit_child_stderr_to(errfile, 99);
         if (geteuid() == 0)
             priv_drop(65534, 65534, NULL);
         priv_drop(getuid() - 1, getgid(), NULL);  /* another user */
         _exit(20);
     }
-    expect_exit(pid, EX_SOFTWARE);
+    unit_expect_exit(pid, WAIT_CHILD_MS, EX_SOFTWARE);
     ck_assert_ptr_nonnull(strstr(read_errfile(), "fatal: cannot change to uid"));
 }
 END_TEST
@@ -380,9 +339,5 @@ int main(void)
     tcase_add_test(drop, drop_as_non_root_other_ids_fatal);
     suite_add_tcase(s, drop);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

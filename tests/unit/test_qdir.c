@@ -10,29 +10,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "qdir.h"
+#include "unit.h"
 
 static char dir[64];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/test_qdir.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    unit_mkdtemp(dir, sizeof dir, "/tmp/test_qdir.XXXXXX");
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(unit_rmtree(dir), 0);
 }
 
 static const char *path_in(const char *name)
 {
-    static char p[2][128];
-    static int i;
-    i ^= 1;
-    snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
-    return p[i];
+    return unit_fmt("%s/%s", dir, name);
 }
 
 /* Every role played by the running user: works without root. */
@@ -288,9 +282,5 @@ int main(void)
     tcase_add_test(tc, no_create_missing_directory);
     tcase_add_test(tc, no_create_missing_bits_warn_only);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "qcommit.h"
 #include "qfile.h"
+#include "unit.h"
 
 /* ---- records ---- */
 
@@ -208,8 +209,7 @@ static char *old_cwd;
 
 static void queue_setup(void)
 {
-    snprintf(qdir, sizeof qdir, "/tmp/test_qfile.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(qdir));
+    unit_mkdtemp(qdir, sizeof qdir, "/tmp/test_qfile.XXXXXX");
     old_cwd = getcwd(NULL, 0);
     ck_assert_int_eq(chdir(qdir), 0);
     ck_assert_int_eq(mkdir("incoming", 0700), 0);
@@ -219,9 +219,7 @@ static void queue_teardown(void)
 {
     ck_assert_int_eq(chdir(old_cwd), 0);
     free(old_cwd);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", qdir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(unit_rmtree(qdir), 0);
 }
 
 /* Names in incoming/: how many, and how many temporary ones. */
@@ -745,9 +743,5 @@ int main(void)
     tcase_add_test(files, qcommit_shutdown_drains);
     tcase_add_test(files, concurrent_sync_commits);
     suite_add_tcase(s, files);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

@@ -12,37 +12,28 @@
 #include <unistd.h>
 #include "buf.h"
 #include "safefile.h"
+#include "unit.h"
 
 static char dir[64];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/test_safefile.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    unit_mkdtemp(dir, sizeof dir, "/tmp/test_safefile.XXXXXX");
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(unit_rmtree(dir), 0);
 }
 
 static const char *path_in(const char *name)
 {
-    static char p[2][128];
-    static int i;
-    i ^= 1;
-    snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
-    return p[i];
+    return unit_fmt("%s/%s", dir, name);
 }
 
 static void put(const char *name, const char *text)
 {
-    FILE *f = fopen(path_in(name), "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
+    unit_write_file(path_in(name), text);
 }
 
 START_TEST(open_regular_file)
@@ -143,9 +134,5 @@ int main(void)
     tcase_add_test(tc, read_file_bounded);
     tcase_add_test(tc, atomic_write_replaces_and_sets_mode);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

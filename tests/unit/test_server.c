@@ -22,19 +22,13 @@
 #include "config.h"
 #include "master_proto.h"
 #include "server.h"
+#include "unit.h"
 
 #define WAIT_MS 5000   /* bound of every wait; generous, the machines are shared and noisy */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int ms_left(long long end)
 {
-    long long left = end - now_ms();
+    long long left = end - unit_now_ms();
     return left < 0 ? 0 : (int)left;
 }
 
@@ -94,17 +88,12 @@ static char dir[64];
 
 static const char *path_in(const char *name)
 {
-    static char p[2][128];
-    static int i;
-    i ^= 1;
-    snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
-    return p[i];
+    return unit_fmt("%s/%s", dir, name);
 }
 
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/test_server.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    unit_mkdtemp(dir, sizeof dir, "/tmp/test_server.XXXXXX");
     ck_assert_int_eq(mkdir(path_in("q"), 0755), 0);
     FILE *f = fopen(path_in("tern.conf"), "w");
     ck_assert_ptr_nonnull(f);
@@ -115,9 +104,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(unit_rmtree(dir), 0);
 }
 
 struct server {
@@ -196,7 +183,7 @@ static const char *const *normal_args(void)
 /* One status record: 1, 0 at EOF (every copy of the child's end closed), -1 on timeout. */
 static int recv_status(int fd, struct master_status *st, int ms)
 {
-    long long end = now_ms() + ms;
+    long long end = unit_now_ms() + ms;
     for (;;) {
         struct pollfd p = { fd, POLLIN, 0 };
         int r = poll(&p, 1, ms_left(end));
@@ -278,7 +265,7 @@ static const char *read_line(int fd)
 {
     static char line[512];
     size_t len = 0;
-    long long end = now_ms() + WAIT_MS;
+    long long end = unit_now_ms() + WAIT_MS;
     while (len == 0 || line[len - 1] != '\n') {
         struct pollfd p = { fd, POLLIN, 0 };
         int r = poll(&p, 1, ms_left(end));
@@ -294,29 +281,11 @@ static const char *read_line(int fd)
     return line;
 }
 
-/* Waits for the child to end within the bound; a child still running is killed and fails. */
-static int wait_server(const struct server *s)
-{
-    long long end = now_ms() + WAIT_MS;
-    int status;
-    for (;;) {
-        pid_t r = waitpid(s->pid, &status, WNOHANG);
-        if (r == s->pid)
-            return status;
-        ck_assert_int_eq(r, 0);
-        if (now_ms() > end) {
-            /* SIGKILL: the child's SIGTERM is the very thing that did not work */
-            kill(s->pid, SIGKILL);
-            waitpid(s->pid, &status, 0);
-            ck_abort_msg("server %ld did not exit in time", (long)s->pid);
-        }
-        usleep(5000);
-    }
-}
-
+/* Waits for the child to end within the bound (a child still running is killed and fails),
+ * then checks its exit code. */
 static void expect_exit(const struct server *s, int code)
 {
-    int status = wait_server(s);
+    int status = unit_wait_child(s->pid, WAIT_MS);
     ck_assert_msg(WIFEXITED(status), "server did not exit normally (status %#x)", status);
     ck_assert_msg(WEXITSTATUS(status) == code, "server exit %d, wanted %d",
                   WEXITSTATUS(status), code);
@@ -397,9 +366,9 @@ START_TEST(sigterm_waits_for_last_client)
     ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
     /* until the child handles the signal, a connection may still land in the backlog (and
      * one caught in the middle is reset); in the end connections must be refused */
-    long long end = now_ms() + WAIT_MS;
+    long long end = unit_now_ms() + WAIT_MS;
     int fd;
-    while (((fd = connect_port(s.port)) >= 0 || errno == ECONNRESET) && now_ms() < end) {
+    while (((fd = connect_port(s.port)) >= 0 || errno == ECONNRESET) && unit_now_ms() < end) {
         if (fd >= 0)
             close(fd);
         usleep(10000);
@@ -488,9 +457,5 @@ int main(void)
     tcase_add_test(tc, bad_override_exits_ex_config);
     tcase_add_test(tc, missing_config_dir_exits_ex_usage);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "smtp_parse.h"
+#include "unit.h"
 
 /* a string literal with its exact length, so inputs may hold NUL bytes */
 #define S(lit) lit, sizeof(lit) - 1
@@ -883,9 +884,5 @@ static Suite *smtp_parse_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(smtp_parse_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(smtp_parse_suite());
 }

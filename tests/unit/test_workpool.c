@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "workpool.h"
+#include "unit.h"
 
 #define MANY 1000
 
@@ -273,9 +274,5 @@ int main(void)
     tcase_add_test(tc, rejects_bad_thread_counts);
     tcase_add_test(tc, done_may_submit);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(s);
 }
