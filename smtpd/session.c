@@ -44,6 +44,11 @@
 #define CONTENT_FLUSH (64 * 1024)    /* queue file content records */
 #define REPLY_MAX 1024
 #define NAME_LOOKUP_MS 10000         /* the longest a client waits for its greeting */
+#define OUTPUT_HIGH (64 * 1024)      /* replies a client has not read: stop reading it */
+#define OUTPUT_LOW (16 * 1024)       /* ... until they drain below this */
+#define AUTH_JOBS_MAX 64             /* password checks in flight per process (then 454) */
+
+static int auth_jobs;                /* password checks in flight in this process */
 
 enum mode {
     MODE_COMMAND,
@@ -70,6 +75,7 @@ struct session {
     bool trusted_net;                  /* in mynetworks */
     enum mode mode;
     bool waiting;                      /* a commit, password check or TLS handshake runs */
+    bool output_full;                  /* the client does not read its replies: wait for it */
     bool tarpit;                       /* a reply is held back: the delay timer runs */
     int jobs;                          /* commits and password checks in flight */
     bool dead;                         /* the connection is gone; free when jobs reach 0 */
@@ -129,6 +135,7 @@ static const char *verb_names[] = {
 
 static void process(struct session *s);
 static bool has_control_bytes(const char *p, size_t n);
+static bool printable(const char *p, size_t n);
 static void linger_soon(struct session *s);
 static void session_free(struct session *s);
 static void setup_bev(struct session *s);
@@ -137,13 +144,15 @@ static void setup_bev(struct session *s);
 
 static bool stopped(const struct session *s)
 {
-    return s->waiting || s->tarpit || s->closing || s->dead;
+    return s->waiting || s->tarpit || s->output_full || s->closing || s->dead;
 }
 
+/* The session ends once its last reply has left (bounded: see on_linger). */
 static void close_after_reply(struct session *s)
 {
     s->closing = true;
     bufferevent_disable(s->bev, EV_READ);
+    linger_soon(s);
 }
 
 /* Writes reply text now, or behind the reply the tarpit holds back. */
@@ -236,11 +245,17 @@ static void reset_transaction(struct session *s)
     memset(&s->sender, 0, sizeof s->sender);
     memset(&s->mparams, 0, sizeof s->mparams);
     s->nrcpt = 0;
+    /* an idle session keeps nothing of its last message */
+    free(s->rcpts);
+    s->rcpts = NULL;
+    s->rcpt_cap = 0;
     if (s->q) {
         qfile_abort(s->q);
         s->q = NULL;
     }
-    buf_reset(&s->content);
+    size_t content_max = s->content.max;
+    buf_free(&s->content);
+    buf_init(&s->content, content_max);
     s->store_failed = false;
     s->bdat_started = s->bdat_last = s->bdat_discard = false;
     s->bdat_remaining = 0;
@@ -350,6 +365,7 @@ static int write_received(struct session *s)
 /* Creates the queue file when the content starts: envelope, then Received:. */
 static int open_queue_file(struct session *s)
 {
+    data_filter_init(&s->filter, false);
     s->q = qfile_create();
     if (s->q == NULL) {
         log_warn("cannot create a queue file: %s", strerror(errno));
@@ -364,7 +380,6 @@ static int open_queue_file(struct session *s)
         log_warn("%s: cannot write the queue file: %s", qfile_id(s->q), strerror(errno));
         return -1;
     }
-    data_filter_init(&s->filter, false);
     s->filter.size_limit = (size_t)smtpd.set.message_size_limit;
     s->filter.header_limit = (size_t)smtpd.set.header_size_limit;
     s->filter.normalize_newlines = !smtpd.set.reject_bare_newline;
@@ -522,7 +537,7 @@ static void ehlo_reply(struct session *s)
 
 static void cmd_helo(struct session *s, const struct smtp_command *c, bool ehlo)
 {
-    if (args_empty(c)) {
+    if (args_empty(c) || !printable(c->args, c->args_len)) {
         reply(s, "501 5.5.4 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
         return;
     }
@@ -737,6 +752,11 @@ static void cmd_bdat(struct session *s, const struct smtp_command *c)
     s->mode = MODE_BDAT;
     if (s->bdat_discard)
         return;
+    if (s->bdat_started && smtpd.set.message_size_limit > 0 &&
+        s->filter.size + size > (unsigned long long)smtpd.set.message_size_limit) {
+        s->bdat_discard = true;   /* read this chunk and every later one, then 552 */
+        return;
+    }
     if (!s->bdat_started) {
         bool too_big = smtpd.set.message_size_limit > 0 &&
                        size > (unsigned long long)smtpd.set.message_size_limit;
@@ -869,6 +889,7 @@ static void auth_done(void *arg)
     struct session *s = j->s;
     bool ok = j->ok;
     free(j);
+    auth_jobs--;
     s->jobs--;
     if (s->dead) {
         if (s->jobs == 0)
@@ -910,6 +931,14 @@ static void auth_check(struct session *s, const char *login, const char *passwor
     }
     if (found == 0)
         j->hash[0] = '\0';   /* checked against a dummy hash: same time as a real one */
+    if (auth_jobs >= AUTH_JOBS_MAX) {
+        free(j);
+        s->mode = MODE_COMMAND;
+        log_warn("too many password checks at once: refusing AUTH from %s", s->client);
+        reply(s, "454 4.7.0 Temporary authentication failure");
+        return;
+    }
+    auth_jobs++;
     snprintf(j->password, sizeof j->password, "%s", password);
     s->jobs++;
     wait_for_job(s);
@@ -943,7 +972,7 @@ static void auth_response(struct session *s, const char *line, size_t len)
         sodium_memzero(password, sizeof password);
     } else if (s->auth_step == 1) {
         /* the login goes into the log and Received:, so no control characters */
-        if (n == 0 || n >= AUTH_FIELD_MAX || has_control_bytes((char *)msg, (size_t)n)) {
+        if (n == 0 || n >= AUTH_FIELD_MAX || !printable((char *)msg, (size_t)n)) {
             s->mode = MODE_COMMAND;
             reply(s, "501 5.5.2 Error: malformed authentication response");
         } else {
@@ -1078,8 +1107,10 @@ static int read_line(struct session *s, struct evbuffer *in, char **line, size_t
         size_t have = evbuffer_get_length(in);
         if (have > max) {
             evbuffer_drain(in, have);
-            if (!s->skipping_long_line)
+            if (!s->skipping_long_line) {
+                s->mode = MODE_COMMAND;   /* an AUTH exchange ends here too */
                 reply(s, "500 5.5.2 Error: line too long");
+            }
             s->skipping_long_line = true;
         }
         return 0;
@@ -1087,8 +1118,10 @@ static int read_line(struct session *s, struct evbuffer *in, char **line, size_t
     size_t n = (size_t)eol.pos;
     if (s->skipping_long_line || n > max) {
         evbuffer_drain(in, n + 1);
-        if (!s->skipping_long_line)
+        if (!s->skipping_long_line) {
+            s->mode = MODE_COMMAND;
             reply(s, "500 5.5.2 Error: line too long");
+        }
         s->skipping_long_line = false;
         *line = NULL;
         return 1;
@@ -1107,14 +1140,24 @@ static int read_line(struct session *s, struct evbuffer *in, char **line, size_t
 static bool has_control_bytes(const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if ((unsigned char)p[i] < 32 && p[i] != '\t')
+        if (((unsigned char)p[i] < 32 && p[i] != '\t') || p[i] == 0x7f)
             return true;
     return false;
+}
+
+/* Text that goes into the log and Received: as it is (HELO, logins): no TAB either. */
+static bool printable(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] < 32 || p[i] == 0x7f)
+            return false;
+    return true;
 }
 
 static void handle_line(struct session *s, char *line, size_t len)
 {
     if (has_control_bytes(line, len)) {
+        s->mode = MODE_COMMAND;
         reply(s, "500 5.5.2 Error: bad character in command");
         return;
     }
@@ -1169,10 +1212,21 @@ static void feed_bdat(struct session *s, struct evbuffer *in)
         bdat_chunk_done(s);
 }
 
+/* Replies pile up when a client sends without reading: stop reading it until they drain. */
+static bool output_backlog(struct session *s)
+{
+    if (evbuffer_get_length(bufferevent_get_output(s->bev)) < OUTPUT_HIGH)
+        return false;
+    s->output_full = true;
+    bufferevent_disable(s->bev, EV_READ);
+    bufferevent_setwatermark(s->bev, EV_WRITE, OUTPUT_LOW, 0);
+    return true;
+}
+
 static void process(struct session *s)
 {
     struct evbuffer *in = bufferevent_get_input(s->bev);
-    while (!stopped(s)) {
+    while (!stopped(s) && !output_backlog(s)) {
         if (s->mode == MODE_DATA) {
             feed_data(s, in);
             if (s->mode == MODE_DATA)
@@ -1287,7 +1341,7 @@ static void on_linger(evutil_socket_t fd, short what, void *arg)
     /* bounded: the write timeout of the bufferevent ends a client that does not read */
     if (s->dead)
         return;
-    if (output_flushed(s) || ++s->linger_ticks > smtpd.set.timeout * 50)
+    if ((output_flushed(s) && !s->tarpit) || ++s->linger_ticks > smtpd.set.timeout * 50)
         session_end(s);
     else
         linger_soon(s);
@@ -1296,6 +1350,15 @@ static void on_linger(evutil_socket_t fd, short what, void *arg)
 static void on_write(struct bufferevent *bev, void *arg)
 {
     struct session *s = arg;
+    if (s->output_full && !s->closing) {
+        s->output_full = false;
+        bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+        if (!s->waiting && !s->tarpit) {
+            bufferevent_enable(bev, EV_READ);
+            process(s);
+        }
+        return;
+    }
     if (!s->closing || s->tarpit)
         return;
     if (output_flushed(s))
@@ -1314,7 +1377,9 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
             s->tls = true;
             tls_describe(ssl, s->tls_info, sizeof s->tls_info);
             log_info("TLS connection established from %s: %s", s->client, s->tls_info);
-            resume(s);
+            /* on port 465 the greeting still waits for the client's name */
+            if (s->lookup == NULL)
+                resume(s);
         }
         return;
     }
@@ -1323,14 +1388,20 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if (what & BEV_EVENT_TIMEOUT) {
+        if (s->jobs > 0)
+            return;   /* a commit or password check ends soon and answers first */
         log_info("timeout after %s from %s", s->last_command, s->client);
+        if (bufferevent_openssl_get_ssl(bev) && !s->tls) {
+            session_end(s);   /* the TLS handshake never finished: nothing can be said */
+            return;
+        }
         bufferevent_disable(bev, EV_READ);
         char text[256];
         int n = snprintf(text, sizeof text, "421 4.4.2 %s Error: timeout exceeded\r\n",
                          smtpd.set.myhostname);
         bufferevent_write(bev, text, (size_t)n);
         s->closing = true;
-        /* give the reply a moment, bounded by the write timeout */
+        linger_soon(s);   /* bounded: the session ends even if the client never reads */
         return;
     }
     if (what & BEV_EVENT_ERROR) {
