@@ -1137,3 +1137,88 @@ def test_storage_failures_are_temporary(instance):
         os.chmod(incoming, mode & 0o7777)
     assert queue_files(instance) == []
     assert os.listdir(incoming) == []
+
+
+def test_client_that_does_not_read_is_not_read_either(instance):
+    """An EHLO flood from a client that never reads its replies: smtpd stops reading it once
+    its replies pile up, so the client's own sends block and the process stays small."""
+    start(instance, smtpd_timeout="3s")
+    pid = [p for p in instance.children() if f":{instance.smtp_port}" in cmdline(p)][0]
+
+    def rss_kb():
+        with open(f"/proc/{pid}/status") as f:
+            return int([line for line in f if line.startswith("VmRSS:")][0].split()[1])
+    before = rss_kb()
+    s = socket.create_connection(("127.0.0.1", instance.smtp_port), timeout=TIMEOUT)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(2)
+    sent = 0
+    chunk = b"EHLO x\r\n" * 8192
+    try:
+        while sent < 256 * 1024 * 1024:
+            sent += s.send(chunk)
+    except (socket.timeout, OSError):
+        pass
+    # the sends blocked long before 256 MB: the server stopped taking input
+    assert sent < 64 * 1024 * 1024
+    assert rss_kb() - before < 64 * 1024
+    s.close()
+
+
+def test_stalled_tls_handshake_ends_at_timeout(tls_instance):
+    """A client that starts TLS (465 or STARTTLS) and never finishes the handshake is cut off at
+    smtpd_timeout; its descriptor and session do not stay behind."""
+    instance = start(tls_instance, smtpd_timeout="2s")
+    for port, starttls in ((instance.smtps_port, False), (instance.smtp_port, True)):
+        s = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        if starttls:
+            assert s.recv(1024).startswith(b"220 ")
+            s.sendall(b"EHLO x\r\n")
+            time.sleep(0.3)
+            s.recv(4096)
+            s.sendall(b"STARTTLS\r\n")
+            assert s.recv(1024).startswith(b"220 2.0.0")
+        s.sendall(b"\x16\x03\x01\x00\xc8\x01")   # the first bytes of a ClientHello, no more
+        t0 = time.monotonic()
+        s.settimeout(10)
+        try:
+            while s.recv(4096):
+                pass
+        except ConnectionResetError:
+            pass
+        assert time.monotonic() - t0 < 8
+        s.close()
+    log_line(instance, r"timeout after CONNECT from localhost\[127\.0\.0\.1\]")
+    log_line(instance, r"timeout after STARTTLS from localhost\[127\.0\.0\.1\]")
+
+
+def test_every_bdat_chunk_counts_against_the_size_limit(instance):
+    start(instance, message_size_limit="1000", smtpd_error_sleep_time="0")
+    with Client(instance.smtp_port) as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@b.example>").code == 250
+        assert c.cmd("RCPT TO:<root@mx.test.example>").code == 250
+        c.send(b"BDAT 5\r\nhello")
+        assert c.reply().line == "250 2.0.0 Ok: 5 octets received"
+        c.send(b"BDAT 2000\r\n" + b"x" * 2000)
+        assert c.reply().line == "552 5.3.4 Error: message file too big"
+        c.send(b"BDAT 3 LAST\r\nend")
+        assert c.reply().line == "552 5.3.4 Error: message file too big"
+        assert c.cmd("NOOP").line == "250 2.0.0 Ok"
+    assert_nothing_queued(instance)
+
+
+def test_auth_exchange_ends_with_a_refused_line(tls_instance, tls_client):
+    instance = start(tls_instance, smtpd_error_sleep_time="0")
+    with Client(instance.submission_port) as c:
+        c.ehlo()
+        c.starttls(tls_client)
+        c.ehlo()
+        assert c.cmd("AUTH LOGIN").line == "334 VXNlcm5hbWU6"
+        c.send(b"A" * 20000 + b"\r\n")
+        assert c.reply().line == "500 5.5.2 Error: line too long"
+        # the next line is a command again, not the login
+        assert c.cmd("NOOP").line == "250 2.0.0 Ok"
+        # a login with a TAB is refused (it would go into the log and Received:)
+        assert c.cmd("AUTH LOGIN " + b64("al\tice")).line == \
+            "501 5.5.2 Error: malformed authentication response"
