@@ -457,7 +457,8 @@ static int reader_record(struct reader *r, int type, const char *data, size_t le
 }
 
 /* env->nrcpt counts every recipient record, delivered (D) or not (R). */
-static int parse_file(const struct buf *in, struct qfile_envelope *env, const char **why)
+static int parse_file(const char *in, size_t in_len, struct qfile_envelope *env,
+                      const char **why)
 {
     struct reader r = { SEC_START, env, 0, NULL };
     size_t pos = 0;
@@ -466,7 +467,7 @@ static int parse_file(const struct buf *in, struct qfile_envelope *env, const ch
         const char *data;
         size_t len;
         r.offset = pos;
-        int got = qrec_get(in->data, in->len, &pos, &type, &data, &len);
+        int got = qrec_get(in, in_len, &pos, &type, &data, &len);
         if (got < 0) {
             *why = "truncated or malformed record";
             return -1;
@@ -500,5 +501,66 @@ int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envel
         *why = errno == EFBIG ? "file too large" : "cannot read the file";
         return -1;
     }
-    return parse_file(out, env, why);
+    return parse_file(out->data, out->len, env, why);
+}
+
+/* The whole file is checked first (as qfile_read does), so cb never sees part of a malformed
+ * file. cb returning non-zero stops the walk early; that is not an error. */
+int qfile_recipients(const char *data, size_t len,
+                     int (*cb)(const char *address, size_t address_len, bool done, size_t offset,
+                               void *arg),
+                     void *arg)
+{
+    struct qfile_envelope env;
+    const char *why;
+    memset(&env, 0, sizeof env);
+    if (parse_file(data, len, &env, &why) < 0)
+        return -1;
+    size_t pos = 0;
+    for (;;) {
+        size_t offset = pos;   /* of the record's type byte */
+        int type;
+        const char *rec;
+        size_t rec_len;
+        int got = qrec_get(data, len, &pos, &type, &rec, &rec_len);
+        if (got < 0)
+            return -1;   /* cannot happen: parse_file accepted it */
+        if (got == 0)
+            return 0;
+        if (is_rcpt(type) && cb(rec, rec_len, type == QREC_DONE, offset, arg) != 0)
+            return 0;
+    }
+}
+
+int qfile_mark_done(int fd, size_t offset)
+{
+    off_t off = (off_t)offset;
+    if (off < 0 || (size_t)off != offset) {   /* not a file offset */
+        errno = EINVAL;
+        return -1;
+    }
+    char c;
+    ssize_t n;
+    do
+        n = pread(fd, &c, 1, off);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -1;
+    if (n == 1 && c == QREC_DONE)
+        return 0;   /* already done */
+    if (n != 1 || c != QREC_RECIPIENT) {
+        errno = EINVAL;
+        return -1;
+    }
+    c = QREC_DONE;
+    do
+        n = pwrite(fd, &c, 1, off);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -1;
+    if (n != 1) {
+        errno = EIO;
+        return -1;
+    }
+    return fsync(fd);
 }

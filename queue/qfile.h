@@ -90,4 +90,18 @@ struct qfile_envelope {
 int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envelope *env,
                const char **why);
 
+/* The recipients of a complete queue file held in data[0..len) (as qfile_read loaded it): cb
+ * gets each R or D record in file order with its address, whether it is done, and the offset of
+ * its type byte in the file (for qfile_mark_done). cb returns 0 to go on. Returns 0, or -1 for a
+ * malformed file. Pure. */
+int qfile_recipients(const char *data, size_t len,
+                     int (*cb)(const char *address, size_t address_len, bool done, size_t offset,
+                               void *arg),
+                     void *arg);
+/* Marks the recipient whose R record starts at offset as delivered: overwrites its type byte
+ * with 'D' in place (pwrite) and fsyncs the file, so it is never delivered again after a crash
+ * (DESIGN.md §2, invariant 3). Refuses (EINVAL) when the byte there is not 'R' or 'D'. 0, or
+ * -1 with errno. */
+int qfile_mark_done(int fd, size_t offset);
+
 #endif

@@ -6,7 +6,8 @@ UNIT_TESTS = tests/unit/test_buf tests/unit/test_config tests/unit/test_master_c
 	tests/unit/test_ipc tests/unit/test_dict tests/unit/test_safefile tests/unit/test_log \
 	tests/unit/test_priv tests/unit/test_qdir tests/unit/test_mem tests/unit/test_server \
 	tests/unit/test_workpool tests/unit/test_netmatch tests/unit/test_qfile \
-	tests/unit/test_smtp_parse tests/unit/test_policy tests/unit/test_auth tests/unit/test_data
+	tests/unit/test_smtp_parse tests/unit/test_policy tests/unit/test_auth tests/unit/test_data \
+	tests/unit/test_maildir
 check_PROGRAMS += $(UNIT_TESTS) tests/testd
 LDADD = $(TERN_LIBS) $(CHECK_LIBS)
 # the smtpd unit tests link the smtpd sources they test
@@ -14,7 +15,10 @@ tests_unit_test_smtp_parse_SOURCES = tests/unit/test_smtp_parse.c smtpd/smtp_par
 tests_unit_test_policy_SOURCES = tests/unit/test_policy.c smtpd/policy.c smtpd/smtp_parse.c
 tests_unit_test_auth_SOURCES = tests/unit/test_auth.c smtpd/auth.c smtpd/tls.c
 tests_unit_test_data_SOURCES = tests/unit/test_data.c smtpd/data.c
-AM_CPPFLAGS += -I$(top_srcdir)/smtpd
+# the local delivery agent's Maildir writer (the agent itself comes with the queue manager)
+tests_unit_test_maildir_SOURCES = tests/unit/test_maildir.c delivery/local/maildir.c \
+	delivery/local/maildir.h
+AM_CPPFLAGS += -I$(top_srcdir)/smtpd -I$(top_srcdir)/delivery/local
 AM_CFLAGS += $(CHECK_CFLAGS)
 
 TESTS += $(UNIT_TESTS) tests/fuzz/run-fuzz tests/integration/run-pytest

@@ -566,6 +566,176 @@ START_TEST(reader_refuses_symlink)
 }
 END_TEST
 
+/* ---- recipients and marking them done ---- */
+
+#define RCPTS_MAX 8
+
+struct rcpts {
+    size_t n;
+    char addr[RCPTS_MAX][64];
+    bool done[RCPTS_MAX];
+    size_t offset[RCPTS_MAX];
+    size_t stop_after;   /* cb asks to stop after this many; 0 for never */
+};
+
+static int collect_rcpt(const char *address, size_t address_len, bool done, size_t offset,
+                        void *arg)
+{
+    struct rcpts *r = arg;
+    ck_assert_uint_lt(r->n, RCPTS_MAX);
+    ck_assert_uint_lt(address_len, sizeof r->addr[0]);
+    memcpy(r->addr[r->n], address, address_len);
+    r->addr[r->n][address_len] = '\0';
+    r->done[r->n] = done;
+    r->offset[r->n] = offset;
+    r->n++;
+    return r->stop_after && r->n >= r->stop_after;
+}
+
+/* Loads path (which must pass qfile_read) and lists its recipients into *r. */
+static void load_rcpts(const char *path, struct buf *b, struct rcpts *r)
+{
+    struct qfile_envelope env;
+    const char *why = NULL;
+    buf_reset(b);
+    ck_assert_msg(qfile_read(path, 1 << 20, b, &env, &why) == 0, "%s", why);
+    memset(r, 0, sizeof *r);
+    ck_assert_int_eq(qfile_recipients(b->data, b->len, collect_rcpt, r), 0);
+    ck_assert_uint_eq(r->n, env.nrcpt);
+}
+
+START_TEST(recipients_and_mark_done)
+{
+    struct qfile *q = write_message("s@x", 3);
+    ck_assert_int_eq(qfile_commit_sync(q), 0);
+    char final[256];
+    snprintf(final, sizeof final, "%s", qfile_final_path(q));
+    qfile_free(q);
+
+    struct buf b, before;
+    buf_init(&b, BUF_UNBOUNDED);
+    buf_init(&before, BUF_UNBOUNDED);
+    struct rcpts r;
+    load_rcpts(final, &b, &r);
+    ck_assert_uint_eq(r.n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_str_eq(r.addr[i], unit_fmt("user%zu@example.org", i));
+        ck_assert(!r.done[i]);
+        ck_assert_uint_lt(r.offset[i], b.len);
+        ck_assert_int_eq(b.data[r.offset[i]], QREC_RECIPIENT);
+        /* the offset is the record's start: decoding from there gives the address back */
+        size_t pos = r.offset[i], len;
+        int type;
+        const char *rec;
+        ck_assert_int_eq(qrec_get(b.data, b.len, &pos, &type, &rec, &len), 1);
+        ck_assert_int_eq(type, QREC_RECIPIENT);
+        ck_assert_uint_eq(len, strlen(r.addr[i]));
+        ck_assert_int_eq(memcmp(rec, r.addr[i], len), 0);
+        if (i > 0)
+            ck_assert_uint_gt(r.offset[i], r.offset[i - 1]);
+    }
+    size_t offsets[3] = { r.offset[0], r.offset[1], r.offset[2] };
+
+    /* cb can stop the walk */
+    struct rcpts some = { .stop_after = 1 };
+    ck_assert_int_eq(qfile_recipients(b.data, b.len, collect_rcpt, &some), 0);
+    ck_assert_uint_eq(some.n, 1);
+
+    int fd = open(final, O_RDWR | O_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(qfile_mark_done(fd, offsets[1]), 0);
+    load_rcpts(final, &b, &r);
+    ck_assert_uint_eq(r.n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_str_eq(r.addr[i], unit_fmt("user%zu@example.org", i));
+        ck_assert_uint_eq(r.offset[i], offsets[i]);
+        ck_assert(r.done[i] == (i == 1));
+    }
+    ck_assert_int_eq(b.data[offsets[1]], QREC_DONE);
+
+    /* marking again is a no-op */
+    ck_assert_int_eq(buf_append(&before, b.data, b.len), 0);
+    ck_assert_int_eq(qfile_mark_done(fd, offsets[1]), 0);
+    load_rcpts(final, &b, &r);
+    ck_assert_uint_eq(b.len, before.len);
+    ck_assert_int_eq(memcmp(b.data, before.data, b.len), 0);
+
+    /* an offset that is not at an R or D record's type byte is refused, changing nothing:
+     * the MAGIC record, the byte after a recipient's type byte, past the end of the file */
+    const size_t bad[] = { 0, offsets[0] + 1, offsets[2] + 2, b.len, b.len + 100 };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        errno = 0;
+        ck_assert_int_eq(qfile_mark_done(fd, bad[i]), -1);
+        ck_assert_int_eq(errno, EINVAL);
+    }
+    load_rcpts(final, &b, &r);
+    ck_assert_uint_eq(b.len, before.len);
+    ck_assert_int_eq(memcmp(b.data, before.data, b.len), 0);
+    ck_assert(!r.done[0] && r.done[1] && !r.done[2]);
+
+    /* errors from the descriptor come back with errno */
+    ck_assert_int_eq(close(fd), 0);
+    int ro = open(final, O_RDONLY | O_CLOEXEC);
+    ck_assert_int_ge(ro, 0);
+    ck_assert_int_eq(qfile_mark_done(ro, offsets[1]), 0);   /* done already: no write */
+    errno = 0;
+    ck_assert_int_eq(qfile_mark_done(ro, offsets[0]), -1);
+    ck_assert_int_eq(errno, EBADF);
+    ck_assert_int_eq(close(ro), 0);
+    errno = 0;
+    ck_assert_int_eq(qfile_mark_done(ro, offsets[0]), -1);
+    ck_assert_int_eq(errno, EBADF);
+    load_rcpts(final, &b, &r);
+    ck_assert(!r.done[0] && r.done[1] && !r.done[2]);
+
+    /* every truncated copy of the data is refused, and cb never sees a recipient of it */
+    for (size_t n = 0; n < b.len; n++) {
+        struct rcpts none = { 0 };
+        ck_assert_msg(qfile_recipients(b.data, n, collect_rcpt, &none) == -1,
+                      "prefix of %zu accepted", n);
+        ck_assert_uint_eq(none.n, 0);
+    }
+    buf_free(&before);
+    buf_free(&b);
+}
+END_TEST
+
+/* Pure: forged data with a D record first, and malformed data. */
+START_TEST(recipients_of_forged_data)
+{
+    struct buf b;
+    buf_init(&b, BUF_UNBOUNDED);
+    ck_assert_int_eq(qrec_put(&b, QREC_MAGIC, QREC_MAGIC_TEXT, strlen(QREC_MAGIC_TEXT)), 0);
+    ck_assert_int_eq(qrec_put(&b, QREC_TIME, "1700000000.000001", 17), 0);
+    ck_assert_int_eq(qrec_put(&b, QREC_SENDER, "", 0), 0);
+    size_t d_at = b.len;
+    ck_assert_int_eq(qrec_put(&b, QREC_DONE, "a\0b@c", 5), 0);
+    ck_assert_int_eq(qrec_put(&b, QREC_RCPT_NOTIFY, "2", 1), 0);
+    size_t r_at = b.len;
+    ck_assert_int_eq(qrec_put(&b, QREC_RECIPIENT, "", 0), 0);
+    ck_assert_int_eq(qrec_put(&b, QREC_END, NULL, 0), 0);
+    struct rcpts r = { 0 };
+    ck_assert_int_eq(qfile_recipients(b.data, b.len, collect_rcpt, &r), 0);
+    ck_assert_uint_eq(r.n, 2);
+    ck_assert(r.done[0] && !r.done[1]);
+    ck_assert_uint_eq(r.offset[0], d_at);
+    ck_assert_uint_eq(r.offset[1], r_at);
+    ck_assert_int_eq(memcmp(r.addr[0], "a\0b@c", 5), 0);
+    ck_assert_str_eq(r.addr[1], "");
+    /* an unknown record type, or data after END, makes the file malformed */
+    b.data[r_at] = 'Z';
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(qfile_recipients(b.data, b.len, collect_rcpt, &r), -1);
+    ck_assert_uint_eq(r.n, 0);
+    b.data[r_at] = QREC_RECIPIENT;
+    ck_assert_int_eq(qrec_put(&b, QREC_RECIPIENT, "x@y", 3), 0);
+    ck_assert_int_eq(qfile_recipients(b.data, b.len, collect_rcpt, &r), -1);
+    ck_assert_uint_eq(r.n, 0);
+    ck_assert_int_eq(qfile_recipients("", 0, collect_rcpt, &r), -1);
+    buf_free(&b);
+}
+END_TEST
+
 /* ---- qcommit ---- */
 
 #define BURST 200
@@ -723,6 +893,7 @@ int main(void)
     tcase_add_test(rec, ids_fixed_width_time_part);
     tcase_add_test(rec, ids_sort_by_arrival);
     tcase_add_test(rec, ids_validity);
+    tcase_add_test(rec, recipients_of_forged_data);
     suite_add_tcase(s, rec);
     TCase *files = tcase_create("files");
     tcase_set_timeout(files, 120);
@@ -738,6 +909,7 @@ int main(void)
     tcase_add_test(files, reader_rejects_bad_files);
     tcase_add_test(files, reader_rejects_truncated_and_oversized);
     tcase_add_test(files, reader_refuses_symlink);
+    tcase_add_test(files, recipients_and_mark_done);
     tcase_add_test(files, qcommit_burst);
     tcase_add_test(files, qcommit_failure_reported);
     tcase_add_test(files, qcommit_shutdown_drains);

@@ -1,0 +1,179 @@
+/* maildir.c: delivery of one message into a Maildir (see maildir.h): tmp/ file created with
+ * O_EXCL under a unique name, written with LF line ends, fsynced, linked (or renamed) into new/,
+ * then new/ fsynced. Every step works on directory fds opened with O_NOFOLLOW. */
+#include "maildir.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include "safefile.h"
+
+#define MAILDIR_TRIES 16      /* names tried in tmp/ before giving up on EEXIST */
+#define MAILDIR_NAME_MAX 1200 /* numbers plus a host of 255 bytes, each escaped to 4 */
+
+static unsigned long maildir_counter;
+
+static void set_err(char *err, const char *dir, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, const char *dir, const char *fmt, ...)
+{
+    int n = snprintf(err, MAILDIR_ERR_MAX, "maildir %s: ", dir);
+    if (n < 0 || n >= MAILDIR_ERR_MAX)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + n, MAILDIR_ERR_MAX - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+/* Creates sub (mode 0700) under at (AT_FDCWD for a path) when missing and opens it, refusing
+ * a symlink or a non-directory. Returns an fd or -1 with errno. */
+static int open_subdir(int at, const char *sub)
+{
+    if (mkdirat(at, sub, 0700) < 0 && errno != EEXIST)
+        return -1;
+    return openat(at, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* The host name with '/' and ':' escaped as the Maildir specification asks. */
+static void escaped_host(char *out, size_t size)
+{
+    char host[256];
+    if (gethostname(host, sizeof host) < 0 || host[0] == '\0')
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    size_t o = 0;
+    for (const char *h = host; *h != '\0' && o + 5 < size; h++) {
+        if (*h == '/' || *h == ':') {
+            o += (size_t)snprintf(out + o, size - o, "\\%03o", (unsigned char)*h);
+        } else {
+            out[o++] = *h;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* Writes p[0..n) to fd with each CRLF turned into LF (a lone CR stays). 0 or -1 with errno. */
+static int write_lf(int fd, const char *p, size_t n)
+{
+    char chunk[8192];
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')
+            continue;
+        chunk[used++] = p[i];
+        if (used == sizeof chunk) {
+            if (write_all(fd, chunk, used) < 0)
+                return -1;
+            used = 0;
+        }
+    }
+    return used > 0 ? write_all(fd, chunk, used) : 0;
+}
+
+/* Whether a failed link(2) should be retried as a rename: the file system cannot link. */
+static int link_unsupported(int e)
+{
+    return e == EXDEV || e == EPERM || e == EMLINK || e == ENOSYS || e == EOPNOTSUPP ||
+           e == ENOTSUP;
+}
+
+int maildir_deliver(const char *dir, const char *head, size_t head_len, const char *body,
+                    size_t body_len, char *name, size_t name_size, char err[MAILDIR_ERR_MAX])
+{
+    int dfd = -1, tmpfd = -1, newfd = -1, curfd = -1, fd = -1, ret = -1;
+    char host[MAILDIR_NAME_MAX / 2], base[MAILDIR_NAME_MAX];
+    err[0] = '\0';
+
+    dfd = open_subdir(AT_FDCWD, dir);
+    if (dfd < 0) {
+        set_err(err, dir, "open: %s", strerror(errno));
+        goto out;
+    }
+    static const char *const subs[] = {"tmp", "new", "cur"};
+    int *fds[] = {&tmpfd, &newfd, &curfd};
+    for (size_t i = 0; i < 3; i++) {
+        *fds[i] = open_subdir(dfd, subs[i]);
+        if (*fds[i] < 0) {
+            set_err(err, dir, "open %s/: %s", subs[i], strerror(errno));
+            goto out;
+        }
+    }
+
+    escaped_host(host, sizeof host);
+    for (int tries = 0; fd < 0; tries++) {
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        int n = snprintf(base, sizeof base, "%lld.M%ldP%ldQ%lu.%s", (long long)tv.tv_sec,
+                         (long)tv.tv_usec, (long)getpid(), ++maildir_counter, host);
+        if (n < 0 || (size_t)n >= sizeof base || (size_t)n + 4 >= name_size) {
+            set_err(err, dir, "file name does not fit");
+            goto out;
+        }
+        fd = openat(tmpfd, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0 && (errno != EEXIST || tries + 1 >= MAILDIR_TRIES)) {
+            set_err(err, dir, "create tmp/%s: %s", base, strerror(errno));
+            goto out;
+        }
+    }
+
+    if (write_lf(fd, head, head_len) < 0 || write_lf(fd, body, body_len) < 0) {
+        set_err(err, dir, "write tmp/%s: %s", base, strerror(errno));
+        goto drop_tmp;
+    }
+    if (fsync(fd) < 0) {
+        set_err(err, dir, "fsync tmp/%s: %s", base, strerror(errno));
+        goto drop_tmp;
+    }
+    int c = close(fd);
+    fd = -1;
+    if (c < 0) {
+        set_err(err, dir, "close tmp/%s: %s", base, strerror(errno));
+        goto drop_tmp;
+    }
+
+    if (linkat(tmpfd, base, newfd, base, 0) == 0) {
+        /* delivered; a tmp/ entry that cannot go is only clutter readers clean up later */
+        (void)unlinkat(tmpfd, base, 0);
+    } else {
+        int e = errno;
+        struct stat st;
+        if (!link_unsupported(e)) {
+            set_err(err, dir, "link tmp/%s to new/: %s", base, strerror(e));
+            goto drop_tmp;
+        }
+        /* rename would replace an existing file: refuse as link(2) would */
+        if (fstatat(newfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            set_err(err, dir, "rename tmp/%s to new/: %s", base, strerror(EEXIST));
+            goto drop_tmp;
+        }
+        if (renameat(tmpfd, base, newfd, base) < 0) {
+            set_err(err, dir, "rename tmp/%s to new/: %s", base, strerror(errno));
+            goto drop_tmp;
+        }
+    }
+    if (fsync(newfd) < 0) {
+        set_err(err, dir, "fsync new/: %s", strerror(errno));
+        (void)unlinkat(newfd, base, 0);
+        goto out;
+    }
+    snprintf(name, name_size, "new/%s", base);
+    ret = 0;
+    goto out;
+
+drop_tmp:
+    (void)unlinkat(tmpfd, base, 0);
+out:
+    if (fd >= 0)
+        close(fd);
+    int *all[] = {&dfd, &tmpfd, &newfd, &curfd};
+    for (size_t i = 0; i < 4; i++)
+        if (*all[i] >= 0)
+            close(*all[i]);
+    return ret;
+}
