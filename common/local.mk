@@ -15,6 +15,8 @@ common_libtern_a_SOURCES = \
 	common/netmatch.c common/netmatch.h \
 	common/dns.c common/dns.h \
 	common/dict_unix.c \
+	common/lists.c common/lists.h \
 	queue/qdir.c queue/qdir.h \
 	queue/qfile.c queue/qfile.h \
-	queue/qcommit.c queue/qcommit.h
+	queue/qcommit.c queue/qcommit.h \
+	queue/statuslog.c queue/statuslog.h

@@ -7,31 +7,14 @@
 #include <string.h>
 #include "config.h"
 #include "dict.h"
+#include "lists.h"
 #include "log.h"
 #include "mem.h"
 #include "netmatch.h"
 #include "policy.h"
 
-#define LIST_MAX 10000          /* items in one parameter's list */
 #define RESTRICTION_MAX 32
 #define KEY_MAX (sizeof ((struct smtp_address *)0)->local + SMTP_DOMAIN_MAX + 2)
-#define SEPARATORS ", \t\r\n\f\v"
-
-struct domain_item {
-    bool negate;               /* !item: a match means "not in the list" */
-    char *pattern;             /* lower case; ".example.com" for subdomains; NULL for a table */
-    struct dict *table;        /* looked up by domain, then by ".parent" for each parent */
-};
-
-struct domain_list {
-    struct domain_item *items;
-    size_t count;
-};
-
-struct maps {
-    struct dict **tables;
-    size_t count;
-};
 
 enum restriction { R_PERMIT_MYNETWORKS, R_PERMIT_SASL, R_REJECT_UNAUTH, R_DEFER_UNAUTH };
 
@@ -45,9 +28,9 @@ static const struct { const char *name; enum restriction r; } restriction_names[
 enum rcpt_class { C_LOCAL, C_VIRTUAL_ALIAS, C_VIRTUAL_MAILBOX, C_RELAY, C_OTHER };
 
 struct policy {
-    struct domain_list mydestination, virtual_alias_domains, virtual_mailbox_domains,
-        relay_domains;
-    struct maps local_maps, virtual_alias_maps, virtual_mailbox_maps, relay_maps;
+    struct domain_list *mydestination, *virtual_alias_domains, *virtual_mailbox_domains,
+        *relay_domains;
+    struct table_list *local_maps, *virtual_alias_maps, *virtual_mailbox_maps, *relay_maps;
     char *delimiters;          /* recipient_delimiter: each byte is a delimiter */
     struct netlist *mynetworks;
     enum restriction restrictions[RESTRICTION_MAX];
@@ -62,110 +45,6 @@ struct rcpt_forms {
 };
 
 /* ---- reading the configuration ---- */
-
-static void lower(char *s)
-{
-    for (; *s; s++)
-        if (*s >= 'A' && *s <= 'Z')
-            *s = (char)(*s - 'A' + 'a');
-}
-
-/* Doubles an array's room whenever count reaches a power of two. */
-static void *grow(void *array, size_t count, size_t size)
-{
-    if (count == 0 || (count & (count - 1)) == 0)
-        array = xrealloc(array, (count ? count * 2 : 1) * size);
-    return array;
-}
-
-/* Cuts the next item off *sp (malloc'd), or NULL at the end: items are separated by commas and
- * white space, except inside braces (inline:{a=b, c=d}); dict_open reports unbalanced ones. */
-static char *next_item(const char **sp)
-{
-    const char *s = *sp + strspn(*sp, SEPARATORS), *e = s;
-    if (*s == '\0')
-        return NULL;
-    int depth = 0;
-    for (; *e && (depth > 0 || !strchr(SEPARATORS, *e)); e++) {
-        if (*e == '{')
-            depth++;
-        else if (*e == '}' && depth > 0)
-            depth--;
-    }
-    *sp = e;
-    return xstrndup(s, (size_t)(e - s));
-}
-
-/* Calls add for each item of the parameter's list; errors come back as `param: reason`. */
-static int read_list(const char *param, int (*add)(void *list, char *item, char *why), void *list,
-                     char *err, size_t errlen)
-{
-    char *copy = xstrdup(config_str(param)), *item, why[DICT_ERR_MAX];
-    const char *s = copy;
-    size_t count = 0;
-    int rc = 0;
-    while (rc == 0 && (item = next_item(&s)) != NULL) {
-        if (++count > LIST_MAX) {
-            snprintf(why, sizeof why, "more than %d items", LIST_MAX);
-            rc = -1;
-        } else {
-            rc = add(list, item, why);
-        }
-        free(item);
-    }
-    free(copy);
-    if (rc < 0)
-        snprintf(err, errlen, "%s: %s", param, why);
-    return rc;
-}
-
-static bool is_table(const char *item)
-{
-    return item[0] != '[' && strchr(item, ':') != NULL;
-}
-
-static int add_domain(void *list, char *item, char *why)
-{
-    struct domain_list *l = list;
-    struct domain_item d = { .negate = item[0] == '!' };
-    char *s = item + d.negate;
-    if (is_table(s)) {
-        if (!(d.table = dict_open(s, why)))
-            return -1;
-    } else if (s[0] == '/') {
-        snprintf(why, DICT_ERR_MAX, "%s: file names are not supported here (use texthash:%s)",
-                 s, s);
-        return -1;
-    } else {
-        size_t n = strlen(s);
-        if (n > 1 && s[n - 1] == '.')
-            s[--n] = '\0';
-        if (n == 0 || n > SMTP_DOMAIN_MAX + 1) {
-            snprintf(why, DICT_ERR_MAX, "\"%.64s\": not a domain name", s);
-            return -1;
-        }
-        lower(s);
-        d.pattern = xstrdup(s);
-    }
-    l->items = grow(l->items, l->count, sizeof *l->items);
-    l->items[l->count++] = d;
-    return 0;
-}
-
-static int add_map(void *list, char *item, char *why)
-{
-    struct maps *m = list;
-    struct dict *d;
-    if (!is_table(item)) {
-        snprintf(why, DICT_ERR_MAX, "\"%.64s\": not a table (expected type:name)", item);
-        return -1;
-    }
-    if (!(d = dict_open(item, why)))
-        return -1;
-    m->tables = grow(m->tables, m->count, sizeof *m->tables);
-    m->tables[m->count++] = d;
-    return 0;
-}
 
 static int add_restriction(void *list, char *item, char *why)
 {
@@ -207,24 +86,18 @@ static int read_mynetworks(struct policy *p, char *err, size_t errlen)
 
 static int read_config(struct policy *p, char *err, size_t errlen)
 {
-    static const struct { const char *param; bool domains; size_t offset; } lists[] = {
-        { "mydestination", true, offsetof(struct policy, mydestination) },
-        { "virtual_alias_domains", true, offsetof(struct policy, virtual_alias_domains) },
-        { "virtual_mailbox_domains", true, offsetof(struct policy, virtual_mailbox_domains) },
-        { "relay_domains", true, offsetof(struct policy, relay_domains) },
-        { "local_recipient_maps", false, offsetof(struct policy, local_maps) },
-        { "virtual_alias_maps", false, offsetof(struct policy, virtual_alias_maps) },
-        { "virtual_mailbox_maps", false, offsetof(struct policy, virtual_mailbox_maps) },
-        { "relay_recipient_maps", false, offsetof(struct policy, relay_maps) },
-    };
-    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
-        void *list = (char *)p + lists[i].offset;
-        if (read_list(lists[i].param, lists[i].domains ? add_domain : add_map, list, err,
-                      errlen) < 0)
-            return -1;
-    }
+    if (domain_list_read("mydestination", &p->mydestination, err, errlen) < 0
+        || domain_list_read("virtual_alias_domains", &p->virtual_alias_domains, err, errlen) < 0
+        || domain_list_read("virtual_mailbox_domains", &p->virtual_mailbox_domains, err,
+                            errlen) < 0
+        || domain_list_read("relay_domains", &p->relay_domains, err, errlen) < 0
+        || table_list_read("local_recipient_maps", &p->local_maps, err, errlen) < 0
+        || table_list_read("virtual_alias_maps", &p->virtual_alias_maps, err, errlen) < 0
+        || table_list_read("virtual_mailbox_maps", &p->virtual_mailbox_maps, err, errlen) < 0
+        || table_list_read("relay_recipient_maps", &p->relay_maps, err, errlen) < 0)
+        return -1;
     p->delimiters = xstrdup(config_str("recipient_delimiter"));
-    if (read_list("smtpd_relay_restrictions", add_restriction, p, err, errlen) < 0
+    if (list_read("smtpd_relay_restrictions", add_restriction, p, err, errlen) < 0
         || check_restrictions(p, err, errlen) < 0)
         return -1;
     return read_mynetworks(p, err, errlen);
@@ -240,34 +113,18 @@ struct policy *policy_open(char *err, size_t errlen)
     return p;
 }
 
-static void domain_list_free(struct domain_list *l)
-{
-    for (size_t i = 0; i < l->count; i++) {
-        free(l->items[i].pattern);
-        dict_close(l->items[i].table);
-    }
-    free(l->items);
-}
-
-static void maps_free(struct maps *m)
-{
-    for (size_t i = 0; i < m->count; i++)
-        dict_close(m->tables[i]);
-    free(m->tables);
-}
-
 void policy_close(struct policy *p)
 {
     if (!p)
         return;
-    domain_list_free(&p->mydestination);
-    domain_list_free(&p->virtual_alias_domains);
-    domain_list_free(&p->virtual_mailbox_domains);
-    domain_list_free(&p->relay_domains);
-    maps_free(&p->local_maps);
-    maps_free(&p->virtual_alias_maps);
-    maps_free(&p->virtual_mailbox_maps);
-    maps_free(&p->relay_maps);
+    domain_list_free(p->mydestination);
+    domain_list_free(p->virtual_alias_domains);
+    domain_list_free(p->virtual_mailbox_domains);
+    domain_list_free(p->relay_domains);
+    table_list_free(p->local_maps);
+    table_list_free(p->virtual_alias_maps);
+    table_list_free(p->virtual_mailbox_maps);
+    table_list_free(p->relay_maps);
     free(p->delimiters);
     netlist_free(p->mynetworks);
     free(p);
@@ -280,64 +137,31 @@ bool policy_client_in_mynetworks(const struct policy *p, const struct sockaddr *
 
 /* ---- lookups ---- */
 
-/* One table lookup: 1 found, 0 not, -1 on a table error (logged; the caller defers). */
-static int lookup(struct dict *d, const char *key)
+/* The first table that has key wins; -1 on a table error (logged; the caller defers). */
+static int maps_find(const struct table_list *m, const char *key)
 {
-    const char *value;
     char err[DICT_ERR_MAX];
-    int rc = dict_lookup(d, key, &value, err);
+    int rc = table_list_find(m, key, NULL, err, sizeof err);
     if (rc < 0)
         log_warn("%s", err);
     return rc;
 }
 
-/* The first table that has key wins; an error in a table before it is an error. */
-static int maps_find(const struct maps *m, const char *key)
-{
-    for (size_t i = 0; i < m->count; i++) {
-        int rc = lookup(m->tables[i], key);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-/* A table in a domain list holds the domain itself, or ".parent" for all its subdomains. */
-static int table_has_domain(struct dict *d, const char *domain)
-{
-    int rc = lookup(d, domain);
-    for (const char *dot = strchr(domain, '.'); rc == 0 && dot && dot[1];
-         dot = strchr(dot + 1, '.'))
-        rc = lookup(d, dot);
-    return rc;
-}
-
-static bool pattern_matches(const char *pattern, const char *domain)
-{
-    if (pattern[0] != '.')
-        return strcmp(pattern, domain) == 0;
-    size_t pn = strlen(pattern), dn = strlen(domain);
-    return dn > pn && strcmp(domain + dn - pn, pattern) == 0;
-}
-
-/* 1 when the domain is in the list, 0 when not, -1 on a table error. */
+/* 1 when the domain is in the list, 0 when not, -1 on a table error (logged). */
 static int domain_in(const struct domain_list *l, const char *domain)
 {
-    for (size_t i = 0; i < l->count; i++) {
-        const struct domain_item *d = &l->items[i];
-        int rc = d->table ? table_has_domain(d->table, domain)
-                          : pattern_matches(d->pattern, domain);
-        if (rc != 0)
-            return rc < 0 ? -1 : !d->negate;
-    }
-    return 0;
+    char err[DICT_ERR_MAX];
+    int rc = domain_list_match(l, domain, err, sizeof err);
+    if (rc < 0)
+        log_warn("%s", err);
+    return rc;
 }
 
 /* The address class, in Postfix's order; -1 on a table error. */
 static int classify(struct policy *p, const struct rcpt_forms *f, enum rcpt_class *c)
 {
-    const struct domain_list *lists[] = { &p->mydestination, &p->virtual_alias_domains,
-                                          &p->virtual_mailbox_domains, &p->relay_domains };
+    const struct domain_list *lists[] = { p->mydestination, p->virtual_alias_domains,
+                                          p->virtual_mailbox_domains, p->relay_domains };
     static const enum rcpt_class classes[] = { C_LOCAL, C_VIRTUAL_ALIAS, C_VIRTUAL_MAILBOX,
                                                C_RELAY };
     if (f->domain[0] == '\0') {   /* a bare local part is one of ours */
@@ -356,7 +180,7 @@ static int classify(struct policy *p, const struct rcpt_forms *f, enum rcpt_clas
 }
 
 /* virtual(5) order: user+ext@domain, user@domain, @domain. */
-static int address_find(const struct maps *m, const struct rcpt_forms *f)
+static int address_find(const struct table_list *m, const struct rcpt_forms *f)
 {
     char key[KEY_MAX];
     snprintf(key, sizeof key, "%s@%s", f->local, f->domain);
@@ -373,7 +197,7 @@ static int address_find(const struct maps *m, const struct rcpt_forms *f)
 }
 
 /* Local recipients are keyed by the local part alone: user+ext, then user. */
-static int local_find(const struct maps *m, const struct rcpt_forms *f)
+static int local_find(const struct table_list *m, const struct rcpt_forms *f)
 {
     int rc = maps_find(m, f->local);
     if (rc == 0 && f->base[0])
@@ -387,22 +211,23 @@ static int local_find(const struct maps *m, const struct rcpt_forms *f)
 static int recipient_known(struct policy *p, enum rcpt_class c, const struct rcpt_forms *f,
                            const char **table)
 {
-    int rc = f->domain[0] ? address_find(&p->virtual_alias_maps, f) : 0;
+    int rc = f->domain[0] ? address_find(p->virtual_alias_maps, f) : 0;
     if (rc != 0)
         return rc;
     switch (c) {
     case C_LOCAL:
         *table = "local recipient";
-        return p->local_maps.count ? local_find(&p->local_maps, f) : 1;
+        return table_list_count(p->local_maps) ? local_find(p->local_maps, f) : 1;
     case C_VIRTUAL_ALIAS:
         *table = "virtual alias";
         return 0;
     case C_VIRTUAL_MAILBOX:
         *table = "virtual mailbox";
-        return p->virtual_mailbox_maps.count ? address_find(&p->virtual_mailbox_maps, f) : 1;
+        return table_list_count(p->virtual_mailbox_maps)
+                   ? address_find(p->virtual_mailbox_maps, f) : 1;
     case C_RELAY:
         *table = "relay recipient";
-        return p->relay_maps.count ? address_find(&p->relay_maps, f) : 1;
+        return table_list_count(p->relay_maps) ? address_find(p->relay_maps, f) : 1;
     case C_OTHER:
         break;
     }
@@ -447,7 +272,7 @@ static void unquote_local(const char *in, char *out, size_t size)
         out[n++] = *s;
     }
     out[n] = '\0';
-    lower(out);
+    list_lower(out);
 }
 
 static void make_forms(const struct smtp_address *rcpt, const char *delimiters,
@@ -459,7 +284,7 @@ static void make_forms(const struct smtp_address *rcpt, const char *delimiters,
     if (delimiters[0] && n > 0 && f->local[n] != '\0')
         snprintf(f->base, sizeof f->base, "%.*s", (int)n, f->local);
     snprintf(f->domain, sizeof f->domain, "%s", rcpt->domain);
-    lower(f->domain);
+    list_lower(f->domain);
     size_t dn = strlen(f->domain);
     if (dn > 1 && f->domain[dn - 1] == '.')
         f->domain[dn - 1] = '\0';
