@@ -63,12 +63,10 @@ static int load_config(char err[CONFIG_ERR_MAX])
     return 0;
 }
 
+/* The pid file stays and its lock goes with the process itself, so `tern stop` (which waits for
+ * the lock) returns only once the master has really exited. */
 static void finish(void)
 {
-    if (G.pid_fd >= 0) {
-        unlink(PID_FILE);
-        close(G.pid_fd);
-    }
     log_info("stopped");
     exit(G.exit_code);
 }
