@@ -44,20 +44,7 @@ static void write_file(const char *name, const char *text)
 /* Loads the configuration text, where every "@DIR@" stands for the test's directory. */
 static void load(const char *text)
 {
-    struct buf t;
-    buf_init(&t, BUF_UNBOUNDED);
-    for (const char *s = text; *s;) {
-        const char *at = strstr(s, "@DIR@");
-        size_t n = at ? (size_t)(at - s) : strlen(s);
-        buf_append(&t, s, n);
-        if (!at)
-            break;
-        buf_puts(&t, tmpdir);
-        s = at + 5;
-    }
-    char err[CONFIG_ERR_MAX] = "";
-    ck_assert_msg(config_load_text("t.conf", t.data, err) == 0, "config: %s", err);
-    buf_free(&t);
+    unit_load_config(text, tmpdir);
 }
 
 static struct policy *open_ok(const char *text)

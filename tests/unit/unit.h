@@ -18,7 +18,10 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <string.h>
 #include <unistd.h>
+#include "buf.h"
+#include "config.h"
 
 /* Milliseconds on the monotonic clock, for bounding waits. */
 static inline long long unit_now_ms(void)
@@ -116,6 +119,26 @@ static inline void unit_expect_exit(pid_t pid, int ms, int code)
 /* ---- main ---- */
 
 /* Runs every test of s and frees it; returns main's exit status (failure if any test failed). */
+/* Loads tern.conf text in which every "@DIR@" stands for dir (a test's scratch directory);
+ * a configuration that does not load fails the test. */
+static inline void unit_load_config(const char *text, const char *dir)
+{
+    struct buf t;
+    buf_init(&t, BUF_UNBOUNDED);
+    for (const char *s = text; *s;) {
+        const char *at = strstr(s, "@DIR@");
+        size_t n = at ? (size_t)(at - s) : strlen(s);
+        buf_append(&t, s, n);
+        if (!at)
+            break;
+        buf_puts(&t, dir);
+        s = at + 5;
+    }
+    char err[CONFIG_ERR_MAX] = "";
+    ck_assert_msg(config_load_text("t.conf", t.data, err) == 0, "config: %s", err);
+    buf_free(&t);
+}
+
 static inline int unit_run(Suite *s)
 {
     SRunner *sr = srunner_create(s);
