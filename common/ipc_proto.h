@@ -25,4 +25,26 @@
 #define IPC_T_WAKEUP "wakeup"
 #define IPC_T_FLUSH  "flush"
 
+/*   deliver  qmgr -> a delivery agent (private/local, private/virtual, private/smtp, ...):
+ *            deliver a message of active/ to some of its recipients; the reply has one result
+ *            per recipient. Encoded by delivery_proto.h, which lists the attributes.
+ *   bounce   qmgr -> the bounce service (private/bounce): write a delivery status notification
+ *            about active/<queue_id> as a new queue file in incoming/. Attributes:
+ *              queue_id=ID  kind=failure|delay|success
+ *            kind picks the status log it reads (bounce/ID, defer/ID, trace/ID) and the
+ *            NOTIFY bit a recipient must have (or no NOTIFY at all, for failure and delay).
+ *            Reply: status=ok, with queue_id=NEWID and notice_to=ADDRESS when a notice was
+ *            queued (none when no record asked for one, or when the message came from the
+ *            double_bounce_sender: its failures are logged and dropped); status=defer with a
+ *            reason when the notice could not be written (qmgr keeps the log and tries again).
+ *            Mail from <> that fails goes to 2bounce_notice_recipient from
+ *            double_bounce_sender@myhostname; other notices go to the sender from <>. */
+#define IPC_T_DELIVER "deliver"
+#define IPC_T_BOUNCE  "bounce"
+#define IPC_A_KIND    "kind"
+#define IPC_A_NOTICE_TO "notice_to"
+#define BOUNCE_KIND_FAILURE "failure"
+#define BOUNCE_KIND_DELAY   "delay"
+#define BOUNCE_KIND_SUCCESS "success"
+
 #endif

@@ -23,6 +23,7 @@ const struct qdir_entry qdir_table[] = {
     { "corrupt", QDIR_MAIL_OWNER, QDIR_GROUP_OWNER, 0700 },
     { "bounce", QDIR_MAIL_OWNER, QDIR_GROUP_OWNER, 0700 },
     { "defer", QDIR_MAIL_OWNER, QDIR_GROUP_OWNER, 0700 },
+    { "trace", QDIR_MAIL_OWNER, QDIR_GROUP_OWNER, 0700 },
     { NULL, 0, 0, 0 },
 };
 

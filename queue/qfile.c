@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "mem.h"
+#include "config.h"
 #include "qfile.h"
 #include "safefile.h"
 
@@ -437,6 +438,17 @@ static int reader_record(struct reader *r, int type, const char *data, size_t le
         memcpy(env->sender, data, len);
         env->sender[len] = '\0';
         break;
+    case QREC_ATTR:
+        if (len > 6 && memcmp(data, "envid=", 6) == 0 && len - 6 < sizeof env->envid &&
+            !memchr(data, '\0', len)) {
+            memcpy(env->envid, data + 6, len - 6);
+            env->envid[len - 6] = '\0';
+        } else if (len > 4 && memcmp(data, "ret=", 4) == 0 && len - 4 < sizeof env->ret &&
+                   !memchr(data, '\0', len)) {
+            memcpy(env->ret, data + 4, len - 4);
+            env->ret[len - 4] = '\0';
+        }
+        break;
     case QREC_RECIPIENT:
     case QREC_DONE:
         env->nrcpt++;
@@ -506,10 +518,46 @@ int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envel
 
 /* The whole file is checked first (as qfile_read does), so cb never sees part of a malformed
  * file. cb returning non-zero stops the walk early; that is not an error. */
+size_t qfile_read_limit(void)
+{
+    return config_size("message_size_limit") + config_size("bounce_size_limit") + (4u << 20);
+}
+
+int qfile_content(const char *data, size_t len, const struct qfile_envelope *env,
+                  struct buf *out)
+{
+    size_t pos = env->content_offset;
+    for (;;) {
+        int type;
+        const char *rec;
+        size_t rec_len;
+        int got = qrec_get(data, len, &pos, &type, &rec, &rec_len);
+        if (got < 0)
+            return -1;
+        if (got == 0 || type == QREC_END)
+            return 0;
+        if (type != QREC_CONTENT)
+            return -1;
+        if (buf_append(out, rec, rec_len) < 0)
+            return -1;
+    }
+}
+
+static unsigned parse_notify(const char *s, size_t len)
+{
+    unsigned v = 0;
+    if (len == 0 || len > 3)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    return v & (NOTIFY_NEVER | NOTIFY_SUCCESS | NOTIFY_FAILURE | NOTIFY_DELAY);
+}
+
 int qfile_recipients(const char *data, size_t len,
-                     int (*cb)(const char *address, size_t address_len, bool done, size_t offset,
-                               void *arg),
-                     void *arg)
+                     int (*cb)(const struct qfile_rcpt *rcpt, void *arg), void *arg)
 {
     struct qfile_envelope env;
     const char *why;
@@ -517,6 +565,8 @@ int qfile_recipients(const char *data, size_t len,
     if (parse_file(data, len, &env, &why) < 0)
         return -1;
     size_t pos = 0;
+    struct qfile_rcpt cur;
+    bool have = false;
     for (;;) {
         size_t offset = pos;   /* of the record's type byte */
         int type;
@@ -525,10 +575,28 @@ int qfile_recipients(const char *data, size_t len,
         int got = qrec_get(data, len, &pos, &type, &rec, &rec_len);
         if (got < 0)
             return -1;   /* cannot happen: parse_file accepted it */
+        if (have && (got == 0 || (type != QREC_RCPT_NOTIFY && type != QREC_RCPT_ORCPT))) {
+            have = false;
+            if (cb(&cur, arg) != 0)
+                return 0;
+        }
         if (got == 0)
             return 0;
-        if (is_rcpt(type) && cb(rec, rec_len, type == QREC_DONE, offset, arg) != 0)
+        if (is_rcpt(type)) {
+            memset(&cur, 0, sizeof cur);
+            cur.address = rec;
+            cur.address_len = rec_len;
+            cur.done = type == QREC_DONE;
+            cur.offset = offset;
+            have = true;
+        } else if (have && type == QREC_RCPT_NOTIFY) {
+            cur.notify = parse_notify(rec, rec_len);
+        } else if (have && type == QREC_RCPT_ORCPT) {
+            cur.orcpt = rec;
+            cur.orcpt_len = rec_len;
+        } else if (type == QREC_CONTENT || type == QREC_END) {
             return 0;
+        }
     }
 }
 

@@ -41,6 +41,17 @@ enum qrec_type {
 
 #define QREC_MAGIC_TEXT "tern-queue-1"
 
+/* The NOTIFY bits of a QREC_RCPT_NOTIFY record (RFC 3461), 0 when the client gave none. */
+#define NOTIFY_NEVER   1u
+#define NOTIFY_SUCCESS 2u
+#define NOTIFY_FAILURE 4u
+#define NOTIFY_DELAY   8u
+
+/* Mode bits of a queue file: 0600 as written; qmgr adds the owner's execute bit once it sent
+ * the delay notice, so a restart never sends it twice. */
+#define QFILE_MODE 0600
+#define QFILE_MODE_WARNED 0100
+
 /* Appends one record to out (a struct buf with the caller's bound). -1 when out is full or
  * len > QREC_DATA_MAX. Pure: used by the writer and by tests that forge files. */
 int qrec_put(struct buf *out, enum qrec_type type, const void *data, size_t len);
@@ -86,18 +97,36 @@ struct qfile_envelope {
     double arrival;
     size_t nrcpt;
     size_t content_offset;   /* offset in the file of the first CONTENT record */
+    char envid[256];         /* the "envid" attribute (xtext as received), or "" */
+    char ret[8];             /* the "ret" attribute: "FULL", "HDRS" or "" */
 };
 int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envelope *env,
                const char **why);
 
+/* The largest queue file a reader should load: message_size_limit plus room for the
+ * envelope, the headers tern adds and a notice's own text. */
+size_t qfile_read_limit(void);
+/* Appends the message content (the CONTENT records from env->content_offset on: header and
+ * body, CRLF line ends as queued) of a file loaded by qfile_read to out. 0, or -1 when out's
+ * bound is reached or the records are malformed. */
+int qfile_content(const char *data, size_t len, const struct qfile_envelope *env,
+                  struct buf *out);
+
+/* One recipient of a queue file as qfile_recipients sees it; the pointers are into the data. */
+struct qfile_rcpt {
+    const char *address;
+    size_t address_len;
+    const char *orcpt;       /* the ORCPT record ("type;xtext"), or NULL */
+    size_t orcpt_len;
+    unsigned notify;         /* NOTIFY_* bits, 0 when the record is absent or malformed */
+    bool done;               /* a D record */
+    size_t offset;           /* of the record's type byte in the file (for qfile_mark_done) */
+};
 /* The recipients of a complete queue file held in data[0..len) (as qfile_read loaded it): cb
- * gets each R or D record in file order with its address, whether it is done, and the offset of
- * its type byte in the file (for qfile_mark_done). cb returns 0 to go on. Returns 0, or -1 for a
- * malformed file. Pure. */
+ * gets each R or D record in file order, with the N and O records that follow it. cb returns 0
+ * to go on. Returns 0, or -1 for a malformed file. Pure. */
 int qfile_recipients(const char *data, size_t len,
-                     int (*cb)(const char *address, size_t address_len, bool done, size_t offset,
-                               void *arg),
-                     void *arg);
+                     int (*cb)(const struct qfile_rcpt *rcpt, void *arg), void *arg);
 /* Marks the recipient whose R record starts at offset as delivered: overwrites its type byte
  * with 'D' in place (pwrite) and fsyncs the file, so it is never delivered again after a crash
  * (DESIGN.md §2, invariant 3). Refuses (EINVAL) when the byte there is not 'R' or 'D'. 0, or

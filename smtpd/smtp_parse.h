@@ -5,6 +5,7 @@
 #define TERN_SMTP_PARSE_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "qfile.h"   /* NOTIFY_* */
 
 enum smtp_verb {
     SMTP_HELO, SMTP_EHLO, SMTP_MAIL, SMTP_RCPT, SMTP_DATA, SMTP_BDAT, SMTP_RSET, SMTP_NOOP,
@@ -51,10 +52,6 @@ int smtp_parse_path(const char *s, size_t len, bool allow_null, bool allow_bare_
 
 enum smtp_body { BODY_NONE, BODY_7BIT, BODY_8BITMIME, BODY_BINARYMIME };
 enum smtp_ret { RET_NONE, RET_FULL, RET_HDRS };
-#define NOTIFY_NEVER   1u
-#define NOTIFY_SUCCESS 2u
-#define NOTIFY_FAILURE 4u
-#define NOTIFY_DELAY   8u
 #define SMTP_ENVID_MAX 100
 #define SMTP_ORCPT_MAX 500
 

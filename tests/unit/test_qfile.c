@@ -252,6 +252,8 @@ static struct qfile *write_message(const char *sender, int nrcpt)
     ck_assert_int_eq(qfile_put(q, QREC_SENDER, sender, strlen(sender)), 0);
     ck_assert_int_eq(qfile_put_attr(q, "client_address", "127.0.0.1"), 0);
     ck_assert_int_eq(qfile_put_attr(q, "helo", "evil\r\nR\x05root"), 0);
+    ck_assert_int_eq(qfile_put_attr(q, "envid", "QQ+2B1"), 0);
+    ck_assert_int_eq(qfile_put_attr(q, "ret", "HDRS"), 0);
     for (int i = 0; i < nrcpt; i++) {
         char r[64];
         int n = snprintf(r, sizeof r, "user%d@example.org", i);
@@ -316,6 +318,19 @@ START_TEST(write_commit_read)
     ck_assert_msg(qfile_read(final, 1 << 20, &b, &env, &why) == 0, "%s", why);
     ck_assert_str_eq(env.sender, "sender@example.com");
     ck_assert_uint_eq(env.nrcpt, 3);
+    ck_assert_str_eq(env.envid, "QQ+2B1");
+    ck_assert_str_eq(env.ret, "HDRS");
+    struct buf whole;
+    buf_init(&whole, BUF_UNBOUNDED);
+    ck_assert_int_eq(qfile_content(b.data, b.len, &env, &whole), 0);
+    ck_assert_uint_eq(whole.len, sizeof content - 1 + 6);
+    ck_assert_int_eq(memcmp(whole.data, content, sizeof content - 1), 0);
+    ck_assert_int_eq(memcmp(whole.data + sizeof content - 1, "more\r\n", 6), 0);
+    buf_free(&whole);
+    struct buf small;
+    buf_init(&small, 10);
+    ck_assert_int_eq(qfile_content(b.data, b.len, &env, &small), -1);   /* bound reached */
+    buf_free(&small);
     ck_assert(env.arrival >= (double)before && env.arrival <= (double)time(NULL) + 1);
     /* the ID is made of the arrival time of the TIME record and the file's inode */
     char want[QFILE_ID_MAX];
@@ -575,19 +590,27 @@ struct rcpts {
     char addr[RCPTS_MAX][64];
     bool done[RCPTS_MAX];
     size_t offset[RCPTS_MAX];
+    unsigned notify[RCPTS_MAX];
+    char orcpt[RCPTS_MAX][64];
     size_t stop_after;   /* cb asks to stop after this many; 0 for never */
 };
 
-static int collect_rcpt(const char *address, size_t address_len, bool done, size_t offset,
-                        void *arg)
+static int collect_rcpt(const struct qfile_rcpt *rc, void *arg)
 {
     struct rcpts *r = arg;
     ck_assert_uint_lt(r->n, RCPTS_MAX);
-    ck_assert_uint_lt(address_len, sizeof r->addr[0]);
-    memcpy(r->addr[r->n], address, address_len);
-    r->addr[r->n][address_len] = '\0';
-    r->done[r->n] = done;
-    r->offset[r->n] = offset;
+    ck_assert_uint_lt(rc->address_len, sizeof r->addr[0]);
+    memcpy(r->addr[r->n], rc->address, rc->address_len);
+    r->addr[r->n][rc->address_len] = '\0';
+    r->done[r->n] = rc->done;
+    r->offset[r->n] = rc->offset;
+    r->notify[r->n] = rc->notify;
+    r->orcpt[r->n][0] = '\0';
+    if (rc->orcpt) {
+        ck_assert_uint_lt(rc->orcpt_len, sizeof r->orcpt[0]);
+        memcpy(r->orcpt[r->n], rc->orcpt, rc->orcpt_len);
+        r->orcpt[r->n][rc->orcpt_len] = '\0';
+    }
     r->n++;
     return r->stop_after && r->n >= r->stop_after;
 }
@@ -621,6 +644,9 @@ START_TEST(recipients_and_mark_done)
     for (size_t i = 0; i < 3; i++) {
         ck_assert_str_eq(r.addr[i], unit_fmt("user%zu@example.org", i));
         ck_assert(!r.done[i]);
+        /* the NOTIFY and ORCPT records that follow come with it */
+        ck_assert_uint_eq(r.notify[i], NOTIFY_SUCCESS | NOTIFY_FAILURE);
+        ck_assert_str_eq(r.orcpt[i], "rfc822;u@x");
         ck_assert_uint_lt(r.offset[i], b.len);
         ck_assert_int_eq(b.data[r.offset[i]], QREC_RECIPIENT);
         /* the offset is the record's start: decoding from there gives the address back */

@@ -1,0 +1,269 @@
+/* delivery_proto.c: encoding and strict decoding of the qmgr <-> delivery agent conversation
+ * (see delivery_proto.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "delivery_proto.h"
+#include "ipc_proto.h"
+#include "mem.h"
+
+#define T_DELIVER IPC_T_DELIVER
+
+static int copy_value(char *out, size_t size, const struct ipc_attr *a)
+{
+    if (a->value_len >= size)
+        return -1;
+    memcpy(out, a->value, a->value_len + 1);
+    return 0;
+}
+
+int delivery_request_encode(const struct delivery_request *r, struct ipc_msg *m)
+{
+    int rc = ipc_add(m, IPC_A_TYPE, T_DELIVER) | ipc_add(m, IPC_A_QUEUE_ID, r->queue_id) |
+             ipc_add(m, "nexthop", r->nexthop);
+    for (size_t i = 0; i < r->nrcpt; i++)
+        rc |= ipc_add(m, "rcpt", r->rcpt[i].address) | ipc_add(m, "rcpt_orig", r->rcpt[i].orig) |
+              ipc_addf(m, "rcpt_notify", "%u", r->rcpt[i].notify);
+    return rc < 0 ? -1 : 0;
+}
+
+int delivery_request_decode(const struct ipc_msg *m, struct delivery_request *r,
+                            const char **why)
+{
+    memset(r, 0, sizeof *r);
+    if (m->count < 3 || strcmp(m->attr[0].name, IPC_A_TYPE) != 0 ||
+        strcmp(m->attr[0].value, T_DELIVER) != 0) {
+        *why = "not a delivery request";
+        return -1;
+    }
+    if (strcmp(m->attr[1].name, IPC_A_QUEUE_ID) != 0 || !qfile_valid_id(m->attr[1].value) ||
+        copy_value(r->queue_id, sizeof r->queue_id, &m->attr[1]) < 0) {
+        *why = "bad queue_id";
+        return -1;
+    }
+    if (strcmp(m->attr[2].name, "nexthop") != 0 ||
+        copy_value(r->nexthop, sizeof r->nexthop, &m->attr[2]) < 0) {
+        *why = "bad nexthop";
+        return -1;
+    }
+    size_t rest = m->count - 3;
+    if (rest == 0 || rest % 3 != 0 || rest / 3 > DELIVERY_RCPT_MAX) {
+        *why = "bad recipient count";
+        return -1;
+    }
+    r->nrcpt = rest / 3;
+    r->rcpt = xcalloc(r->nrcpt, sizeof *r->rcpt);
+    for (size_t i = 0; i < r->nrcpt; i++) {
+        const struct ipc_attr *a = &m->attr[3 + 3 * i];
+        char *end;
+        unsigned long notify;
+        if (strcmp(a[0].name, "rcpt") != 0 || strcmp(a[1].name, "rcpt_orig") != 0 ||
+            strcmp(a[2].name, "rcpt_notify") != 0 ||
+            copy_value(r->rcpt[i].address, sizeof r->rcpt[i].address, &a[0]) < 0 ||
+            copy_value(r->rcpt[i].orig, sizeof r->rcpt[i].orig, &a[1]) < 0 ||
+            (notify = strtoul(a[2].value, &end, 10), *end || a[2].value_len == 0 ||
+             notify > 15)) {
+            delivery_request_free(r);
+            *why = "bad recipient";
+            return -1;
+        }
+        r->rcpt[i].notify = (unsigned)notify;
+    }
+    return 0;
+}
+
+void delivery_request_free(struct delivery_request *r)
+{
+    free(r->rcpt);
+    r->rcpt = NULL;
+    r->nrcpt = 0;
+}
+
+const char *delivery_status_name(enum delivery_status s)
+{
+    switch (s) {
+    case DELIVERY_SENT: return "sent";
+    case DELIVERY_BOUNCE: return "bounce";
+    default: return "defer";
+    }
+}
+
+void delivery_reply_init(struct delivery_reply *r, size_t nrcpt)
+{
+    memset(r, 0, sizeof *r);
+    r->nresult = nrcpt;
+    r->result = xcalloc(nrcpt ? nrcpt : 1, sizeof *r->result);
+    for (size_t i = 0; i < nrcpt; i++)
+        delivery_result_set(r, i, DELIVERY_DEFER, "4.3.0", "delivery agent gave no result");
+}
+
+void delivery_result_set(struct delivery_reply *r, size_t i, enum delivery_status status,
+                         const char *dsn, const char *fmt, ...)
+{
+    struct delivery_result *x = &r->result[i];
+    x->status = status;
+    snprintf(x->dsn, sizeof x->dsn, "%s", dsn);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(x->text, sizeof x->text, fmt, ap);
+    va_end(ap);
+}
+
+int delivery_result_forward(struct delivery_reply *r, size_t i, const char *address)
+{
+    struct delivery_result *x = &r->result[i];
+    if (x->nforward >= DELIVERY_FORWARD_MAX || strlen(address) >= DELIVERY_ADDR_MAX)
+        return -1;
+    x->forward = xrealloc(x->forward, (x->nforward + 1) * sizeof *x->forward);
+    x->forward[x->nforward++] = xstrdup(address);
+    return 0;
+}
+
+int delivery_reply_encode(const struct delivery_reply *r, struct ipc_msg *m)
+{
+    int rc = ipc_add(m, IPC_A_STATUS, IPC_STATUS_OK);
+    if (r->dead)
+        rc |= ipc_add(m, "dead", "1");
+    for (size_t i = 0; i < r->nresult; i++) {
+        const struct delivery_result *x = &r->result[i];
+        rc |= ipc_add(m, "rcpt_status", delivery_status_name(x->status));
+        rc |= ipc_add(m, "rcpt_dsn", x->dsn);
+        if (x->action[0])
+            rc |= ipc_add(m, "rcpt_action", x->action);
+        rc |= ipc_add(m, "rcpt_text", x->text);
+        if (x->diag[0])
+            rc |= ipc_add(m, "rcpt_diag", x->diag);
+        if (x->relay[0])
+            rc |= ipc_add(m, "rcpt_relay", x->relay);
+        if (x->remote_mta[0])
+            rc |= ipc_add(m, "rcpt_remote_mta", x->remote_mta);
+        if (x->forward_sender[0])
+            rc |= ipc_add(m, "rcpt_forward_sender", x->forward_sender);
+        for (size_t k = 0; k < x->nforward; k++)
+            rc |= ipc_add(m, "rcpt_forward", x->forward[k]);
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+/* A DSN code: class 2, 4 or 5, then .digits.digits (RFC 3463), at most 15 bytes. */
+static bool valid_dsn(const char *s)
+{
+    if ((s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.')
+        return false;
+    const char *p = s + 2;
+    for (int part = 0; part < 2; part++) {
+        size_t n = 0;
+        while (p[n] >= '0' && p[n] <= '9')
+            n++;
+        if (n == 0 || n > 3)
+            return false;
+        p += n;
+        if (part == 0 && *p++ != '.')
+            return false;
+    }
+    return *p == '\0';
+}
+
+int delivery_reply_decode(const struct ipc_msg *m, size_t nrcpt, struct delivery_reply *r,
+                          const char **why)
+{
+    memset(r, 0, sizeof *r);
+    r->result = xcalloc(nrcpt ? nrcpt : 1, sizeof *r->result);
+    const struct ipc_attr *a = m->attr;
+    size_t i = 0, n = m->count;
+    if (n == 0 || strcmp(a[0].name, IPC_A_STATUS) != 0 ||
+        strcmp(a[0].value, IPC_STATUS_OK) != 0) {
+        *why = "the agent did not answer ok";
+        goto fail;
+    }
+    i = 1;
+    if (i < n && strcmp(a[i].name, "dead") == 0) {
+        r->dead = strcmp(a[i].value, "1") == 0;
+        i++;
+    }
+    struct delivery_result *x = NULL;
+    for (; i < n; i++) {
+        const char *name = a[i].name, *v = a[i].value;
+        if (strcmp(name, "rcpt_status") == 0) {
+            if (r->nresult >= nrcpt) {
+                *why = "more results than recipients";
+                goto fail;
+            }
+            x = &r->result[r->nresult++];
+            if (strcmp(v, "sent") == 0)
+                x->status = DELIVERY_SENT;
+            else if (strcmp(v, "defer") == 0)
+                x->status = DELIVERY_DEFER;
+            else if (strcmp(v, "bounce") == 0)
+                x->status = DELIVERY_BOUNCE;
+            else {
+                *why = "bad rcpt_status";
+                goto fail;
+            }
+            continue;
+        }
+        if (x == NULL) {
+            *why = "attribute before the first rcpt_status";
+            goto fail;
+        }
+        int bad = 0;
+        if (strcmp(name, "rcpt_dsn") == 0)
+            bad = copy_value(x->dsn, sizeof x->dsn, &a[i]) < 0 || !valid_dsn(x->dsn);
+        else if (strcmp(name, "rcpt_action") == 0)
+            bad = copy_value(x->action, sizeof x->action, &a[i]);
+        else if (strcmp(name, "rcpt_text") == 0)
+            bad = copy_value(x->text, sizeof x->text, &a[i]);
+        else if (strcmp(name, "rcpt_diag") == 0)
+            bad = copy_value(x->diag, sizeof x->diag, &a[i]);
+        else if (strcmp(name, "rcpt_relay") == 0)
+            bad = copy_value(x->relay, sizeof x->relay, &a[i]);
+        else if (strcmp(name, "rcpt_remote_mta") == 0)
+            bad = copy_value(x->remote_mta, sizeof x->remote_mta, &a[i]);
+        else if (strcmp(name, "rcpt_forward_sender") == 0)
+            bad = copy_value(x->forward_sender, sizeof x->forward_sender, &a[i]);
+        else if (strcmp(name, "rcpt_forward") == 0)
+            bad = x->nforward >= DELIVERY_FORWARD_MAX || a[i].value_len == 0 ||
+                  a[i].value_len >= DELIVERY_ADDR_MAX ||
+                  (x->forward = xrealloc(x->forward, (x->nforward + 1) * sizeof *x->forward),
+                   x->forward[x->nforward++] = xstrdup(v), 0);
+        else
+            bad = 1;
+        if (bad) {
+            *why = "bad or unknown result attribute";
+            goto fail;
+        }
+    }
+    if (r->nresult != nrcpt) {
+        *why = "fewer results than recipients";
+        goto fail;
+    }
+    for (size_t k = 0; k < nrcpt; k++) {
+        x = &r->result[k];
+        char want = x->status == DELIVERY_SENT ? '2' : x->status == DELIVERY_DEFER ? '4' : '5';
+        if (x->dsn[0] != want) {
+            *why = "a result's status code does not match its status";
+            goto fail;
+        }
+        if (x->nforward && x->status != DELIVERY_SENT) {
+            *why = "a forward list on a recipient not sent";
+            goto fail;
+        }
+    }
+    return 0;
+fail:
+    delivery_reply_free(r);
+    return -1;
+}
+
+void delivery_reply_free(struct delivery_reply *r)
+{
+    for (size_t i = 0; r->result && i < r->nresult; i++) {
+        for (size_t k = 0; k < r->result[i].nforward; k++)
+            free(r->result[i].forward[k]);
+        free(r->result[i].forward);
+    }
+    free(r->result);
+    r->result = NULL;
+    r->nresult = 0;
+}

@@ -1,0 +1,84 @@
+/* delivery_proto.h: the request qmgr sends a delivery agent (local, virtual, smtp, lmtp) over
+ * private/<transport>, and the agent's reply with one result per recipient, as structures
+ * encoded in the IPC framing (ipc.h). The agent reads the message itself from active/<queue_id>
+ * (qfile_read); qmgr alone writes the queue: it marks recipients done, keeps the status logs and
+ * turns a result's forward list into a new queue file.
+ *
+ * Request:  type=deliver queue_id=ID nexthop=HOP, then per recipient, in this order:
+ *           rcpt=ADDRESS rcpt_orig=ORIGINAL ("" if none) rcpt_notify=BITS (decimal)
+ * Reply:    status=ok [dead=1], then per recipient, in request order, a group that starts with
+ *           rcpt_status=sent|defer|bounce and may go on with rcpt_dsn, rcpt_action, rcpt_text,
+ *           rcpt_diag, rcpt_relay, rcpt_remote_mta, rcpt_forward_sender and rcpt_forward
+ *           (repeated). dead=1 says the destination itself failed (it could not be reached at
+ *           all): qmgr then holds back its other mail until the retry time. */
+#ifndef TERN_DELIVERY_PROTO_H
+#define TERN_DELIVERY_PROTO_H
+#include <stdbool.h>
+#include <stddef.h>
+#include "ipc.h"
+#include "qfile.h"
+#include "statuslog.h"
+
+#define DELIVERY_RCPT_MAX 1000        /* recipients in one request */
+#define DELIVERY_FORWARD_MAX 1000     /* addresses one recipient may expand to */
+#define DELIVERY_ADDR_MAX 512         /* an address, NUL included */
+
+struct delivery_rcpt {
+    char address[DELIVERY_ADDR_MAX];  /* the envelope recipient */
+    char orig[DELIVERY_ADDR_MAX];     /* the original recipient (ORCPT or before aliasing), "" */
+    unsigned notify;                  /* NOTIFY_* bits (smtp_parse.h), 0 when not given */
+};
+
+struct delivery_request {
+    char queue_id[QFILE_ID_MAX];
+    char nexthop[512];
+    size_t nrcpt;
+    struct delivery_rcpt *rcpt;       /* nrcpt entries */
+};
+
+enum delivery_status { DELIVERY_SENT, DELIVERY_DEFER, DELIVERY_BOUNCE };
+
+struct delivery_result {
+    enum delivery_status status;
+    char dsn[16];                     /* enhanced status code: "2.0.0", "4.2.2", "5.1.1" */
+    char action[16];                  /* DSN Action for a success: delivered, relayed, expanded */
+    char text[STATUSLOG_TEXT_MAX];    /* for the log and the DSN: "delivered to maildir" */
+    char diag[STATUSLOG_TEXT_MAX];    /* Diagnostic-Code: "x-unix; ...", "smtp; 550 ...", "" */
+    char relay[256];                  /* for the log: "local", "mx.example.org[192.0.2.1]:25" */
+    char remote_mta[256];             /* Remote-MTA: "dns; mx.example.org", or "" */
+    /* A sent recipient may still need mail forwarded: qmgr writes these addresses into a new
+     * queue file (with Delivered-To: for the recipient) before it marks the recipient done. */
+    char forward_sender[DELIVERY_ADDR_MAX];   /* sender of that copy; "" keeps the original */
+    size_t nforward;
+    char **forward;
+};
+
+struct delivery_reply {
+    bool dead;
+    size_t nresult;
+    struct delivery_result *result;   /* nresult entries */
+};
+
+/* Request: qmgr encodes, the agent decodes (checking every name and bound; *why on error). */
+int delivery_request_encode(const struct delivery_request *r, struct ipc_msg *m);
+int delivery_request_decode(const struct ipc_msg *m, struct delivery_request *r,
+                            const char **why);
+void delivery_request_free(struct delivery_request *r);
+
+/* Reply: the agent fills one result per recipient (delivery_reply_init allocates them, all
+ * "defer 4.3.0" until set), encodes; qmgr decodes and checks that the count matches. */
+void delivery_reply_init(struct delivery_reply *r, size_t nrcpt);
+/* Sets result i: status, dsn and a printf text; the other fields stay as they are. */
+void delivery_result_set(struct delivery_reply *r, size_t i, enum delivery_status status,
+                         const char *dsn, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Adds an address to result i's forward list; -1 past DELIVERY_FORWARD_MAX. */
+int delivery_result_forward(struct delivery_reply *r, size_t i, const char *address);
+int delivery_reply_encode(const struct delivery_reply *r, struct ipc_msg *m);
+int delivery_reply_decode(const struct ipc_msg *m, size_t nrcpt, struct delivery_reply *r,
+                          const char **why);
+void delivery_reply_free(struct delivery_reply *r);
+
+const char *delivery_status_name(enum delivery_status s);   /* "sent", "defer", "bounce" */
+
+#endif

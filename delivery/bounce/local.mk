@@ -1,0 +1,1 @@
+# delivery/bounce/local.mk: (filled in by its program)

@@ -1,0 +1,1 @@
+# delivery/local/local.mk: (filled in by its program)

@@ -1,0 +1,1 @@
+# delivery/virtual/local.mk: (filled in by its program)

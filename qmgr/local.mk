@@ -1,0 +1,1 @@
+# qmgr/local.mk: (filled in by its program)
