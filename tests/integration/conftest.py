@@ -313,3 +313,111 @@ def sasl_hash(password):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     return r.stdout.strip()
+
+
+# ---- the internal protocols, for tests that talk to one daemon directly ----
+
+def _netstring(data):
+    return str(len(data)).encode() + b":" + data + b","
+
+
+def ipc_encode(attrs):
+    """Encodes [(name, value), ...] in tern's IPC framing (common/ipc.h)."""
+    inner = b"".join(_netstring(n.encode() + b"=" + (v if isinstance(v, bytes) else v.encode()))
+                     for n, v in attrs)
+    return _netstring(inner)
+
+
+def _take_netstring(data, pos):
+    colon = data.index(b":", pos)
+    n = int(data[pos:colon])
+    end = colon + 1 + n
+    assert data[end:end + 1] == b",", "netstring without its comma"
+    return data[colon + 1:end], end + 1
+
+
+def ipc_decode(data):
+    """Decodes one message: ([(name, value str)], bytes used); None when incomplete."""
+    try:
+        payload, used = _take_netstring(data, 0)
+    except (ValueError, AssertionError):
+        return None
+    attrs, pos = [], 0
+    while pos < len(payload):
+        item, pos = _take_netstring(payload, pos)
+        name, _, value = item.partition(b"=")
+        attrs.append((name.decode(), value.decode(errors="replace")))
+    return attrs, used
+
+
+def ipc_call(path, attrs, timeout=30):
+    """Connects to the UNIX socket at path, sends one message, returns the reply's attributes."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(ipc_encode(attrs))
+        data = b""
+        while True:
+            got = ipc_decode(data)
+            if got:
+                return got[0]
+            chunk = s.recv(65536)
+            assert chunk, f"{path} closed without a reply"
+            data += chunk
+
+
+def _record(rtype, data):
+    out, n = bytearray([ord(rtype)]), len(data)
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            break
+    return bytes(out) + data
+
+
+def write_queue_file(path, sender, recipients, content, attrs=None, arrival=None):
+    """Writes a complete queue file (queue/qfile.h) at path, as smtpd would: recipients are
+    addresses or (address, notify_bits or None, orcpt or None) tuples; content is bytes with
+    CRLF line ends. Mode 0600, owned like the queue when run as root."""
+    arrival = time.time() if arrival is None else arrival
+    out = _record("V", b"tern-queue-1") + _record("T", b"%.6f" % arrival)
+    out += _record("S", sender.encode())
+    for name, value in (attrs or {}).items():
+        out += _record("A", f"{name}={value}".encode())
+    for r in recipients:
+        address, notify, orcpt = (r, None, None) if isinstance(r, str) else r
+        out += _record("R", address.encode())
+        if notify is not None:
+            out += _record("N", str(notify).encode())
+        if orcpt is not None:
+            out += _record("O", orcpt.encode())
+    for i in range(0, len(content), 65536):
+        out += _record("C", content[i:i + 65536])
+    out += _record("E", b"")
+    with open(path, "wb") as f:
+        f.write(out)
+    os.chmod(path, 0o600)
+    if IS_ROOT:
+        uid, gid = tern_ids()
+        os.chown(path, uid, gid)
+
+
+_ID_ALPHABET = "0123456789BCDFGHJKLMNPQRSTVWXYZ"
+_id_counter = [0]
+
+
+def make_queue_id():
+    """A fresh valid queue ID (queue/qfile.c's shape: 11 time digits, then an 'inode' part)."""
+    usec = int(time.time() * 1e6)
+    _id_counter[0] += 1
+    digits = []
+    for _ in range(11):
+        digits.append(_ID_ALPHABET[usec % 31])
+        usec //= 31
+    n, ino = 900000 + _id_counter[0], []
+    while n:
+        ino.append(_ID_ALPHABET[n % 31])
+        n //= 31
+    return "".join(reversed(digits)) + "".join(reversed(ino))
