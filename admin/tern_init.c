@@ -55,6 +55,7 @@ static const struct {
     { "bounce", 0, "unix  -       -      n      -      0", "bounce" },
     { "smtp", 0, "unix  -       -      n      -      -", "smtp" },
     { "local", 0, "unix  -       n      n      -      -", "local" },
+    { "virtual", 0, "unix  -       n      n      -      -", "virtual" },
 };
 
 const char *tern_daemon_dir(void)
