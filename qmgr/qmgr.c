@@ -1,0 +1,214 @@
+/* qmgr.c: the queue manager (qmgr(8)): one unprivileged, event-driven process that owns the
+ * delivery schedule. This file starts it (settings, tables, recovery of active/), answers its
+ * public socket (wakeup from smtpd and the master, flush from `tern flush`) and runs the
+ * periodic scans; scan.c, message.c and schedule.c do the work. */
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include "config.h"
+#include "ipc_proto.h"
+#include "log.h"
+#include "mem.h"
+#include "qmgr.h"
+#include "server.h"
+
+#define CLIENT_MSG_MAX 4096
+#define CLIENT_TIMEOUT 10
+
+struct qmgr_settings qmgr_conf;
+static struct resolver *resolver;
+static struct valias *valias;
+static struct event *run_timer;
+
+struct resolver *qmgr_resolver(void)
+{
+    return resolver;
+}
+
+struct valias *qmgr_valias(void)
+{
+    return valias;
+}
+
+double qmgr_now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static long long at_least(const char *name, long long min)
+{
+    long long v = config_int(name);
+    if (v < min) {
+        log_warn("%s = %lld is too small; using %lld", name, v, min);
+        v = min;
+    }
+    return v;
+}
+
+static void read_settings(void)
+{
+    struct qmgr_settings *c = &qmgr_conf;
+    c->active_limit = at_least("qmgr_message_active_limit", 1);
+    c->initial_concurrency = at_least("initial_destination_concurrency", 1);
+    c->concurrency_limit = at_least("default_destination_concurrency_limit", 1);
+    if (c->initial_concurrency > c->concurrency_limit)
+        c->initial_concurrency = c->concurrency_limit;
+    c->recipient_limit = at_least("default_destination_recipient_limit", 1);
+    if (c->recipient_limit > DELIVERY_RCPT_MAX)
+        c->recipient_limit = DELIVERY_RCPT_MAX;
+    c->process_limit = at_least("default_process_limit", 1);
+    c->min_backoff = config_time("minimal_backoff_time");
+    c->max_backoff = config_time("maximal_backoff_time");
+    if (c->max_backoff < c->min_backoff)
+        c->max_backoff = c->min_backoff;
+    c->queue_run_delay = config_time("queue_run_delay");
+    if (c->queue_run_delay < 1)
+        c->queue_run_delay = 1;
+    c->lifetime = config_time("maximal_queue_lifetime");
+    c->bounce_lifetime = config_time("bounce_queue_lifetime");
+    if (c->bounce_lifetime > c->lifetime)
+        c->bounce_lifetime = c->lifetime;
+    c->delay_warning = config_time("delay_warning_time");
+    c->daemon_timeout = config_time("daemon_timeout");
+    if (c->daemon_timeout < 1)
+        c->daemon_timeout = 1;
+    snprintf(c->myhostname, sizeof c->myhostname, "%s", config_str("myhostname"));
+    if (c->myhostname[0] == '\0' && gethostname(c->myhostname, sizeof c->myhostname - 1) < 0)
+        snprintf(c->myhostname, sizeof c->myhostname, "localhost");
+    snprintf(c->double_bounce, sizeof c->double_bounce, "%.512s@%.255s",
+             config_str("double_bounce_sender"), c->myhostname);
+}
+
+/* ---- the public socket: wakeup and flush ---- */
+
+static void client_close(struct bufferevent *bev)
+{
+    bufferevent_free(bev);
+    server_client_done();
+}
+
+static void flush_deferred(void)
+{
+    schedule_undead_all();
+    scan_request_deferred(true);
+    scan_request_incoming();
+}
+
+static void on_client_read(struct bufferevent *bev, void *arg)
+{
+    (void)arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    size_t len = evbuffer_get_length(in), used;
+    struct ipc_msg m;
+    ipc_msg_init(&m);
+    const char *why = NULL;
+    int rc = ipc_decode((const char *)evbuffer_pullup(in, -1), len, CLIENT_MSG_MAX, &m, &used,
+                        &why);
+    if (rc == 0) {
+        ipc_msg_free(&m);
+        return;
+    }
+    const char *type = rc > 0 ? ipc_get(&m, IPC_A_TYPE) : NULL;
+    if (type && strcmp(type, IPC_T_WAKEUP) == 0) {
+        scan_request_incoming();
+    } else if (type && strcmp(type, IPC_T_FLUSH) == 0) {
+        log_info("flush: every deferred message is retried now");
+        flush_deferred();
+        struct ipc_msg reply;
+        struct buf out;
+        ipc_msg_init(&reply);
+        buf_init(&out, CLIENT_MSG_MAX);
+        ipc_add(&reply, IPC_A_STATUS, IPC_STATUS_OK);
+        if (ipc_encode(&reply, &out) == 0)
+            bufferevent_write(bev, out.data, out.len);
+        buf_free(&out);
+        ipc_msg_free(&reply);
+        ipc_msg_free(&m);
+        /* closed once the reply is written (on_client_write) */
+        bufferevent_disable(bev, EV_READ);
+        return;
+    } else {
+        log_warn("public/qmgr: ignoring a malformed or unknown request%s%s", why ? ": " : "",
+                 why ? why : "");
+    }
+    ipc_msg_free(&m);
+    client_close(bev);
+}
+
+static void on_client_write(struct bufferevent *bev, void *arg)
+{
+    (void)arg;
+    if (!(bufferevent_get_enabled(bev) & EV_READ))
+        client_close(bev);
+}
+
+static void on_client_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)what;
+    (void)arg;
+    client_close(bev);
+}
+
+static void on_accept(int fd, const struct sockaddr *peer, socklen_t peerlen)
+{
+    (void)peer;
+    (void)peerlen;
+    struct bufferevent *bev = bufferevent_socket_new(server_base(), fd, BEV_OPT_CLOSE_ON_FREE);
+    if (bev == NULL) {
+        close(fd);
+        server_client_done();
+        return;
+    }
+    bufferevent_setcb(bev, on_client_read, on_client_write, on_client_event, NULL);
+    struct timeval tv = { CLIENT_TIMEOUT, 0 };
+    bufferevent_set_timeouts(bev, &tv, &tv);
+    bufferevent_setwatermark(bev, EV_READ, 0, CLIENT_MSG_MAX);
+    bufferevent_enable(bev, EV_READ);
+}
+
+/* ---- start and the periodic scans ---- */
+
+static void on_run_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    scan_request_incoming();
+    scan_request_deferred(false);
+}
+
+static void post_jail(void)
+{
+    read_settings();
+    char err[1024];
+    if ((resolver = resolver_open(err, sizeof err)) == NULL)
+        log_fatal_code(78, "%s", err);
+    if ((valias = valias_open(err, sizeof err)) == NULL)
+        log_fatal_code(78, "%s", err);
+    schedule_init();
+    scan_recover_active();
+    run_timer = event_new(server_base(), -1, EV_PERSIST, on_run_timer, NULL);
+    struct timeval tv = { (time_t)qmgr_conf.queue_run_delay, 0 };
+    event_add(run_timer, &tv);
+    scan_request_incoming();
+    scan_request_deferred(false);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct server_ops ops = {
+        .name = "qmgr",
+        .max_clients = 1000,
+        .post_jail = post_jail,
+        .accept = on_accept,
+    };
+    server_main(argc, argv, &ops);
+}

@@ -1,0 +1,129 @@
+/* qmgr.h: the queue manager's internal model, shared by its files: messages in active/ with
+ * their recipients (message.c), destinations and transports with their delivery windows and
+ * the job queues (schedule.c), the queue scans (scan.c), asynchronous calls to the agents and the
+ * bounce service (call.c), forwarded copies (forward.c) and virtual alias expansion
+ * (valias.c). One process, one libevent loop: nothing here needs a lock. */
+#ifndef TERN_QMGR_H
+#define TERN_QMGR_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/queue.h>
+#include <time.h>
+#include "delivery_proto.h"
+#include "ipc.h"
+#include "qfile.h"
+#include "resolve.h"
+
+struct qdest;
+
+enum qrcpt_state { QR_TODO, QR_QUEUED, QR_DONE, QR_DEFERRED };
+
+struct qrcpt {
+    char *address;
+    char *orig;              /* the original address for orig_to, X-Original-To and the DSN: the
+                              * ORCPT address when rfc822, else "" */
+    unsigned notify;
+    size_t offset;           /* of its R record, for qfile_mark_done */
+    enum qrcpt_state state;
+};
+
+struct qmsg {
+    char id[QFILE_ID_MAX];
+    int fd;                  /* active/<id>, read-write, for the done marks */
+    char *sender;
+    double arrival;          /* seconds since the epoch */
+    double active_time;      /* when it entered active/ */
+    size_t size;             /* of the content */
+    bool warned;             /* the delay notice went out (QFILE_MODE_WARNED) */
+    size_t nrcpt;
+    struct qrcpt *rcpt;
+    size_t unfinished;       /* recipients queued or in flight */
+    size_t deferred;         /* recipients deferred in this pass */
+    int notice_step;         /* finishing: which notice is next (message.c) */
+    bool notice_failed;      /* a notice could not be queued: keep the message */
+    TAILQ_ENTRY(qmsg) link;
+};
+
+struct qjob {
+    struct qmsg *msg;
+    struct qdest *dest;
+    size_t n;
+    size_t *idx;             /* indexes into msg->rcpt */
+    double start;            /* when it was handed to the agent */
+    TAILQ_ENTRY(qjob) link;
+};
+TAILQ_HEAD(qjob_list, qjob);
+
+/* ---- qmgr.c: process-wide state and settings ---- */
+struct qmgr_settings {
+    long long active_limit, initial_concurrency, concurrency_limit, recipient_limit;
+    long long process_limit, min_backoff, max_backoff, queue_run_delay, lifetime,
+        bounce_lifetime, delay_warning, daemon_timeout;
+    char myhostname[256];
+    char double_bounce[1024];    /* double_bounce_sender@myhostname */
+};
+extern struct qmgr_settings qmgr_conf;
+struct resolver *qmgr_resolver(void);
+double qmgr_now(void);
+
+/* ---- scan.c ---- */
+void scan_recover_active(void);          /* at start: active/ -> incoming/ */
+void scan_request_incoming(void);        /* soon: take new files from incoming/ */
+void scan_request_deferred(bool all);    /* soon: deferred files due now (all: every one) */
+void scan_capacity_freed(void);          /* a message left active/: look again if we stopped */
+
+/* ---- message.c ---- */
+size_t message_active_count(void);
+/* Loads active/<id> (already moved there) and queues its recipients. -1 when the file is
+ * corrupt (it was moved to corrupt/) or could not be opened (left for a later scan). */
+int message_load(const char *id);
+/* A job's results (reply NULL: the call failed, reason says why): logs, status logs, marks. */
+void message_job_done(struct qjob *job, const struct delivery_reply *reply, const char *reason,
+                      const char *reason_dsn);
+/* Recipient i of m was not sent to an agent: defer, bounce or finish it right here. */
+void message_rcpt_deferred(struct qmsg *m, size_t i, const char *dsn, const char *reason,
+                           const char *relay);
+void message_rcpt_bounced(struct qmsg *m, size_t i, const char *dsn, const char *reason,
+                          const char *relay);
+void message_rcpt_sent(struct qmsg *m, size_t i, const char *dsn, const char *text,
+                       const char *relay);
+/* Called when a recipient left the schedule; finishes the message when none is left. */
+void message_rcpt_finished(struct qmsg *m);
+
+/* ---- schedule.c ---- */
+void schedule_init(void);
+/* Queues recipient i of m for delivery by transport/nexthop (batched into jobs). */
+void schedule_add(struct qmsg *m, size_t i, const struct resolved *to);
+/* Closes the open jobs of m so that they can be dispatched. */
+void schedule_flush_message(struct qmsg *m);
+void schedule_run(void);                  /* start what the windows allow */
+void schedule_undead_all(void);           /* tern flush: forget dead destinations */
+
+/* ---- call.c: one asynchronous request/reply over a UNIX socket ---- */
+typedef void (*call_done_fn)(void *arg, const struct ipc_msg *reply, const char *error);
+/* Connects to path, sends req, waits up to timeout seconds for one reply; done gets the reply,
+ * or NULL and an error text. done is always called later from the event loop, never inside. */
+void call_start(const char *path, const struct ipc_msg *req, long long timeout, call_done_fn done,
+                void *arg);
+
+/* ---- forward.c ---- */
+/* Writes a new queue file in incoming/ for addrs, with the envelope attributes and content of
+ * m (prefixed with "Delivered-To: <delivered_to>" when not NULL), the NOTIFY of recipient i and
+ * its original recipient as ORCPT. sender NULL keeps m's. 0 with the new ID, -1 with err. */
+int forward_write(struct qmsg *m, size_t i, const char *sender, const char *delivered_to,
+                  char *const *addrs, size_t naddrs, char newid[QFILE_ID_MAX], char *err,
+                  size_t errlen);
+
+/* ---- valias.c ---- */
+struct valias;
+struct valias *valias_open(char *err, size_t errlen);
+void valias_close(struct valias *v);
+/* Expands address through virtual_alias_maps (address, then @domain; recursively, with
+ * self-references kept). 0 when the address has no alias, 1 with the result in *out (n
+ * addresses, free with valias_free_list), -1 with err on a table error or past the bounds. */
+int valias_expand(struct valias *v, const char *address, char ***out, size_t *n, char *err,
+                  size_t errlen);
+void valias_free_list(char **list, size_t n);
+struct valias *qmgr_valias(void);
+
+#endif
