@@ -7,7 +7,8 @@ UNIT_TESTS = tests/unit/test_buf tests/unit/test_config tests/unit/test_master_c
 	tests/unit/test_priv tests/unit/test_qdir tests/unit/test_mem tests/unit/test_server \
 	tests/unit/test_workpool tests/unit/test_netmatch tests/unit/test_qfile \
 	tests/unit/test_smtp_parse tests/unit/test_policy tests/unit/test_auth tests/unit/test_data \
-	tests/unit/test_maildir tests/unit/test_statuslog tests/unit/test_dsn tests/unit/test_resolve
+	tests/unit/test_maildir tests/unit/test_statuslog tests/unit/test_dsn tests/unit/test_resolve \
+	tests/unit/test_valias tests/unit/test_delivery_proto
 check_PROGRAMS += $(UNIT_TESTS) tests/testd
 LDADD = $(TERN_LIBS) $(CHECK_LIBS)
 # the smtpd unit tests link the smtpd sources they test
@@ -15,12 +16,13 @@ tests_unit_test_smtp_parse_SOURCES = tests/unit/test_smtp_parse.c smtpd/smtp_par
 tests_unit_test_policy_SOURCES = tests/unit/test_policy.c smtpd/policy.c smtpd/smtp_parse.c
 tests_unit_test_auth_SOURCES = tests/unit/test_auth.c smtpd/auth.c smtpd/tls.c
 tests_unit_test_data_SOURCES = tests/unit/test_data.c smtpd/data.c
-# the local delivery agent's Maildir writer (the agent itself comes with the queue manager)
+# the local delivery agent's Maildir writer
 tests_unit_test_maildir_SOURCES = tests/unit/test_maildir.c delivery/local/maildir.c \
 	delivery/local/maildir.h
-# the bounce service's notice text and the queue manager's resolver (their programs come next)
+# the bounce service's notice text, the queue manager's resolver and virtual alias expansion
 tests_unit_test_dsn_SOURCES = tests/unit/test_dsn.c delivery/bounce/dsn.c delivery/bounce/dsn.h
 tests_unit_test_resolve_SOURCES = tests/unit/test_resolve.c qmgr/resolve.c qmgr/resolve.h
+tests_unit_test_valias_SOURCES = tests/unit/test_valias.c qmgr/valias.c qmgr/qmgr.h
 AM_CPPFLAGS += -I$(top_srcdir)/smtpd -I$(top_srcdir)/delivery/local \
 	-I$(top_srcdir)/delivery/bounce -I$(top_srcdir)/qmgr
 AM_CFLAGS += $(CHECK_CFLAGS)

@@ -1,0 +1,166 @@
+/* test_delivery_proto.c: unit tests of common/delivery_proto.c: a request and a reply survive
+ * encoding and decoding; the decoders refuse what does not fit the conversation (bad queue IDs,
+ * missing or extra results, status codes that contradict the status, unknown attributes,
+ * forward lists on recipients not sent, oversized values). */
+#include <check.h>
+#include <string.h>
+#include "delivery_proto.h"
+#include "ipc_proto.h"
+#include "unit.h"
+
+static const char *id = "25X0DRV018JCYF0D";
+
+START_TEST(request_round_trip)
+{
+    struct delivery_rcpt rc[2] = { { "a@x.example", "", 0 },
+                                   { "b@x.example", "orig@y.example", NOTIFY_SUCCESS } };
+    struct delivery_request r = { .nrcpt = 2, .rcpt = rc };
+    strcpy(r.queue_id, id);
+    strcpy(r.nexthop, "x.example");
+    struct ipc_msg m;
+    ipc_msg_init(&m);
+    ck_assert_int_eq(delivery_request_encode(&r, &m), 0);
+    struct delivery_request got;
+    const char *why = NULL;
+    ck_assert_msg(delivery_request_decode(&m, &got, &why) == 0, "%s", why);
+    ck_assert_str_eq(got.queue_id, id);
+    ck_assert_str_eq(got.nexthop, "x.example");
+    ck_assert_uint_eq(got.nrcpt, 2);
+    ck_assert_str_eq(got.rcpt[1].address, "b@x.example");
+    ck_assert_str_eq(got.rcpt[1].orig, "orig@y.example");
+    ck_assert_uint_eq(got.rcpt[1].notify, NOTIFY_SUCCESS);
+    delivery_request_free(&got);
+    ipc_msg_free(&m);
+}
+END_TEST
+
+/* A request built attribute by attribute must be refused. */
+static void refuse_request(const char *const *attrs)
+{
+    struct ipc_msg m;
+    ipc_msg_init(&m);
+    for (size_t i = 0; attrs[i]; i += 2)
+        ipc_add(&m, attrs[i], attrs[i + 1]);
+    struct delivery_request got;
+    const char *why = NULL;
+    ck_assert_int_eq(delivery_request_decode(&m, &got, &why), -1);
+    ck_assert_ptr_nonnull(why);
+    ipc_msg_free(&m);
+}
+
+START_TEST(request_refusals)
+{
+    const char *bad_id[] = { "type", "deliver", "queue_id", "../active/x", "nexthop", "h",
+                             "rcpt", "a@b", "rcpt_orig", "", "rcpt_notify", "0", NULL };
+    refuse_request(bad_id);
+    const char *no_rcpt[] = { "type", "deliver", "queue_id", id, "nexthop", "h", NULL };
+    refuse_request(no_rcpt);
+    const char *half[] = { "type", "deliver", "queue_id", id, "nexthop", "h", "rcpt", "a@b",
+                           "rcpt_orig", "", NULL };
+    refuse_request(half);
+    const char *notify[] = { "type", "deliver", "queue_id", id, "nexthop", "h", "rcpt", "a@b",
+                             "rcpt_orig", "", "rcpt_notify", "99", NULL };
+    refuse_request(notify);
+    const char *type[] = { "type", "bounce", "queue_id", id, "nexthop", "h", "rcpt", "a@b",
+                           "rcpt_orig", "", "rcpt_notify", "0", NULL };
+    refuse_request(type);
+}
+END_TEST
+
+START_TEST(reply_round_trip)
+{
+    struct delivery_reply r;
+    delivery_reply_init(&r, 3);
+    delivery_result_set(&r, 0, DELIVERY_SENT, "2.0.0", "delivered to %s", "maildir");
+    strcpy(r.result[0].relay, "local");
+    delivery_result_set(&r, 1, DELIVERY_BOUNCE, "5.1.1", "unknown user: \"%s\"", "x");
+    strcpy(r.result[1].diag, "x-unix; no such user");
+    delivery_result_set(&r, 2, DELIVERY_SENT, "2.0.0", "aliased");
+    strcpy(r.result[2].action, "expanded");
+    strcpy(r.result[2].forward_sender, "owner-list@x.example");
+    ck_assert_int_eq(delivery_result_forward(&r, 2, "p@x.example"), 0);
+    ck_assert_int_eq(delivery_result_forward(&r, 2, "q@y.example"), 0);
+    r.dead = true;
+    struct ipc_msg m;
+    ipc_msg_init(&m);
+    ck_assert_int_eq(delivery_reply_encode(&r, &m), 0);
+    delivery_reply_free(&r);
+
+    struct delivery_reply got;
+    const char *why = NULL;
+    ck_assert_msg(delivery_reply_decode(&m, 3, &got, &why) == 0, "%s", why);
+    ck_assert(got.dead);
+    ck_assert_int_eq(got.result[0].status, DELIVERY_SENT);
+    ck_assert_str_eq(got.result[0].text, "delivered to maildir");
+    ck_assert_str_eq(got.result[0].relay, "local");
+    ck_assert_int_eq(got.result[1].status, DELIVERY_BOUNCE);
+    ck_assert_str_eq(got.result[1].dsn, "5.1.1");
+    ck_assert_str_eq(got.result[1].diag, "x-unix; no such user");
+    ck_assert_uint_eq(got.result[2].nforward, 2);
+    ck_assert_str_eq(got.result[2].forward[1], "q@y.example");
+    ck_assert_str_eq(got.result[2].forward_sender, "owner-list@x.example");
+    ck_assert_str_eq(got.result[2].action, "expanded");
+    delivery_reply_free(&got);
+    /* the count must match the request's */
+    ck_assert_int_eq(delivery_reply_decode(&m, 2, &got, &why), -1);
+    ck_assert_int_eq(delivery_reply_decode(&m, 4, &got, &why), -1);
+    ipc_msg_free(&m);
+}
+END_TEST
+
+static void refuse_reply(const char *const *attrs)
+{
+    struct ipc_msg m;
+    ipc_msg_init(&m);
+    for (size_t i = 0; attrs[i]; i += 2)
+        ipc_add(&m, attrs[i], attrs[i + 1]);
+    struct delivery_reply got;
+    const char *why = NULL;
+    ck_assert_int_eq(delivery_reply_decode(&m, 1, &got, &why), -1);
+    ck_assert_ptr_nonnull(why);
+    ipc_msg_free(&m);
+}
+
+START_TEST(reply_refusals)
+{
+    const char *contradiction[] = { "status", "ok", "rcpt_status", "sent", "rcpt_dsn", "5.1.1",
+                                    "rcpt_text", "x", NULL };
+    refuse_reply(contradiction);
+    const char *not_ok[] = { "status", "fail", "rcpt_status", "sent", "rcpt_dsn", "2.0.0", NULL };
+    refuse_reply(not_ok);
+    const char *unknown[] = { "status", "ok", "rcpt_status", "sent", "rcpt_dsn", "2.0.0",
+                              "rcpt_shell", "x", NULL };
+    refuse_reply(unknown);
+    const char *bad_status[] = { "status", "ok", "rcpt_status", "maybe", "rcpt_dsn", "4.0.0",
+                                 NULL };
+    refuse_reply(bad_status);
+    const char *bad_dsn[] = { "status", "ok", "rcpt_status", "defer", "rcpt_dsn", "4.x.1",
+                              NULL };
+    refuse_reply(bad_dsn);
+    const char *forward_defer[] = { "status", "ok", "rcpt_status", "defer", "rcpt_dsn", "4.2.0",
+                                    "rcpt_forward", "a@b", NULL };
+    refuse_reply(forward_defer);
+    const char *before[] = { "status", "ok", "rcpt_dsn", "2.0.0", "rcpt_status", "sent", NULL };
+    refuse_reply(before);
+    const char *none[] = { "status", "ok", NULL };
+    refuse_reply(none);
+    /* the default result of a reply nobody filled in is a deferral */
+    struct delivery_reply r;
+    delivery_reply_init(&r, 1);
+    ck_assert_int_eq(r.result[0].status, DELIVERY_DEFER);
+    ck_assert_str_eq(r.result[0].dsn, "4.3.0");
+    delivery_reply_free(&r);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("delivery_proto");
+    TCase *tc = tcase_create("delivery_proto");
+    tcase_add_test(tc, request_round_trip);
+    tcase_add_test(tc, request_refusals);
+    tcase_add_test(tc, reply_round_trip);
+    tcase_add_test(tc, reply_refusals);
+    suite_add_tcase(s, tc);
+    return unit_run(s);
+}
