@@ -1,0 +1,351 @@
+"""The queue manager (issue 4) as an admin sees it, with a scripted delivery agent: mail for
+fake.example goes (transport_maps) to the transport `fake`, whose socket private/fake this test
+serves itself, answering each recipient as the test says. The tests check what reaches the
+agent (batches, concurrency, retries), the queue directories and the log lines."""
+import os
+import smtplib
+import socket
+import threading
+import time
+
+import pytest
+
+from conftest import (IS_ROOT, ipc_decode, ipc_encode, make_queue_id, read_queue_file,
+                      tern_ids, wait_for, write_queue_file)
+
+HOST = "mx.test.example"
+FAST_RETRY = ("minimal_backoff_time = 1s\nmaximal_backoff_time = 1s\nqueue_run_delay = 1s\n")
+
+
+class FakeAgent:
+    """Serves spool/private/<name>: each request is recorded; answer(rcpt, attempt) returns
+    (status, dsn, text) for each recipient, or ("dead", dsn, text) for a dead destination."""
+
+    def __init__(self, instance, name="fake", answer=None, delay=0.0):
+        self.path = os.path.join(instance.spool, "private", name)
+        self.answer = answer or (lambda rcpt, attempt: ("sent", "2.0.0", "delivered by fake"))
+        self.delay = delay
+        self.requests = []          # [(queue_id, [rcpt, ...])]
+        self.attempts = {}          # rcpt -> number of times seen
+        self.active = 0
+        self.max_active = 0
+        self.lock = threading.Lock()
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+        self.sock.bind(self.path)
+        os.chmod(self.path, 0o666)
+        if IS_ROOT:
+            os.chown(self.path, *tern_ids())
+        self.sock.listen(100)
+        self.sock.settimeout(0.2)
+        self.stopping = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+    def _handle(self, conn):
+        with conn:
+            conn.settimeout(10)
+            data = b""
+            got = None
+            while got is None:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+                got = ipc_decode(data)
+            attrs = got[0]
+            queue_id = dict(attrs)["queue_id"]
+            rcpts = [v for n, v in attrs if n == "rcpt"]
+            with self.lock:
+                self.requests.append((queue_id, rcpts))
+                self.active += 1
+                self.max_active = max(self.max_active, self.active)
+                answers = []
+                for r in rcpts:
+                    self.attempts[r] = self.attempts.get(r, 0) + 1
+                    answers.append(self.answer(r, self.attempts[r]))
+            self.last_queue_file = os.path.join(os.path.dirname(os.path.dirname(self.path)),
+                                                "active", queue_id)
+            self.on_request(queue_id, rcpts)
+            time.sleep(self.delay)
+            reply = [("status", "ok")]
+            if any(a[0] == "dead" for a in answers):
+                reply.append(("dead", "1"))
+            for status, dsn, text in answers:
+                reply += [("rcpt_status", "defer" if status == "dead" else status),
+                          ("rcpt_dsn", dsn), ("rcpt_text", text), ("rcpt_relay", "fake")]
+            with self.lock:
+                self.active -= 1
+            conn.sendall(ipc_encode(reply))
+
+    def on_request(self, queue_id, rcpts):
+        """Called while a request is being served (the message is in active/)."""
+
+    def stop(self):
+        self.stopping = True
+        self.sock.close()
+
+
+@pytest.fixture
+def routed(instance):
+    """An instance whose mail for fake.example (and the test sender's domain) goes to `fake`."""
+    instance.conf("transport_maps = inline:{fake.example=fake:, sender.example=fake:}\n")
+    return instance
+
+
+def send(instance, rcpts, sender="s@sender.example", body="Subject: t\r\n\r\nhello\r\n",
+         mail_options=()):
+    with smtplib.SMTP("127.0.0.1", instance.smtp_port, timeout=10) as c:
+        c.sendmail(sender, rcpts, body, mail_options=list(mail_options))
+
+
+def queue_ids(instance, directory):
+    path = os.path.join(instance.spool, directory)
+    return sorted(f for f in os.listdir(path) if not f.startswith("t"))
+
+
+def queue_empty(instance):
+    return not any(queue_ids(instance, d) for d in ("incoming", "active", "deferred"))
+
+
+def test_delivery_marks_done_logs_and_removes(routed):
+    agent = FakeAgent(routed)
+    routed.start()
+    send(routed, ["a@fake.example", "b@fake.example"])
+    wait_for(lambda: routed.log_lines(r": removed$"), what="the message removed")
+    assert queue_empty(routed)
+    assert sorted(agent.attempts) == ["a@fake.example", "b@fake.example"]
+    assert len(agent.requests) == 1          # one destination, one batch
+    (qid,) = {q for q, _ in agent.requests}
+    assert routed.log_lines(rf"{qid}: from=<s@sender.example>, size=\d+, nrcpt=2 "
+                            r"\(queue active\)$")
+    for r in ("a", "b"):
+        assert routed.log_lines(rf"{qid}: to=<{r}@fake.example>, relay=fake, delay=[\d.]+, "
+                                r"delays=[\d.]+/[\d.]+/0/[\d.]+, dsn=2\.0\.0, "
+                                r"status=sent \(delivered by fake\)$")
+    agent.stop()
+
+
+def test_recipients_are_batched_up_to_the_limit(routed):
+    routed.conf("default_destination_recipient_limit = 3\n")
+    agent = FakeAgent(routed)
+    routed.start()
+    send(routed, [f"r{i}@fake.example" for i in range(7)])
+    wait_for(lambda: routed.log_lines(r": removed$"), what="the message removed")
+    sizes = sorted(len(r) for _, r in agent.requests)
+    assert sizes == [1, 3, 3]
+    assert all(n == 1 for n in agent.attempts.values())
+    agent.stop()
+
+
+def test_concurrency_window_bounds_parallel_deliveries(routed):
+    routed.conf("initial_destination_concurrency = 2\n"
+                "default_destination_concurrency_limit = 3\n")
+    agent = FakeAgent(routed, delay=0.3)
+    routed.start()
+    for i in range(12):
+        send(routed, [f"r{i}@fake.example"])
+    wait_for(lambda: len(routed.log_lines(r": removed$")) == 12, timeout=60,
+             what="12 messages delivered")
+    assert 2 <= agent.max_active <= 3
+    agent.stop()
+
+
+def test_deferred_recipient_is_retried_with_backoff_and_delivered(routed):
+    routed.conf(FAST_RETRY)
+    agent = FakeAgent(routed, answer=lambda r, n: ("defer", "4.2.0", "mailbox busy") if n < 3
+                      else ("sent", "2.0.0", "delivered by fake"))
+    routed.start()
+    send(routed, ["slow@fake.example", "quick@fake.example"][:1])
+    wait_for(lambda: queue_ids(routed, "deferred"), what="the message deferred")
+    (qid,) = queue_ids(routed, "deferred")
+    st = os.stat(os.path.join(routed.spool, "deferred", qid))
+    assert st.st_mtime > time.time() - 1          # the next attempt time is its mtime
+    assert os.path.exists(os.path.join(routed.spool, "defer", qid))
+    assert routed.log_lines(rf"{qid}: to=<slow@fake.example>, relay=fake, .* dsn=4\.2\.0, "
+                            r"status=deferred \(mailbox busy\)$")
+    wait_for(lambda: routed.log_lines(rf"{qid}: removed$"), timeout=30, what="delivered")
+    assert agent.attempts["slow@fake.example"] == 3
+    assert not os.path.exists(os.path.join(routed.spool, "defer", qid))
+    agent.stop()
+
+
+def test_only_pending_recipients_are_retried(routed):
+    routed.conf(FAST_RETRY)
+    agent = FakeAgent(routed, answer=lambda r, n: ("defer", "4.2.0", "busy")
+                      if r.startswith("later") and n == 1 else ("sent", "2.0.0", "ok"))
+    routed.start()
+    send(routed, ["now@fake.example", "later@fake.example"])
+    wait_for(lambda: routed.log_lines(r": removed$"), timeout=30, what="delivered")
+    assert agent.attempts == {"now@fake.example": 1, "later@fake.example": 2}
+    agent.stop()
+
+
+def test_bounced_recipient_is_not_retried_and_the_sender_is_told(routed):
+    routed.conf(FAST_RETRY)
+    notices = []
+
+    class Agent(FakeAgent):
+        def on_request(self, queue_id, rcpts):
+            if "s@sender.example" in rcpts:
+                notices.append(read_queue_file(self.last_queue_file))
+
+    agent = Agent(routed, answer=lambda r, n: ("bounce", "5.1.1", "no such user")
+                  if r.startswith("gone") else ("sent", "2.0.0", "ok"))
+    routed.start()
+    send(routed, ["gone@fake.example", "here@fake.example"])
+    wait_for(lambda: notices, timeout=30, what="the notice delivered to the sender")
+    (orig_id,) = {q for q, r in agent.requests if "gone@fake.example" in r}
+    lines = routed.log_lines(rf"{orig_id}: sender non-delivery notification: (\w+)$")
+    assert lines
+    assert routed.log_lines(rf"{orig_id}: to=<gone@fake.example>, relay=fake, .*dsn=5\.1\.1, "
+                            r"status=bounced \(no such user\)$")
+    wait_for(lambda: routed.log_lines(rf"{orig_id}: removed$"), what="original removed")
+    assert agent.attempts["gone@fake.example"] == 1
+    notice = notices[0]
+    assert notice["sender"] == ""
+    assert b"gone@fake.example" in notice["content"]
+    assert b"report-type=delivery-status" in notice["content"]
+    agent.stop()
+
+
+def test_mail_from_null_sender_never_bounces(routed):
+    """A failed notice goes once to the postmaster (from double-bounce); when that fails too,
+    it is logged and dropped: no loop."""
+    routed.conf(FAST_RETRY + f"transport_maps = inline:{{fake.example=fake:, {HOST}=fake:}}\n")
+    agent = FakeAgent(routed, answer=lambda r, n: ("bounce", "5.1.1", "no such user"))
+    routed.start()
+    send(routed, ["gone@fake.example"], sender="")
+    wait_for(lambda: routed.log_lines(r"undeliverable postmaster notification discarded"),
+             timeout=30, what="the double bounce dropped")
+    time.sleep(2)
+    assert routed.log_lines(r": postmaster non-delivery notification: \w+$")
+    assert set(agent.attempts) == {"gone@fake.example", f"postmaster@{HOST}"}
+    assert all(n == 1 for n in agent.attempts.values())
+    wait_for(lambda: queue_empty(routed), what="an empty queue")
+    assert not routed.log_lines(r"sender non-delivery notification")
+    agent.stop()
+
+
+def test_expired_message_is_returned(routed):
+    routed.conf(FAST_RETRY + "maximal_queue_lifetime = 2s\n")
+    notices = []
+
+    class Agent(FakeAgent):
+        def on_request(self, queue_id, rcpts):
+            if "s@sender.example" in rcpts:
+                notices.append(read_queue_file(self.last_queue_file))
+
+    agent = Agent(routed, answer=lambda r, n: ("sent", "2.0.0", "ok") if r.startswith("s@")
+                  else ("defer", "4.4.1", "connection refused"))
+    routed.start()
+    send(routed, ["far@fake.example"])
+    wait_for(lambda: notices, timeout=30, what="the notice")
+    assert routed.log_lines(r"to=<far@fake.example>, relay=fake, .*dsn=4\.4\.1, "
+                            r"status=expired, returned to sender \(connection refused\)$")
+    assert agent.attempts["far@fake.example"] >= 2
+    wait_for(lambda: queue_empty(routed), what="an empty queue")
+    agent.stop()
+
+
+def test_dead_destination_holds_its_mail_without_attempts(routed):
+    routed.conf("initial_destination_concurrency = 1\n")
+    agent = FakeAgent(routed, answer=lambda r, n: ("dead", "4.4.1", "connection refused"))
+    routed.start()
+    send(routed, ["one@fake.example"])
+    wait_for(lambda: routed.log_lines(r"to=<one@fake.example>.*status=deferred"),
+             what="the first deferral")
+    assert routed.log_lines(r"warning: fake:fake\.example: destination is not reachable")
+    send(routed, ["two@fake.example"])
+    wait_for(lambda: routed.log_lines(r"to=<two@fake.example>.*status=deferred \(delivery "
+                                      r"temporarily suspended: connection refused\)$"),
+             what="the second message held back")
+    assert "two@fake.example" not in agent.attempts
+    agent.stop()
+
+
+def test_flush_retries_deferred_mail_now(routed):
+    agent = FakeAgent(routed, answer=lambda r, n: ("defer", "4.2.0", "busy") if n == 1
+                      else ("sent", "2.0.0", "ok"))
+    routed.start()
+    send(routed, ["x@fake.example"])
+    wait_for(lambda: queue_ids(routed, "deferred"), what="deferred")
+    time.sleep(0.5)
+    assert agent.attempts["x@fake.example"] == 1      # the retry time is 300s away
+    r = routed.tern("flush")
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: routed.log_lines(r": removed$"), what="delivered after the flush")
+    agent.stop()
+
+
+def test_error_and_discard_transports(instance):
+    instance.conf("transport_maps = inline:{{ err.example = error:5.7.1 no mail here }, "
+                  "{ void.example = discard:silently }, sender.example=fake:}\n")
+    agent = FakeAgent(instance)
+    instance.start()
+    send(instance, ["x@err.example", "y@void.example"])
+    wait_for(lambda: instance.log_lines(r"sender non-delivery notification"), what="notice")
+    assert instance.log_lines(r"to=<x@err.example>, relay=none, .*dsn=5\.7\.1, "
+                              r"status=bounced \(no mail here\)$")
+    assert instance.log_lines(r"to=<y@void.example>, relay=none, .*dsn=2\.0\.0, "
+                              r"status=sent \(discarded: silently\)$")
+    agent.stop()
+
+
+def test_virtual_alias_forwards_with_the_original_recipient(routed):
+    routed.conf("virtual_alias_maps = inline:{{ info@fake.example = a@fake.example, "
+                "b@fake.example }}\n")
+    agent = FakeAgent(routed)
+    routed.start()
+    send(routed, ["info@fake.example"])
+    wait_for(lambda: len(routed.log_lines(r": removed$")) == 2, what="both messages done")
+    (first,) = routed.log_lines(r"to=<info@fake.example>, relay=none, .*status=sent "
+                                r"\(forwarded as \w+\)$")
+    assert sorted(agent.attempts) == ["a@fake.example", "b@fake.example"]
+    assert routed.log_lines(r"to=<a@fake.example>, orig_to=<info@fake.example>, relay=fake")
+    agent.stop()
+
+
+def test_restart_recovers_active_and_skips_hold(instance):
+    """What a killed qmgr left in active/ is delivered after a restart; hold/ is never
+    scheduled."""
+    instance.conf("transport_maps = inline:{fake.example=fake:}\n")
+    ids = []
+    for d in ("active", "active", "hold"):
+        qid = make_queue_id()
+        write_queue_file(os.path.join(instance.spool, d, qid), "s@sender.example",
+                         ["r@fake.example"], b"Subject: x\r\n\r\nbody\r\n")
+        ids.append(qid)
+    agent = FakeAgent(instance)
+    instance.start()
+    wait_for(lambda: len(instance.log_lines(r": removed$")) == 2, what="two delivered")
+    assert queue_ids(instance, "hold") == [ids[2]]
+    assert instance.log_lines(r"2 messages that were being delivered when the queue manager "
+                              r"stopped go back to incoming/")
+    agent.stop()
+
+
+def test_corrupt_queue_file_is_set_aside(instance):
+    instance.start()
+    qid = make_queue_id()
+    path = os.path.join(instance.spool, "incoming", qid)
+    with open(path, "wb") as f:
+        f.write(b"Vxxxxnot a queue file")
+    if IS_ROOT:
+        os.chown(path, *tern_ids())
+    r = instance.tern("flush")
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: os.path.exists(os.path.join(instance.spool, "corrupt", qid)),
+             what="the file in corrupt/")
+    assert instance.log_lines(rf"warning: {qid}: corrupt queue file moved to corrupt/")
