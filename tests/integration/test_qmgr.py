@@ -349,3 +349,34 @@ def test_corrupt_queue_file_is_set_aside(instance):
     wait_for(lambda: os.path.exists(os.path.join(instance.spool, "corrupt", qid)),
              what="the file in corrupt/")
     assert instance.log_lines(rf"warning: {qid}: corrupt queue file moved to corrupt/")
+
+
+def test_delay_notice_is_sent_once(routed):
+    routed.conf(FAST_RETRY + "delay_warning_time = 1s\n")
+    agent = FakeAgent(routed, answer=lambda r, n: ("sent", "2.0.0", "ok") if r.startswith("s@")
+                      else ("defer", "4.4.1", "connection timed out"))
+    routed.start()
+    send(routed, ["far@fake.example"])
+    wait_for(lambda: routed.log_lines(r": sender delay notification: \w+$"), timeout=30,
+             what="the delay notice")
+    wait_for(lambda: agent.attempts.get("far@fake.example", 0) >= 4, timeout=30,
+             what="more attempts")
+    assert len(routed.log_lines(r": sender delay notification: \w+$")) == 1
+    assert agent.attempts.get("s@sender.example") == 1
+    agent.stop()
+
+
+def test_success_notice_on_notify_success(routed):
+    agent = FakeAgent(routed)
+    routed.start()
+    with smtplib.SMTP("127.0.0.1", routed.smtp_port, timeout=10) as c:
+        c.ehlo()
+        c.mail("s@sender.example")
+        c.rcpt("yes@fake.example", options=["NOTIFY=SUCCESS"])
+        c.rcpt("no@fake.example")
+        c.data(b"Subject: t\r\n\r\nhello\r\n")
+    wait_for(lambda: routed.log_lines(r": sender delivery status notification: \w+$"),
+             what="the success notice")
+    wait_for(lambda: agent.attempts.get("s@sender.example") == 1, what="notice delivered")
+    assert len(routed.log_lines(r"notification")) == 1
+    agent.stop()
