@@ -5,3 +5,4 @@ libexec_qmgr_SOURCES = qmgr/qmgr.c qmgr/qmgr.h qmgr/scan.c qmgr/message.c qmgr/s
 	smtpd/smtp_parse.c smtpd/smtp_parse.h
 libexec_qmgr_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/smtpd
 libexec_qmgr_LDADD = $(TERN_LIBS)
+dist_man_MANS += docs/qmgr.8
