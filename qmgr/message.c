@@ -93,8 +93,6 @@ static void free_message(struct qmsg *m)
     }
     free(m->rcpt);
     free(m->sender);
-    if (m->fd >= 0)
-        close(m->fd);
     free(m);
 }
 
@@ -165,33 +163,43 @@ static void route(struct qmsg *m, size_t i)
     schedule_add(m, i, &to);
 }
 
+/* A file that could not be read for a passing reason (out of descriptors or memory) goes back
+ * to incoming/ for a later scan. */
+static void put_back(const char *id, const char *why)
+{
+    char from[QFILE_ID_MAX + 16], to[QFILE_ID_MAX + 16];
+    snprintf(from, sizeof from, "active/%s", id);
+    snprintf(to, sizeof to, "incoming/%s", id);
+    log_warn("%s: cannot read the queue file now (%s); it waits in incoming/", id, why);
+    if (rename(from, to) < 0)
+        log_error("%s: cannot move back to incoming/: %s", id, strerror(errno));
+}
+
 int message_load(const char *id)
 {
     char path[QFILE_ID_MAX + 16];
     snprintf(path, sizeof path, "active/%s", id);
-    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno != ENOENT)
-            log_warn("%s: cannot open %s: %s", id, path, strerror(errno));
-        return -1;
-    }
     struct stat st;
     struct buf data;
     buf_init(&data, BUF_UNBOUNDED);
     struct qfile_envelope env;
-    const char *why = "cannot read";
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-        qfile_read(path, qfile_read_limit(), &data, &env, &why) < 0) {
-        if (errno == EFBIG)
-            why = "larger than the queue manager reads";
-        close(fd);
+    const char *why = "not a regular file";
+    if (lstat(path, &st) < 0) {
+        if (errno != ENOENT)
+            put_back(id, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || qfile_read(path, qfile_read_limit(), &data, &env, &why) < 0) {
+        int e = S_ISREG(st.st_mode) ? errno : EPROTO;
         buf_free(&data);
-        move_to_corrupt(id, why);
+        if (e == EPROTO || e == EFBIG || e == EINVAL || e == EMLINK || e == ELOOP)
+            move_to_corrupt(id, e == EFBIG ? "larger than the queue manager reads" : why);
+        else if (e != ENOENT)
+            put_back(id, strerror(e));
         return -1;
     }
     struct qmsg *m = xcalloc(1, sizeof *m);
     snprintf(m->id, sizeof m->id, "%s", id);
-    m->fd = fd;
     m->sender = xstrdup(env.sender);
     m->arrival = env.arrival;
     m->active_time = qmgr_now();
@@ -280,11 +288,18 @@ static int append_status(struct qmsg *m, size_t i, const char *dir, const char *
     return 0;
 }
 
+/* The queue file is opened for each mark, so that active/ may hold more messages than this
+ * process has descriptors. */
 static void mark_done(struct qmsg *m, size_t i)
 {
-    if (qfile_mark_done(m->fd, m->rcpt[i].offset) < 0)
+    char path[QFILE_ID_MAX + 16];
+    snprintf(path, sizeof path, "active/%s", m->id);
+    int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || qfile_mark_done(fd, m->rcpt[i].offset) < 0)
         log_error("%s: cannot mark <%s> delivered in the queue file: %s (it may be delivered "
                   "again)", m->id, m->rcpt[i].address, strerror(errno));
+    if (fd >= 0)
+        close(fd);
     m->rcpt[i].state = QR_DONE;
 }
 
@@ -454,8 +469,11 @@ static void on_notice(void *arg, const struct ipc_msg *reply, const char *error)
         char path[QFILE_ID_MAX + 16];
         status_path(path, sizeof path, dir, m->id);
         unlink(path);
-    } else if (fchmod(m->fd, QFILE_MODE | QFILE_MODE_WARNED) == 0) {
-        m->warned = true;
+    } else {
+        char path[QFILE_ID_MAX + 16];
+        snprintf(path, sizeof path, "active/%s", m->id);
+        if (chmod(path, QFILE_MODE | QFILE_MODE_WARNED) == 0)
+            m->warned = true;
     }
     finish_next(m);
 }
@@ -491,11 +509,11 @@ static void move_to_deferred(struct qmsg *m)
     if (backoff > (double)qmgr_conf.max_backoff)
         backoff = (double)qmgr_conf.max_backoff;
     struct timespec times[2] = { { (time_t)now, 0 }, { (time_t)(now + backoff), 0 } };
-    if (futimens(m->fd, times) < 0)
-        log_warn("%s: cannot set the retry time: %s", m->id, strerror(errno));
     char from[QFILE_ID_MAX + 16], to[QFILE_ID_MAX + 16];
     snprintf(from, sizeof from, "active/%s", m->id);
     snprintf(to, sizeof to, "deferred/%s", m->id);
+    if (utimensat(AT_FDCWD, from, times, AT_SYMLINK_NOFOLLOW) < 0)
+        log_warn("%s: cannot set the retry time: %s", m->id, strerror(errno));
     if (rename(from, to) < 0)
         log_error("%s: cannot move to deferred/: %s (it stays in active/ until a restart)",
                   m->id, strerror(errno));

@@ -29,7 +29,6 @@ struct qrcpt {
 
 struct qmsg {
     char id[QFILE_ID_MAX];
-    int fd;                  /* active/<id>, read-write, for the done marks */
     char *sender;
     double arrival;          /* seconds since the epoch */
     double active_time;      /* when it entered active/ */

@@ -513,7 +513,11 @@ int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envel
         *why = errno == EFBIG ? "file too large" : "cannot read the file";
         return -1;
     }
-    return parse_file(out->data, out->len, env, why);
+    if (parse_file(out->data, out->len, env, why) < 0) {
+        errno = EPROTO;
+        return -1;
+    }
+    return 0;
 }
 
 /* The whole file is checked first (as qfile_read does), so cb never sees part of a malformed

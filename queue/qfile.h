@@ -91,7 +91,8 @@ int qfile_commit_sync(struct qfile *q);
 
 /* Reading a complete queue file (qmgr, tools, tests): loads it whole (bounded by max) and checks
  * its structure: MAGIC first, END last, every record well formed and of a known type, the
- * envelope records in order. 0, or -1 with a static reason in *why. */
+ * envelope records in order. 0, or -1 with a static reason in *why and errno: EPROTO for a
+ * malformed file, EFBIG for one larger than max, another value when it could not be read. */
 struct qfile_envelope {
     char sender[512];
     double arrival;
