@@ -6,6 +6,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 import pytest
@@ -203,6 +204,11 @@ def sanitizer_reports(tmp_path_factory):
 @pytest.fixture
 def instance(tmp_path):
     os.chmod(tmp_path, 0o755)
+    # delivery agents run as recipients: they must be able to reach the instance's mail/
+    parent = tmp_path.parent
+    while str(parent).startswith(tempfile.gettempdir() + "/") and parent != parent.parent:
+        os.chmod(parent, os.stat(parent).st_mode | 0o011)
+        parent = parent.parent
     inst = Instance(tmp_path / "tern")
     yield inst
     inst.cleanup()

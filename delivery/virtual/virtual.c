@@ -1,0 +1,238 @@
+/* virtual.c: the virtual delivery agent (like Postfix's virtual(8)), on the server skeleton.
+ * It stays root (master.conf unpriv "n") only to fork: each delivery runs in a child that has
+ * become the uid and gid virtual_uid_maps and virtual_gid_maps give (vdeliver.c). Per request
+ * from qmgr (delivery_proto.h): read active/<queue_id>, then for each recipient find its
+ * mailbox (vmailbox.c), prepend Return-Path:, Delivered-To: and X-Original-To: (vheader.c),
+ * deliver, and answer one result per recipient. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "config.h"
+#include "delivery_proto.h"
+#include "ipc_proto.h"
+#include "lists.h"
+#include "log.h"
+#include "qfile.h"
+#include "server.h"
+#include "vdeliver.h"
+#include "vheader.h"
+#include "vmailbox.h"
+
+#define REQUEST_TIMEOUT_MS (60 * 1000)   /* qmgr sends its request right after connecting */
+#define REPLY_TIMEOUT_MS (60 * 1000)
+/* a request of DELIVERY_RCPT_MAX recipients with the longest addresses fits */
+#define REQUEST_MAX ((size_t)DELIVERY_RCPT_MAX * (2 * DELIVERY_ADDR_MAX + 64) + 4096)
+#define HEAD_MAX (4 * DELIVERY_ADDR_MAX + 256)
+
+static struct vmaps *maps;   /* opened at the first request; again after a failure */
+
+/* The message a request is about, loaded once for all its recipients. */
+struct message {
+    const char *queue_id;
+    struct qfile_envelope env;
+    struct buf content;
+};
+
+static void set_config_error(struct delivery_reply *reply, size_t i, const char *queue_id,
+                             const char *why)
+{
+    log_warn("%s: mail system configuration error: %s", queue_id, why);
+    delivery_result_set(reply, i, DELIVERY_DEFER, "4.3.5",
+                        "mail system configuration error: %s", why);
+}
+
+/* Fills result i from a delivery's outcome. */
+static void set_outcome(struct delivery_reply *reply, size_t i, const struct message *msg,
+                        const char *addr, const struct vmailbox *mb,
+                        const struct vdeliver_outcome *o)
+{
+    delivery_result_set(reply, i, o->status, o->dsn, "%s", o->text);
+    if (o->status == DELIVERY_SENT) {
+        snprintf(reply->result[i].action, sizeof reply->result[i].action, "delivered");
+        log_info("%s: to=<%s>: %s %s as uid %ld", msg->queue_id, addr, o->text, o->file,
+                 (long)mb->uid);
+    } else if (o->status == DELIVERY_DEFER) {
+        log_warn("%s: to=<%s>: %s", msg->queue_id, addr, o->text);
+    }
+}
+
+static void deliver_one(const struct message *msg, const struct delivery_rcpt *rcpt,
+                        struct delivery_reply *reply, size_t i, long long deadline)
+{
+    char addr[DELIVERY_ADDR_MAX], err[VMAILBOX_ERR_MAX];
+    snprintf(addr, sizeof addr, "%s", rcpt->address);
+    list_lower(addr);
+    struct vmailbox mb;
+    switch (vmailbox_find(maps, addr, &mb, err, sizeof err)) {
+    case VMAILBOX_FOUND:
+        break;
+    case VMAILBOX_UNKNOWN:
+        delivery_result_set(reply, i, DELIVERY_BOUNCE, "5.1.1", "%s", err);
+        return;
+    case VMAILBOX_TEMPORARY:
+        log_warn("%s: %s", msg->queue_id, err);
+        delivery_result_set(reply, i, DELIVERY_DEFER, "4.3.0", "%s", err);
+        return;
+    case VMAILBOX_CONFIG:
+        set_config_error(reply, i, msg->queue_id, err);
+        return;
+    }
+    if (vheader_loop(msg->content.data, msg->content.len, addr)) {
+        delivery_result_set(reply, i, DELIVERY_BOUNCE, "5.4.6", "mail forwarding loop for %s",
+                            addr);
+        return;
+    }
+    if (vdeliver_now_ms() >= deadline) {
+        delivery_result_set(reply, i, DELIVERY_DEFER, "4.3.0", "command_time_limit reached "
+                            "by the deliveries before this one");
+        return;
+    }
+    struct buf head;
+    buf_init(&head, HEAD_MAX);
+    if (vheader_build(&head, msg->env.sender, addr, rcpt->orig) < 0) {
+        buf_free(&head);
+        delivery_result_set(reply, i, DELIVERY_DEFER, "4.3.0", "header lines too long");
+        return;
+    }
+    long long limit = config_size("mailbox_size_limit");
+    struct vdeliver_job job = { msg->env.sender, head.data, head.len, msg->content.data,
+                                msg->content.len, limit > 0 ? (size_t)limit : 0 };
+    struct vdeliver_outcome o;
+    vdeliver(&mb, &job, deadline, &o);
+    buf_free(&head);
+    set_outcome(reply, i, msg, addr, &mb, &o);
+}
+
+/* Sets every result to the same deferral (the message or the tables cannot be read). */
+static void defer_all(struct delivery_reply *reply, const char *dsn, const char *text)
+{
+    for (size_t i = 0; i < reply->nresult; i++)
+        delivery_result_set(reply, i, DELIVERY_DEFER, dsn, "%s", text);
+}
+
+static int open_maps(const char *queue_id, struct delivery_reply *reply)
+{
+    char err[VMAILBOX_ERR_MAX], text[VMAILBOX_ERR_MAX + 64];
+    if (maps)
+        return 0;
+    maps = vmaps_open(err, sizeof err);
+    if (maps)
+        return 0;
+    log_warn("%s: mail system configuration error: %s", queue_id, err);
+    snprintf(text, sizeof text, "mail system configuration error: %s", err);
+    defer_all(reply, "4.3.5", text);
+    return -1;
+}
+
+static int load_message(struct message *msg, struct delivery_reply *reply)
+{
+    char path[QFILE_ID_MAX + 16], text[256];
+    struct buf data;
+    const char *why = "";
+    snprintf(path, sizeof path, "active/%s", msg->queue_id);
+    buf_init(&data, qfile_read_limit());
+    int rc = qfile_read(path, qfile_read_limit(), &data, &msg->env, &why);
+    int e = errno;
+    if (rc == 0 && qfile_content(data.data, data.len, &msg->env, &msg->content) < 0) {
+        rc = -1;
+        why = "malformed or too large content";
+    }
+    buf_free(&data);
+    if (rc == 0)
+        return 0;
+    if (strcmp(why, "cannot read the file") == 0)
+        snprintf(text, sizeof text, "cannot read queue file %s: %s", path, strerror(e));
+    else
+        snprintf(text, sizeof text, "cannot read queue file %s: %s", path, why);
+    log_warn("%s: %s", msg->queue_id, text);
+    defer_all(reply, "4.3.0", text);
+    return -1;
+}
+
+static void deliver_request(const struct delivery_request *req, struct delivery_reply *reply)
+{
+    struct message msg = { .queue_id = req->queue_id };
+    buf_init(&msg.content, qfile_read_limit());
+    if (open_maps(req->queue_id, reply) == 0 && load_message(&msg, reply) == 0) {
+        long long deadline = vdeliver_now_ms() + config_time("command_time_limit") * 1000;
+        for (size_t i = 0; i < req->nrcpt; i++) {
+            deliver_one(&msg, &req->rcpt[i], reply, i, deadline);
+            snprintf(reply->result[i].relay, sizeof reply->result[i].relay, "virtual");
+        }
+    }
+    buf_free(&msg.content);
+}
+
+static void send_reply(int fd, const struct ipc_msg *m, const char *queue_id)
+{
+    if (ipc_send(fd, m, REPLY_TIMEOUT_MS) < 0)
+        log_warn("%s: cannot send the reply to the queue manager: %s", queue_id,
+                 strerror(errno));
+}
+
+static void serve(int fd)
+{
+    struct ipc_msg in, out;
+    const char *why = NULL;
+    ipc_msg_init(&in);
+    ipc_msg_init(&out);
+    if (ipc_recv(fd, &in, REQUEST_MAX, REQUEST_TIMEOUT_MS, &why) < 0) {
+        log_warn("cannot read a request: %s", errno == EPROTO && why ? why : strerror(errno));
+        goto done;
+    }
+    struct delivery_request req;
+    if (delivery_request_decode(&in, &req, &why) < 0) {
+        log_warn("bad delivery request: %s", why);
+        ipc_add(&out, IPC_A_STATUS, IPC_STATUS_FAIL);
+        ipc_add(&out, IPC_A_REASON, why);
+        send_reply(fd, &out, "-");
+        goto done;
+    }
+    struct delivery_reply reply;
+    delivery_reply_init(&reply, req.nrcpt);
+    deliver_request(&req, &reply);
+    if (delivery_reply_encode(&reply, &out) < 0) {
+        log_error("%s: cannot encode the reply", req.queue_id);
+        ipc_msg_clear(&out);
+        ipc_add(&out, IPC_A_STATUS, IPC_STATUS_DEFER);
+        ipc_add(&out, IPC_A_REASON, "the reply does not fit the IPC framing");
+    }
+    send_reply(fd, &out, req.queue_id);
+    delivery_reply_free(&reply);
+    delivery_request_free(&req);
+done:
+    ipc_msg_free(&in);
+    ipc_msg_free(&out);
+}
+
+static void on_accept(int fd, const struct sockaddr *peer, socklen_t len)
+{
+    serve(fd);
+    close(fd);
+    server_client_done();
+}
+
+static void close_maps(void)
+{
+    vmaps_close(maps);
+    maps = NULL;
+}
+
+static void post_jail(void)
+{
+    atexit(close_maps);
+}
+
+static const struct server_ops ops = {
+    .name = "virtual",
+    .max_clients = 1,
+    .post_jail = post_jail,
+    .accept = on_accept,
+};
+
+int main(int argc, char **argv)
+{
+    server_main(argc, argv, &ops);
+}
