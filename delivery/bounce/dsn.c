@@ -1,9 +1,14 @@
 /* dsn.c: the text of a delivery status notification (dsn.h): RFC 5322 header, then a
  * multipart/report of a readable part, the message/delivery-status part and the original (or
- * its header). Record texts have control characters replaced, so they can never add a line. */
+ * its header). Record texts have control characters replaced, so they can never add a line.
+ * Also the choice of the records a notice lists (dsn_wanted, dsn_records_*). */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "dsn.h"
+#include "mem.h"
+#include "qfile.h"
 
 #define FOLD_AT 78      /* long field lines are folded at a space past this column */
 #define LINE_HARD 990   /* and broken here when there is no space (RFC 5322: 998) */
@@ -97,11 +102,33 @@ static void put_boundary(struct out *o, const char *boundary, bool last)
     put_line3(o, "--", boundary, last ? "--" : NULL, NULL);
 }
 
-static void put_explanation(struct out *o, const struct dsn_message *m)
+/* The ENVID decoded from xtext (RFC 3461: "+XX" for a byte in hex), when that is valid and
+ * gives printable ASCII; else the xtext as queued (printable too, the qfile writer's job). */
+static const char *envid_text(const char *xtext, char *out, size_t size)
 {
-    put_line3(o, "This is the mail system at host ", m->reporting_mta, ".", NULL);
-    put(o, "\r\n");
-    switch (m->kind) {
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    for (const char *p = xtext; *p; p++) {
+        int c = (unsigned char)*p;
+        if (c == '+') {
+            const char *hi = p[1] ? strchr(hex, p[1]) : NULL;
+            const char *lo = hi && p[2] ? strchr(hex, p[2]) : NULL;
+            if (!lo)
+                return xtext;
+            c = (int)((hi - hex) * 16 + (lo - hex));
+            p += 2;
+        }
+        if (c < 0x20 || c > 0x7e || n + 1 >= size)
+            return xtext;
+        out[n++] = (char)c;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static void put_kind_text(struct out *o, enum dsn_kind kind)
+{
+    switch (kind) {
     case DSN_FAILURE:
         put(o, "I'm sorry to have to inform you that your message could not\r\n"
                "be delivered to one or more recipients. It's attached below.\r\n");
@@ -114,6 +141,20 @@ static void put_explanation(struct out *o, const struct dsn_message *m)
         put(o, "Your message was successfully delivered to the destinations listed\r\n"
                "below.\r\n");
         break;
+    }
+}
+
+static void put_explanation(struct out *o, const struct dsn_message *m)
+{
+    put_line3(o, "This is the mail system at host ", m->reporting_mta, ".", NULL);
+    put(o, "\r\n");
+    if (m->postmaster_copy && m->kind == DSN_FAILURE) {
+        put(o, "Postmaster copy: undeliverable notice.\r\n\r\n"
+               "The message attached below came from the null sender <> (it was itself\r\n"
+               "a delivery status notification or similar), so it cannot be returned to\r\n"
+               "its sender. It could not be delivered to the recipients listed below.\r\n");
+    } else {
+        put_kind_text(o, m->kind);
     }
     put(o, "\r\n");
     for (size_t i = 0; i < m->nrecords; i++) {
@@ -131,8 +172,10 @@ static void put_status(struct out *o, const struct dsn_message *m)
     static const char *const fallback[] = { "5.0.0", "4.0.0", "2.0.0" };
     put_line(o, "Reporting-MTA: dns; ", m->reporting_mta);
     put_line(o, "X-Tern-Queue-ID: ", m->queue_id);
-    if (m->envid)
-        put_line(o, "Original-Envelope-Id: ", m->envid);
+    if (m->envid && m->envid[0]) {
+        char decoded[512];
+        put_line(o, "Original-Envelope-Id: ", envid_text(m->envid, decoded, sizeof decoded));
+    }
     put_date(o, "Arrival-Date: ", m->arrival);
     for (size_t i = 0; i < m->nrecords; i++) {
         const struct status_record *r = &m->records[i];
@@ -149,6 +192,8 @@ static void put_status(struct out *o, const struct dsn_message *m)
         if (r->diagnostic[0])
             put_line(o, "Diagnostic-Code: ", r->diagnostic);
         put_date(o, "Last-Attempt-Date: ", r->when);
+        if (m->kind == DSN_DELAY && m->will_retry_until)
+            put_date(o, "Will-Retry-Until: ", m->will_retry_until);
     }
     put(o, "\r\n");
 }
@@ -190,8 +235,9 @@ int dsn_format(const struct dsn_message *m, struct buf *out)
         return -1;
     put_date(&o, "Date: ", m->now);
     put_line3(&o, "From: Mail Delivery System <MAILER-DAEMON@", m->reporting_mta, ">", NULL);
-    put_line3(&o, "To: <", m->sender, ">", NULL);
-    put_line(&o, "Subject: ", subjects[m->kind]);
+    put_line3(&o, "To: <", m->notice_to ? m->notice_to : m->sender, ">", NULL);
+    put_line(&o, "Subject: ", m->postmaster_copy && m->kind == DSN_FAILURE
+                                  ? "Postmaster Copy: Undelivered Mail" : subjects[m->kind]);
     put(&o, "Auto-Submitted: auto-replied\r\n");
     put_line(&o, "Message-ID: ", m->message_id);
     put(&o, "MIME-Version: 1.0\r\n");
@@ -222,4 +268,81 @@ int dsn_format(const struct dsn_message *m, struct buf *out)
         return -1;
     }
     return 0;
+}
+
+/* ---- the records a notice lists ---- */
+
+bool dsn_wanted(enum dsn_kind kind, const struct status_record *r)
+{
+    if (!record_matches(kind, r->action) || (r->notify & NOTIFY_NEVER))
+        return false;
+    switch (kind) {
+    case DSN_FAILURE:
+        return r->notify == 0 || (r->notify & NOTIFY_FAILURE);
+    case DSN_DELAY:
+        return r->notify == 0 || (r->notify & NOTIFY_DELAY);
+    case DSN_SUCCESS:
+        return (r->notify & NOTIFY_SUCCESS) != 0;
+    }
+    return false;
+}
+
+void dsn_records_init(struct dsn_records *s, size_t max)
+{
+    memset(s, 0, sizeof *s);
+    s->max = max;
+    s->nslots = 16;
+    while (s->nslots < 2 * max && s->nslots < SIZE_MAX / 4)
+        s->nslots *= 2;
+    s->slot = xcalloc(s->nslots, sizeof *s->slot);
+}
+
+void dsn_records_free(struct dsn_records *s)
+{
+    free(s->r);
+    free(s->slot);
+    memset(s, 0, sizeof *s);
+}
+
+static size_t hash_address(const char *a, size_t size)
+{
+    uint64_t h = 14695981039346656037u;   /* FNV-1a */
+    for (size_t i = 0; i < size && a[i]; i++)
+        h = (h ^ (unsigned char)a[i]) * 1099511628211u;
+    return (size_t)h;
+}
+
+/* The slot of recipient: the one holding its record, or the free one where it would go. The
+ * table is never more than half full, so a free slot is always found. */
+static size_t *find_slot(const struct dsn_records *s, const char *recipient)
+{
+    size_t i = hash_address(recipient, sizeof s->r->recipient) & (s->nslots - 1);
+    while (s->slot[i] != 0
+           && strncmp(s->r[s->slot[i] - 1].recipient, recipient, sizeof s->r->recipient) != 0)
+        i = (i + 1) & (s->nslots - 1);
+    return &s->slot[i];
+}
+
+int dsn_records_add(struct dsn_records *s, enum dsn_kind kind, const struct status_record *r)
+{
+    if (!dsn_wanted(kind, r))
+        return 0;
+    size_t *slot = find_slot(s, r->recipient);
+    if (*slot != 0) {
+        s->r[*slot - 1] = *r;
+        return 1;
+    }
+    if (s->n >= s->max) {
+        s->dropped++;
+        return -1;
+    }
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 8;
+        if (s->cap > s->max)
+            s->cap = s->max;
+        s->r = xrealloc(s->r, s->cap * sizeof *s->r);
+    }
+    s->r[s->n++] = *r;
+    *slot = s->n;
+    return 1;
 }

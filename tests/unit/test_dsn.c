@@ -1,10 +1,12 @@
 /* test_dsn.c: unit tests of delivery/bounce/dsn.c: the notice's header and MIME structure,
  * the per-recipient delivery-status fields filtered by kind, RET=HDRS, the size cut, record
- * texts that try to inject lines, and the output bound. */
+ * texts that try to inject lines, the output bound, the postmaster copy, the ENVID and
+ * Will-Retry-Until fields, and the choice of records (NOTIFY, last record per recipient). */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
 #include "dsn.h"
+#include "qfile.h"
 #include "unit.h"
 
 static const char original[] =
@@ -267,6 +269,192 @@ START_TEST(output_bound)
 }
 END_TEST
 
+START_TEST(postmaster_copy)
+{
+    struct dsn_message m = base();
+    m.sender = "";
+    m.notice_to = "postmaster@mail.example.org";
+    m.postmaster_copy = true;
+    struct buf b;
+    const char *t = format(&m, &b);
+    crlf_only(t);
+    ck_assert(has_line(t, "To: <postmaster@mail.example.org>"));
+    ck_assert(has_line(t, "Subject: Postmaster Copy: Undelivered Mail"));
+    ck_assert(has_line(t, "Postmaster copy: undeliverable notice."));
+    ck_assert(has_line(t, "Auto-Submitted: auto-replied"));
+    ck_assert(has_line(t, "Action: failed"));
+    ck_assert_ptr_nonnull(strstr(t, original));
+    buf_free(&b);
+    /* notice_to alone changes only To: */
+    m = base();
+    m.notice_to = "other@example.org";
+    t = format(&m, &b);
+    ck_assert(has_line(t, "To: <other@example.org>"));
+    ck_assert(has_line(t, "Subject: Undelivered Mail Returned to Sender"));
+    ck_assert_ptr_null(strstr(t, "Postmaster"));
+    buf_free(&b);
+}
+END_TEST
+
+START_TEST(envid_decoded)
+{
+    static const struct { const char *xtext, *shown; } cases[] = {
+        { "ENV123", "ENV123" },
+        { "A+2BB+3DC", "A+B=C" },           /* +XX escapes */
+        { "x+20y", "x y" },
+        { "bad+ZZ", "bad+ZZ" },             /* not xtext: shown as queued */
+        { "cut+4", "cut+4" },
+        { "low+2b", "low+2b" },             /* hex digits are upper case */
+        { "ctl+0AInjected: x", "ctl+0AInjected: x" },   /* decodes to a control character */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct dsn_message m = base();
+        m.envid = cases[i].xtext;
+        struct buf b;
+        const char *t = format(&m, &b);
+        char want[128];
+        snprintf(want, sizeof want, "Original-Envelope-Id: %s", cases[i].shown);
+        ck_assert_msg(has_line(t, want), "%s", want);
+        ck_assert(!has_line(t, "Injected: x"));
+        buf_free(&b);
+    }
+    /* an empty ENVID gives no field */
+    struct dsn_message m = base();
+    m.envid = "";
+    struct buf b;
+    const char *t = format(&m, &b);
+    ck_assert_ptr_null(strstr(t, "Original-Envelope-Id"));
+    buf_free(&b);
+}
+END_TEST
+
+START_TEST(will_retry_until)
+{
+    struct dsn_message m = base();
+    m.kind = DSN_DELAY;
+    m.will_retry_until = 1700432000;   /* arrival + 5 days */
+    struct buf b;
+    const char *t = format(&m, &b);
+    ck_assert_ptr_nonnull(strstr(t, "Action: delayed\r\nStatus: 4.4.1\r\n"
+                                    "Last-Attempt-Date: Tue, 14 Nov 2023 22:15:00 +0000\r\n"
+                                    "Will-Retry-Until: Sun, 19 Nov 2023 22:13:20 +0000\r\n"));
+    buf_free(&b);
+    /* only in delay notices */
+    m.kind = DSN_FAILURE;
+    t = format(&m, &b);
+    ck_assert_ptr_null(strstr(t, "Will-Retry-Until"));
+    buf_free(&b);
+    m.kind = DSN_DELAY;
+    m.will_retry_until = 0;
+    t = format(&m, &b);
+    ck_assert_ptr_null(strstr(t, "Will-Retry-Until"));
+    buf_free(&b);
+}
+END_TEST
+
+static struct status_record rec(const char *rcpt, const char *action, unsigned notify)
+{
+    struct status_record r;
+    fill(&r, rcpt, action, "5.0.0", "");
+    r.notify = notify;
+    return r;
+}
+
+START_TEST(wanted_by_notify)
+{
+    struct status_record r = rec("a@x", "failed", 0);
+    ck_assert(dsn_wanted(DSN_FAILURE, &r));
+    ck_assert(!dsn_wanted(DSN_DELAY, &r));      /* the action must fit the kind */
+    ck_assert(!dsn_wanted(DSN_SUCCESS, &r));
+    r.notify = NOTIFY_FAILURE | NOTIFY_DELAY;
+    ck_assert(dsn_wanted(DSN_FAILURE, &r));
+    r.notify = NOTIFY_SUCCESS;
+    ck_assert(!dsn_wanted(DSN_FAILURE, &r));
+    r.notify = NOTIFY_DELAY;
+    ck_assert(!dsn_wanted(DSN_FAILURE, &r));
+    r.notify = NOTIFY_NEVER;
+    ck_assert(!dsn_wanted(DSN_FAILURE, &r));
+    r.notify = NOTIFY_NEVER | NOTIFY_FAILURE;   /* malformed, but NEVER wins */
+    ck_assert(!dsn_wanted(DSN_FAILURE, &r));
+
+    r = rec("a@x", "delayed", 0);
+    ck_assert(dsn_wanted(DSN_DELAY, &r));
+    ck_assert(!dsn_wanted(DSN_FAILURE, &r));
+    r.notify = NOTIFY_DELAY;
+    ck_assert(dsn_wanted(DSN_DELAY, &r));
+    r.notify = NOTIFY_FAILURE;
+    ck_assert(!dsn_wanted(DSN_DELAY, &r));
+    r.notify = NOTIFY_NEVER;
+    ck_assert(!dsn_wanted(DSN_DELAY, &r));
+
+    static const char *const ok[] = { "delivered", "relayed", "expanded" };
+    for (size_t i = 0; i < 3; i++) {
+        r = rec("a@x", ok[i], 0);
+        ck_assert(!dsn_wanted(DSN_SUCCESS, &r));  /* success only when asked for */
+        r.notify = NOTIFY_SUCCESS | NOTIFY_FAILURE;
+        ck_assert(dsn_wanted(DSN_SUCCESS, &r));
+        r.notify = NOTIFY_FAILURE;
+        ck_assert(!dsn_wanted(DSN_SUCCESS, &r));
+        ck_assert(!dsn_wanted(DSN_FAILURE, &r));
+    }
+    r = rec("a@x", "bogus", 0);
+    ck_assert(!dsn_wanted(DSN_FAILURE, &r));
+}
+END_TEST
+
+START_TEST(records_last_per_recipient)
+{
+    struct dsn_records s;
+    dsn_records_init(&s, 3);
+    struct status_record r = rec("a@x", "delayed", 0);
+    snprintf(r.reason, sizeof r.reason, "first a");
+    ck_assert_int_eq(dsn_records_add(&s, DSN_DELAY, &r), 1);
+    r = rec("b@x", "delayed", NOTIFY_FAILURE);   /* does not ask for a delay notice */
+    ck_assert_int_eq(dsn_records_add(&s, DSN_DELAY, &r), 0);
+    r = rec("c@x", "delayed", NOTIFY_DELAY);
+    ck_assert_int_eq(dsn_records_add(&s, DSN_DELAY, &r), 1);
+    r = rec("a@x", "delayed", 0);
+    snprintf(r.reason, sizeof r.reason, "second a");
+    ck_assert_int_eq(dsn_records_add(&s, DSN_DELAY, &r), 1);
+    r = rec("d@x", "delayed", 0);
+    ck_assert_int_eq(dsn_records_add(&s, DSN_DELAY, &r), 1);
+    /* full: a new recipient is dropped and counted, a known one still replaced */
+    r = rec("e@x", "delayed", 0);
+    ck_assert_int_eq(dsn_records_add(&s, DSN_DELAY, &r), -1);
+    r = rec("c@x", "delayed", 0);
+    snprintf(r.reason, sizeof r.reason, "second c");
+    ck_assert_int_eq(dsn_records_add(&s, DSN_DELAY, &r), 1);
+    ck_assert_uint_eq(s.n, 3);
+    ck_assert_uint_eq(s.dropped, 1);
+    ck_assert_str_eq(s.r[0].recipient, "a@x");
+    ck_assert_str_eq(s.r[0].reason, "second a");
+    ck_assert_str_eq(s.r[1].recipient, "c@x");
+    ck_assert_str_eq(s.r[1].reason, "second c");
+    ck_assert_str_eq(s.r[2].recipient, "d@x");
+    dsn_records_free(&s);
+
+    /* many recipients, each logged several times: one record each, the last */
+    dsn_records_init(&s, 1000);
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 1000; i++) {
+            char a[48];
+            snprintf(a, sizeof a, "user%d@example.org", i);
+            r = rec(a, "failed", 0);
+            r.when = round;
+            ck_assert_int_eq(dsn_records_add(&s, DSN_FAILURE, &r), 1);
+        }
+    ck_assert_uint_eq(s.n, 1000);
+    ck_assert_uint_eq(s.dropped, 0);
+    for (size_t i = 0; i < s.n; i++) {
+        char a[48];
+        snprintf(a, sizeof a, "user%zu@example.org", i);
+        ck_assert_str_eq(s.r[i].recipient, a);
+        ck_assert_int_eq((int)s.r[i].when, 2);
+    }
+    dsn_records_free(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dsn");
@@ -277,6 +465,11 @@ int main(void)
     tcase_add_test(t, size_cut_at_line);
     tcase_add_test(t, no_injection);
     tcase_add_test(t, output_bound);
+    tcase_add_test(t, postmaster_copy);
+    tcase_add_test(t, envid_decoded);
+    tcase_add_test(t, will_retry_until);
+    tcase_add_test(t, wanted_by_notify);
+    tcase_add_test(t, records_last_per_recipient);
     suite_add_tcase(s, t);
     return unit_run(s);
 }
