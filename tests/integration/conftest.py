@@ -122,6 +122,21 @@ class Instance:
         with open(os.path.join(self.dir, "master.conf"), "a") as f:
             f.write(line + "\n")
 
+    def drop_services(self, names):
+        """Takes services out of master.conf (an entry and its indented continuation lines),
+        e.g. the queue manager, so that a test can look at queue files it would move."""
+        path = os.path.join(self.dir, "master.conf")
+        out, skipping = [], False
+        with open(path) as f:
+            for line in f:
+                if line[:1] not in (" ", "\t") or not line.strip():
+                    words = line.split()
+                    skipping = bool(words) and words[0] in names
+                if not skipping:
+                    out.append(line)
+        with open(path, "w") as f:
+            f.writelines(out)
+
     def tern(self, *args, timeout=60):
         return subprocess.run([TERN, "-c", self.dir, *args], capture_output=True, text=True,
                               timeout=timeout)

@@ -72,7 +72,13 @@ def test_check_warns_about_stale_table(instance):
     assert "is older than its source" in r.stderr
 
 
-def test_flush_without_queue_manager(instance):
+def test_flush_with_and_without_queue_manager(instance):
+    instance.start()
+    r = instance.tern("flush")
+    assert r.returncode == 0, r.stderr
+    assert instance.log_lines(r"qmgr\[\d+\]: flush: every deferred message is retried now")
+    instance.tern("stop")
+    instance.drop_services(["qmgr"])
     instance.start()
     r = instance.tern("flush")
     assert r.returncode == 69

@@ -25,6 +25,12 @@ TLS_RE = r"TLSv1\.[23] with cipher [A-Z0-9_-]+ \(\d+/\d+ bits\)"
 ENHANCED_RE = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}( |$)")
 
 
+@pytest.fixture(autouse=True)
+def no_queue_manager(instance):
+    """These tests read what smtpd queued in incoming/: no queue manager may take it away."""
+    instance.drop_services(["qmgr"])
+
+
 # ---- a raw SMTP client ----
 
 class Reply:

@@ -29,24 +29,6 @@ CONTENT = (b"From: Sender <sender@example.org>\r\n"
            b"From the start of a line.\r\n")
 
 
-def drop_services(instance, names):
-    """Takes services out of master.conf (an entry and its indented continuation lines), so
-    that no qmgr moves the test's queue files around."""
-    path = os.path.join(instance.dir, "master.conf")
-    out, skipping = [], False
-    with open(path) as f:
-        for line in f:
-            if line[:1] in (" ", "\t") and line.strip():
-                if not skipping:
-                    out.append(line)
-                continue
-            skipping = bool(line.split()) and line.split()[0] in names
-            if not skipping:
-                out.append(line)
-    with open(path, "w") as f:
-        f.writelines(out)
-
-
 @pytest.fixture
 def vuser():
     """A system user (with its own group) that owns the virtual mailboxes; removed after."""
@@ -77,7 +59,7 @@ class Virtual:
         os.chown(self.base, user.pw_uid, user.pw_gid)
         os.chmod(self.base, 0o700)
         self.map_path = os.path.join(instance.dir, "vmailbox")
-        drop_services(instance, ["qmgr", "pickup"])
+        instance.drop_services(["qmgr", "pickup"])
 
     def configure(self, entries, uid=None, gid=None, extra=""):
         """Writes the mailbox table (texthash:, read when the agent starts) and the settings."""
