@@ -65,13 +65,14 @@ def queue_empty(instance):
                    for f in os.listdir(os.path.join(instance.spool, d)))
 
 
-def add_aliases(instance, text):
-    """Appends to the instance's aliases file and reads it as texthash: (no database to
-    build; read when the daemons start)."""
-    path = os.path.join(instance.dir, "aliases")
-    with open(path, "a") as f:
-        f.write(text)
-    instance.conf(f"alias_maps = texthash:{path}\n")
+def add_aliases(instance, aliases):
+    """Aliases for the instance as a texthash: table (`name value` lines; read when the
+    daemons start, no database to build), searched before the instance's own."""
+    path = os.path.join(instance.dir, "test-aliases")
+    with open(path, "w") as f:
+        for name, value in aliases.items():
+            f.write(f"{name} {value}\n")
+    instance.conf(f"alias_maps = texthash:{path}, hash:{instance.dir}/aliases\n")
 
 
 def test_maildir_delivery_with_headers(instance, users):
@@ -120,7 +121,7 @@ def test_alias_forward_and_command_as_the_right_users(instance, users, tmp_path)
     out = tmp_path / "out"
     out.mkdir()
     os.chmod(out, 0o1777)
-    add_aliases(instance, f"team: {u.pw_name}, \"|/usr/bin/id -u > {out}/alias-cmd\"\n")
+    add_aliases(instance, {"team": f"{u.pw_name}, \"|/usr/bin/id -u > {out}/alias-cmd\""})
     fwd = os.path.join(u.pw_dir, ".forward")
     with open(fwd, "w") as f:
         f.write(f"\\{u.pw_name}, \"|/usr/bin/id -u > {out}/forward-cmd\"\n")

@@ -1,0 +1,121 @@
+/* local.c: the local delivery agent, local(8). qmgr connects to private/local and sends one
+ * delivery request (delivery_proto.h); the agent reads active/<queue_id> itself, delivers each
+ * recipient (recipient.c) and answers with one result per recipient. It stays root (master.conf
+ * unpriv column n) only to look up tables and users and to fork: every step that touches a
+ * user's files runs in a child that has become that user (runas.h). One request per process
+ * at a time; the master runs more processes. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "delivery_proto.h"
+#include "ipc_proto.h"
+#include "local.h"
+#include "log.h"
+#include "qfile.h"
+#include "runas.h"
+#include "server.h"
+
+#define LOCAL_IO_MS 60000   /* reading the request, writing the reply */
+
+static void defer_all(const struct delivery_request *r, struct delivery_reply *reply,
+                      const char *why)
+{
+    for (size_t i = 0; i < r->nrcpt; i++) {
+        delivery_result_set(reply, i, DELIVERY_DEFER, "4.3.0", "cannot read the queue file: %s",
+                            why);
+        snprintf(reply->result[i].relay, sizeof reply->result[i].relay, "local");
+    }
+}
+
+static void deliver_all(const struct delivery_request *r, struct delivery_reply *reply)
+{
+    char path[QFILE_ID_MAX + 16];
+    snprintf(path, sizeof path, "active/%s", r->queue_id);
+    struct buf data, content;
+    buf_init(&data, BUF_UNBOUNDED);
+    buf_init(&content, BUF_UNBOUNDED);
+    struct qfile_envelope env;
+    const char *why = NULL;
+    if (qfile_read(path, qfile_read_limit(), &data, &env, &why) < 0) {
+        char reason[300];
+        snprintf(reason, sizeof reason, "%s%s%s", why ? why : "unreadable",
+                 errno != EPROTO ? ": " : "", errno != EPROTO ? strerror(errno) : "");
+        log_warn("%s: cannot read the queue file %s: %s", r->queue_id, path, reason);
+        defer_all(r, reply, reason);
+    } else if (qfile_content(data.data, data.len, &env, &content) < 0) {
+        log_warn("%s: cannot read the queue file %s: malformed content", r->queue_id, path);
+        defer_all(r, reply, "malformed content");
+    } else {
+        struct local_conf conf;
+        conf_load(&conf);
+        struct local_msg msg = { r->queue_id, env.sender, content.data, content.len };
+        for (size_t i = 0; i < r->nrcpt; i++)
+            recipient_deliver(&conf, &msg, &r->rcpt[i], reply, i);
+        conf_free(&conf);
+    }
+    buf_free(&data);
+    buf_free(&content);
+}
+
+static void serve(int fd)
+{
+    struct ipc_msg req, rep;
+    ipc_msg_init(&req);
+    ipc_msg_init(&rep);
+    struct delivery_request r;
+    struct delivery_reply reply;
+    memset(&r, 0, sizeof r);
+    memset(&reply, 0, sizeof reply);
+    const char *why = NULL;
+    if (ipc_recv(fd, &req, IPC_MSG_MAX_DEFAULT, LOCAL_IO_MS, &why) < 0) {
+        if (errno != ECONNRESET)
+            log_warn("cannot read a delivery request: %s", why ? why : strerror(errno));
+        goto out;
+    }
+    if (delivery_request_decode(&req, &r, &why) < 0) {
+        log_warn("refusing a delivery request: %s", why);
+        ipc_add(&rep, IPC_A_STATUS, IPC_STATUS_FAIL);
+        ipc_add(&rep, IPC_A_REASON, why);
+        ipc_send(fd, &rep, LOCAL_IO_MS);
+        goto out;
+    }
+    delivery_reply_init(&reply, r.nrcpt);
+    deliver_all(&r, &reply);
+    if (delivery_reply_encode(&reply, &rep) < 0 || ipc_send(fd, &rep, LOCAL_IO_MS) < 0)
+        log_warn("%s: cannot send the delivery reply: %s", r.queue_id, strerror(errno));
+out:
+    delivery_reply_free(&reply);
+    delivery_request_free(&r);
+    ipc_msg_free(&req);
+    ipc_msg_free(&rep);
+}
+
+/* Each request is served to its end here; the event loop waits meanwhile (one client). */
+static void on_accept(int fd, const struct sockaddr *peer, socklen_t len)
+{
+    runas_child_close(fd);
+    serve(fd);
+    runas_child_keep(fd);
+    close(fd);
+    server_client_done();
+}
+
+static void post_jail(void)
+{
+    if (geteuid() != 0)
+        log_warn("not running as root: mail can be delivered only as uid %ld (this user); "
+                 "deliveries to other users are deferred", (long)geteuid());
+}
+
+static const struct server_ops ops = {
+    .name = "local",
+    .max_clients = 1,
+    .post_jail = post_jail,
+    .accept = on_accept,
+};
+
+int main(int argc, char **argv)
+{
+    server_main(argc, argv, &ops);
+}
