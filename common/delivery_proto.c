@@ -146,10 +146,10 @@ int delivery_reply_encode(const struct delivery_reply *r, struct ipc_msg *m)
     return rc < 0 ? -1 : 0;
 }
 
-/* A DSN code: class 2, 4 or 5, then .digits.digits (RFC 3463), at most 15 bytes. */
-static bool valid_dsn(const char *s)
+bool delivery_dsn_valid(const char *s, enum delivery_status status)
 {
-    if ((s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.')
+    char want = status == DELIVERY_SENT ? '2' : status == DELIVERY_DEFER ? '4' : '5';
+    if (s[0] != want || s[1] != '.')
         return false;
     const char *p = s + 2;
     for (int part = 0; part < 2; part++) {
@@ -209,7 +209,7 @@ int delivery_reply_decode(const struct ipc_msg *m, size_t nrcpt, struct delivery
         }
         int bad = 0;
         if (strcmp(name, "rcpt_dsn") == 0)
-            bad = copy_value(x->dsn, sizeof x->dsn, &a[i]) < 0 || !valid_dsn(x->dsn);
+            bad = copy_value(x->dsn, sizeof x->dsn, &a[i]) < 0;
         else if (strcmp(name, "rcpt_action") == 0)
             bad = copy_value(x->action, sizeof x->action, &a[i]);
         else if (strcmp(name, "rcpt_text") == 0)
@@ -240,8 +240,7 @@ int delivery_reply_decode(const struct ipc_msg *m, size_t nrcpt, struct delivery
     }
     for (size_t k = 0; k < nrcpt; k++) {
         x = &r->result[k];
-        char want = x->status == DELIVERY_SENT ? '2' : x->status == DELIVERY_DEFER ? '4' : '5';
-        if (x->dsn[0] != want) {
+        if (!delivery_dsn_valid(x->dsn, x->status)) {
             *why = "a result's status code does not match its status";
             goto fail;
         }

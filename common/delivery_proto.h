@@ -80,5 +80,8 @@ int delivery_reply_decode(const struct ipc_msg *m, size_t nrcpt, struct delivery
 void delivery_reply_free(struct delivery_reply *r);
 
 const char *delivery_status_name(enum delivery_status s);   /* "sent", "defer", "bounce" */
+/* Whether dsn is an enhanced status code (RFC 3463: class.subject.detail, at most three digits
+ * each) whose class (2, 4, 5) goes with status. */
+bool delivery_dsn_valid(const char *dsn, enum delivery_status status);
 
 #endif

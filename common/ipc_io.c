@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "ipc.h"
+#include "ipc_proto.h"
 
 #define CONNECT_RETRY_MS 10   /* pause while a listener's backlog is full */
 
@@ -252,4 +253,17 @@ int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *reply,
         return close_keep_errno(fd);
     close(fd);
     return 0;
+}
+
+void ipc_wakeup(const char *path)
+{
+    int fd = ipc_connect_unix(path, 0);
+    if (fd < 0)
+        return;
+    struct ipc_msg m;
+    ipc_msg_init(&m);
+    ipc_add(&m, IPC_A_TYPE, IPC_T_WAKEUP);
+    ipc_send(fd, &m, 10);
+    ipc_msg_free(&m);
+    close(fd);
 }

@@ -22,6 +22,7 @@
  *            (e.g. a finished queue file -> qmgr).
  *   flush    `tern flush` -> qmgr (public/qmgr): retry every deferred message now;
  *            reply status. */
+#define IPC_QMGR_SOCKET "public/qmgr"   /* relative to the queue directory */
 #define IPC_T_WAKEUP "wakeup"
 #define IPC_T_FLUSH  "flush"
 

@@ -411,20 +411,6 @@ static void flush_content(struct session *s, bool all)
     buf_reset(&s->content);
 }
 
-static void wake_qmgr(void)
-{
-    /* a hint only: if qmgr is not there, the file waits for its next scan */
-    int fd = ipc_connect_unix("public/qmgr", 0);
-    if (fd < 0)
-        return;
-    struct ipc_msg m;
-    ipc_msg_init(&m);
-    ipc_add(&m, IPC_A_TYPE, IPC_T_WAKEUP);
-    ipc_send(fd, &m, 10);
-    ipc_msg_free(&m);
-    close(fd);
-}
-
 /* A wait (commit, password check, handshake) is over: read and process again. */
 static void resume(struct session *s)
 {
@@ -454,7 +440,7 @@ static void commit_done(void *arg, int error)
         if (!s->dead)
             reply(s, "250 2.0.0 Ok: queued as %s", qfile_id(q));
         qfile_free(q);
-        wake_qmgr();
+        ipc_wakeup(IPC_QMGR_SOCKET);   /* a hint: qmgr scans incoming/ anyway */
         s->count[s->mode == MODE_BDAT ? SMTP_BDAT : SMTP_DATA].ok++;
     } else {
         log_warn("%s: cannot commit the queue file: %s", qfile_id(q), strerror(error));

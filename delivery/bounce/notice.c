@@ -202,20 +202,6 @@ static int put_records(struct qfile *q, const struct job *j, const struct buf *t
     return qfile_finish(q);
 }
 
-/* A hint only: qmgr also finds the file by its periodic scan. */
-static void wake_qmgr(void)
-{
-    int fd = ipc_connect_unix("public/qmgr", 0);
-    if (fd < 0)
-        return;
-    struct ipc_msg m;
-    ipc_msg_init(&m);
-    ipc_add(&m, IPC_A_TYPE, IPC_T_WAKEUP);
-    ipc_send(fd, &m, 10);
-    ipc_msg_free(&m);
-    close(fd);
-}
-
 static void write_notice(struct job *j)
 {
     struct qfile *q = qfile_create();
@@ -235,7 +221,7 @@ static void write_notice(struct job *j)
     buf_free(&text);
     if (j->res->status == NOTICE_QUEUED) {
         qfile_free(q);
-        wake_qmgr();
+        ipc_wakeup(IPC_QMGR_SOCKET);   /* a hint: qmgr scans incoming/ anyway */
     } else {
         qfile_abort(q);
     }

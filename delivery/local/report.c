@@ -44,25 +44,6 @@ void report_set(struct ipc_msg *report, enum delivery_status status, const char 
         ipc_add(report, "diag", o.diag);
 }
 
-bool report_dsn_ok(const char *s, enum delivery_status status)
-{
-    char want = status == DELIVERY_SENT ? '2' : status == DELIVERY_DEFER ? '4' : '5';
-    if (s[0] != want || s[1] != '.')
-        return false;
-    const char *p = s + 2;
-    for (int part = 0; part < 2; part++) {
-        size_t n = 0;
-        while (p[n] >= '0' && p[n] <= '9')
-            n++;
-        if (n == 0 || n > 3)
-            return false;
-        p += n;
-        if (part == 0 && *p++ != '.')
-            return false;
-    }
-    return *p == '\0';
-}
-
 int report_get(const struct ipc_msg *report, struct outcome *o)
 {
     const char *status = ipc_get(report, "status"), *dsn = ipc_get(report, "dsn");
@@ -78,7 +59,7 @@ int report_get(const struct ipc_msg *report, struct outcome *o)
         st = DELIVERY_BOUNCE;
     else
         return -1;
-    if (strlen(dsn) >= sizeof o->dsn || !report_dsn_ok(dsn, st))
+    if (strlen(dsn) >= sizeof o->dsn || !delivery_dsn_valid(dsn, st))
         return -1;
     outcome_set(o, st, dsn, diag, "%s", text);
     return 0;

@@ -27,7 +27,5 @@ void report_set(struct ipc_msg *report, enum delivery_status status, const char 
  * with texts cut and made printable. 0, or -1 when the report is not valid. */
 int report_get(const struct ipc_msg *report, struct outcome *o);
 
-/* Whether s is an enhanced status code "D.DDD.DDD" whose class matches status. */
-bool report_dsn_ok(const char *s, enum delivery_status status);
 
 #endif

@@ -15,7 +15,7 @@
 
 struct vdeliver_job {
     const char *sender;          /* envelope sender, "" for <> */
-    const char *head;            /* the lines to prepend (vheader_build), CRLF ends */
+    const char *head;            /* the lines to prepend (header_prepend), LF ends */
     size_t head_len;
     const char *body;            /* the queued message, CRLF ends */
     size_t body_len;

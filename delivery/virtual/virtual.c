@@ -2,7 +2,7 @@
  * It stays root (master.conf unpriv "n") only to fork: each delivery runs in a child that has
  * become the uid and gid virtual_uid_maps and virtual_gid_maps give (vdeliver.c). Per request
  * from qmgr (delivery_proto.h): read active/<queue_id>, then for each recipient find its
- * mailbox (vmailbox.c), prepend Return-Path:, Delivered-To: and X-Original-To: (vheader.c),
+ * mailbox (vmailbox.c), prepend Return-Path:, Delivered-To: and X-Original-To: (delivery/local/header.c),
  * deliver, and answer one result per recipient. */
 #include <errno.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@
 #include "qfile.h"
 #include "server.h"
 #include "vdeliver.h"
-#include "vheader.h"
+#include "header.h"
 #include "vmailbox.h"
 
 #define REQUEST_TIMEOUT_MS (60 * 1000)   /* qmgr sends its request right after connecting */
@@ -79,7 +79,7 @@ static void deliver_one(const struct message *msg, const struct delivery_rcpt *r
         set_config_error(reply, i, msg->queue_id, err);
         return;
     }
-    if (vheader_loop(msg->content.data, msg->content.len, addr)) {
+    if (header_has_delivered_to(msg->content.data, msg->content.len, addr)) {
         delivery_result_set(reply, i, DELIVERY_BOUNCE, "5.4.6", "mail forwarding loop for %s",
                             addr);
         return;
@@ -91,7 +91,8 @@ static void deliver_one(const struct message *msg, const struct delivery_rcpt *r
     }
     struct buf head;
     buf_init(&head, HEAD_MAX);
-    if (vheader_build(&head, msg->env.sender, addr, rcpt->orig) < 0) {
+    if (header_prepend(&head, msg->env.sender, addr,
+                       rcpt->orig[0] ? rcpt->orig : rcpt->address) < 0) {
         buf_free(&head);
         delivery_result_set(reply, i, DELIVERY_DEFER, "4.3.0", "header lines too long");
         return;

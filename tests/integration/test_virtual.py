@@ -181,7 +181,8 @@ def test_maildir_delivery(virtual):
     assert len(second) == 1
     with open(second[0], "rb") as f:
         head = f.read(200)
-    assert head.startswith(b"Return-Path: <>\nDelivered-To: alice@virt.example\nFrom: "), head
+    assert head.startswith(b"Return-Path: <>\nDelivered-To: alice@virt.example\n"
+                           b"X-Original-To: Alice@VIRT.example\nFrom: "), head
 
 
 def test_mbox_delivery(virtual):
@@ -204,9 +205,9 @@ def test_mbox_delivery(virtual):
         body = m.split(b"\n", 1)[1]
         assert body.startswith(b"Return-Path: <sender@example.org>\n"
                                b"Delivered-To: bob@virt.example\n"
+                               b"X-Original-To: bob@virt.example\n"
                                b"From: Sender <sender@example.org>\n"), body
         assert b"\n>From the start of a line.\n" in body
-    assert b"X-Original-To" not in data
     assert not os.path.exists(mbox + ".lock")
 
 

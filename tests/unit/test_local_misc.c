@@ -35,6 +35,36 @@ START_TEST(delivered_to_loop)
 }
 END_TEST
 
+/* the virtual agent's cases: folding, case, line ends, bounds */
+START_TEST(delivered_to_edges)
+{
+    const char *a = "alice@virt.example";
+    ck_assert(has("Subject: x\r\nDelivered-To: alice@virt.example\r\n\r\nbody\r\n", a));
+    ck_assert(has("DELIVERED-TO:   Alice@Virt.Example  \r\n\r\n", a));
+    ck_assert(has("Delivered-To:\r\n alice@virt.example\r\nSubject: y\r\n\r\n", a));
+    ck_assert(has("Delivered-To: alice@virt.example", a));          /* no line end at all */
+    ck_assert(has("Subject: x\nDelivered-To: alice@virt.example\n\nbody\n", a));
+    ck_assert(has("Delivered-To: bob@virt.example\r\nDelivered-To: alice@virt.example\r\n"
+                   "\r\n", a));
+    ck_assert(!has("Delivered-To: bob@virt.example\r\n\r\n", a));
+    ck_assert(!has("Delivered-To: alice@virt.example.org\r\n\r\n", a));
+    ck_assert(!has("X-Delivered-To: alice@virt.example\r\n\r\n", a));
+    ck_assert(!has("Subject: x\r\n\r\nDelivered-To: alice@virt.example\r\n", a));
+    ck_assert(!has("Subject: x\r\n Delivered-To: alice@virt.example\r\n\r\n", a));
+    ck_assert(!has("Delivered-To: alice@virt.\r\n example\r\n\r\n", a));
+    ck_assert(!has("", a));
+    /* a huge folded value is no match and no overflow */
+    struct buf b;
+    buf_init(&b, BUF_UNBOUNDED);
+    buf_puts(&b, "Delivered-To: alice@virt.example\r\n");
+    for (int i = 0; i < 200; i++)
+        buf_puts(&b, " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n");
+    buf_puts(&b, "\r\n");
+    ck_assert(!header_has_delivered_to(b.data, b.len, a));
+    buf_free(&b);
+}
+END_TEST
+
 START_TEST(prepended_lines)
 {
     struct buf b;
@@ -134,11 +164,11 @@ START_TEST(reports)
     ipc_add(&r, "dsn", "4.3.0");
     ck_assert_int_eq(report_get(&r, &o), -1);   /* no text */
     ipc_msg_free(&r);
-    ck_assert(report_dsn_ok("4.3.0", DELIVERY_DEFER));
-    ck_assert(report_dsn_ok("5.123.456", DELIVERY_BOUNCE));
-    ck_assert(!report_dsn_ok("5.1234.1", DELIVERY_BOUNCE));
-    ck_assert(!report_dsn_ok("5.1.", DELIVERY_BOUNCE));
-    ck_assert(!report_dsn_ok("5.1.1 ", DELIVERY_BOUNCE));
+    ck_assert(delivery_dsn_valid("4.3.0", DELIVERY_DEFER));
+    ck_assert(delivery_dsn_valid("5.123.456", DELIVERY_BOUNCE));
+    ck_assert(!delivery_dsn_valid("5.1234.1", DELIVERY_BOUNCE));
+    ck_assert(!delivery_dsn_valid("5.1.", DELIVERY_BOUNCE));
+    ck_assert(!delivery_dsn_valid("5.1.1 ", DELIVERY_BOUNCE));
 }
 END_TEST
 
@@ -147,6 +177,7 @@ int main(void)
     Suite *s = suite_create("local_misc");
     TCase *tc = tcase_create("local_misc");
     tcase_add_test(tc, delivered_to_loop);
+    tcase_add_test(tc, delivered_to_edges);
     tcase_add_test(tc, prepended_lines);
     tcase_add_test(tc, line_ends);
     tcase_add_test(tc, sysexits);

@@ -25,21 +25,6 @@ static void teardown(void)
     ck_assert_int_eq(unit_rmtree(dir), 0);
 }
 
-/* Number of entries (besides . and ..) in path; -1 if it cannot be opened. */
-static int count_entries(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            n++;
-    closedir(d);
-    return n;
-}
-
 static void assert_dir_0700(const char *path)
 {
     struct stat st;
@@ -65,8 +50,8 @@ START_TEST(creates_and_delivers)
     assert_dir_0700(unit_fmt("%s/tmp", md));
     assert_dir_0700(unit_fmt("%s/new", md));
     assert_dir_0700(unit_fmt("%s/cur", md));
-    ck_assert_int_eq(count_entries(unit_fmt("%s/tmp", md)), 0);
-    ck_assert_int_eq(count_entries(unit_fmt("%s/new", md)), 1);
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/tmp", md)), 0);
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/new", md)), 1);
 
     const char *path = unit_fmt("%s/%s", md, name);
     struct stat st;
@@ -93,7 +78,7 @@ START_TEST(name_format_and_unique)
     ck_assert_msg(deliver(md, "", "x\r\n", a, sizeof a, err) == 0, "%s", err);
     ck_assert_msg(deliver(md, "", "y\r\n", b, sizeof b, err) == 0, "%s", err);
     ck_assert_str_ne(a, b);
-    ck_assert_int_eq(count_entries(unit_fmt("%s/new", md)), 2);
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/new", md)), 2);
 
     regex_t re;
     ck_assert_int_eq(regcomp(&re, "^new/[0-9]+\\.M[0-9]+P[0-9]+Q[0-9]+\\..+$",
@@ -115,8 +100,8 @@ START_TEST(reuses_existing)
     ck_assert_int_eq(unit_write_file(unit_fmt("%s/cur/old:2,S", md), "old\n"), 0);
     char name[256], err[MAILDIR_ERR_MAX];
     ck_assert_msg(deliver(md, "", "new\r\n", name, sizeof name, err) == 0, "%s", err);
-    ck_assert_int_eq(count_entries(unit_fmt("%s/cur", md)), 1);
-    ck_assert_int_eq(count_entries(unit_fmt("%s/new", md)), 1);
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/cur", md)), 1);
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/new", md)), 1);
     ck_assert_int_eq(access(unit_fmt("%s/%s", md, name), R_OK), 0);
 }
 END_TEST
@@ -132,8 +117,8 @@ START_TEST(symlink_new_refused)
     ck_assert_int_eq(deliver(md, "", "x\r\n", name, sizeof name, err), -1);
     ck_assert_msg(strstr(err, "new/") != NULL, "err: %s", err);
     ck_assert_ptr_nonnull(strstr(err, md));
-    ck_assert_int_eq(count_entries(unit_fmt("%s/tmp", md)), 0);
-    ck_assert_int_eq(count_entries(elsewhere), 0);
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/tmp", md)), 0);
+    ck_assert_int_eq(unit_count_entries(elsewhere), 0);
 }
 END_TEST
 
@@ -152,7 +137,7 @@ START_TEST(unwritable_fails_cleanly)
     ck_assert_msg(strncmp(err, unit_fmt("maildir %s: ", md), strlen(md) + 10) == 0, "err: %s",
                   err);
     ck_assert_int_gt(strlen(err), strlen(md) + 10);
-    ck_assert_int_eq(count_entries(unit_fmt("%s/new", md)), -1); /* tmp/ failed first */
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/new", md)), -1); /* tmp/ failed first */
 }
 END_TEST
 
@@ -162,8 +147,8 @@ START_TEST(name_too_small)
     char name[8], err[MAILDIR_ERR_MAX] = "";
     ck_assert_int_eq(deliver(md, "", "x\r\n", name, sizeof name, err), -1);
     ck_assert_str_ne(err, "");
-    ck_assert_int_eq(count_entries(unit_fmt("%s/tmp", md)), 0);
-    ck_assert_int_eq(count_entries(unit_fmt("%s/new", md)), 0);
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/tmp", md)), 0);
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/new", md)), 0);
 }
 END_TEST
 

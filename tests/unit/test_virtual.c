@@ -1,8 +1,7 @@
 /* test_virtual.c: unit tests of the virtual delivery agent's parts: the table look-up order and
- * the checks on map values and ids (vmailbox.c), the prepended header lines and the
- * Delivered-To: loop check (vheader.c), and the delivery child (vdeliver.c): directories,
- * Maildir and mbox results, the identity it writes as, the deadline. Built as
- * tests/unit/test_virtual. */
+ * the checks on map values and ids (vmailbox.c), and the delivery child (vdeliver.c):
+ * directories, Maildir and mbox results, the identity it writes as, the deadline. (The header
+ * lines and the loop check are delivery/local/header.c's, tested in test_local_misc.) */
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -13,7 +12,6 @@
 #include "../../tests/unit/unit.h"
 #include "priv.h"
 #include "vdeliver.h"
-#include "vheader.h"
 #include "vmailbox.h"
 
 /* ---- vmailbox_keys, vmailbox_path, vmailbox_id ---- */
@@ -225,68 +223,6 @@ START_TEST(open_fails_on_missing_table)
 }
 END_TEST
 
-/* ---- vheader ---- */
-
-START_TEST(header_lines)
-{
-    struct buf b;
-    buf_init(&b, 4096);
-    ck_assert_int_eq(vheader_build(&b, "sender@example.org", "alice@virt.example", ""), 0);
-    ck_assert_str_eq(b.data, "Return-Path: <sender@example.org>\r\n"
-                             "Delivered-To: alice@virt.example\r\n");
-    buf_reset(&b);
-    ck_assert_int_eq(vheader_build(&b, "", "alice@virt.example", "rfc822;Info@Virt.Example"), 0);
-    ck_assert_str_eq(b.data, "Return-Path: <>\r\n"
-                             "Delivered-To: alice@virt.example\r\n"
-                             "X-Original-To: Info@Virt.Example\r\n");
-    /* nothing a value holds can start a line of its own */
-    buf_reset(&b);
-    ck_assert_int_eq(vheader_build(&b, "a\r\nBcc: x@y", "r\n@x", "o\x7f\t"), 0);
-    ck_assert_str_eq(b.data, "Return-Path: <a??Bcc: x@y>\r\n"
-                             "Delivered-To: r?@x\r\n"
-                             "X-Original-To: o??\r\n");
-    buf_free(&b);
-    buf_init(&b, 20);
-    ck_assert_int_eq(vheader_build(&b, "sender@example.org", "alice@virt.example", ""), -1);
-    buf_free(&b);
-}
-END_TEST
-
-static bool loop(const char *msg, const char *rcpt)
-{
-    return vheader_loop(msg, strlen(msg), rcpt);
-}
-
-START_TEST(loop_check)
-{
-    const char *a = "alice@virt.example";
-    ck_assert(loop("Subject: x\r\nDelivered-To: alice@virt.example\r\n\r\nbody\r\n", a));
-    ck_assert(loop("DELIVERED-TO:   Alice@Virt.Example  \r\n\r\n", a));
-    ck_assert(loop("Delivered-To:\r\n alice@virt.example\r\nSubject: y\r\n\r\n", a));
-    ck_assert(loop("Delivered-To: alice@virt.example", a));          /* no line end at all */
-    ck_assert(loop("Subject: x\nDelivered-To: alice@virt.example\n\nbody\n", a));
-    ck_assert(loop("Delivered-To: bob@virt.example\r\nDelivered-To: alice@virt.example\r\n"
-                   "\r\n", a));
-    ck_assert(!loop("Delivered-To: bob@virt.example\r\n\r\n", a));
-    ck_assert(!loop("Delivered-To: alice@virt.example.org\r\n\r\n", a));
-    ck_assert(!loop("X-Delivered-To: alice@virt.example\r\n\r\n", a));
-    ck_assert(!loop("Subject: x\r\n\r\nDelivered-To: alice@virt.example\r\n", a));
-    ck_assert(!loop("Subject: x\r\n Delivered-To: alice@virt.example\r\n\r\n", a));
-    ck_assert(!loop("Delivered-To: alice@virt.\r\n example\r\n\r\n", a));
-    ck_assert(!loop("", a));
-    /* a huge folded value is no match and no overflow */
-    struct buf b;
-    buf_init(&b, BUF_UNBOUNDED);
-    buf_puts(&b, "Delivered-To: alice@virt.example\r\n");
-    for (int i = 0; i < 200; i++)
-        buf_puts(&b, " xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n");
-    buf_puts(&b, "\r\n");
-    ck_assert(!vheader_loop(b.data, b.len, a));
-    buf_free(&b);
-}
-END_TEST
-
-
 /* ---- vdeliver ---- */
 
 static char dir[64];
@@ -317,20 +253,6 @@ static struct vmailbox mailbox(const char *value, uid_t uid, gid_t gid)
     mb.uid = uid;
     mb.gid = gid;
     return mb;
-}
-
-static int count_entries(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            n++;
-    closedir(d);
-    return n;
 }
 
 static void read_file(const char *path, struct buf *out)
@@ -368,7 +290,7 @@ START_TEST(write_maildir_makes_directories)
     /* existing directories are used as they are */
     vdeliver_write(&mb, &job, &o);
     ck_assert_int_eq(o.status, DELIVERY_SENT);
-    ck_assert_int_eq(count_entries(unit_fmt("%s/dom/sub/alice/new", dir)), 2);
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/dom/sub/alice/new", dir)), 2);
 }
 END_TEST
 
@@ -399,7 +321,7 @@ START_TEST(write_maildir_size_limit)
     vdeliver_write(&mb, &big, &o);
     ck_assert_int_eq(o.status, DELIVERY_BOUNCE);
     ck_assert_str_eq(o.dsn, "5.2.3");
-    ck_assert_int_eq(count_entries(unit_fmt("%s/alice/new", dir)), -1);
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/alice/new", dir)), -1);
     big.size_limit++;
     vdeliver_write(&mb, &big, &o);
     ck_assert_int_eq(o.status, DELIVERY_SENT);
@@ -536,7 +458,7 @@ START_TEST(deliver_never_as_root)
     mb = mailbox("alice/", 100, 0);
     vdeliver(&mb, &job, vdeliver_now_ms() + 30000, &o);
     ck_assert_str_eq(o.dsn, "4.3.5");
-    ck_assert_int_eq(count_entries(dir), 0);
+    ck_assert_int_eq(unit_count_entries(dir), 0);
 }
 END_TEST
 
@@ -584,10 +506,6 @@ static Suite *suite(void)
     tcase_add_test(tc, find_mailboxes);
     tcase_add_test(tc, find_refuses_ids);
     tcase_add_test(tc, open_fails_on_missing_table);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("vheader");
-    tcase_add_test(tc, header_lines);
-    tcase_add_test(tc, loop_check);
     suite_add_tcase(s, tc);
     tc = tcase_create("vdeliver");
     tcase_add_checked_fixture(tc, vd_setup, vd_teardown);

@@ -8,6 +8,7 @@
 #define TERN_TESTS_UNIT_H
 
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -22,6 +23,21 @@
 #include <unistd.h>
 #include "buf.h"
 #include "config.h"
+
+/* Number of entries (besides . and ..) in the directory path; -1 if it cannot be opened. */
+static inline int unit_count_entries(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
 
 /* Milliseconds on the monotonic clock, for bounding waits. */
 static inline long long unit_now_ms(void)
