@@ -6,7 +6,7 @@ top="$1"
 tern="$top/bin/tern"
 [ -f "$top/run/tern.conf" ] || "$tern" init "$top/run" --smtp-port 2525
 missing=""
-for program in smtpd qmgr pickup local smtp bounce; do
+for program in smtpd qmgr pickup local virtual smtp bounce; do
     [ -x "$top/libexec/$program" ] || missing="$missing $program"
 done
 if [ -n "$missing" ]; then
