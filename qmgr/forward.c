@@ -38,8 +38,8 @@ static int find_orcpt_cb(const struct qfile_rcpt *rc, void *arg)
 }
 
 int forward_write(struct qmsg *m, size_t i, const char *sender, const char *delivered_to,
-                  char *const *addrs, size_t naddrs, char newid[QFILE_ID_MAX], char *err,
-                  size_t errlen)
+                  bool valias, char *const *addrs, size_t naddrs, char newid[QFILE_ID_MAX],
+                  char *err, size_t errlen)
 {
     char path[QFILE_ID_MAX + 16];
     snprintf(path, sizeof path, "active/%s", m->id);
@@ -70,6 +70,8 @@ int forward_write(struct qmsg *m, size_t i, const char *sender, const char *deli
     char forwarded[64];
     snprintf(forwarded, sizeof forwarded, "%s", m->id);
     w |= qfile_put_attr(q, "forwarded_from", forwarded);
+    if (valias)
+        w |= qfile_put_attr(q, "valias_expanded", "yes");
     for (size_t k = 0; k < naddrs; k++) {
         w |= qfile_put(q, QREC_RECIPIENT, addrs[k], strlen(addrs[k]));
         if (m->rcpt[i].notify) {

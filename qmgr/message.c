@@ -85,6 +85,20 @@ static void move_to_corrupt(const char *id, const char *why)
                   strerror(errno));
 }
 
+/* A message larger than the readers load (qfile_read_limit) waits in hold/ for the admin. */
+static void move_to_hold(const char *id)
+{
+    char from[QFILE_ID_MAX + 16], to[QFILE_ID_MAX + 16];
+    snprintf(from, sizeof from, "active/%s", id);
+    snprintf(to, sizeof to, "hold/%s", id);
+    if (rename(from, to) == 0)
+        log_warn("%s: queue file larger than %zu bytes, the most tern reads: moved to hold/",
+                 id, qfile_read_limit());
+    else
+        log_error("%s: queue file too large to read, and it cannot be moved to hold/: %s", id,
+                  strerror(errno));
+}
+
 static void free_message(struct qmsg *m)
 {
     for (size_t i = 0; i < m->nrcpt; i++) {
@@ -116,16 +130,18 @@ static void route(struct qmsg *m, size_t i)
 {
     struct qrcpt *r = &m->rcpt[i];
     char err[512];
-    char **list;
-    size_t n;
-    int rc = valias_expand(qmgr_valias(), r->address, &list, &n, err, sizeof err);
+    char **list = NULL;
+    size_t n = 0;
+    int rc = m->valias_expanded ? 0
+                                : valias_expand(qmgr_valias(), r->address, &list, &n, err,
+                                                sizeof err);
     if (rc < 0) {
         message_rcpt_deferred(m, i, "4.3.0", err, "none");
         return;
     }
     if (rc > 0) {
         char newid[QFILE_ID_MAX];
-        if (forward_write(m, i, NULL, NULL, list, n, newid, err, sizeof err) < 0)
+        if (forward_write(m, i, NULL, NULL, true, list, n, newid, err, sizeof err) < 0)
             message_rcpt_deferred(m, i, "4.3.0", err, "none");
         else {
             char text[64];
@@ -192,8 +208,10 @@ int message_load(const char *id)
     if (!S_ISREG(st.st_mode) || qfile_read(path, qfile_read_limit(), &data, &env, &why) < 0) {
         int e = S_ISREG(st.st_mode) ? errno : EPROTO;
         buf_free(&data);
-        if (e == EPROTO || e == EFBIG || e == EINVAL || e == EMLINK || e == ELOOP)
-            move_to_corrupt(id, e == EFBIG ? "larger than the queue manager reads" : why);
+        if (e == EFBIG)
+            move_to_hold(id);
+        else if (e == EPROTO || e == EINVAL || e == EMLINK || e == ELOOP)
+            move_to_corrupt(id, why);
         else if (e != ENOENT)
             put_back(id, strerror(e));
         return -1;
@@ -205,6 +223,7 @@ int message_load(const char *id)
     m->active_time = qmgr_now();
     m->size = content_size(data.data, data.len, env.content_offset);
     m->warned = (st.st_mode & QFILE_MODE_WARNED) != 0;
+    m->valias_expanded = env.valias_expanded;
     m->rcpt = xcalloc(env.nrcpt ? env.nrcpt : 1, sizeof *m->rcpt);
     struct load_ctx ctx = { m };
     qfile_recipients(data.data, data.len, load_rcpt, &ctx);
@@ -377,8 +396,8 @@ static void record_forward(struct qmsg *m, size_t i, const struct delivery_resul
 {
     char newid[QFILE_ID_MAX], err[512];
     const char *sender = x->forward_sender[0] ? x->forward_sender : NULL;
-    if (forward_write(m, i, sender, m->rcpt[i].address, x->forward, x->nforward, newid, err,
-                      sizeof err) < 0) {
+    if (forward_write(m, i, sender, m->rcpt[i].address, false, x->forward, x->nforward, newid,
+                      err, sizeof err) < 0) {
         record_defer(m, i, "4.3.0", err, NULL, NULL, x->relay, start);
         return;
     }
@@ -556,6 +575,18 @@ static void finish_next(struct qmsg *m)
             break;
         }
         break;
+    }
+    if (m->notice_failed && qmgr_now() - m->arrival >= lifetime_of(m)) {
+        /* a notice that could not be written for the whole lifetime will not be: the message
+         * must not stay forever (the reasons stay in the log above) */
+        log_error("%s: giving up on its delivery status notices after the queue lifetime; "
+                  "the records in bounce/ and trace/ are dropped", m->id);
+        char path[QFILE_ID_MAX + 16];
+        status_path(path, sizeof path, "bounce", m->id);
+        unlink(path);
+        status_path(path, sizeof path, "trace", m->id);
+        unlink(path);
+        m->notice_failed = false;
     }
     bool left = m->notice_failed || log_exists("bounce", m->id) || log_exists("trace", m->id);
     for (size_t i = 0; i < m->nrcpt && !left; i++)

@@ -64,6 +64,9 @@ static void read_settings(void)
     c->recipient_limit = at_least("default_destination_recipient_limit", 1);
     if (c->recipient_limit > DELIVERY_RCPT_MAX)
         c->recipient_limit = DELIVERY_RCPT_MAX;
+    c->local_recipient_limit = at_least("local_destination_recipient_limit", 1);
+    if (c->local_recipient_limit > DELIVERY_RCPT_MAX)
+        c->local_recipient_limit = DELIVERY_RCPT_MAX;
     c->process_limit = at_least("default_process_limit", 1);
     c->min_backoff = config_time("minimal_backoff_time");
     c->max_backoff = config_time("maximal_backoff_time");
@@ -83,8 +86,11 @@ static void read_settings(void)
     snprintf(c->myhostname, sizeof c->myhostname, "%s", config_str("myhostname"));
     if (c->myhostname[0] == '\0' && gethostname(c->myhostname, sizeof c->myhostname - 1) < 0)
         snprintf(c->myhostname, sizeof c->myhostname, "localhost");
-    snprintf(c->double_bounce, sizeof c->double_bounce, "%.512s@%.255s",
-             config_str("double_bounce_sender"), c->myhostname);
+    const char *db = config_str("double_bounce_sender");
+    if (strchr(db, '@'))
+        snprintf(c->double_bounce, sizeof c->double_bounce, "%.1000s", db);
+    else
+        snprintf(c->double_bounce, sizeof c->double_bounce, "%.512s@%.255s", db, c->myhostname);
 }
 
 /* ---- the public socket: wakeup and flush ---- */
@@ -183,6 +189,7 @@ static void on_run_timer(evutil_socket_t fd, short what, void *arg)
     (void)arg;
     scan_request_incoming();
     scan_request_deferred(false);
+    schedule_sweep();
 }
 
 static void post_jail(void)

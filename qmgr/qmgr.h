@@ -34,6 +34,7 @@ struct qmsg {
     double active_time;      /* when it entered active/ */
     size_t size;             /* of the content */
     bool warned;             /* the delay notice went out (QFILE_MODE_WARNED) */
+    bool valias_expanded;    /* its recipients came from virtual_alias_maps already */
     size_t nrcpt;
     struct qrcpt *rcpt;
     size_t unfinished;       /* recipients queued or in flight */
@@ -55,7 +56,8 @@ TAILQ_HEAD(qjob_list, qjob);
 
 /* ---- qmgr.c: process-wide state and settings ---- */
 struct qmgr_settings {
-    long long active_limit, initial_concurrency, concurrency_limit, recipient_limit;
+    long long active_limit, initial_concurrency, concurrency_limit, recipient_limit,
+        local_recipient_limit;
     long long process_limit, min_backoff, max_backoff, queue_run_delay, lifetime,
         bounce_lifetime, delay_warning, daemon_timeout;
     char myhostname[256];
@@ -97,6 +99,7 @@ void schedule_add(struct qmsg *m, size_t i, const struct resolved *to);
 void schedule_flush_message(struct qmsg *m);
 void schedule_run(void);                  /* start what the windows allow */
 void schedule_undead_all(void);           /* tern flush: forget dead destinations */
+void schedule_sweep(void);                /* frees idle destinations whose dead time is over */
 
 /* ---- call.c: one asynchronous request/reply over a UNIX socket ---- */
 typedef void (*call_done_fn)(void *arg, const struct ipc_msg *reply, const char *error);
@@ -108,10 +111,12 @@ void call_start(const char *path, const struct ipc_msg *req, long long timeout, 
 /* ---- forward.c ---- */
 /* Writes a new queue file in incoming/ for addrs, with the envelope attributes and content of
  * m (prefixed with "Delivered-To: <delivered_to>" when not NULL), the NOTIFY of recipient i and
- * its original recipient as ORCPT. sender NULL keeps m's. 0 with the new ID, -1 with err. */
+ * its original recipient as ORCPT. sender NULL keeps m's. valias marks the copy as the result
+ * of a virtual alias expansion (never expanded again: an alias that lists itself would loop).
+ * 0 with the new ID, -1 with err. */
 int forward_write(struct qmsg *m, size_t i, const char *sender, const char *delivered_to,
-                  char *const *addrs, size_t naddrs, char newid[QFILE_ID_MAX], char *err,
-                  size_t errlen);
+                  bool valias, char *const *addrs, size_t naddrs, char newid[QFILE_ID_MAX],
+                  char *err, size_t errlen);
 
 /* ---- valias.c ---- */
 struct valias;

@@ -131,12 +131,16 @@ void schedule_add(struct qmsg *m, size_t i, const struct resolved *to)
         return;
     }
     struct qdest *d = dest_get(to);
+    /* local delivers one recipient per request, as Postfix's local does: each gets its own
+     * Delivered-To:, and one slow mailbox or command holds up nobody else */
+    size_t limit = (size_t)(strcmp(to->transport, "local") == 0 ? qmgr_conf.local_recipient_limit
+                                                               : qmgr_conf.recipient_limit);
     struct qjob *last = TAILQ_LAST(&d->jobs, qjob_list);
-    if (last == NULL || last->msg != m || last->n >= (size_t)qmgr_conf.recipient_limit) {
+    if (last == NULL || last->msg != m || last->n >= limit) {
         last = xcalloc(1, sizeof *last);
         last->msg = m;
         last->dest = d;
-        last->idx = xcalloc((size_t)qmgr_conf.recipient_limit, sizeof *last->idx);
+        last->idx = xcalloc(limit, sizeof *last->idx);
         TAILQ_INSERT_TAIL(&d->jobs, last, link);
     }
     last->idx[last->n++] = i;
@@ -312,4 +316,16 @@ void schedule_undead_all(void)
             d->dead_until = 0;
             d->failures = 0;
         }
+}
+
+void schedule_sweep(void)
+{
+    for (size_t h = 0; h < DEST_BUCKETS; h++) {
+        struct qdest *d = buckets[h];
+        while (d) {
+            struct qdest *next = d->hnext;
+            dest_free_if_idle(d);
+            d = next;
+        }
+    }
 }

@@ -443,6 +443,8 @@ static int reader_record(struct reader *r, int type, const char *data, size_t le
             !memchr(data, '\0', len)) {
             memcpy(env->envid, data + 6, len - 6);
             env->envid[len - 6] = '\0';
+        } else if (len == 19 && memcmp(data, "valias_expanded=yes", 19) == 0) {
+            env->valias_expanded = true;
         } else if (len > 4 && memcmp(data, "ret=", 4) == 0 && len - 4 < sizeof env->ret &&
                    !memchr(data, '\0', len)) {
             memcpy(env->ret, data + 4, len - 4);
@@ -524,7 +526,12 @@ int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envel
  * file. cb returning non-zero stops the walk early; that is not an error. */
 size_t qfile_read_limit(void)
 {
-    return config_size("message_size_limit") + config_size("bounce_size_limit") + (4u << 20);
+    /* not the current message_size_limit alone: mail queued under a larger one must still be
+     * readable after the limit was lowered */
+    size_t limit = (size_t)config_size("message_size_limit");
+    if (limit < QFILE_CONTENT_MAX)
+        limit = QFILE_CONTENT_MAX;
+    return limit + (size_t)config_size("bounce_size_limit") + (16u << 20);
 }
 
 int qfile_content(const char *data, size_t len, const struct qfile_envelope *env,

@@ -100,12 +100,17 @@ struct qfile_envelope {
     size_t content_offset;   /* offset in the file of the first CONTENT record */
     char envid[256];         /* the "envid" attribute (xtext as received), or "" */
     char ret[8];             /* the "ret" attribute: "FULL", "HDRS" or "" */
+    bool valias_expanded;    /* "valias_expanded=yes": its recipients are the result of a
+                              * virtual alias expansion, not to be expanded again */
 };
 int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envelope *env,
                const char **why);
 
-/* The largest queue file a reader should load: message_size_limit plus room for the
- * envelope, the headers tern adds and a notice's own text. */
+/* The largest queue file a reader should load: the larger of message_size_limit and
+ * QFILE_CONTENT_MAX, plus room for the envelope, the headers tern adds and a notice's text.
+ * (With message_size_limit = 0, smtpd accepts messages of any size, but a message larger than
+ * QFILE_CONTENT_MAX cannot be delivered: qmgr moves it to hold/.) */
+#define QFILE_CONTENT_MAX ((size_t)1 << 30)
 size_t qfile_read_limit(void);
 /* Appends the message content (the CONTENT records from env->content_offset on: header and
  * body, CRLF line ends as queued) of a file loaded by qfile_read to out. 0, or -1 when out's

@@ -95,6 +95,9 @@ int statuslog_append(const char *path, const struct status_record *r)
     }
     if (n < 0 || fsync(fd) < 0)
         goto out;
+    /* a new log's directory entry must be on disk too before anyone acts on the record */
+    if (st.st_size == 0 && fsync_parent(path) < 0)
+        goto out;
     rc = 0;
 out:;
     int e = errno;

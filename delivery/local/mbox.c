@@ -253,6 +253,13 @@ int mbox_deliver(const char *path, const char *sender, const char *head, size_t 
         set_err(err, path, "fsync: %s", strerror(errno));
         goto out;
     }
+    /* a mailbox made just now: its directory entry must be on disk before we say "sent"
+     * (a spool the user may not read cannot be synced by the user; the file itself is) */
+    if (old_size == 0 && fsync_parent(path) < 0 && errno != EACCES) {
+        saved = errno;
+        set_err(err, path, "fsync of the directory: %s", strerror(errno));
+        goto out;
+    }
     ret = 0;
 
 out:

@@ -380,3 +380,31 @@ def test_success_notice_on_notify_success(routed):
     wait_for(lambda: agent.attempts.get("s@sender.example") == 1, what="notice delivered")
     assert len(routed.log_lines(r"notification")) == 1
     agent.stop()
+
+
+def test_virtual_alias_listing_itself_does_not_loop(routed):
+    """`a = a, b` (Postfix's idiom to keep a copy): one copy each, once."""
+    routed.conf("virtual_alias_maps = inline:{{ info@fake.example = info@fake.example, "
+                "b@fake.example }}\n")
+    agent = FakeAgent(routed)
+    routed.start()
+    send(routed, ["info@fake.example"])
+    wait_for(lambda: len(routed.log_lines(r": removed$")) == 2, what="both messages done")
+    time.sleep(1)
+    assert agent.attempts == {"info@fake.example": 1, "b@fake.example": 1}
+    assert len(routed.log_lines(r"forwarded as")) == 1
+    agent.stop()
+
+
+def test_notice_that_cannot_be_written_is_given_up_after_the_lifetime(routed):
+    routed.conf(FAST_RETRY + "maximal_queue_lifetime = 2s\n")
+    routed.drop_services(["bounce"])
+    agent = FakeAgent(routed, answer=lambda r, n: ("bounce", "5.1.1", "no such user"))
+    routed.start()
+    send(routed, ["gone@fake.example"])
+    wait_for(lambda: routed.log_lines(r"cannot send the failure notice"), what="a failed notice")
+    wait_for(lambda: routed.log_lines(r"giving up on its delivery status notices"), timeout=30,
+             what="the notice given up")
+    wait_for(lambda: queue_empty(routed), what="an empty queue")
+    assert agent.attempts == {"gone@fake.example": 1}
+    agent.stop()
