@@ -22,10 +22,12 @@ class FakeAgent:
     (status, dsn, text) for each recipient, or ("dead", dsn, text) for a dead destination."""
 
     def __init__(self, instance, name="fake", answer=None, delay=0.0):
+        self.spool = instance.spool
         self.path = os.path.join(instance.spool, "private", name)
         self.answer = answer or (lambda rcpt, attempt: ("sent", "2.0.0", "delivered by fake"))
         self.delay = delay
         self.requests = []          # [(queue_id, [rcpt, ...])]
+        self.notices = []           # queue files of notices to s@sender.example
         self.attempts = {}          # rcpt -> number of times seen
         self.active = 0
         self.max_active = 0
@@ -75,8 +77,6 @@ class FakeAgent:
                 for r in rcpts:
                     self.attempts[r] = self.attempts.get(r, 0) + 1
                     answers.append(self.answer(r, self.attempts[r]))
-            self.last_queue_file = os.path.join(os.path.dirname(os.path.dirname(self.path)),
-                                                "active", queue_id)
             self.on_request(queue_id, rcpts)
             time.sleep(self.delay)
             reply = [("status", "ok")]
@@ -90,7 +90,10 @@ class FakeAgent:
             conn.sendall(ipc_encode(reply))
 
     def on_request(self, queue_id, rcpts):
-        """Called while a request is being served (the message is in active/)."""
+        """While a request is served (the message is in active/): a notice to the test's
+        sender is kept, parsed, in self.notices."""
+        if "s@sender.example" in rcpts:
+            self.notices.append(read_queue_file(os.path.join(self.spool, "active", queue_id)))
 
     def stop(self):
         self.stopping = True
@@ -194,18 +197,11 @@ def test_only_pending_recipients_are_retried(routed):
 
 def test_bounced_recipient_is_not_retried_and_the_sender_is_told(routed):
     routed.conf(FAST_RETRY)
-    notices = []
-
-    class Agent(FakeAgent):
-        def on_request(self, queue_id, rcpts):
-            if "s@sender.example" in rcpts:
-                notices.append(read_queue_file(self.last_queue_file))
-
-    agent = Agent(routed, answer=lambda r, n: ("bounce", "5.1.1", "no such user")
+    agent = FakeAgent(routed, answer=lambda r, n: ("bounce", "5.1.1", "no such user")
                   if r.startswith("gone") else ("sent", "2.0.0", "ok"))
     routed.start()
     send(routed, ["gone@fake.example", "here@fake.example"])
-    wait_for(lambda: notices, timeout=30, what="the notice delivered to the sender")
+    wait_for(lambda: agent.notices, timeout=30, what="the notice delivered to the sender")
     (orig_id,) = {q for q, r in agent.requests if "gone@fake.example" in r}
     lines = routed.log_lines(rf"{orig_id}: sender non-delivery notification: (\w+)$")
     assert lines
@@ -213,7 +209,7 @@ def test_bounced_recipient_is_not_retried_and_the_sender_is_told(routed):
                             r"status=bounced \(no such user\)$")
     wait_for(lambda: routed.log_lines(rf"{orig_id}: removed$"), what="original removed")
     assert agent.attempts["gone@fake.example"] == 1
-    notice = notices[0]
+    notice = agent.notices[0]
     assert notice["sender"] == ""
     assert b"gone@fake.example" in notice["content"]
     assert b"report-type=delivery-status" in notice["content"]
@@ -240,18 +236,11 @@ def test_mail_from_null_sender_never_bounces(routed):
 
 def test_expired_message_is_returned(routed):
     routed.conf(FAST_RETRY + "maximal_queue_lifetime = 2s\n")
-    notices = []
-
-    class Agent(FakeAgent):
-        def on_request(self, queue_id, rcpts):
-            if "s@sender.example" in rcpts:
-                notices.append(read_queue_file(self.last_queue_file))
-
-    agent = Agent(routed, answer=lambda r, n: ("sent", "2.0.0", "ok") if r.startswith("s@")
+    agent = FakeAgent(routed, answer=lambda r, n: ("sent", "2.0.0", "ok") if r.startswith("s@")
                   else ("defer", "4.4.1", "connection refused"))
     routed.start()
     send(routed, ["far@fake.example"])
-    wait_for(lambda: notices, timeout=30, what="the notice")
+    wait_for(lambda: agent.notices, timeout=30, what="the notice")
     assert routed.log_lines(r"to=<far@fake.example>, relay=fake, .*dsn=4\.4\.1, "
                             r"status=expired, returned to sender \(connection refused\)$")
     assert agent.attempts["far@fake.example"] >= 2
