@@ -1,6 +1,7 @@
 /* dns.h: asynchronous DNS look-ups with libunbound, driven by a libevent loop. The resolver
  * reads /etc/resolv.conf and /etc/hosts when it is opened (before privileges are dropped or a
- * chroot), answers the loopback zones itself, and every look-up has a time limit. */
+ * chroot), or sends every query to dns_server when that parameter is set; it answers the
+ * loopback zones itself, and every look-up has a time limit. */
 #ifndef TERN_DNS_H
 #define TERN_DNS_H
 #include <stddef.h>
@@ -22,5 +23,58 @@ void dns_attach(struct dns *d, struct event_base *base);
 struct dns_req *dns_client_name(struct dns *d, const char *address, int timeout_ms,
                                 void (*cb)(void *arg, const char *name), void *arg);
 void dns_cancel(struct dns_req *r);
+
+/* ---- where mail for a domain goes (the smtp client) ---- */
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+struct dns_target {
+    char host[256];                  /* the MX host name, or the domain/host itself */
+    int preference;                  /* MX preference; 0 without MX */
+    struct sockaddr_storage addr;    /* with the port filled in */
+    socklen_t addrlen;
+    bool secure;                     /* the MX (when looked up) and the address answers were
+                                      * DNSSEC-validated (for DANE) */
+};
+
+enum dns_mx_status { DNS_MX_OK, DNS_MX_TEMP, DNS_MX_PERM };
+
+struct dns_mx_result {
+    enum dns_mx_status status;
+    char dsn[16];                    /* for TEMP and PERM: "4.4.3", "5.1.2", "5.1.10", ... */
+    char reason[512];                /* for TEMP and PERM, in Postfix's words, e.g. "Host or
+                                      * domain name not found. Name service error for
+                                      * name=x.example type=MX: Host not found" */
+    size_t ntargets;
+    struct dns_target *targets;      /* in the order to try them; valid during the callback */
+};
+
+/* Where mail for name goes. With use_mx: its MX records by preference, shuffled among equal
+ * preferences (no MX: the name itself, the implicit MX; a null MX (RFC 7505) is PERM 5.1.10;
+ * NXDOMAIN is PERM 5.1.2; SERVFAIL or no answer in time is TEMP 4.4.3), then each host's
+ * A/AAAA records as inet_protocols and smtp_address_preference allow, at most max_addrs
+ * addresses in all (MX hosts that fail to resolve are skipped while others remain). Without
+ * use_mx (a [host] next hop) only name's own addresses. name may also be an IP address
+ * literal, which gives one target without any query. port goes into every address.
+ * cb runs later in the loop thread, never before dns_mx returns; the handle may be cancelled
+ * with dns_cancel until then. */
+struct dns_req *dns_mx(struct dns *d, const char *name, bool use_mx, int port, int max_addrs,
+                       int timeout_ms, void (*cb)(void *arg, const struct dns_mx_result *r),
+                       void *arg);
+
+/* TLSA records (RFC 6698) of _port._tcp.host for DANE: cb gets the records as
+ * usage/selector/mtype/data, with secure true only for a DNSSEC-validated answer (and count 0
+ * when there are none or the answer is not secure); failed is true for a look-up that failed
+ * (SERVFAIL, time-out), as opposed to a secure "no such record". */
+struct dns_tlsa {
+    unsigned char usage, selector, mtype;
+    unsigned char *data;
+    size_t len;
+};
+struct dns_req *dns_tlsa(struct dns *d, const char *host, int port, int timeout_ms,
+                         void (*cb)(void *arg, bool failed, bool secure,
+                                    const struct dns_tlsa *records, size_t count),
+                         void *arg);
 
 #endif
