@@ -54,6 +54,7 @@ static const struct {
     { "qmgr", 0, "unix  n       -      n      300    1", "qmgr" },
     { "bounce", 0, "unix  -       -      n      -      0", "bounce" },
     { "smtp", 0, "unix  -       -      n      -      -", "smtp" },
+    { "lmtp", 0, "unix  -       -      n      -      -", "smtp lmtp" },
     { "local", 0, "unix  -       n      n      -      -", "local" },
     { "virtual", 0, "unix  -       n      n      -      -", "virtual" },
 };
