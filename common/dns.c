@@ -1,40 +1,31 @@
-/* dns.c: the asynchronous resolver of dns.h on libunbound. Queries run on unbound's own thread;
- * their answers are picked up by a libevent event on unbound's descriptor (ub_process), so every
- * callback runs in the loop thread. A client name is a PTR look-up followed by an A or AAAA
- * look-up of the name that must lead back to the address. */
+/* dns.c: the asynchronous resolver of dns.h on libunbound: the context (resolv.conf or
+ * dns_server, the DNSSEC trust anchor), requests with their deadline, single queries, and the
+ * client name look-up (a PTR look-up, then an A or AAAA look-up of the name that must lead back
+ * to the address). Queries run on unbound's own thread; their answers are picked up by a
+ * libevent event on unbound's descriptor (ub_process), so every callback runs in the loop
+ * thread. The mail routing requests (dns_mx, dns_tlsa) are in dns_route.c. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <event2/event.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unbound.h>
-#include "dns.h"
+#include "config.h"
+#include "dns_impl.h"
 #include "mem.h"
 
-#define TYPE_A 1
-#define TYPE_PTR 12
-#define TYPE_AAAA 28
-#define CLASS_IN 1
-
-struct dns {
-    struct ub_ctx *ctx;
-    struct event *ev;
-    struct event_base *base;
+/* Where distributions keep the root zone's trust anchor (Debian: dns-root-data, unbound-anchor).
+ * Without one, libunbound validates nothing and no answer is secure, so DANE never applies. */
+static const char *const trust_anchor_files[] = {
+    "/usr/share/dns/root.key", "/var/lib/unbound/root.key", "/etc/unbound/root.key", NULL,
 };
+#define TA_LINE_MAX 4096
+#define TA_LINES_MAX 64
 
-struct dns_req {
-    struct dns *d;
-    int async_id;
-    bool querying;              /* async_id refers to a query unbound still runs */
-    int family;
-    unsigned char addr[16];
-    char name[256];
-    struct event *timer;
-    void (*cb)(void *arg, const char *name);
-    void *arg;
-};
+/* ---- the context ---- */
 
 static void on_ub(evutil_socket_t fd, short what, void *arg)
 {
@@ -42,21 +33,81 @@ static void on_ub(evutil_socket_t fd, short what, void *arg)
     ub_process(d->ctx);
 }
 
+/* Reads the first trust anchor file there is now (the file is not read again later, after a
+ * chroot): its DS and DNSKEY lines, comments dropped. 0 (also with no file), or an ub error. */
+static int add_trust_anchor(struct ub_ctx *ctx)
+{
+    for (int i = 0; trust_anchor_files[i]; i++) {
+        FILE *f = fopen(trust_anchor_files[i], "r");
+        if (f == NULL)
+            continue;
+        char line[TA_LINE_MAX];
+        int r = 0, lines = 0;
+        while (r == 0 && lines++ < TA_LINES_MAX && fgets(line, sizeof line, f)) {
+            line[strcspn(line, ";\r\n")] = '\0';
+            if (strstr(line, " DS ") || strstr(line, "\tDS\t") || strstr(line, " DNSKEY ") ||
+                strstr(line, "\tDNSKEY\t"))
+                r = ub_ctx_add_ta(ctx, line);
+        }
+        fclose(f);
+        return r;
+    }
+    return 0;
+}
+
+/* The RFC 6761 names for testing and examples can have no signed delegation from the root:
+ * answers for them are never validated (so a test's unsigned server works with a trust anchor
+ * installed), and are never secure. */
+static int test_domains_insecure(struct ub_ctx *ctx)
+{
+    static const char *const names[] = { "test.", "example.", "invalid.", NULL };
+    int r = 0;
+    for (int i = 0; r == 0 && names[i]; i++)
+        r = ub_ctx_set_option(ctx, "domain-insecure:", names[i]);
+    return r;
+}
+
+/* dns_server set: every query goes to that server only (no resolv.conf, no /etc/hosts), which
+ * may be on a loopback address, and which answers for test. too (unbound would otherwise say
+ * NXDOMAIN for that RFC 6761 domain itself). */
+static int use_server(struct ub_ctx *ctx, const char *server, const char **what)
+{
+    char fwd[INET6_ADDRSTRLEN + 8];
+    *what = "dns_server must be addr or addr@port (IPv4 or IPv6)";
+    if (dns_server_parse(server, fwd, sizeof fwd) != 0)
+        return UB_SYNTAX;
+    *what = "setting dns_server";
+    int r = ub_ctx_set_option(ctx, "do-not-query-localhost:", "no");
+    if (r == 0)
+        r = ub_ctx_set_option(ctx, "local-zone:", "test. transparent");
+    return r ? r : ub_ctx_set_fwd(ctx, fwd);
+}
+
 struct dns *dns_open(char *err, size_t errlen)
 {
+    if (sodium_init() < 0) {
+        snprintf(err, errlen, "DNS resolver: cannot initialize libsodium");
+        return NULL;
+    }
     struct dns *d = xcalloc(1, sizeof *d);
     d->ctx = ub_ctx_create();
-    int r = d->ctx ? 0 : -1;
+    int r = d->ctx ? 0 : UB_NOMEM;
     const char *what = "ub_ctx_create";
-    if (r == 0 && (r = ub_ctx_resolvconf(d->ctx, NULL)) != 0)
+    const char *server = config_str("dns_server");
+    if (r == 0 && *server)
+        r = use_server(d->ctx, server, &what);
+    if (r == 0 && !*server && (r = ub_ctx_resolvconf(d->ctx, NULL)) != 0)
         what = "reading /etc/resolv.conf";
-    if (r == 0 && (r = ub_ctx_hosts(d->ctx, NULL)) != 0)
+    if (r == 0 && !*server && (r = ub_ctx_hosts(d->ctx, NULL)) != 0)
         what = "reading /etc/hosts";
+    if (r == 0 && (r = add_trust_anchor(d->ctx)) != 0)
+        what = "reading the DNSSEC trust anchor";
+    if (r == 0 && (r = test_domains_insecure(d->ctx)) != 0)
+        what = "setting domain-insecure";
     if (r == 0 && (r = ub_ctx_async(d->ctx, 1)) != 0)
         what = "starting the resolver thread";
     if (r != 0) {
-        snprintf(err, errlen, "DNS resolver: %s: %s", what,
-                 d->ctx ? ub_strerror(r) : "out of memory");
+        snprintf(err, errlen, "DNS resolver: %s: %s", what, ub_strerror(r));
         if (d->ctx)
             ub_ctx_delete(d->ctx);
         free(d);
@@ -72,108 +123,179 @@ void dns_attach(struct dns *d, struct event_base *base)
     event_add(d->ev, NULL);
 }
 
-/* Ends the request: the callback gets a copy of the name, since r (which may hold it) goes. */
-static void finish(struct dns_req *r, const char *name)
+void dns_close(struct dns *d)
 {
-    char copy[sizeof r->name];
-    if (name)
-        snprintf(copy, sizeof copy, "%s", name);
-    event_free(r->timer);
-    void (*cb)(void *, const char *) = r->cb;
-    void *arg = r->arg;
-    free(r);
-    cb(arg, name ? copy : NULL);
+    if (d == NULL)
+        return;
+    if (d->ev)
+        event_free(d->ev);
+    ub_ctx_delete(d->ctx);
+    free(d);
 }
 
-void dns_cancel(struct dns_req *r)
-{
-    if (r->querying)
-        ub_cancel(r->d->ctx, r->async_id);
-    event_free(r->timer);
-    free(r);
-}
+/* ---- requests ---- */
 
-static void on_timeout(evutil_socket_t fd, short what, void *arg)
+static void on_req_timer(evutil_socket_t fd, short what, void *arg)
 {
     struct dns_req *r = arg;
-    if (r->querying) {
-        ub_cancel(r->d->ctx, r->async_id);
-        r->querying = false;
-    }
-    finish(r, NULL);
+    r->on_timer(r);
 }
 
-/* Fails the request from the loop, not from inside the caller. */
-static void fail_soon(struct dns_req *r)
+void dns_req_init(struct dns_req *r, struct dns *d, int timeout_ms,
+                  void (*on_timer)(struct dns_req *r), void (*release)(struct dns_req *r))
 {
-    r->querying = false;
+    r->d = d;
+    r->on_timer = on_timer;
+    r->release = release;
+    r->timer = evtimer_new(d->base, on_req_timer, r);
+    if (timeout_ms < 0)
+        timeout_ms = 0;
+    if (timeout_ms > 3600 * 1000)
+        timeout_ms = 3600 * 1000;
+    struct timeval t = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+    evtimer_add(r->timer, &t);
+}
+
+void dns_req_soon(struct dns_req *r)
+{
+    r->ready = true;
     event_del(r->timer);
     event_active(r->timer, EV_TIMEOUT, 0);
 }
 
-/* A PTR answer's domain name (wire format) in text, lower case, without the final dot;
- * -1 unless it is a plausible host name. */
-static int ptr_name(const unsigned char *p, int len, char *out, size_t size)
+void dns_req_free_timer(struct dns_req *r)
 {
-    size_t n = 0;
-    int i = 0;
-    while (i < len && p[i] != 0) {
-        int l = p[i++];
-        if (l > 63 || i + l > len || n + (size_t)l + 2 > size)
-            return -1;
-        if (n)
-            out[n++] = '.';
-        for (int k = 0; k < l; k++) {
-            unsigned char c = p[i + k];
-            if (!isalnum(c) && c != '-' && c != '_')
-                return -1;
-            out[n++] = (char)tolower(c);
-        }
-        i += l;
+    if (r->timer)
+        event_free(r->timer);
+    r->timer = NULL;
+}
+
+void dns_cancel(struct dns_req *r)
+{
+    if (r && !r->delivering)
+        r->release(r);
+}
+
+/* ---- single queries ---- */
+
+struct dns_query {
+    int async_id;
+    void (*cb)(void *arg, const struct dns_answer *a);
+    void *arg;
+};
+
+static void on_result(void *arg, int err, struct ub_result *res)
+{
+    struct dns_query *q = arg;
+    void (*cb)(void *, const struct dns_answer *) = q->cb;
+    void *cbarg = q->arg;
+    free(q);
+    struct dns_answer a = { .rc = DNS_RC_TEMP };
+    if (err == 0 && !res->bogus) {
+        a.secure = res->secure != 0;
+        if (res->rcode == 3 || res->nxdomain)
+            a.rc = DNS_RC_NXDOMAIN;
+        else if (res->rcode != 0)
+            a.rc = DNS_RC_TEMP;
+        else if (res->havedata && res->data[0]) {
+            a.rc = DNS_RC_OK;
+            a.data = res->data;
+            a.len = res->len;
+            while (a.data[a.count])
+                a.count++;
+        } else
+            a.rc = DNS_RC_NODATA;
     }
-    out[n] = '\0';
-    return n ? 0 : -1;
+    cb(cbarg, &a);
+    if (err == 0)
+        ub_resolve_free(res);
 }
 
-static void on_forward(void *arg, int err, struct ub_result *result)
+struct dns_query *dns_query_start(struct dns *d, const char *name, int type,
+                                  void (*cb)(void *arg, const struct dns_answer *a), void *arg)
 {
-    struct dns_req *r = arg;
-    r->querying = false;
-    bool confirmed = false;
+    struct dns_query *q = xcalloc(1, sizeof *q);
+    q->cb = cb;
+    q->arg = arg;
+    if (ub_resolve_async(d->ctx, name, type, 1, q, on_result, &q->async_id) != 0) {
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+void dns_query_cancel(struct dns *d, struct dns_query *q)
+{
+    if (q == NULL)
+        return;
+    ub_cancel(d->ctx, q->async_id);
+    free(q);
+}
+
+/* ---- the verified name of a client address ---- */
+
+struct name_req {
+    struct dns_req base;
+    struct dns_query *q;
+    int family;
+    unsigned char addr[16];
+    char name[DNS_NAME_MAX];
+    bool found;                 /* name is confirmed */
+    void (*cb)(void *arg, const char *name);
+    void *arg;
+};
+
+static void name_release(struct dns_req *base)
+{
+    struct name_req *r = (struct name_req *)base;
+    dns_query_cancel(base->d, r->q);
+    dns_req_free_timer(base);
+    free(r);
+}
+
+/* The deadline, or the result handed over: the callback gets a copy of the name, since r goes. */
+static void name_timer(struct dns_req *base)
+{
+    struct name_req *r = (struct name_req *)base;
+    char copy[sizeof r->name];
+    snprintf(copy, sizeof copy, "%s", r->name);
+    bool found = base->ready && r->found;
+    void (*cb)(void *, const char *) = r->cb;
+    void *arg = r->arg;
+    name_release(base);
+    cb(arg, found ? copy : NULL);
+}
+
+static void on_forward(void *arg, const struct dns_answer *a)
+{
+    struct name_req *r = arg;
+    r->q = NULL;
     size_t want = r->family == AF_INET ? 4 : 16;
-    for (int i = 0; err == 0 && result->havedata && result->data[i]; i++)
-        if ((size_t)result->len[i] == want && memcmp(result->data[i], r->addr, want) == 0)
-            confirmed = true;
-    if (err == 0)
-        ub_resolve_free(result);
-    finish(r, confirmed ? r->name : NULL);
+    for (int i = 0; i < a->count; i++)
+        if ((size_t)a->len[i] == want && memcmp(a->data[i], r->addr, want) == 0)
+            r->found = true;
+    dns_req_soon(&r->base);
 }
 
-static void on_ptr(void *arg, int err, struct ub_result *result)
+static void on_ptr(void *arg, const struct dns_answer *a)
 {
-    struct dns_req *r = arg;
-    r->querying = false;
-    int ok = err == 0 && result->havedata && result->data[0] &&
-             ptr_name((const unsigned char *)result->data[0], result->len[0], r->name,
-                      sizeof r->name) == 0;
-    if (err == 0)
-        ub_resolve_free(result);
-    if (!ok) {
-        finish(r, NULL);
+    struct name_req *r = arg;
+    r->q = NULL;
+    if (a->count < 1 || dns_wire_name((const unsigned char *)a->data[0], (size_t)a->len[0],
+                                      r->name) <= 1) {
+        dns_req_soon(&r->base);
         return;
     }
     char query[sizeof r->name + 1];
     snprintf(query, sizeof query, "%s.", r->name);
-    int type = r->family == AF_INET ? TYPE_A : TYPE_AAAA;
-    if (ub_resolve_async(r->d->ctx, query, type, CLASS_IN, r, on_forward, &r->async_id) != 0) {
-        finish(r, NULL);
-        return;
-    }
-    r->querying = true;
+    int type = r->family == AF_INET ? DNS_TYPE_A : DNS_TYPE_AAAA;
+    r->q = dns_query_start(r->base.d, query, type, on_forward, r);
+    if (r->q == NULL)
+        dns_req_soon(&r->base);
 }
 
 /* The in-addr.arpa / ip6.arpa name of the address. */
-static void reverse_name(const struct dns_req *r, char *out, size_t size)
+static void reverse_name(const struct name_req *r, char *out, size_t size)
 {
     size_t n = 0;
     if (r->family == AF_INET) {
@@ -194,26 +316,22 @@ static void reverse_name(const struct dns_req *r, char *out, size_t size)
 struct dns_req *dns_client_name(struct dns *d, const char *address, int timeout_ms,
                                 void (*cb)(void *arg, const char *name), void *arg)
 {
-    struct dns_req *r = xcalloc(1, sizeof *r);
-    r->d = d;
+    struct name_req *r = xcalloc(1, sizeof *r);
     r->cb = cb;
     r->arg = arg;
-    r->timer = evtimer_new(d->base, on_timeout, r);
-    struct timeval t = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-    evtimer_add(r->timer, &t);
+    dns_req_init(&r->base, d, timeout_ms, name_timer, name_release);
     if (inet_pton(AF_INET, address, r->addr) == 1)
         r->family = AF_INET;
     else if (inet_pton(AF_INET6, address, r->addr) == 1)
         r->family = AF_INET6;
     else {
-        fail_soon(r);
-        return r;
+        dns_req_soon(&r->base);
+        return &r->base;
     }
     char query[128];
     reverse_name(r, query, sizeof query);
-    if (ub_resolve_async(d->ctx, query, TYPE_PTR, CLASS_IN, r, on_ptr, &r->async_id) != 0)
-        fail_soon(r);
-    else
-        r->querying = true;
-    return r;
+    r->q = dns_query_start(d, query, DNS_TYPE_PTR, on_ptr, r);
+    if (r->q == NULL)
+        dns_req_soon(&r->base);
+    return &r->base;
 }

@@ -1,7 +1,9 @@
 /* dns.h: asynchronous DNS look-ups with libunbound, driven by a libevent loop. The resolver
  * reads /etc/resolv.conf and /etc/hosts when it is opened (before privileges are dropped or a
- * chroot), or sends every query to dns_server when that parameter is set; it answers the
- * loopback zones itself, and every look-up has a time limit. */
+ * chroot), or sends every query to dns_server when that parameter is set (then only that server
+ * answers: no resolv.conf, no /etc/hosts); it answers the loopback zones itself, and every
+ * look-up has a time limit. Answers are DNSSEC-validated ("secure") only when a root trust
+ * anchor file is installed (Debian: dns-root-data); without one nothing is secure. */
 #ifndef TERN_DNS_H
 #define TERN_DNS_H
 #include <stddef.h>
@@ -14,6 +16,8 @@ struct dns_req;
 struct dns *dns_open(char *err, size_t errlen);
 /* Starts answering on base (after privileges are dropped). */
 void dns_attach(struct dns *d, struct event_base *base);
+/* Frees the resolver (NULL is fine); every request must have ended or been cancelled. */
+void dns_close(struct dns *d);
 
 /* The verified name of a client address (numeric IPv4 or IPv6): the PTR name whose A/AAAA
  * records include the address again (forward confirmation, as Postfix does). cb gets the name,
@@ -22,6 +26,9 @@ void dns_attach(struct dns *d, struct event_base *base);
  * until then (cb is then never called). */
 struct dns_req *dns_client_name(struct dns *d, const char *address, int timeout_ms,
                                 void (*cb)(void *arg, const char *name), void *arg);
+/* Ends a request of any kind before its callback ran: the callback is never called, and
+ * everything the request holds (queries still running too) is freed. From inside the
+ * request's own callback it does nothing (the request ends when the callback returns). */
 void dns_cancel(struct dns_req *r);
 
 /* ---- where mail for a domain goes (the smtp client) ---- */
@@ -57,6 +64,13 @@ struct dns_mx_result {
  * addresses in all (MX hosts that fail to resolve are skipped while others remain). Without
  * use_mx (a [host] next hop) only name's own addresses. name may also be an IP address
  * literal, which gives one target without any query. port goes into every address.
+ * Details: the 100 most preferred MX hosts are kept; an MX naming an IP address is skipped;
+ * a host's addresses come IPv4 first (smtp_address_preference = ipv4), IPv6 first (ipv6), or
+ * the two families alternating, IPv6 first (any); an address already listed is not repeated;
+ * max_addrs <= 0 means no limit (256 at most). Without addresses: TEMP 4.4.3 when a host
+ * failed temporarily (or the time ran out), else PERM 5.1.2 (the name itself does not exist)
+ * or 5.4.4 (no address; MX hosts that do not exist). An address family that inet_protocols
+ * disables is never looked up (an IP literal of it is TEMP 4.3.5).
  * cb runs later in the loop thread, never before dns_mx returns; the handle may be cancelled
  * with dns_cancel until then. */
 struct dns_req *dns_mx(struct dns *d, const char *name, bool use_mx, int port, int max_addrs,
@@ -66,7 +80,11 @@ struct dns_req *dns_mx(struct dns *d, const char *name, bool use_mx, int port, i
 /* TLSA records (RFC 6698) of _port._tcp.host for DANE: cb gets the records as
  * usage/selector/mtype/data, with secure true only for a DNSSEC-validated answer (and count 0
  * when there are none or the answer is not secure); failed is true for a look-up that failed
- * (SERVFAIL, time-out), as opposed to a secure "no such record". */
+ * (SERVFAIL, a DNSSEC-bogus answer, time-out, a malformed host name), as opposed to a secure
+ * "no such record". At most 100 records; malformed ones (a SHA2-256 or SHA2-512 digest of the
+ * wrong length, no data) are left out. An IP address as host has none (not failed, not secure).
+ * records and their data are valid during the callback. cb runs later in the loop thread; the
+ * handle may be cancelled with dns_cancel until then. */
 struct dns_tlsa {
     unsigned char usage, selector, mtype;
     unsigned char *data;

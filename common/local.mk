@@ -14,10 +14,20 @@ common_libtern_a_SOURCES = \
 	common/server.c common/server.h common/master_proto.h \
 	common/workpool.c common/workpool.h \
 	common/netmatch.c common/netmatch.h \
-	common/dns.c common/dns.h \
+	common/dns.c common/dns.h common/dns_impl.h common/dns_mx.c common/dns_route.c \
 	common/dict_unix.c \
 	common/lists.c common/lists.h \
 	queue/qdir.c queue/qdir.h \
 	queue/qfile.c queue/qfile.h \
 	queue/qcommit.c queue/qcommit.h \
 	queue/statuslog.c queue/statuslog.h
+
+# the resolver's tests: unit tests of its pure parts (dns_mx.c), and dnsq, which the integration
+# tests (tests/integration/test_dns.py, with the DNS server of dnsserver.py) run against libtern
+check_PROGRAMS += tests/unit/test_dns tests/dnsq
+TESTS += tests/unit/test_dns
+tests_unit_test_dns_SOURCES = tests/unit/test_dns.c
+tests_unit_test_dns_LDADD = $(TERN_LIBS) $(CHECK_LIBS)
+tests_dnsq_SOURCES = tests/dnsq.c
+tests_dnsq_LDADD = $(TERN_LIBS)
+EXTRA_DIST += tests/integration/dnsserver.py tests/integration/test_dns.py
