@@ -41,7 +41,9 @@ enum delivery_status { DELIVERY_SENT, DELIVERY_DEFER, DELIVERY_BOUNCE };
 struct delivery_result {
     enum delivery_status status;
     char dsn[16];                     /* enhanced status code: "2.0.0", "4.2.2", "5.1.1" */
-    char action[16];                  /* DSN Action for a success: delivered, relayed, expanded */
+    char action[16];                  /* DSN Action for a success: delivered, relayed, expanded;
+                                       * "none": the next server took the NOTIFY request, so
+                                       * no success notice of ours */
     char text[STATUSLOG_TEXT_MAX];    /* for the log and the DSN: "delivered to maildir" */
     char diag[STATUSLOG_TEXT_MAX];    /* Diagnostic-Code: "x-unix; ...", "smtp; 550 ...", "" */
     char relay[256];                  /* for the log: "local", "mx.example.org[192.0.2.1]:25" */

@@ -365,7 +365,7 @@ static void record_sent(struct qmsg *m, size_t i, const char *dsn, const char *a
                         const char *text, const char *remote_mta, const char *relay,
                         double start)
 {
-    if (m->rcpt[i].notify & NOTIFY_SUCCESS)
+    if ((m->rcpt[i].notify & NOTIFY_SUCCESS) && !(action && strcmp(action, "none") == 0))
         append_status(m, i, "trace", action && action[0] ? action : "delivered", dsn, text,
                       NULL, remote_mta);
     mark_done(m, i);

@@ -32,7 +32,9 @@ AM_TESTS_ENVIRONMENT = TERN_BUILDDIR='$(abs_top_builddir)' TERN_SRCDIR='$(abs_to
 	PYTHON3='$(PYTHON3)'; export TERN_BUILDDIR TERN_SRCDIR PYTHON3;
 EXTRA_DIST += tests/integration/run-pytest tests/integration/conftest.py \
 	tests/integration/test_master.py tests/integration/test_commands.py \
-	tests/integration/test_smtpd.py tests/integration/test_qmgr.py tests/integration/test_delivery.py tests/fuzz tests/unit/unit.h
+	tests/integration/test_smtpd.py tests/integration/test_qmgr.py \
+	tests/integration/test_delivery.py tests/integration/test_smtp.py \
+	tests/integration/smtpserver.py tests/fuzz tests/unit/unit.h
 # the fuzz runner builds its targets itself (with clang's libFuzzer when there is one)
 CLEANFILES += tests/fuzz/fuzz_command tests/fuzz/fuzz_path tests/fuzz/fuzz_params \
 	tests/fuzz/fuzz_command-replay tests/fuzz/fuzz_path-replay tests/fuzz/fuzz_params-replay

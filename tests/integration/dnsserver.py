@@ -29,6 +29,8 @@ from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, SOA, A, DNSError, DNSLabel
 from dnslib.dns import TLSA
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
+from conftest import free_port
+
 __all__ = ["DnsServer"]
 
 _RDATA = {
@@ -142,7 +144,12 @@ class DnsServer:
         """Binds UDP and TCP on one free port (a bounded number of tries) and serves both."""
         resolver = _Resolver(self)
         for _ in range(50):
-            udp = DNSServer(resolver, address=self.address, port=0, logger=_Silent())
+            # a port from free_port: port 0 could take one it already gave an instance
+            try:
+                udp = DNSServer(resolver, address=self.address, port=free_port(),
+                                logger=_Silent())
+            except OSError:
+                continue
             port = udp.server.server_address[1]
             try:
                 tcp = DNSServer(resolver, address=self.address, port=port, tcp=True,

@@ -1,0 +1,91 @@
+/* message.c: loads a message for the smtp client (message.h) with the queue file reader of
+ * queue/qfile.c, and reads the attributes and content facts a transaction needs. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "dotstuff.h"
+#include "downgrade.h"
+#include "message.h"
+
+static void read_attributes(struct message *m)
+{
+    size_t pos = 0;
+    int type;
+    const char *rec;
+    size_t len;
+    while (pos < m->env.content_offset &&
+           qrec_get(m->data.data, m->data.len, &pos, &type, &rec, &len) == 1) {
+        if (type != QREC_ATTR)
+            continue;
+        if (len == 13 && memcmp(rec, "body=8BITMIME", 13) == 0)
+            m->body_8bitmime = true;
+        else if (len == 12 && memcmp(rec, "smtputf8=yes", 12) == 0)
+            m->smtputf8 = true;
+    }
+}
+
+/* Sums the CONTENT records; -1 when they are malformed. */
+static int read_content_facts(struct message *m)
+{
+    size_t pos = m->env.content_offset;
+    int type;
+    const char *rec;
+    size_t len;
+    int rc;
+    while ((rc = qrec_get(m->data.data, m->data.len, &pos, &type, &rec, &len)) == 1 &&
+           type == QREC_CONTENT) {
+        m->size += len;
+        if (!m->eightbit && content_has_8bit(rec, len))
+            m->eightbit = true;
+    }
+    return rc < 0 ? -1 : 0;
+}
+
+int message_load(struct message *m, const char *queue_id, char *err, size_t errlen)
+{
+    char path[QFILE_ID_MAX + 16];
+    const char *why = "";
+    memset(m, 0, sizeof *m);
+    snprintf(path, sizeof path, "active/%s", queue_id);
+    buf_init(&m->data, qfile_read_limit());
+    if (qfile_read(path, qfile_read_limit(), &m->data, &m->env, &why) < 0) {
+        if (strcmp(why, "cannot read the file") == 0)
+            snprintf(err, errlen, "cannot read queue file %s: %s", path, strerror(errno));
+        else
+            snprintf(err, errlen, "cannot read queue file %s: %s", path, why);
+        return -1;
+    }
+    read_attributes(m);
+    if (read_content_facts(m) < 0) {
+        snprintf(err, errlen, "cannot read queue file %s: malformed content", path);
+        return -1;
+    }
+    return 0;
+}
+
+void message_free(struct message *m)
+{
+    buf_free(&m->data);
+    if (m->converted)
+        buf_free(&m->seven_bit);
+}
+
+int message_convert(struct message *m)
+{
+    if (m->converted)
+        return 0;
+    struct buf content;
+    buf_init(&content, m->size + 1);
+    int rc = qfile_content(m->data.data, m->data.len, &m->env, &content);
+    if (rc == 0) {
+        /* quoted-printable at most triples a byte, plus a soft break per 75 */
+        buf_init(&m->seven_bit, 4 * m->size + 4096);
+        rc = downgrade_8bit(content.data, content.len, &m->seven_bit);
+        if (rc == 0)
+            m->converted = true;
+        else
+            buf_free(&m->seven_bit);
+    }
+    buf_free(&content);
+    return rc;
+}
