@@ -252,3 +252,33 @@ def test_lmtp_per_recipient_replies(instance, tmp_path):
         assert instance.log_lines(r"to=<a@example\.test>, .*status=sent")
         assert srv.transactions and "a@example.test" in srv.transactions[0].rcpts
         assert any(c.upper().startswith("LHLO") for c in srv.commands)
+
+
+def test_relay_to_postfix_smtp_sink(instance, tmp_path):
+    """Postfix's smtp-sink as the receiving server (Debian's postfix package)."""
+    import shutil
+    import subprocess
+    sink = shutil.which("smtp-sink") or "/usr/sbin/smtp-sink"
+    dump_dir = tmp_path / "sink"
+    dump_dir.mkdir()
+    os.chmod(tmp_path, 0o755)
+    os.chmod(dump_dir, 0o777)
+    port = free_port()
+    args = [sink, "-D", str(dump_dir / "dump"), f"127.0.0.1:{port}", "10"]
+    if os.geteuid() == 0:
+        args[1:1] = ["-u", "nobody"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        route(instance, f"[127.0.0.1]:{port}")
+        instance.start()
+        send(instance, ["r@example.test"])
+        wait_for(lambda: instance.log_lines(rf"to=<r@example\.test>, relay=127\.0\.0\.1"
+                                            rf"\[127\.0\.0\.1\]:{port}, .*status=sent"),
+                 timeout=30, what="delivered to smtp-sink")
+        dump = (dump_dir / "dump").read_bytes()
+        # the body as it was sent (dot-stuffed on the wire, unstuffed by the sink)
+        assert b"Subject: relay test\n" in dump
+        assert b"\nline one\n.leading dot\n..two dots\n\nlast line\n" in dump
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
