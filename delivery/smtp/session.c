@@ -478,6 +478,16 @@ static void handshake_reply(struct session *s, enum smtp_cmd cmd, const struct s
 
 static void got_reply(struct session *s, const struct smtp_reply *r)
 {
+    if (s->sending && s->streaming) {
+        /* nothing may be answered before the final dot is even queued: taking this as the
+         * reply to it would report mail sent that was not, and leave the session out of step
+         * (once the dot is queued, a reply is its reply, even if the write callback that
+         * notices the flush has not run yet) */
+        fail_text(s, "4.5.0", false, "protocol error with %s: reply before the end of data: %s",
+                  s->name, r->text);
+        return;
+    }
+    s->sending = false;
     if (s->qlen == 0) {
         if (s->phase == P_QUIT)
             session_free(s);

@@ -725,3 +725,22 @@ def test_lmtp_over_tcp(agent):
         _, (r,) = deliver(agent, f"inet:127.0.0.1:{srv.port}", ["r@example.test"],
                           transport="lmtp")
     assert r["status"] == "sent" and r["relay"] == f"127.0.0.1[127.0.0.1]:{srv.port}", r
+
+
+def test_reply_before_the_end_of_data_is_not_taken_for_success(agent):
+    """A server that answers 250 right after 354, while a large message is still being sent,
+    must not make the client report the mail sent (review finding)."""
+    big = b"Subject: big\r\n\r\n" + b"x" * 998 + b"\r\n" * 1 + (b"y" * 998 + b"\r\n") * 4000
+
+    def handler(conn):
+        hello(conn)
+        for _ in range(3):            # MAIL, RCPT, DATA (pipelined)
+            conn.line()
+        conn.send("250 ok", "250 ok", "354 go", "250 2.0.0 Ok: too early")
+        time.sleep(2)
+
+    with Script(handler) as srv:
+        start(agent)
+        _, (r,) = deliver(agent, hop(srv), ["r@example.test"], content=big)
+    assert r["status"] == "defer", r
+    assert "reply before the end of data" in r["text"], r
