@@ -282,3 +282,66 @@ def test_relay_to_postfix_smtp_sink(instance, tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+DOVECOT_CONF = """protocols = lmtp
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+ssl = no
+default_internal_user = nobody
+default_internal_group = nogroup
+default_login_user = nobody
+mail_location = maildir:{d}/mail/%n
+userdb {{
+  driver = static
+  args = uid=nobody gid=nogroup home={d}/mail/%n
+}}
+passdb {{
+  driver = static
+  args = nopassword=y
+}}
+service lmtp {{
+  unix_listener lmtp {{
+    mode = 0666
+  }}
+}}
+"""
+
+
+def test_lmtp_to_dovecot(instance, tmp_path):
+    """Dovecot's LMTP server (Debian's dovecot-lmtpd) stores what the lmtp client sends."""
+    import shutil
+    import subprocess
+    dovecot = shutil.which("dovecot") or "/usr/sbin/dovecot"
+    if os.geteuid() != 0:
+        pytest.skip("dovecot's master must start as root")
+    d = tmp_path / "dovecot"
+    for sub in ("run", "state", "mail"):
+        (d / sub).mkdir(parents=True)
+    os.chmod(tmp_path, 0o755)
+    os.chmod(d, 0o755)
+    os.chmod(d / "mail", 0o777)
+    conf = d / "dovecot.conf"
+    conf.write_text(DOVECOT_CONF.format(d=d))
+    # it daemonizes: its output goes to a file, not to pipes the daemon would keep open
+    with open(d / "start.log", "w") as out:
+        r = subprocess.run([dovecot, "-c", str(conf)], stdout=out, stderr=out, timeout=30)
+    assert r.returncode == 0, (d / "start.log").read_text()
+    try:
+        sock = d / "run" / "lmtp"
+        wait_for(sock.exists, what="dovecot's LMTP socket")
+        instance.conf(f"transport_maps = inline:{{example.test=lmtp:unix:{sock}}}\n")
+        instance.start()
+        send(instance, ["alice@example.test", "bob@example.test"])
+        for user in ("alice", "bob"):
+            new = d / "mail" / user / "new"
+            wait_for(lambda: new.is_dir() and os.listdir(new), timeout=30,
+                     what=f"{user}'s message in dovecot's Maildir")
+            (name,) = os.listdir(new)
+            assert b"Subject: relay test" in (new / name).read_bytes()
+        assert len(instance.log_lines(r"to=<(alice|bob)@example\.test>, relay=.*dsn=2\.0\.0, "
+                                      r"status=sent \(250 2\.0\.0 <")) == 2
+    finally:
+        subprocess.run(["doveadm", "-c", str(conf), "stop"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=30)
