@@ -28,34 +28,15 @@ class Transaction:
         self.tls = False
 
 
-class SmtpServer:
-    """Options (all optional):
-    greeting   the first reply (default "220 test ESMTP")
-    ehlo       extensions offered, e.g. ["PIPELINING", "SIZE 1000000", "8BITMIME", "DSN"]
-    starttls   (certfile, keyfile): offer STARTTLS with that certificate
-    inject     a line sent right after the 220 to STARTTLS, in the same packet (an attack)
-    rcpt       f(address) -> reply text or None (250)
-    data       f(n) -> reply text or None (250) for the n-th message (from 1) after its dot
-    lmtp       answer LHLO, and one reply per accepted recipient after the dot
-                (data_lmtp f(address, n) -> reply text or None)
-    close_in_data  close the connection after reading this many bytes of message
-    delay      seconds to wait before each reply after the greeting (a slow server)
-    host/port/unix_path  where to listen (default 127.0.0.1, a free port)"""
+class Listener:
+    """A listening socket on host:port (a port from conftest.free_port by default; port 0
+    could take one it already gave an instance) or a UNIX socket, accepting in a thread and
+    running self.session(sock), which a subclass defines, in a thread per connection; a
+    context manager. connections counts the accepted ones."""
 
-    def __init__(self, host="127.0.0.1", port=0, unix_path=None, greeting="220 test ESMTP",
-                 ehlo=("PIPELINING", "8BITMIME", "SIZE 10240000", "DSN", "SMTPUTF8"),
-                 starttls=None, inject=None, rcpt=None, data=None, lmtp=False, data_lmtp=None,
-                 close_in_data=None, delay=0.0):
-        self.greeting, self.ehlo, self.starttls, self.inject = greeting, list(ehlo), starttls, \
-            inject
-        self.rcpt_fn, self.data_fn, self.lmtp, self.data_lmtp = rcpt, data, lmtp, data_lmtp
-        self.close_in_data, self.delay = close_in_data, delay
+    def __init__(self, host="127.0.0.1", port=0, unix_path=None, backlog=64):
         self.connections = 0
-        self.tls_connections = 0
-        self.transactions = []
-        self.commands = []        # every command line received, in order
         self.lock = threading.Lock()
-        self.messages = 0
         if unix_path:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             if os.path.exists(unix_path):
@@ -67,10 +48,9 @@ class SmtpServer:
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             self.sock = socket.socket(family, socket.SOCK_STREAM)
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            # port 0 could take a port conftest.free_port already gave an instance
             self.sock.bind((host, port or free_port()))
             self.port = self.sock.getsockname()[1]
-        self.sock.listen(64)
+        self.sock.listen(backlog)
         self.sock.settimeout(0.2)
         self.stopping = False
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -94,11 +74,40 @@ class SmtpServer:
                 return
             with self.lock:
                 self.connections += 1
-            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+            threading.Thread(target=self.session, args=(conn,), daemon=True).start()
+
+
+class SmtpServer(Listener):
+    """Options (all optional):
+    greeting   the first reply (default "220 test ESMTP")
+    ehlo       extensions offered, e.g. ["PIPELINING", "SIZE 1000000", "8BITMIME", "DSN"]
+    starttls   (certfile, keyfile): offer STARTTLS with that certificate
+    inject     a line sent right after the 220 to STARTTLS, in the same packet (an attack)
+    rcpt       f(address) -> reply text or None (250)
+    data       f(n) -> reply text or None (250) for the n-th message (from 1) after its dot
+    lmtp       answer LHLO, and one reply per accepted recipient after the dot
+                (data_lmtp f(address, n) -> reply text or None)
+    close_in_data  close the connection after reading this many bytes of message
+    delay      seconds to wait before each reply after the greeting (a slow server)
+    host/port/unix_path  where to listen (default 127.0.0.1, a free port)"""
+
+    def __init__(self, host="127.0.0.1", port=0, unix_path=None, greeting="220 test ESMTP",
+                 ehlo=("PIPELINING", "8BITMIME", "SIZE 10240000", "DSN", "SMTPUTF8"),
+                 starttls=None, inject=None, rcpt=None, data=None, lmtp=False, data_lmtp=None,
+                 close_in_data=None, delay=0.0):
+        self.greeting, self.ehlo, self.starttls, self.inject = greeting, list(ehlo), starttls, \
+            inject
+        self.rcpt_fn, self.data_fn, self.lmtp, self.data_lmtp = rcpt, data, lmtp, data_lmtp
+        self.close_in_data, self.delay = close_in_data, delay
+        self.tls_connections = 0
+        self.transactions = []
+        self.commands = []        # every command line received, in order
+        self.messages = 0
+        super().__init__(host, port, unix_path)
 
     # ---- one connection ----
 
-    def _session(self, conn):
+    def session(self, conn):
         conn.settimeout(TIMEOUT)
         s = _Lines(conn)
         try:

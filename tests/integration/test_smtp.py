@@ -4,7 +4,6 @@ aiosmtpd, and, for MX look-ups, a DNS server of the test (dnsserver.py) that ter
 dns_server points at. Each test checks what the receiving server got and the log lines."""
 import os
 import smtplib
-import time
 
 import pytest
 

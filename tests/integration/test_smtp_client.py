@@ -6,14 +6,13 @@ byte) plays the other side. A few go end to end through smtpd and qmgr."""
 import os
 import socket
 import ssl
-import threading
 import time
 
 import pytest
 
-from conftest import (IS_ROOT, free_port, ipc_call, make_queue_id, make_test_cert, tern_ids,
-                      wait_for, write_queue_file)
-from smtpserver import SmtpServer
+from conftest import (free_port, ipc_call, make_queue_id, make_test_cert, wait_for,
+                      write_queue_file)
+from smtpserver import Listener, SmtpServer
 
 SMTP = os.path.join(os.environ.get("TERN_BUILDDIR", os.getcwd()), "libexec", "smtp")
 pytestmark = pytest.mark.skipif(not os.path.exists(SMTP), reason="libexec/smtp not built")
@@ -74,48 +73,19 @@ class Conn:
         self.buf = b""
 
 
-class Script:
-    """Runs handler(conn) for each connection (TCP on 127.0.0.1, or a UNIX socket)."""
+class Script(Listener):
+    """Runs handler(conn) for each connection (TCP on 127.0.0.1, or a UNIX socket); an
+    assertion failed in a handler fails the test when the block ends."""
 
     def __init__(self, handler, unix_path=None):
-        self.handler, self.connections, self.failures = handler, 0, []
-        if unix_path:
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.sock.bind(unix_path)
-            os.chmod(unix_path, 0o666)
-        else:
-            self.sock = socket.socket()
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            # a port free_port will not hand to an instance (port 0 could take one of theirs)
-            self.sock.bind(("127.0.0.1", free_port()))
-            self.port = self.sock.getsockname()[1]
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.stopping = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
+        self.handler, self.failures = handler, []
+        super().__init__(unix_path=unix_path, backlog=16)
 
     def __exit__(self, *exc):
-        self.stopping = True
-        self.thread.join(timeout=5)
-        self.sock.close()
+        super().__exit__(*exc)
         assert not self.failures, self.failures
 
-    def _serve(self):
-        while not self.stopping:
-            try:
-                s, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._run, args=(s,), daemon=True).start()
-
-    def _run(self, s):
+    def session(self, s):
         conn = Conn(s)
         try:
             self.handler(conn)
@@ -275,8 +245,8 @@ def test_lock_step_without_pipelining_and_crlf_on_the_wire(agent):
     assert seen["early"] == [b""] * 4
     assert seen["data"] == b"Subject: bare\r\n\r\nbare LF line\r\nbare CR\r\nend\r\n.\r\n"
     assert a["status"] == "bounce" and a["dsn"] == "5.1.1"
-    assert a["text"] == (f"host 127.0.0.1[127.0.0.1] said: 550 5.1.1 no such user "
-                         f"(in reply to RCPT TO command)")
+    assert a["text"] == ("host 127.0.0.1[127.0.0.1] said: 550 5.1.1 no such user "
+                         "(in reply to RCPT TO command)")
     assert a["diag"] == "smtp; 550 5.1.1 no such user"
     assert b["status"] == "sent" and b["dsn"] == "2.0.0" and b["text"] == "250 queued"
 
