@@ -223,8 +223,9 @@ def test_mx_order_fallback_implicit_null_and_nxdomain(instance):
         send(instance, ["r@example.test"])
         wait_for(lambda: mx2.transactions, timeout=30, what="delivery to the second MX")
         assert mx1.connections >= 1
-        assert instance.log_lines(r"to=<r@example\.test>, relay=mx2\.example\.test"
-                                  rf"\[127\.0\.0\.3\]:{port}, .*status=sent")
+        wait_for(lambda: instance.log_lines(r"to=<r@example\.test>, relay=mx2\.example\.test"
+                                            rf"\[127\.0\.0\.3\]:{port}, .*status=sent"),
+                 what="the log line of the delivery to the second MX")
         send(instance, ["r@implicit.test"])
         wait_for(lambda: any("r@implicit.test" in t.rcpts for t in mx2.transactions),
                  timeout=30, what="delivery to the implicit MX")
@@ -339,8 +340,10 @@ def test_lmtp_to_dovecot(instance, tmp_path):
                      what=f"{user}'s message in dovecot's Maildir")
             (name,) = os.listdir(new)
             assert b"Subject: relay test" in (new / name).read_bytes()
-        assert len(instance.log_lines(r"to=<(alice|bob)@example\.test>, relay=.*dsn=2\.0\.0, "
-                                      r"status=sent \(250 2\.0\.0 <")) == 2
+        # dovecot stores before it answers: the log lines may come a moment later
+        wait_for(lambda: len(instance.log_lines(r"to=<(alice|bob)@example\.test>, relay=.*"
+                                                r"dsn=2\.0\.0, status=sent \(250 2\.0\.0 <"))
+                 == 2, what="both recipients logged as sent")
     finally:
         subprocess.run(["doveadm", "-c", str(conf), "stop"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=30)
