@@ -4,20 +4,19 @@ serves itself, answering each recipient as the test says. The tests check what r
 agent (batches, concurrency, retries), the queue directories and the log lines."""
 import os
 import smtplib
-import socket
-import threading
 import time
 
 import pytest
 
 from conftest import (IS_ROOT, ipc_decode, ipc_encode, make_queue_id, read_queue_file,
                       tern_ids, wait_for, write_queue_file)
+from smtpserver import Listener
 
 HOST = "mx.test.example"
 FAST_RETRY = ("minimal_backoff_time = 1s\nmaximal_backoff_time = 1s\nqueue_run_delay = 1s\n")
 
 
-class FakeAgent:
+class FakeAgent(Listener):
     """Serves spool/private/<name>: each request is recorded; answer(rcpt, attempt) returns
     (status, dsn, text) for each recipient, or ("dead", dsn, text) for a dead destination."""
 
@@ -31,29 +30,13 @@ class FakeAgent:
         self.attempts = {}          # rcpt -> number of times seen
         self.active = 0
         self.max_active = 0
-        self.lock = threading.Lock()
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        if os.path.exists(self.path):
-            os.unlink(self.path)
-        self.sock.bind(self.path)
-        os.chmod(self.path, 0o666)
+        super().__init__(unix_path=self.path, backlog=100)
         if IS_ROOT:
             os.chown(self.path, *tern_ids())
-        self.sock.listen(100)
-        self.sock.settimeout(0.2)
-        self.stopping = False
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        self.__enter__()
 
-    def _serve(self):
-        while not self.stopping:
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+    def session(self, conn):
+        self._handle(conn)
 
     def _handle(self, conn):
         with conn:
@@ -96,8 +79,7 @@ class FakeAgent:
             self.notices.append(read_queue_file(os.path.join(self.spool, "active", queue_id)))
 
     def stop(self):
-        self.stopping = True
-        self.sock.close()
+        self.__exit__(None, None, None)
 
 
 @pytest.fixture
