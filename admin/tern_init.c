@@ -52,6 +52,7 @@ static const struct {
       "  -o smtpd_add_missing_headers=yes" },
     { "pickup", 0, "unix  n       -      n      60     1", "pickup" },
     { "qmgr", 0, "unix  n       -      n      300    1", "qmgr" },
+    { "showq", 0, "unix  n       -      n      -      -", "showq" },
     { "bounce", 0, "unix  -       -      n      -      0", "bounce" },
     { "smtp", 0, "unix  -       -      n      -      -", "smtp" },
     { "lmtp", 0, "unix  -       -      n      -      -", "smtp lmtp" },

@@ -23,6 +23,8 @@
  *   flush    `tern flush` -> qmgr (public/qmgr): retry every deferred message now;
  *            reply status. */
 #define IPC_QMGR_SOCKET "public/qmgr"   /* relative to the queue directory */
+#define IPC_PICKUP_SOCKET "public/pickup" /* wakeup: terndrop left a file in maildrop/ */
+#define IPC_SHOWQ_SOCKET "public/showq"   /* the queue listing (ternqueue -p/-j, mailq) */
 #define IPC_T_WAKEUP "wakeup"
 #define IPC_T_FLUSH  "flush"
 

@@ -20,7 +20,10 @@ common_libtern_a_SOURCES = \
 	queue/qdir.c queue/qdir.h \
 	queue/qfile.c queue/qfile.h \
 	queue/qcommit.c queue/qcommit.h \
-	queue/statuslog.c queue/statuslog.h
+	queue/statuslog.c queue/statuslog.h \
+	queue/maildrop.c queue/maildrop.h \
+	queue/qlist.c queue/qlist.h \
+	queue/qadmin.c queue/qadmin.h
 
 # the resolver's tests: unit tests of its pure parts (dns_mx.c), and dnsq, which the integration
 # tests (tests/integration/test_dns.py, with the DNS server of dnsserver.py) run against libtern

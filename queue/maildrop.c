@@ -1,0 +1,2 @@
+/* maildrop.c: placeholder until written (issue 6). */
+#include "maildrop.h"

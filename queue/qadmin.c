@@ -1,0 +1,2 @@
+/* qadmin.c: placeholder until written (issue 6). */
+#include "qadmin.h"

@@ -1,0 +1,2 @@
+/* qlist.c: placeholder until written (issue 6). */
+#include "qlist.h"
