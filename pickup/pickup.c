@@ -1,5 +1,613 @@
-/* pickup/pickup.c: placeholder until written (issue 6). */
-int main(void)
+/* pickup.c: the pickup service (libexec/pickup, pickup(8)), run by the master as mail_owner in
+ * the queue directory. It turns the files that terndrop left in maildrop/ for sendmail(1) into
+ * queue files in incoming/ with the same queue file writer smtpd uses, after checking every
+ * record again (the file comes from an ordinary user), and adds what the message lacks: a
+ * Received: line naming the user's uid, From:, Date: and Message-ID:. With sendmail -t it takes
+ * the recipients from To:, Cc: and Bcc:; Bcc: lines are always removed. It scans maildrop/ at
+ * start, when terndrop wakes it up (public/pickup) and when the master's wakeup timer does. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "addrlist.h"
+#include "config.h"
+#include "header_edit.h"
+#include "ipc.h"
+#include "ipc_proto.h"
+#include "log.h"
+#include "maildrop.h"
+#include "mem.h"
+#include "qfile.h"
+#include "server.h"
+#include "smtp_parse.h"
+#include "statuslog.h"
+
+#define STALE_TEMP_SECONDS (24 * 3600)   /* a terndrop that died left t<random> behind */
+#define CHUNK (64 * 1024)                /* content records written */
+
+static struct {
+    char myhostname[256];
+    char myorigin[256];
+    size_t header_limit;
+} conf;
+
+/* One recipient of the message being converted. */
+struct rcpt {
+    char address[SMTP_PATH_MAX + 1];
+    unsigned notify;
+    char orcpt[MAILDROP_FIELD_MAX + 1];   /* "type;xtext" or "" */
+};
+
+struct conversion {
+    char sender[SMTP_PATH_MAX + 1];
+    bool smtputf8;
+    char fullname[MAILDROP_FIELD_MAX + 1];
+    char envid[MAILDROP_FIELD_MAX + 1];
+    char ret[8], body[16];
+    unsigned notify;          /* message-wide (sendmail -N) */
+    bool extract;
+    struct rcpt *rcpt;
+    size_t nrcpt, cap;
+    size_t bad;               /* addresses skipped */
+    const char *file;         /* the maildrop file name, for the log */
+};
+
+/* ---- addresses ---- */
+
+/* Qualifies a bare local part with @myorigin and checks the result as an SMTP path. 0 with
+ * the address in out, or -1. */
+static int qualify(const char *addr, char out[SMTP_PATH_MAX + 1], bool *utf8)
 {
-    return 70;
+    char path[MAILDROP_FIELD_MAX + 8 + sizeof conf.myorigin];
+    int plen;
+    if (strchr(addr, '@') == NULL)
+        plen = snprintf(path, sizeof path, "<%s@%s>", addr, conf.myorigin);
+    else
+        plen = snprintf(path, sizeof path, "<%s>", addr);
+    if (plen < 0 || (size_t)plen >= sizeof path)
+        return -1;
+    struct smtp_address a;
+    const char *why;
+    int n = smtp_parse_path(path, strlen(path), false, true, &a, &why);
+    if (n < 0 || (size_t)n != strlen(path))
+        return -1;
+    snprintf(out, SMTP_PATH_MAX + 1, "%s", a.address);
+    if (a.utf8)
+        *utf8 = true;
+    return 0;
+}
+
+static void add_recipient(struct conversion *c, const char *addr, unsigned notify,
+                          const char *orcpt)
+{
+    char q[SMTP_PATH_MAX + 1];
+    if (qualify(addr, q, &c->smtputf8) < 0) {
+        log_warn("maildrop/%s: skipping a bad recipient address: %.100s", c->file, addr);
+        c->bad++;
+        return;
+    }
+    for (size_t i = 0; i < c->nrcpt; i++)
+        if (strcasecmp(c->rcpt[i].address, q) == 0)
+            return;   /* duplicates are delivered once */
+    if (c->nrcpt == MAILDROP_RCPT_MAX) {
+        log_warn("maildrop/%s: more than %d recipients; skipping %s", c->file,
+                 MAILDROP_RCPT_MAX, q);
+        c->bad++;
+        return;
+    }
+    if (c->nrcpt == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 8;
+        c->rcpt = xrealloc(c->rcpt, c->cap * sizeof *c->rcpt);
+    }
+    struct rcpt *r = &c->rcpt[c->nrcpt++];
+    snprintf(r->address, sizeof r->address, "%s", q);
+    r->notify = notify ? notify : c->notify;
+    snprintf(r->orcpt, sizeof r->orcpt, "%s", orcpt ? orcpt : "");
+}
+
+struct list_arg {
+    struct conversion *c;
+    unsigned notify;
+    const char *orcpt;
+};
+
+static int on_list_address(const char *addr, int bad, void *arg)
+{
+    struct list_arg *a = arg;
+    if (bad) {
+        log_warn("maildrop/%s: skipping a bad recipient address", a->c->file);
+        a->c->bad++;
+        return 0;
+    }
+    add_recipient(a->c, addr, a->notify, a->orcpt);
+    return 0;
+}
+
+static void on_header_recipients(const char *value, size_t len, void *arg)
+{
+    struct list_arg a = { arg, 0, NULL };
+    addrlist_parse(value, len, on_list_address, &a);
+}
+
+/* ---- the envelope ---- */
+
+static unsigned parse_notify(const char *s)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s == '\0' || *end || v > (NOTIFY_NEVER | NOTIFY_SUCCESS | NOTIFY_FAILURE | NOTIFY_DELAY))
+        return 0;
+    return (unsigned)v;
+}
+
+static void take_attr(struct conversion *c, const char *data, size_t len)
+{
+    char text[MAILDROP_FIELD_MAX + 1];
+    snprintf(text, sizeof text, "%.*s", (int)len, data);
+    char *value = strchr(text, '=');
+    *value++ = '\0';   /* maildrop_check made sure there is one */
+    if (strcmp(text, "fullname") == 0)
+        snprintf(c->fullname, sizeof c->fullname, "%s", value);
+    else if (strcmp(text, "envid") == 0 && strlen(value) <= SMTP_ENVID_MAX)
+        snprintf(c->envid, sizeof c->envid, "%s", value);
+    else if (strcmp(text, "ret") == 0 && (strcmp(value, "FULL") == 0 || strcmp(value, "HDRS") == 0))
+        snprintf(c->ret, sizeof c->ret, "%s", value);
+    else if (strcmp(text, "body") == 0 &&
+             (strcmp(value, "7BIT") == 0 || strcmp(value, "8BITMIME") == 0))
+        snprintf(c->body, sizeof c->body, "%s", value);
+    else if (strcmp(text, "notify") == 0)
+        c->notify = parse_notify(value);
+    else if (strcmp(text, "extract") == 0)
+        c->extract = strcmp(value, "yes") == 0;
+}
+
+/* ---- the content ---- */
+
+/* Line ends become CRLF whatever they were (LF, CRLF, or a lone CR). */
+struct crlf {
+    bool cr;    /* the previous byte was a CR */
+};
+
+static int crlf_feed(struct crlf *n, const char *p, size_t len, struct buf *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        char ch = p[i];
+        if (n->cr) {
+            n->cr = false;
+            if (ch == '\n')
+                continue;   /* CRLF already written */
+        }
+        if (ch == '\r') {
+            n->cr = true;
+            if (buf_append(out, "\r\n", 2) < 0)
+                return -1;
+        } else if (ch == '\n') {
+            if (buf_append(out, "\r\n", 2) < 0)
+                return -1;
+        } else if (buf_putc(out, ch) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void rfc5322_date(char *out, size_t size, time_t t)
+{
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(out, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
+}
+
+/* A display name goes into From: as a quoted string unless it is plain words. */
+static void put_from(struct buf *h, const struct conversion *c)
+{
+    const char *addr = c->sender[0] ? c->sender : "MAILER-DAEMON";
+    if (c->fullname[0] == '\0') {
+        buf_printf(h, "From: %s\r\n", addr);
+        return;
+    }
+    bool plain = strspn(c->fullname, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789 !#$%&'*+-/=?^_`{|}~") == strlen(c->fullname);
+    if (plain) {
+        buf_printf(h, "From: %s <%s>\r\n", c->fullname, addr);
+        return;
+    }
+    buf_puts(h, "From: \"");
+    for (const char *p = c->fullname; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            buf_putc(h, '\\');
+        buf_putc(h, *p);
+    }
+    buf_printf(h, "\" <%s>\r\n", addr);
+}
+
+/* ---- one maildrop file ---- */
+
+enum outcome { DONE, RETRY, CORRUPT };
+
+struct job {
+    struct conversion c;
+    struct maildrop_reader r;
+    struct maildrop_check chk;
+    struct qfile *q;
+    uid_t uid;
+};
+
+static int next_record(struct job *j, int *type, const char **data, size_t *len,
+                       const char **why)
+{
+    int rc = maildrop_read(&j->r, type, data, len);
+    if (rc <= 0) {
+        *why = rc == 0 ? "no end record" : strerror(errno);
+        return -1;
+    }
+    return maildrop_check(&j->chk, *type, *data, *len, why);
+}
+
+/* Reads the envelope records; leaves the first CONTENT or the END record in type/data/len. */
+static int read_envelope(struct job *j, int *type, const char **data, size_t *len,
+                         const char **why)
+{
+    struct conversion *c = &j->c;
+    bool have_sender = false;
+    struct rcpt_param { char orcpt[MAILDROP_FIELD_MAX + 1]; unsigned notify; };
+    char pending[MAILDROP_FIELD_MAX + 1] = "";
+    bool have_pending = false;
+    struct rcpt_param param = { "", 0 };
+    for (;;) {
+        if (next_record(j, type, data, len, why) < 0)
+            return -1;
+        if (*type != QREC_RCPT_NOTIFY && *type != QREC_RCPT_ORCPT && have_pending) {
+            struct list_arg a = { c, param.notify, param.orcpt[0] ? param.orcpt : NULL };
+            addrlist_parse(pending, strlen(pending), on_list_address, &a);
+            have_pending = false;
+            memset(&param, 0, sizeof param);
+        }
+        switch (*type) {
+        case QREC_MAGIC:
+            break;
+        case QREC_SENDER: {
+            char s[MAILDROP_FIELD_MAX + 1];
+            snprintf(s, sizeof s, "%.*s", (int)*len, *data);
+            bool utf8 = false;
+            if (s[0] && qualify(s, c->sender, &utf8) < 0) {
+                *why = "bad sender address";
+                return -1;
+            }
+            c->smtputf8 |= utf8;
+            have_sender = true;
+            break;
+        }
+        case QREC_ATTR:
+            take_attr(c, *data, *len);
+            break;
+        case QREC_RECIPIENT:
+            snprintf(pending, sizeof pending, "%.*s", (int)*len, *data);
+            have_pending = true;
+            break;
+        case QREC_RCPT_NOTIFY: {
+            char s[32];
+            snprintf(s, sizeof s, "%.*s", (int)(*len < 31 ? *len : 31), *data);
+            param.notify = parse_notify(s);
+            break;
+        }
+        case QREC_RCPT_ORCPT:
+            /* "type;xtext", as smtpd stores it; anything else is dropped */
+            snprintf(param.orcpt, sizeof param.orcpt, "%.*s", (int)*len, *data);
+            if (strchr(param.orcpt, ';') == NULL || strchr(param.orcpt, ' '))
+                param.orcpt[0] = '\0';
+            break;
+        default:   /* CONTENT or END */
+            if (!have_sender) {
+                *why = "no sender record";
+                return -1;
+            }
+            return 0;
+        }
+    }
+}
+
+/* Collects content until the header is complete (or passes header_size_limit): the header in
+ * hdr with CRLF line ends. type/data/len hold the record after what was used. */
+static int read_header(struct job *j, struct crlf *norm, struct buf *hdr, struct header_info *hi,
+                       int *type, const char **data, size_t *len, const char **why)
+{
+    for (;;) {
+        if (*type == QREC_CONTENT) {
+            if (crlf_feed(norm, *data, *len, hdr) < 0) {
+                *why = "out of memory";
+                return -1;
+            }
+            header_scan(hdr->data, hdr->len, hi);
+            if (hi->complete || hdr->len > conf.header_limit) {
+                if (next_record(j, type, data, len, why) < 0)
+                    return -1;
+                return 0;
+            }
+            if (next_record(j, type, data, len, why) < 0)
+                return -1;
+            continue;
+        }
+        /* END: whatever came is the whole message */
+        header_scan(hdr->data, hdr->len, hi);
+        if (!hi->complete)
+            hi->header_len = hdr->len;   /* header lines only; a last line may lack its end */
+        return 0;
+    }
+}
+
+static int write_envelope(struct job *j)
+{
+    struct conversion *c = &j->c;
+    int r = qfile_put(j->q, QREC_SENDER, c->sender, strlen(c->sender));
+    r |= qfile_put_attr(j->q, "protocol", "local");
+    char uid[32];
+    snprintf(uid, sizeof uid, "%lu", (unsigned long)j->uid);
+    r |= qfile_put_attr(j->q, "uid", uid);
+    if (c->envid[0]) {
+        char xt[SMTP_ENVID_MAX * 3 + 1];
+        smtp_xtext_encode(c->envid, strlen(c->envid), xt, sizeof xt);
+        r |= qfile_put_attr(j->q, "envid", xt);
+    }
+    if (c->ret[0])
+        r |= qfile_put_attr(j->q, "ret", c->ret);
+    if (c->body[0])
+        r |= qfile_put_attr(j->q, "body", c->body);
+    if (c->smtputf8)
+        r |= qfile_put_attr(j->q, "smtputf8", "yes");
+    for (size_t i = 0; i < c->nrcpt; i++) {
+        const struct rcpt *rc = &c->rcpt[i];
+        r |= qfile_put(j->q, QREC_RECIPIENT, rc->address, strlen(rc->address));
+        if (rc->notify) {
+            char num[16];
+            snprintf(num, sizeof num, "%u", rc->notify);
+            r |= qfile_put(j->q, QREC_RCPT_NOTIFY, num, strlen(num));
+        }
+        if (rc->orcpt[0])
+            r |= qfile_put(j->q, QREC_RCPT_ORCPT, rc->orcpt, strlen(rc->orcpt));
+    }
+    return r;
+}
+
+/* The header as it goes into the queue file: Received:, the user's fields without Bcc:, then
+ * what is missing. */
+static int write_header(struct job *j, const char *hdr, const struct header_info *hi,
+                        bool body_follows)
+{
+    struct conversion *c = &j->c;
+    char date[64];
+    rfc5322_date(date, sizeof date, time(NULL));
+    struct buf h;
+    buf_init(&h, BUF_UNBOUNDED);
+    buf_printf(&h, "Received: by %s (tern, from userid %lu)\r\n\tid %s; %s\r\n",
+               conf.myhostname, (unsigned long)j->uid, qfile_id(j->q), date);
+    header_rewrite(hdr, hi, false, &h, NULL, NULL);
+    /* a last header line without a line end gets one */
+    if (h.len >= 2 && h.data[h.len - 1] != '\n')
+        buf_puts(&h, "\r\n");
+    if (!hi->has_from)
+        put_from(&h, c);
+    if (!hi->has_date)
+        buf_printf(&h, "Date: %s\r\n", date);
+    if (!hi->has_msgid)
+        buf_printf(&h, "Message-ID: <%s@%s>\r\n", qfile_id(j->q), conf.myhostname);
+    if (hi->blank_line || body_follows)
+        buf_puts(&h, "\r\n");
+    int r = 0;
+    for (size_t off = 0; off < h.len && r == 0; off += CHUNK) {
+        size_t n = h.len - off < CHUNK ? h.len - off : CHUNK;
+        r = qfile_put(j->q, QREC_CONTENT, h.data + off, n);
+    }
+    buf_free(&h);
+    return r;
+}
+
+/* When no recipient is left, the message goes back to its sender as a failure notice: a
+ * bounce/ID record that qmgr finds when it loads the recipient-less queue file. */
+static int record_no_recipients(struct job *j)
+{
+    struct status_record rec;
+    memset(&rec, 0, sizeof rec);
+    snprintf(rec.recipient, sizeof rec.recipient, "%s", "undisclosed-recipients");
+    snprintf(rec.status, sizeof rec.status, "5.1.3");
+    snprintf(rec.action, sizeof rec.action, "failed");
+    snprintf(rec.reason, sizeof rec.reason, "No recipient addresses found in message header");
+    rec.when = time(NULL);
+    char path[QFILE_ID_MAX + 16];
+    snprintf(path, sizeof path, "bounce/%s", qfile_id(j->q));
+    return statuslog_append(path, &rec);
+}
+
+static enum outcome convert(struct job *j, const char **why)
+{
+    struct conversion *c = &j->c;
+    int type;
+    const char *data;
+    size_t len;
+    if (read_envelope(j, &type, &data, &len, why) < 0)
+        return CORRUPT;
+    struct buf hdr;
+    buf_init(&hdr, conf.header_limit + 2 * CHUNK + QREC_DATA_MAX);
+    struct crlf norm = { false };
+    struct header_info hi;
+    enum outcome out = CORRUPT;
+    if (read_header(j, &norm, &hdr, &hi, &type, &data, &len, why) < 0)
+        goto done;
+    if (c->extract)
+        header_rewrite(hdr.data, &hi, true, NULL, on_header_recipients, c);
+    out = RETRY;
+    if ((j->q = qfile_create()) == NULL) {
+        *why = strerror(errno);
+        goto done;
+    }
+    const char *body = hdr.data + hi.header_len;
+    size_t body_len = hdr.len - hi.header_len;
+    if (write_envelope(j) < 0 ||
+        write_header(j, hdr.data, &hi, body_len > 0 || type == QREC_CONTENT) < 0 ||
+        (body_len && qfile_put(j->q, QREC_CONTENT, body, body_len) < 0)) {
+        *why = strerror(errno);
+        goto done;
+    }
+    struct buf chunk;
+    buf_init(&chunk, BUF_UNBOUNDED);
+    while (type == QREC_CONTENT) {
+        buf_reset(&chunk);
+        if (crlf_feed(&norm, data, len, &chunk) < 0 ||
+            (chunk.len && qfile_put(j->q, QREC_CONTENT, chunk.data, chunk.len) < 0)) {
+            *why = strerror(errno);
+            buf_free(&chunk);
+            goto done;
+        }
+        if (next_record(j, &type, &data, &len, why) < 0) {
+            out = CORRUPT;
+            buf_free(&chunk);
+            goto done;
+        }
+    }
+    buf_free(&chunk);
+    if (c->nrcpt == 0 && record_no_recipients(j) < 0) {
+        *why = strerror(errno);
+        goto done;
+    }
+    if (qfile_finish(j->q) < 0 || qfile_commit_sync(j->q) < 0) {
+        *why = strerror(errno);
+        goto done;
+    }
+    out = DONE;
+done:
+    buf_free(&hdr);
+    return out;
+}
+
+static void move_to_corrupt(const char *name, const char *why)
+{
+    char from[300], to[300];
+    snprintf(from, sizeof from, "maildrop/%s", name);
+    snprintf(to, sizeof to, "corrupt/%s", name);
+    if (rename(from, to) == 0)
+        log_warn("maildrop/%s: malformed file moved to corrupt/: %s", name, why);
+    else
+        log_error("maildrop/%s: malformed file (%s) cannot be moved to corrupt/: %s", name, why,
+                  strerror(errno));
+}
+
+/* Converts maildrop/<name>. The file is removed only after its queue file is on disk; a crash
+ * in between makes a duplicate, never a loss. */
+static void pickup_file(const char *name)
+{
+    char path[300];
+    snprintf(path, sizeof path, "maildrop/%s", name);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT)
+            log_warn("%s: cannot open: %s", path, strerror(errno));
+        return;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+        close(fd);
+        move_to_corrupt(name, "not a regular file with one link");
+        return;
+    }
+    struct job j;
+    memset(&j, 0, sizeof j);
+    j.uid = st.st_uid;
+    j.c.file = name;
+    maildrop_reader_init(&j.r, fd, -1);
+    maildrop_check_init(&j.chk, qfile_read_limit());
+    const char *why = "unknown error";
+    enum outcome out = convert(&j, &why);
+    maildrop_reader_free(&j.r);
+    close(fd);
+    switch (out) {
+    case DONE:
+        log_info("%s: uid=%lu from=<%s>", qfile_id(j.q), (unsigned long)j.uid, j.c.sender);
+        if (j.c.nrcpt == 0)
+            log_warn("%s: no recipient addresses found; returned to the sender", qfile_id(j.q));
+        qfile_free(j.q);
+        if (unlink(path) < 0)
+            log_error("%s: cannot remove it after queueing: %s", path, strerror(errno));
+        ipc_wakeup(IPC_QMGR_SOCKET);
+        break;
+    case RETRY:
+        log_warn("%s: cannot queue it now (%s); it stays in maildrop/", path, why);
+        if (j.q)
+            qfile_abort(j.q);
+        break;
+    case CORRUPT:
+        if (j.q)
+            qfile_abort(j.q);
+        move_to_corrupt(name, why);
+        break;
+    }
+    free(j.c.rcpt);
+}
+
+static void remove_stale_temp(const char *name)
+{
+    char path[300];
+    snprintf(path, sizeof path, "maildrop/%s", name);
+    struct stat st;
+    if (lstat(path, &st) == 0 && time(NULL) - st.st_mtime > STALE_TEMP_SECONDS) {
+        if (unlink(path) == 0)
+            log_warn("%s: removed a file a submission left unfinished", path);
+    }
+}
+
+static void scan(void)
+{
+    DIR *d = opendir("maildrop");
+    if (d == NULL) {
+        log_error("cannot open maildrop/: %s", strerror(errno));
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (qfile_valid_id(e->d_name))
+            pickup_file(e->d_name);
+        else if (e->d_name[0] == 't')
+            remove_stale_temp(e->d_name);
+    }
+    closedir(d);
+}
+
+/* Every connection (a wakeup from terndrop or the master) means: look at maildrop/ now. */
+static void on_accept(int fd, const struct sockaddr *peer, socklen_t len)
+{
+    (void)peer;
+    (void)len;
+    close(fd);
+    scan();
+    server_client_done();
+}
+
+static void post_jail(void)
+{
+    snprintf(conf.myhostname, sizeof conf.myhostname, "%s", config_str("myhostname"));
+    if (conf.myhostname[0] == '\0' && gethostname(conf.myhostname, sizeof conf.myhostname - 1) < 0)
+        snprintf(conf.myhostname, sizeof conf.myhostname, "localhost");
+    snprintf(conf.myorigin, sizeof conf.myorigin, "%s", config_str("myorigin"));
+    if (conf.myorigin[0] == '\0')
+        snprintf(conf.myorigin, sizeof conf.myorigin, "%s", conf.myhostname);
+    long long h = config_size("header_size_limit");
+    conf.header_limit = h > 0 ? (size_t)h : 102400;
+    scan();
+}
+
+int main(int argc, char **argv)
+{
+    static const struct server_ops ops = {
+        .name = "pickup",
+        .max_clients = 1,
+        .post_jail = post_jail,
+        .accept = on_accept,
+    };
+    server_main(argc, argv, &ops);
 }

@@ -1,2 +1,212 @@
-/* maildrop.c: placeholder until written (issue 6). */
+/* maildrop.c: the maildrop file rules of maildrop.h: the record order and bounds that terndrop
+ * enforces on what sendmail sends and pickup enforces again on what it reads, and a buffered
+ * record reader over a descriptor with a per-read timeout. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "maildrop.h"
+#include "mem.h"
+
+enum { ST_MAGIC, ST_SENDER, ST_ATTR, ST_RCPT, ST_CONTENT, ST_END };
+
+static const char *const attr_names[] = { "fullname", "envid", "ret", "body", "notify",
+                                          "extract", NULL };
+
+void maildrop_check_init(struct maildrop_check *c, unsigned long long content_limit)
+{
+    memset(c, 0, sizeof *c);
+    c->limit = content_limit;
+}
+
+/* Text fields: bounded, printable (8-bit bytes allowed for names and UTF-8 addresses), no
+ * control characters, so nothing can break a log line or a header. */
+static bool text_ok(const char *s, size_t len)
+{
+    if (len > MAILDROP_FIELD_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 32 || ch == 127)
+            return false;
+    }
+    return true;
+}
+
+static bool attr_ok(const char *s, size_t len)
+{
+    const char *eq = memchr(s, '=', len);
+    if (eq == NULL || !text_ok(s, len))
+        return false;
+    size_t n = (size_t)(eq - s);
+    for (size_t i = 0; attr_names[i]; i++)
+        if (strlen(attr_names[i]) == n && memcmp(attr_names[i], s, n) == 0)
+            return true;
+    return false;
+}
+
+static int fail(const char *reason, const char **why)
+{
+    *why = reason;
+    errno = EPROTO;
+    return -1;
+}
+
+int maildrop_check(struct maildrop_check *c, int type, const char *data, size_t len,
+                   const char **why)
+{
+    if (c->ended)
+        return fail("data after the end record", why);
+    switch (type) {
+    case QREC_MAGIC:
+        if (c->stage != ST_MAGIC || len != strlen(MAILDROP_MAGIC_TEXT) ||
+            memcmp(data, MAILDROP_MAGIC_TEXT, len) != 0)
+            return fail("not a maildrop file", why);
+        c->stage = ST_SENDER;
+        return 0;
+    case QREC_SENDER:
+        if (c->stage != ST_SENDER)
+            return fail("sender record out of order", why);
+        if (!text_ok(data, len))
+            return fail("bad sender", why);
+        c->stage = ST_ATTR;
+        return 0;
+    case QREC_ATTR:
+        if (c->stage != ST_ATTR)
+            return fail("attribute record out of order", why);
+        if (++c->nattr > MAILDROP_ATTR_MAX || !attr_ok(data, len))
+            return fail("bad attribute", why);
+        return 0;
+    case QREC_RECIPIENT:
+        if (c->stage != ST_ATTR && c->stage != ST_RCPT)
+            return fail("recipient record out of order", why);
+        if (++c->nrcpt > MAILDROP_RCPT_MAX)
+            return fail("too many recipients", why);
+        if (len == 0 || !text_ok(data, len))
+            return fail("bad recipient", why);
+        c->stage = ST_RCPT;
+        return 0;
+    case QREC_RCPT_NOTIFY:
+    case QREC_RCPT_ORCPT:
+        if (c->stage != ST_RCPT)
+            return fail("recipient parameter without a recipient", why);
+        if (!text_ok(data, len))
+            return fail("bad recipient parameter", why);
+        return 0;
+    case QREC_CONTENT:
+        if (c->stage < ST_SENDER + 1 || c->stage > ST_CONTENT)
+            return fail("content record out of order", why);
+        c->stage = ST_CONTENT;
+        c->content += len;
+        if (c->limit && c->content > c->limit) {
+            *why = "message file too big";
+            errno = EFBIG;
+            return -1;
+        }
+        return 0;
+    case QREC_END:
+        if (c->stage < ST_SENDER + 1 || len != 0)
+            return fail("end record out of order", why);
+        c->ended = true;
+        return 0;
+    default:
+        return fail("unknown record type", why);
+    }
+}
+
+void maildrop_reader_init(struct maildrop_reader *r, int fd, int timeout_ms)
+{
+    memset(r, 0, sizeof *r);
+    r->fd = fd;
+    r->timeout_ms = timeout_ms;
+}
+
+void maildrop_reader_free(struct maildrop_reader *r)
+{
+    free(r->buf);
+    r->buf = NULL;
+}
+
+/* Makes at least want bytes available from pos. 1, 0 at end of input, -1 with errno. */
+static int fill(struct maildrop_reader *r, size_t want)
+{
+    while (r->len - r->pos < want) {
+        if (r->eof)
+            return 0;
+        if (r->pos > 0) {
+            memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+            r->len -= r->pos;
+            r->pos = 0;
+        }
+        if (r->cap < want || r->cap - r->len < 4096) {
+            size_t cap = r->cap ? r->cap : 65536;
+            while (cap < want || cap - r->len < 4096)
+                cap *= 2;
+            r->buf = xrealloc(r->buf, cap);
+            r->cap = cap;
+        }
+        if (r->timeout_ms >= 0) {
+            struct pollfd p = { r->fd, POLLIN, 0 };
+            int n = poll(&p, 1, r->timeout_ms);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n == 0) {
+                errno = ETIMEDOUT;
+                return -1;
+            }
+            if (n < 0)
+                return -1;
+        }
+        ssize_t n = read(r->fd, r->buf + r->len, r->cap - r->len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n == 0)
+            r->eof = true;
+        r->len += (size_t)n;
+    }
+    return 1;
+}
+
+int maildrop_read(struct maildrop_reader *r, int *type, const char **data, size_t *len)
+{
+    int rc = fill(r, 1);
+    if (rc <= 0)
+        return rc;
+    /* the header: a type byte and a varint of at most 5 bytes */
+    size_t hdr = 1;
+    unsigned long long n = 0;
+    for (int shift = 0;; shift += 7) {
+        if (hdr > 5) {
+            errno = EPROTO;
+            return -1;
+        }
+        if ((rc = fill(r, hdr + 1)) < 0)
+            return -1;
+        if (rc == 0) {
+            errno = EPROTO;   /* truncated */
+            return -1;
+        }
+        unsigned char b = (unsigned char)r->buf[r->pos + hdr++];
+        n |= (unsigned long long)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    if (n > QREC_DATA_MAX) {
+        errno = EPROTO;
+        return -1;
+    }
+    if ((rc = fill(r, hdr + (size_t)n)) <= 0) {
+        if (rc == 0)
+            errno = EPROTO;
+        return -1;
+    }
+    *type = (unsigned char)r->buf[r->pos];
+    *data = r->buf + r->pos + hdr;
+    *len = (size_t)n;
+    r->pos += hdr + (size_t)n;
+    return 1;
+}

@@ -1,0 +1,21 @@
+/* sendmail.h: what sendmail.c (options, modes, the command line submission) shares with
+ * smtp_stdio.c (sendmail -bs: SMTP on standard input and output). */
+#ifndef TERN_SENDMAIL_H
+#define TERN_SENDMAIL_H
+#include <stdbool.h>
+
+#define SENDMAIL_INPUT_TIMEOUT_MS (3600 * 1000)   /* a silent standard input is given up */
+
+struct sendmail_opts {
+    const char *config_dir;     /* -C, TERN_CONFIG or the default */
+    const char *terndrop;       /* $daemon_directory/terndrop */
+    const char *myhostname;
+    long long size_limit;       /* message_size_limit */
+    bool verbose;               /* -v */
+};
+
+/* sendmail -bs: an SMTP dialogue on standard input/output, each message through terndrop.
+ * Returns the exit code. */
+int smtp_stdio_run(const struct sendmail_opts *o);
+
+#endif
