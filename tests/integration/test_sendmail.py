@@ -269,3 +269,40 @@ def test_mailq_and_newaliases_by_name(mta, users):
              what="an empty queue in mailq")
     assert sendmail(mta, ["-bp"], b"").returncode == 0
     assert sendmail(mta, ["-q"], b"").returncode == 0
+
+
+def grand_totals(report):
+    totals = {}
+    for m in re.finditer(r"^\s+(\d+)\s+(received|delivered|deferred|bounced|rejected)\b",
+                         report, re.M):
+        totals.setdefault(m.group(2), int(m.group(1)))
+    return totals
+
+
+@pytest.mark.skipif(not shutil.which("pflogsumm"), reason="pflogsumm is not installed")
+def test_pflogsumm_counts_the_log(mta, users):
+    """pflogsumm --syslog-name=tern reads tern's log as a Postfix log: two messages received by
+    SMTP and one by sendmail; three deliveries (one is the bounce notice), one bounce, one
+    deferral (a relay nobody answers)."""
+    import smtplib
+    from conftest import free_port
+    sender, rcpt = users(), users()
+    mta.conf(f"relayhost = [127.0.0.1]:{free_port()}\n")
+    mta.start()
+    with smtplib.SMTP("127.0.0.1", mta.smtp_port, timeout=10) as c:
+        c.sendmail("a@example.org", [f"{rcpt.pw_name}@{HOST}"], "Subject: one\r\n\r\nx\r\n")
+        c.sendmail("b@example.org", ["far@elsewhere.example"], "Subject: two\r\n\r\nx\r\n")
+    r = sendmail(mta, ["-f", f"{sender.pw_name}@{HOST}", f"{rcpt.pw_name}@{HOST}",
+                       f"nosuchuser-{uuid.uuid4().hex[:6]}@{HOST}"], b"Subject: three\n\nx\n")
+    assert r.returncode == 0, r.stderr
+    wait_mail(mta, rcpt.pw_name, 2)
+    wait_mail(mta, sender.pw_name, 1)   # the non-delivery notice
+    wait_for(lambda: mta.log_lines(r"to=<far@elsewhere\.example>.*status=deferred"),
+             what="the deferral")
+    assert mta.tern("stop").returncode == 0   # no more retries: the counts stay put
+    report = subprocess.run(["pflogsumm", "--syslog-name=tern", mta.log_path],
+                            capture_output=True, text=True, timeout=60)
+    assert report.returncode == 0, report.stderr
+    totals = grand_totals(report.stdout)
+    assert totals == {"received": 3, "delivered": 3, "deferred": 1, "bounced": 1,
+                      "rejected": 0}, report.stdout[:800]
