@@ -10,3 +10,6 @@ libexec_terndrop_SOURCES = sendmail/terndrop.c
 libexec_terndrop_LDADD = $(TERN_LIBS)
 dist_man_MANS += docs/sendmail.1 docs/terndrop.8
 EXTRA_DIST += tests/integration/test_sendmail.py
+# the maildrop file rules (queue/maildrop.c) that terndrop and pickup share
+check_PROGRAMS += tests/unit/test_maildrop
+TESTS += tests/unit/test_maildrop
