@@ -1,10 +1,12 @@
 /* dict.c: lookup tables named `type:name` (see dict.h): the dispatch on the type, key folding,
  * and the parser of the text sources shared by dict_build (hash:, btree:) and texthash:.
  * The parser is pure so the tests (and fuzzers) can feed it buffers directly. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "dict.h"
 #include "dict_impl.h"
 #include "mem.h"
@@ -40,7 +42,31 @@ void dict_base_init(struct dict *d, const char *spec,
     buf_init(&d->key, DICT_LINE_MAX);
     d->lookup = lookup;
     d->release = release;
+    d->walk = NULL;
     d->any_key = false;
+}
+
+const char *dict_read_reason(const char *path, int errnum)
+{
+    static _Thread_local char why[128];
+    struct stat st;
+    switch (errnum) {
+    case ELOOP:
+        if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+            return "it is a symbolic link (refused: a table source must be a regular file; "
+                   "name the file the link points to)";
+        break;
+    case EINVAL:
+        return "not a regular file";
+    case EMLINK:
+        return "it has more than one hard link (refused)";
+    case EFBIG:
+        snprintf(why, sizeof why, "larger than %ld bytes", (long)DICT_SOURCE_MAX);
+        return why;
+    default:
+        break;
+    }
+    return strerror(errnum);
 }
 
 /* Splits `type:name`; returns the type, with *name pointing into spec (NULL without a colon). */
@@ -108,6 +134,33 @@ int dict_lookup(struct dict *d, const char *key, const char **value, char err[DI
     return d->lookup(d, d->key.data, value, err);
 }
 
+struct walk_filter {
+    int (*cb)(const char *key, const char *value, void *arg);
+    void *arg;
+};
+
+/* Markers, not entries: Sendmail-style readers take "@" as "the alias database is complete";
+ * NIS-minded builders add the YP_ pair (upper case, so never a key a lookup could reach). */
+static int walk_skip_markers(const char *key, const char *value, void *arg)
+{
+    struct walk_filter *f = arg;
+    if ((strcmp(key, "@") == 0 && strcmp(value, "@") == 0)
+        || strcmp(key, "YP_LAST_MODIFIED") == 0 || strcmp(key, "YP_MASTER_NAME") == 0)
+        return 0;
+    return f->cb(key, value, f->arg);
+}
+
+int dict_walk(struct dict *d, int (*cb)(const char *key, const char *value, void *arg), void *arg,
+              char err[DICT_ERR_MAX])
+{
+    if (!d->walk) {
+        dict_errf(err, "%s: a table of this type cannot be listed", d->spec);
+        return -1;
+    }
+    struct walk_filter f = { cb, arg };
+    return d->walk(d, walk_skip_markers, &f, err);
+}
+
 const char *dict_spec(const struct dict *d)
 {
     return d->spec;
@@ -123,18 +176,28 @@ void dict_close(struct dict *d)
     free(d);
 }
 
-long dict_build(const char *spec, enum dict_format format, char err[DICT_ERR_MAX])
+long dict_build_why(const char *spec, enum dict_format format, enum dict_build_error *why,
+                    char err[DICT_ERR_MAX])
 {
+    enum dict_build_error ignored;
+    if (!why)
+        why = &ignored;
     const char *name;
     char type[32];
     enum dict_type t = check_spec(spec, &name, type, err);
+    *why = DICT_BUILD_ERR_SPEC;
     if (t == T_UNKNOWN)
         return -1;
     if (t != T_HASH && t != T_BTREE) {
         dict_errf(err, "%s: table type \"%s\" is not built from a file", spec, type);
         return -1;
     }
-    return dict_db_build(spec, name, t == T_BTREE, format, err);
+    return dict_db_build(spec, name, t == T_BTREE, format, why, err);
+}
+
+long dict_build(const char *spec, enum dict_format format, char err[DICT_ERR_MAX])
+{
+    return dict_build_why(spec, format, NULL, err);
 }
 
 bool dict_type_is_built(const char *spec)

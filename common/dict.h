@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #define DICT_ERR_MAX 512
+#define DICT_KEY_MAX (64 * 1024)       /* longest key: a source line is no longer */
 #define DICT_VALUE_MAX (64 * 1024)     /* longest value kept */
 #define DICT_SOURCE_MAX (256L * 1024 * 1024)
 
@@ -29,11 +30,37 @@ int dict_lookup(struct dict *d, const char *key, const char **value, char err[DI
 const char *dict_spec(const struct dict *d);     /* the `type:name` it was opened with */
 void dict_close(struct dict *d);
 
+/* Calls cb for each entry of a table opened by dict_open: hash:, btree: and texthash: only.
+ * Keys come as stored (folded), keys and values without a trailing NUL; the `@` -> `@` marker of
+ * alias databases and the YP_LAST_MODIFIED and YP_MASTER_NAME entries some builders add are
+ * skipped. The order is the table's own (btree: sorted by key; hash:, texthash: none in
+ * particular). cb must not use d. It returns 0 to go on; another value (use a positive one)
+ * stops the walk and is returned. Returns 0 after the last entry, or -1 with err on a read
+ * error or for a type that cannot be listed (static:, inline:, unix:). */
+int dict_walk(struct dict *d, int (*cb)(const char *key, const char *value, void *arg), void *arg,
+              char err[DICT_ERR_MAX]);
+
 /* Builds the table file of a hash: or btree: spec from its text source (the spec's name),
- * atomically (new file, then rename over /path.db). Keys are folded to lower case and written
- * with a trailing NUL, as Postfix does; alias tables also get the `@` -> `@` entry.
+ * atomically (new file, then rename over /path.db; the old file stays whole until the rename,
+ * and a reader that has it open keeps reading it). Keys are folded to lower case and written
+ * with a trailing NUL, as Postfix does; alias tables also get the `@` -> `@` entry. The new
+ * file is readable by group and others only where the source is.
  * Returns the number of entries, or -1 with err (`/path:line: reason` for source errors). */
 long dict_build(const char *spec, enum dict_format format, char err[DICT_ERR_MAX]);
+
+/* Why a build failed, so a command can choose its exit status (sysexits.h in parentheses). */
+enum dict_build_error {
+    DICT_BUILD_ERR_SPEC,     /* not a hash:/btree: spec (EX_USAGE) */
+    DICT_BUILD_ERR_READ,     /* the source is missing, unreadable, a symbolic link or not a
+                              * regular file (EX_NOINPUT) */
+    DICT_BUILD_ERR_SOURCE,   /* the source is malformed: err is `/path:line: reason`, or too
+                              * large (EX_DATAERR) */
+    DICT_BUILD_ERR_CREATE,   /* the new file cannot be created or renamed (EX_CANTCREAT) */
+    DICT_BUILD_ERR_WRITE,    /* writing or syncing the new file failed (EX_IOERR) */
+};
+/* dict_build that also says why it failed (why may be NULL). */
+long dict_build_why(const char *spec, enum dict_format format, enum dict_build_error *why,
+                    char err[DICT_ERR_MAX]);
 /* Parses one text source into key/value pairs through cb (pure; used by build, texthash and
  * the tests). cb returns 0 to go on, -1 to stop with an error already in err. */
 int dict_parse_text(const char *name, const char *text, size_t len, enum dict_format format,

@@ -1,6 +1,7 @@
 /* dict_db.c: hash: and btree: tables, Berkeley DB 5.3 files /path.db built from the text file
  * /path. Reads files written by Postfix's postmap/postalias (keys and values with or without a
- * trailing NUL) and notices a rebuild (rename over /path.db) so long-running daemons see it. */
+ * trailing NUL), notices a rebuild (rename over /path.db) so long-running daemons see it, and
+ * lists every entry with a cursor (ternmap -s). */
 #include <db.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -179,6 +180,61 @@ static int db_lookup(struct dict *d, const char *key, const char **value, char *
     return rc;
 }
 
+/* A stored key or value, without its trailing NUL when it has one, into out. */
+static int stored_copy(struct buf *out, const DBT *v)
+{
+    size_t len = v->size;
+    if (len > 0 && ((const char *)v->data)[len - 1] == '\0')
+        len--;
+    buf_reset(out);
+    return buf_append(out, v->data, len);
+}
+
+/* cb must not use d: a lookup may reopen the file under the cursor. */
+static int db_walk(struct dict *d, int (*cb)(const char *key, const char *value, void *arg),
+                   void *arg, char err[DICT_ERR_MAX])
+{
+    struct dict_db *x = (struct dict_db *)d;
+    if (db_check_fresh(x, err) < 0)
+        return -1;
+    DBC *cursor;
+    char reason[DICT_ERR_MAX];
+    db_message[0] = '\0';
+    int ret = x->db->cursor(x->db, NULL, &cursor, 0);
+    if (ret != 0) {
+        db_reason(reason, sizeof reason, ret);
+        dict_errf(err, "%s: cannot read %s: %s", x->base.spec, x->path, reason);
+        return -1;
+    }
+    struct buf key, value;
+    buf_init(&key, DICT_LINE_MAX);
+    buf_init(&value, DICT_VALUE_MAX);
+    DBT k = { .data = NULL }, v = { .data = NULL };
+    int rc = 0;
+    while (rc == 0 && (ret = cursor->get(cursor, &k, &v, DB_NEXT)) == 0) {
+        if (stored_copy(&key, &k) < 0) {
+            dict_errf(err, "%s: %s has a key longer than %d bytes", x->base.spec, x->path,
+                      DICT_LINE_MAX);
+            rc = -1;
+        } else if (stored_copy(&value, &v) < 0) {
+            dict_errf(err, "%s: %s has a value longer than %d bytes", x->base.spec, x->path,
+                      DICT_VALUE_MAX);
+            rc = -1;
+        } else {
+            rc = cb(key.data, value.data, arg);
+        }
+    }
+    if (rc == 0 && ret != DB_NOTFOUND) {
+        db_reason(reason, sizeof reason, ret);
+        dict_errf(err, "%s: cannot read %s: %s", x->base.spec, x->path, reason);
+        rc = -1;
+    }
+    cursor->close(cursor);
+    buf_free(&key);
+    buf_free(&value);
+    return rc;
+}
+
 static void db_release(struct dict *d)
 {
     struct dict_db *x = (struct dict_db *)d;
@@ -192,6 +248,7 @@ struct dict *dict_db_open(const char *spec, const char *path, bool btree, char e
 {
     struct dict_db *x = xcalloc(1, sizeof *x);
     dict_base_init(&x->base, spec, db_lookup, db_release);
+    x->base.walk = db_walk;
     struct buf p;
     buf_init(&p, BUF_UNBOUNDED);
     buf_printf(&p, "%s.db", path);
@@ -211,8 +268,10 @@ struct dict *dict_db_open(const char *spec, const char *path, bool btree, char e
 struct build {
     DB *db;
     const char *spec, *src, *tmp;
+    mode_t mode;                  /* of the new file */
     struct buf key;
     long count;
+    enum dict_build_error *why;   /* set with err on each failure */
     char *err;
 };
 
@@ -227,6 +286,7 @@ static int build_put(struct build *b, const char *key, const char *value)
         char reason[DICT_ERR_MAX];
         db_reason(reason, sizeof reason, ret);
         dict_errf(b->err, "%s: cannot write %s: %s", b->spec, b->tmp, reason);
+        *b->why = DICT_BUILD_ERR_WRITE;
         return -1;
     }
     return ret == DB_KEYEXIST ? 0 : 1;
@@ -248,6 +308,7 @@ static int build_entry(const char *key, const char *value, long line, void *arg)
 /* Puts the source's entries into b->db (created at b->tmp). Returns 0 or -1 with err. */
 static int build_fill(struct build *b, const struct buf *text, enum dict_format format)
 {
+    *b->why = DICT_BUILD_ERR_SOURCE;   /* build_put says when it was the writing */
     if (dict_parse_lines(b->src, text->data, text->len, format, build_entry, b, b->err) < 0)
         return -1;
     /* Sendmail-style readers take "@" as the sign that the alias database is complete. */
@@ -258,6 +319,7 @@ static int build_fill(struct build *b, const struct buf *text, enum dict_format 
         char reason[DICT_ERR_MAX];
         db_reason(reason, sizeof reason, ret);
         dict_errf(b->err, "%s: cannot write %s: %s", b->spec, b->tmp, reason);
+        *b->why = DICT_BUILD_ERR_WRITE;
         return -1;
     }
     return 0;
@@ -270,6 +332,7 @@ static int build_commit(struct build *b, const char *dbpath)
     int fd = open(b->tmp, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) < 0) {
         dict_errf(b->err, "%s: cannot fsync %s: %s", b->spec, b->tmp, strerror(errno));
+        *b->why = DICT_BUILD_ERR_WRITE;
         if (fd >= 0)
             close(fd);
         return -1;
@@ -278,11 +341,13 @@ static int build_commit(struct build *b, const char *dbpath)
     if (rename(b->tmp, dbpath) < 0) {
         dict_errf(b->err, "%s: cannot rename %s to %s: %s", b->spec, b->tmp, dbpath,
                   strerror(errno));
+        *b->why = DICT_BUILD_ERR_CREATE;
         return -1;
     }
     if (fsync_parent(dbpath) < 0) {
         dict_errf(b->err, "%s: cannot fsync the directory of %s: %s", b->spec, dbpath,
                   strerror(errno));
+        *b->why = DICT_BUILD_ERR_WRITE;
         return -1;
     }
     return 0;
@@ -296,9 +361,19 @@ static int build_file(struct build *b, bool btree, const struct buf *text,
     /* Only this process can have made a file with its pid in the name: a leftover of a crash.
      * DB_EXCL then keeps anyone from slipping a symlink in its place. */
     unlink(b->tmp);
-    if (db_open_file(b->tmp, btree, DB_CREATE | DB_EXCL, 0644, &b->db, reason,
+    if (db_open_file(b->tmp, btree, DB_CREATE | DB_EXCL, b->mode, &b->db, reason,
                      sizeof reason) != 0) {
         dict_errf(b->err, "%s: cannot create %s: %s", b->spec, b->tmp, reason);
+        *b->why = DICT_BUILD_ERR_CREATE;
+        return -1;
+    }
+    /* the exact mode, whatever the umask: the source decides who may read the table */
+    int fd;
+    if (b->db->fd(b->db, &fd) != 0 || fchmod(fd, b->mode) < 0) {
+        dict_errf(b->err, "%s: cannot set the mode of %s: %s", b->spec, b->tmp, strerror(errno));
+        *b->why = DICT_BUILD_ERR_CREATE;
+        b->db->close(b->db, 0);
+        b->db = NULL;
         return -1;
     }
     int rc = build_fill(b, text, format);
@@ -307,19 +382,36 @@ static int build_file(struct build *b, bool btree, const struct buf *text,
     if (rc == 0 && ret != 0) {
         db_reason(reason, sizeof reason, ret);
         dict_errf(b->err, "%s: cannot write %s: %s", b->spec, b->tmp, reason);
+        *b->why = DICT_BUILD_ERR_WRITE;
         rc = -1;
     }
     return rc == 0 ? build_commit(b, dbpath) : -1;
 }
 
+/* Reads the source; its permissions give the new file's: read and write for the owner, read
+ * for group and others where the source has it (as Postfix's postmap does). */
+static int build_read_source(const char *spec, const char *path, struct buf *text,
+                             mode_t *mode, enum dict_build_error *why, char err[DICT_ERR_MAX])
+{
+    struct stat st;
+    if (safe_read_file(path, DICT_SOURCE_MAX, text) < 0 || stat(path, &st) < 0) {
+        int e = errno;
+        dict_errf(err, "%s: cannot read %s: %s", spec, path, dict_read_reason(path, e));
+        *why = e == EFBIG ? DICT_BUILD_ERR_SOURCE : DICT_BUILD_ERR_READ;
+        return -1;
+    }
+    *mode = 0600 | (st.st_mode & 0044);
+    return 0;
+}
+
 /* Counts the entries taken from the source: not the duplicates skipped, nor the "@" entry. */
 long dict_db_build(const char *spec, const char *path, bool btree, enum dict_format format,
-                   char err[DICT_ERR_MAX])
+                   enum dict_build_error *why, char err[DICT_ERR_MAX])
 {
     struct buf text;
+    mode_t mode;
     buf_init(&text, DICT_SOURCE_MAX);
-    if (safe_read_file(path, DICT_SOURCE_MAX, &text) < 0) {
-        dict_errf(err, "%s: cannot read %s: %s", spec, path, strerror(errno));
+    if (build_read_source(spec, path, &text, &mode, why, err) < 0) {
         buf_free(&text);
         return -1;
     }
@@ -328,7 +420,7 @@ long dict_db_build(const char *spec, const char *path, bool btree, enum dict_for
     buf_init(&tmp, BUF_UNBOUNDED);
     buf_printf(&dbpath, "%s.db", path);
     buf_printf(&tmp, "%s.db.tmp.%ld", path, (long)getpid());
-    struct build b = { NULL, spec, path, tmp.data, { 0 }, 0, err };
+    struct build b = { NULL, spec, path, tmp.data, mode, { 0 }, 0, why, err };
     buf_init(&b.key, DICT_LINE_MAX);
     int rc = build_file(&b, btree, &text, format, dbpath.data);
     if (rc < 0)

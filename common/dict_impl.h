@@ -8,7 +8,7 @@
 #include "buf.h"
 #include "dict.h"
 
-#define DICT_LINE_MAX (64 * 1024)    /* longest source line, so also the longest key */
+#define DICT_LINE_MAX DICT_KEY_MAX   /* longest source line, so also the longest key */
 
 /* The part every table shares. An implementation embeds it as its first member, so dict.c can
  * free the whole allocation after calling release. */
@@ -18,6 +18,9 @@ struct dict {
     /* key is already folded and at most DICT_LINE_MAX bytes. */
     int (*lookup)(struct dict *d, const char *key, const char **value, char err[DICT_ERR_MAX]);
     void (*release)(struct dict *d);  /* frees what the implementation owns, not d itself */
+    /* NULL for types that cannot be listed; dict_walk's contract, markers not yet skipped. */
+    int (*walk)(struct dict *d, int (*cb)(const char *key, const char *value, void *arg),
+                void *arg, char err[DICT_ERR_MAX]);
     bool any_key;     /* static: answers even a key too long to fold */
 };
 
@@ -32,10 +35,14 @@ int dict_parse_lines(const char *name, const char *text, size_t len, enum dict_f
                      int (*cb)(const char *key, const char *value, long line, void *arg),
                      void *arg, char err[DICT_ERR_MAX]);
 
+/* Why the text source at path could not be read (errno from safe_read_file): says plainly
+ * when it is a symbolic link, not a regular file, has several links or is too large. */
+const char *dict_read_reason(const char *path, int errnum);
+
 /* spec is the whole `type:name`, path the name part. */
 struct dict *dict_db_open(const char *spec, const char *path, bool btree, char err[DICT_ERR_MAX]);
 long dict_db_build(const char *spec, const char *path, bool btree, enum dict_format format,
-                   char err[DICT_ERR_MAX]);
+                   enum dict_build_error *why, char err[DICT_ERR_MAX]);
 struct dict *dict_texthash_open(const char *spec, const char *path, char err[DICT_ERR_MAX]);
 struct dict *dict_inline_open(const char *spec, const char *body, char err[DICT_ERR_MAX]);
 struct dict *dict_static_open(const char *spec, const char *value, char err[DICT_ERR_MAX]);

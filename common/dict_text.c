@@ -111,6 +111,21 @@ static struct dict_mem *mem_new(const char *spec)
 
 /* ---- texthash: ---- */
 
+/* In slot order; the entries stay put while cb runs (lookups do not move them). */
+static int texthash_walk(struct dict *d, int (*cb)(const char *key, const char *value, void *arg),
+                         void *arg, char err[DICT_ERR_MAX])
+{
+    const struct table *t = &((struct dict_mem *)d)->t;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->slots[i].key)
+            continue;
+        int rc = cb(t->slots[i].key, t->slots[i].value, arg);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 struct texthash_load {
     struct table *t;
     const char *path;
@@ -132,11 +147,12 @@ struct dict *dict_texthash_open(const char *spec, const char *path, char err[DIC
     struct buf text;
     buf_init(&text, DICT_SOURCE_MAX);
     if (safe_read_file(path, DICT_SOURCE_MAX, &text) < 0) {
-        dict_errf(err, "%s: cannot read %s: %s", spec, path, strerror(errno));
+        dict_errf(err, "%s: cannot read %s: %s", spec, path, dict_read_reason(path, errno));
         buf_free(&text);
         return NULL;
     }
     struct dict_mem *m = mem_new(spec);
+    m->base.walk = texthash_walk;
     struct texthash_load l = { &m->t, path, { 0 } };
     char perr[DICT_ERR_MAX];
     buf_init(&l.key, DICT_LINE_MAX);

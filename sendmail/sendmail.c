@@ -428,10 +428,14 @@ static int build_alias(void *arg, char *item, char *why)
         *code = EX_CONFIG;
         return 0;
     }
-    errno = 0;
-    if (dict_build(item, DICT_FORMAT_ALIAS, err) < 0) {
+    enum dict_build_error e;
+    if (dict_build_why(item, DICT_FORMAT_ALIAS, &e, err) < 0) {
         fprintf(stderr, "newaliases: %s\n", err);
-        *code = errno == ENOENT ? EX_NOINPUT : errno == EACCES ? EX_NOPERM : EX_DATAERR;
+        *code = e == DICT_BUILD_ERR_READ     ? EX_NOINPUT
+                : e == DICT_BUILD_ERR_SOURCE ? EX_DATAERR
+                : e == DICT_BUILD_ERR_CREATE ? EX_CANTCREAT
+                : e == DICT_BUILD_ERR_WRITE  ? EX_IOERR
+                                             : EX_USAGE;
     }
     return 0;
 }
