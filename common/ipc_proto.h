@@ -28,6 +28,55 @@
 #define IPC_T_WAKEUP "wakeup"
 #define IPC_T_FLUSH  "flush"
 
+/* More requests to public/qmgr (ternqueue), each answered with one reply (status, reason):
+ *   flush    with queue_id=ID: retry that deferred message now (ternqueue -i); with site=DOMAIN:
+ *            retry now every deferred message that has a recipient still to deliver in DOMAIN,
+ *            and forget that the destination of DOMAIN was dead (ternqueue -s). Any local user.
+ *   delete, hold, release, requeue   (ternqueue -d, -h, -H, -r; only root or the user the
+ *            queue manager runs as, checked with SO_PEERCRED, else status=fail
+ *            reason=IPC_REASON_DENIED): act on the messages named by queue_id=ID (repeated, at
+ *            most QADMIN_BATCH; queue/qadmin.h) or on all=yes, in the queues named by queue=NAME
+ *            (repeated; incoming, active, deferred, hold; none: the operation's defaults).
+ *            Reply: status=ok count=N (messages acted on), missing=ID for each named ID that
+ *            was in none of those queues, failed=TEXT for each message an error stopped (at
+ *            most QADMIN_FAILED_MAX of them; the rest are in the log). */
+#define IPC_A_SITE      "site"
+#define IPC_A_ALL       "all"
+#define IPC_A_QUEUE     "queue"
+#define IPC_A_COUNT     "count"
+#define IPC_A_MISSING   "missing"
+#define IPC_A_FAILED    "failed"
+#define IPC_T_DELETE    "delete"
+#define IPC_T_HOLD      "hold"
+#define IPC_T_RELEASE   "release"
+#define IPC_T_REQUEUE   "requeue"
+#define IPC_REASON_DENIED "permission denied"
+
+/*   showq    ternqueue -p/-j -> the showq service (public/showq): list the queue (incoming,
+ *            active, deferred, hold). The request has no other attribute. The answer is a
+ *            stream of messages, each with a type:
+ *              entry    one queued message: queue_name, queue_id, arrival_time (seconds since
+ *                       the epoch), message_size (bytes of content), sender ("" for <>),
+ *                       next_attempt (seconds since the epoch; deferred/ only), then its
+ *                       recipients still to deliver as pairs recipient=ADDRESS
+ *                       delay_reason=TEXT ("" when none is known), in queue file order
+ *              recipients  more pairs for the entry before it (an entry's pairs come in
+ *                       messages of at most SHOWQ_PAIRS_MAX pairs and about 256 KiB)
+ *              end      the last message: status=ok count=N (entries sent), or status=fail
+ *                       with a reason */
+#define IPC_T_SHOWQ        "showq"
+#define IPC_T_ENTRY        "entry"
+#define IPC_T_RECIPIENTS   "recipients"
+#define IPC_T_END          "end"
+#define IPC_A_QUEUE_NAME   "queue_name"
+#define IPC_A_ARRIVAL_TIME "arrival_time"
+#define IPC_A_MESSAGE_SIZE "message_size"
+#define IPC_A_SENDER       "sender"
+#define IPC_A_NEXT_ATTEMPT "next_attempt"
+#define IPC_A_RECIPIENT    "recipient"
+#define IPC_A_DELAY_REASON "delay_reason"
+#define SHOWQ_PAIRS_MAX    500
+
 /*   deliver  qmgr -> a delivery agent (private/local, private/virtual, private/smtp, ...):
  *            deliver a message of active/ to some of its recipients; the reply has one result
  *            per recipient. Encoded by delivery_proto.h, which lists the attributes.

@@ -22,6 +22,9 @@
 static TAILQ_HEAD(, qmsg) active_list = TAILQ_HEAD_INITIALIZER(active_list);
 static size_t active_count;
 
+#define ID_BUCKETS 4096
+static struct qmsg *by_id[ID_BUCKETS];   /* the active messages by queue ID (ternqueue) */
+
 /* set while a message is being loaded: results recorded then must not finish it yet */
 static struct qmsg *loading;
 
@@ -30,6 +33,53 @@ static void message_finish(struct qmsg *m);
 size_t message_active_count(void)
 {
     return active_count;
+}
+
+static unsigned id_hash(const char *id)
+{
+    unsigned h = 2166136261u;
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 16777619u;
+    return h % ID_BUCKETS;
+}
+
+struct qmsg *message_find(const char *id)
+{
+    for (struct qmsg *m = by_id[id_hash(id)]; m; m = m->hnext)
+        if (strcmp(m->id, id) == 0)
+            return m;
+    return NULL;
+}
+
+static void table_add(struct qmsg *m)
+{
+    unsigned h = id_hash(m->id);
+    m->hnext = by_id[h];
+    by_id[h] = m;
+}
+
+static void table_remove(struct qmsg *m)
+{
+    struct qmsg **pp = &by_id[id_hash(m->id)];
+    while (*pp && *pp != m)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = m->hnext;
+}
+
+void message_each(void (*fn)(struct qmsg *m, void *arg), void *arg)
+{
+    struct qmsg *m;
+    TAILQ_FOREACH(m, &active_list, link)
+        fn(m, arg);
+}
+
+void message_admin(struct qmsg *m, enum qadmin_op op)
+{
+    if (m->admin_set && m->admin_op == QADMIN_DELETE)
+        return;
+    m->admin_set = true;
+    m->admin_op = op;
 }
 
 static void status_path(char *out, size_t size, const char *dir, const char *id)
@@ -235,6 +285,7 @@ int message_load(const char *id)
     unlink(log_path);
 
     TAILQ_INSERT_TAIL(&active_list, m, link);
+    table_add(m);
     active_count++;
     log_info("%s: from=<%s>, size=%zu, nrcpt=%zu (queue active)", id, m->sender, m->size,
              m->nrcpt);
@@ -552,9 +603,42 @@ static void remove_message(struct qmsg *m)
     log_info("%s: removed", m->id);
 }
 
+/* What ternqueue asked for while the message was in active/ (message_admin). */
+static void apply_admin(struct qmsg *m, bool left)
+{
+    char from[QFILE_ID_MAX + 16], to[QFILE_ID_MAX + 16];
+    snprintf(from, sizeof from, "active/%s", m->id);
+    if (m->admin_op == QADMIN_DELETE) {
+        qadmin_remove_logs(m->id, true);
+        if (unlink(from) < 0)
+            log_error("%s: cannot remove %s: %s", m->id, from, strerror(errno));
+        else
+            log_info("%s: removed", m->id);
+        return;
+    }
+    if (!left) {   /* nothing is left to hold or requeue */
+        remove_message(m);
+        return;
+    }
+    const char *dir = m->admin_op == QADMIN_HOLD ? "hold" : "incoming";
+    snprintf(to, sizeof to, "%s/%s", dir, m->id);
+    if (m->admin_op == QADMIN_REQUEUE)
+        qadmin_remove_logs(m->id, false);
+    if (rename(from, to) < 0) {
+        log_error("%s: cannot move to %s/: %s", m->id, dir, strerror(errno));
+        move_to_deferred(m);
+        return;
+    }
+    log_info("%s: %s", m->id, qadmin_op_done_text(m->admin_op));
+    if (m->admin_op == QADMIN_REQUEUE)
+        scan_request_incoming();
+}
+
 static void finish_next(struct qmsg *m)
 {
     for (;;) {
+        if (m->admin_set && m->admin_op == QADMIN_DELETE)
+            break;   /* deleted: no notices */
         int step = m->notice_step++;
         switch (step) {
         case STEP_FAILURE:
@@ -591,11 +675,14 @@ static void finish_next(struct qmsg *m)
     bool left = m->notice_failed || log_exists("bounce", m->id) || log_exists("trace", m->id);
     for (size_t i = 0; i < m->nrcpt && !left; i++)
         left = m->rcpt[i].state != QR_DONE;
-    if (left)
+    if (m->admin_set)
+        apply_admin(m, left);
+    else if (left)
         move_to_deferred(m);
     else
         remove_message(m);
     TAILQ_REMOVE(&active_list, m, link);
+    table_remove(m);
     active_count--;
     free_message(m);
     scan_capacity_freed();

@@ -1,7 +1,8 @@
 /* qmgr.c: the queue manager (qmgr(8)): one unprivileged, event-driven process that owns the
  * delivery schedule. This file starts it (settings, tables, recovery of active/), answers its
- * public socket (wakeup from smtpd and the master, flush from `tern flush`) and runs the
- * periodic scans; scan.c, message.c and schedule.c do the work. */
+ * public socket (wakeup from smtpd and the master; flush from `tern flush` and ternqueue -f, -i,
+ * -s; delete, hold, release and requeue from root's ternqueue) and runs the periodic scans;
+ * scan.c, message.c, schedule.c, flush.c and admin.c do the work. */
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include "config.h"
@@ -18,7 +20,7 @@
 #include "qmgr.h"
 #include "server.h"
 
-#define CLIENT_MSG_MAX 4096
+#define CLIENT_MSG_MAX 65536   /* a request names at most QADMIN_BATCH queue IDs */
 #define CLIENT_TIMEOUT 10
 
 struct qmgr_settings qmgr_conf;
@@ -93,12 +95,26 @@ static void read_settings(void)
         snprintf(c->double_bounce, sizeof c->double_bounce, "%.512s@%.255s", db, c->myhostname);
 }
 
-/* ---- the public socket: wakeup and flush ---- */
+/* ---- the public socket: wakeup, flush, and ternqueue's requests ---- */
 
-static void client_close(struct bufferevent *bev)
+struct client {
+    struct bufferevent *bev;
+    bool have_uid;
+    uid_t uid;               /* of the peer, from SO_PEERCRED */
+};
+
+static void client_close(struct client *c)
 {
-    bufferevent_free(bev);
+    bufferevent_free(c->bev);
+    free(c);
     server_client_done();
+}
+
+/* root, or the user this queue manager runs as (mail_owner, or everyone's user when
+ * privilege separation is off), may change the queue */
+static bool client_privileged(const struct client *c)
+{
+    return c->have_uid && (c->uid == 0 || c->uid == geteuid());
 }
 
 static void flush_deferred(void)
@@ -108,9 +124,47 @@ static void flush_deferred(void)
     scan_request_incoming();
 }
 
+/* ternqueue -f, -i ID, -s DOMAIN */
+static void flush_request(const struct ipc_msg *req, struct ipc_msg *reply)
+{
+    static const char *const required[] = { IPC_A_TYPE, NULL };
+    static const char *const allowed[] = { IPC_A_QUEUE_ID, IPC_A_SITE, NULL };
+    const char *why = NULL, *id = ipc_get(req, IPC_A_QUEUE_ID), *site = ipc_get(req, IPC_A_SITE);
+    char err[512] = "";
+    int r = 0;
+    if (ipc_check(req, required, allowed, &why) < 0 || (id && site) ||
+        (id && !qfile_valid_id(id)) || (site && (site[0] == '\0' || strlen(site) > 255))) {
+        snprintf(err, sizeof err, "malformed flush request%s%s", why ? ": " : "", why ? why : "");
+        r = -1;
+    } else if (id) {
+        r = flush_message(id, err, sizeof err);
+    } else if (site) {
+        r = flush_site(site, err, sizeof err);
+    } else {
+        log_info("flush: every deferred message is retried now");
+        flush_deferred();
+    }
+    ipc_add(reply, IPC_A_STATUS, r == 0 ? IPC_STATUS_OK : IPC_STATUS_FAIL);
+    if (r < 0)
+        ipc_add(reply, IPC_A_REASON, err);
+}
+
+/* Sends reply; the client is closed once it is written (on_client_write). */
+static void send_reply(struct client *c, const struct ipc_msg *reply)
+{
+    struct buf out;
+    buf_init(&out, IPC_MSG_MAX_DEFAULT);
+    if (ipc_encode(reply, &out) == 0)
+        bufferevent_write(c->bev, out.data, out.len);
+    buf_free(&out);
+    bufferevent_disable(c->bev, EV_READ);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        client_close(c);
+}
+
 static void on_client_read(struct bufferevent *bev, void *arg)
 {
-    (void)arg;
+    struct client *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
     size_t len = evbuffer_get_length(in), used;
     struct ipc_msg m;
@@ -123,61 +177,71 @@ static void on_client_read(struct bufferevent *bev, void *arg)
         return;
     }
     const char *type = rc > 0 ? ipc_get(&m, IPC_A_TYPE) : NULL;
+    enum qadmin_op op;
+    struct ipc_msg reply;
+    ipc_msg_init(&reply);
     if (type && strcmp(type, IPC_T_WAKEUP) == 0) {
         scan_request_incoming();
+        client_close(c);
     } else if (type && strcmp(type, IPC_T_FLUSH) == 0) {
-        log_info("flush: every deferred message is retried now");
-        flush_deferred();
-        struct ipc_msg reply;
-        struct buf out;
-        ipc_msg_init(&reply);
-        buf_init(&out, CLIENT_MSG_MAX);
-        ipc_add(&reply, IPC_A_STATUS, IPC_STATUS_OK);
-        if (ipc_encode(&reply, &out) == 0)
-            bufferevent_write(bev, out.data, out.len);
-        buf_free(&out);
-        ipc_msg_free(&reply);
-        ipc_msg_free(&m);
-        /* closed once the reply is written (on_client_write) */
-        bufferevent_disable(bev, EV_READ);
-        return;
+        flush_request(&m, &reply);
+        send_reply(c, &reply);
+    } else if (type && qadmin_op_parse(type, &op) == 0) {
+        if (client_privileged(c)) {
+            admin_request(op, &m, &reply);
+        } else {
+            log_warn("public/qmgr: %s request from uid %ld refused: only root may change the "
+                     "queue", type, c->have_uid ? (long)c->uid : -1L);
+            ipc_add(&reply, IPC_A_STATUS, IPC_STATUS_FAIL);
+            ipc_add(&reply, IPC_A_REASON, IPC_REASON_DENIED);
+        }
+        send_reply(c, &reply);
     } else {
         log_warn("public/qmgr: ignoring a malformed or unknown request%s%s", why ? ": " : "",
                  why ? why : "");
+        client_close(c);
     }
+    ipc_msg_free(&reply);
     ipc_msg_free(&m);
-    client_close(bev);
 }
 
 static void on_client_write(struct bufferevent *bev, void *arg)
 {
-    (void)arg;
     if (!(bufferevent_get_enabled(bev) & EV_READ))
-        client_close(bev);
+        client_close(arg);
 }
 
 static void on_client_event(struct bufferevent *bev, short what, void *arg)
 {
+    (void)bev;
     (void)what;
-    (void)arg;
-    client_close(bev);
+    client_close(arg);
 }
 
 static void on_accept(int fd, const struct sockaddr *peer, socklen_t peerlen)
 {
     (void)peer;
     (void)peerlen;
-    struct bufferevent *bev = bufferevent_socket_new(server_base(), fd, BEV_OPT_CLOSE_ON_FREE);
-    if (bev == NULL) {
+    struct client *c = xcalloc(1, sizeof *c);
+    struct ucred cred;
+    socklen_t credlen = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &credlen) == 0 &&
+        credlen == sizeof cred) {
+        c->have_uid = true;
+        c->uid = cred.uid;
+    }
+    c->bev = bufferevent_socket_new(server_base(), fd, BEV_OPT_CLOSE_ON_FREE);
+    if (c->bev == NULL) {
+        free(c);
         close(fd);
         server_client_done();
         return;
     }
-    bufferevent_setcb(bev, on_client_read, on_client_write, on_client_event, NULL);
+    bufferevent_setcb(c->bev, on_client_read, on_client_write, on_client_event, c);
     struct timeval tv = { CLIENT_TIMEOUT, 0 };
-    bufferevent_set_timeouts(bev, &tv, &tv);
-    bufferevent_setwatermark(bev, EV_READ, 0, CLIENT_MSG_MAX);
-    bufferevent_enable(bev, EV_READ);
+    bufferevent_set_timeouts(c->bev, &tv, &tv);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, CLIENT_MSG_MAX);
+    bufferevent_enable(c->bev, EV_READ);
 }
 
 /* ---- start and the periodic scans ---- */

@@ -1,8 +1,9 @@
 /* qmgr.h: the queue manager's internal model, shared by its files: messages in active/ with
  * their recipients (message.c), destinations and transports with their delivery windows and
  * the job queues (schedule.c), the queue scans (scan.c), asynchronous calls to the agents and the
- * bounce service (call.c), forwarded copies (forward.c) and virtual alias expansion
- * (valias.c). One process, one libevent loop: nothing here needs a lock. */
+ * bounce service (call.c), forwarded copies (forward.c), virtual alias expansion (valias.c),
+ * and ternqueue's requests (admin.c, flush.c). One process, one libevent loop: nothing here
+ * needs a lock. */
 #ifndef TERN_QMGR_H
 #define TERN_QMGR_H
 #include <stdbool.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include "delivery_proto.h"
 #include "ipc.h"
+#include "qadmin.h"
 #include "qfile.h"
 #include "resolve.h"
 
@@ -41,7 +43,10 @@ struct qmsg {
     size_t deferred;         /* recipients deferred in this pass */
     int notice_step;         /* finishing: which notice is next (message.c) */
     bool notice_failed;      /* a notice could not be queued: keep the message */
+    bool admin_set;          /* ternqueue asked for admin_op while it was in active/: */
+    enum qadmin_op admin_op; /* done when it leaves active/ (delete, hold or requeue) */
     TAILQ_ENTRY(qmsg) link;
+    struct qmsg *hnext;      /* in the table by queue ID */
 };
 
 struct qjob {
@@ -90,6 +95,13 @@ void message_rcpt_sent(struct qmsg *m, size_t i, const char *dsn, const char *te
                        const char *relay);
 /* Called when a recipient left the schedule; finishes the message when none is left. */
 void message_rcpt_finished(struct qmsg *m);
+/* The message with this ID in active/, or NULL. */
+struct qmsg *message_find(const char *id);
+/* Every message in active/. */
+void message_each(void (*fn)(struct qmsg *m, void *arg), void *arg);
+/* Records op (delete, hold or requeue) for m: done when m leaves active/, instead of the move
+ * to deferred/ (hold, requeue) or of the notices (delete). A delete is never replaced. */
+void message_admin(struct qmsg *m, enum qadmin_op op);
 
 /* ---- schedule.c ---- */
 void schedule_init(void);
@@ -99,7 +111,21 @@ void schedule_add(struct qmsg *m, size_t i, const struct resolved *to);
 void schedule_flush_message(struct qmsg *m);
 void schedule_run(void);                  /* start what the windows allow */
 void schedule_undead_all(void);           /* tern flush: forget dead destinations */
+void schedule_undead(const struct resolved *to);   /* ... the destination of to */
 void schedule_sweep(void);                /* frees idle destinations whose dead time is over */
+
+/* ---- admin.c: ternqueue -d, -h, -H, -r (qadmin.h) ---- */
+/* Does the request (its type is op) and fills reply: status, count, missing, failed. */
+void admin_request(enum qadmin_op op, const struct ipc_msg *req, struct ipc_msg *reply);
+
+/* ---- flush.c: ternqueue -i and -s ---- */
+/* Retry the message id now: 0 (also when it is in incoming/ or active/ already), or -1 with
+ * err (not in the queue, or on hold). */
+int flush_message(const char *id, char *err, size_t errlen);
+/* Retry now every deferred message with a recipient still to deliver in site (a scan of
+ * deferred/ in the background), and forget that site's destination was dead. 0, or -1 with
+ * err when too many requests wait already. */
+int flush_site(const char *site, char *err, size_t errlen);
 
 /* ---- call.c: one asynchronous request/reply over a UNIX socket ---- */
 typedef void (*call_done_fn)(void *arg, const struct ipc_msg *reply, const char *error);

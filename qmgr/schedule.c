@@ -318,6 +318,19 @@ void schedule_undead_all(void)
         }
 }
 
+void schedule_undead(const struct resolved *to)
+{
+    char key[sizeof to->transport + sizeof to->nexthop + 2];
+    snprintf(key, sizeof key, "%s:%s", to->transport, to->nexthop);
+    for (struct qdest *d = buckets[hash(key)]; d; d = d->hnext)
+        if (strcmp(d->key, key) == 0) {
+            if (d->dead_until > qmgr_now())
+                log_info("%s: destination is tried again now (ternqueue)", d->key);
+            d->dead_until = 0;
+            d->failures = 0;
+        }
+}
+
 void schedule_sweep(void)
 {
     for (size_t h = 0; h < DEST_BUCKETS; h++) {
