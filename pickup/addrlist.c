@@ -12,6 +12,7 @@ struct element {
     char angle[ADDRLIST_ADDR_MAX + 1];  /* inside the last <...> */
     size_t angle_len;
     bool has_angle, in_angle, too_long, control;
+    bool after_angle;                   /* "<a@x>" was closed: only white space may follow */
 };
 
 static void add(char *buf, size_t *len, bool *too_long, char c)
@@ -25,6 +26,8 @@ static void add(char *buf, size_t *len, bool *too_long, char c)
 
 static void put(struct element *e, char c)
 {
+    if (e->after_angle && !e->in_angle)
+        e->control = true;   /* "<a@x> b@y": a missing comma; refused rather than guessed */
     if ((unsigned char)c < 32 || c == 127) {
         if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
             e->control = true;
@@ -85,7 +88,11 @@ int addrlist_parse(const char *text, size_t len, int (*cb)(const char *addr, int
             }
             if (c == '"')
                 quoted = false;
-            put(&e, c);
+            if (c == '\t' || c == ' ')
+                add(e.in_angle ? e.angle : e.text, e.in_angle ? &e.angle_len : &e.len,
+                    &e.too_long, c);   /* white space inside quotes is part of the address */
+            else
+                put(&e, c);
             continue;
         }
         if (comment) {
@@ -113,6 +120,7 @@ int addrlist_parse(const char *text, size_t len, int (*cb)(const char *addr, int
             break;
         case '>':
             e.in_angle = false;
+            e.after_angle = true;
             break;
         case ':':
             if (e.in_angle) {

@@ -12,17 +12,31 @@ static const char *line_end(const char *p, const char *end)
     return nl ? nl + 1 : NULL;
 }
 
-/* The length of the field name of a line, or 0 when the line is not a header field. */
+/* The length of the field name of a line, or 0 when the line is not a header field. White
+ * space may come between the name and the colon (RFC 5322's obsolete syntax, which Postfix
+ * accepts too). */
 static size_t field_name(const char *p, const char *eol)
 {
     size_t n = 0;
-    while (p + n < eol && p[n] != ':') {
+    while (p + n < eol && p[n] != ':' && p[n] != ' ' && p[n] != '\t') {
         unsigned char c = (unsigned char)p[n];
-        if (c <= 32 || c >= 127)
+        if (c < 33 || c >= 127)
             return 0;
         n++;
     }
-    return p + n < eol ? n : 0;
+    size_t colon = n;
+    while (p + colon < eol && (p[colon] == ' ' || p[colon] == '\t'))
+        colon++;
+    return n > 0 && p + colon < eol && p[colon] == ':' ? n : 0;
+}
+
+/* Where the value of a field starts: after the colon that field_name found. */
+static const char *field_value(const char *p, size_t name_len)
+{
+    p += name_len;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    return p + 1;
 }
 
 static bool name_is(const char *p, size_t n, const char *name)
@@ -33,8 +47,14 @@ static bool name_is(const char *p, size_t n, const char *name)
 void header_scan(const char *content, size_t len, struct header_info *info)
 {
     memset(info, 0, sizeof *info);
-    const char *p = content, *end = content + len;
-    bool first = true;
+    header_scan_more(content, len, info);
+}
+
+void header_scan_more(const char *content, size_t len, struct header_info *info)
+{
+    if (info->complete)
+        return;
+    const char *p = content + info->header_len, *end = content + len;
     while (p < end) {
         const char *eol = line_end(p, end);
         if (eol == NULL)
@@ -45,7 +65,7 @@ void header_scan(const char *content, size_t len, struct header_info *info)
             info->header_len = (size_t)(eol - content);
             return;
         }
-        if ((p[0] == ' ' || p[0] == '\t') && !first) {
+        if ((p[0] == ' ' || p[0] == '\t') && p != content) {
             p = eol;
             info->header_len = (size_t)(p - content);
             continue;
@@ -65,7 +85,6 @@ void header_scan(const char *content, size_t len, struct header_info *info)
             info->has_msgid = true;
         else if (name_is(p, n, "received"))
             info->received++;
-        first = false;
         p = eol;
         info->header_len = (size_t)(p - content);
     }
@@ -90,8 +109,10 @@ int header_rewrite(const char *content, const struct header_info *info, bool ext
         }
         size_t n = field_name(p, eol);
         bool bcc = name_is(p, n, "bcc");
-        if (extract && (bcc || name_is(p, n, "to") || name_is(p, n, "cc")))
-            cb(p + n + 1, (size_t)(fend - (p + n + 1)), arg);
+        if (extract && (bcc || name_is(p, n, "to") || name_is(p, n, "cc"))) {
+            const char *v = field_value(p, n);
+            cb(v, (size_t)(fend - v), arg);
+        }
         if (!bcc && out && buf_append(out, p, (size_t)(fend - p)) < 0)
             return -1;
         p = fend;

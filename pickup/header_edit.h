@@ -20,6 +20,9 @@ struct header_info {
  * not a header field (the body then starts without an empty line). When the header does not end
  * within len bytes, complete is false and header_len covers the whole lines seen. */
 void header_scan(const char *content, size_t len, struct header_info *info);
+/* The same, going on from where an earlier scan of the same (grown) content stopped: the
+ * lines before info->header_len are not looked at again. */
+void header_scan_more(const char *content, size_t len, struct header_info *info);
 
 /* Appends the header fields of content[0..info->header_len) to out, without the empty line and
  * without Bcc: fields (and their continuation lines). For each To:, Cc: and Bcc: field (when

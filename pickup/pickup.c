@@ -36,6 +36,7 @@ static struct {
     char myhostname[256];
     char myorigin[256];
     size_t header_limit;
+    long long hopcount_limit;
 } conf;
 
 /* One recipient of the message being converted. */
@@ -55,9 +56,15 @@ struct conversion {
     bool extract;
     struct rcpt *rcpt;
     size_t nrcpt, cap;
-    size_t bad;               /* addresses skipped */
+    unsigned *seen;           /* hash set of recipient indexes + 1 (duplicates), SEEN_SLOTS */
+    char **bad;               /* addresses skipped (each gets a failure record) */
+    size_t nbad, skipped;     /* listed, and all of them */
+    bool capped;              /* the recipient limit was reached (logged once) */
     const char *file;         /* the maildrop file name, for the log */
 };
+
+#define SEEN_SLOTS (2 * MAILDROP_RCPT_MAX)   /* open addressing, at most half full */
+#define BAD_LISTED 100                        /* bad addresses named in the notice */
 
 /* ---- addresses ---- */
 
@@ -84,32 +91,66 @@ static int qualify(const char *addr, char out[SMTP_PATH_MAX + 1], bool *utf8)
     return 0;
 }
 
+static unsigned address_hash(const char *s)
+{
+    unsigned h = 2166136261u;   /* FNV-1a over the lower-cased address */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)((*s >= 'A' && *s <= 'Z') ? *s + 32 : *s)) * 16777619u;
+    return h;
+}
+
+/* Looks q up in the duplicates set; adds index idx when absent. true when q was there. */
+static bool seen_before(struct conversion *c, const char *q, size_t idx)
+{
+    if (c->seen == NULL)
+        c->seen = xcalloc(SEEN_SLOTS, sizeof *c->seen);
+    for (unsigned i = address_hash(q) % SEEN_SLOTS;; i = (i + 1) % SEEN_SLOTS) {
+        if (c->seen[i] == 0) {
+            c->seen[i] = (unsigned)idx + 1;
+            return false;
+        }
+        if (strcasecmp(c->rcpt[c->seen[i] - 1].address, q) == 0)
+            return true;
+    }
+}
+
+/* An address that cannot be used: logged, and named in a failure notice to the sender. */
+static void skip_address(struct conversion *c, const char *addr)
+{
+    c->skipped++;
+    if (c->nbad == BAD_LISTED)
+        return;
+    log_warn("maildrop/%s: bad recipient address: %.100s", c->file, addr);
+    c->bad = xrealloc(c->bad, (c->nbad + 1) * sizeof *c->bad);
+    c->bad[c->nbad++] = xstrdup(addr[0] ? addr : "(empty)");
+}
+
 static void add_recipient(struct conversion *c, const char *addr, unsigned notify,
                           const char *orcpt)
 {
-    char q[SMTP_PATH_MAX + 1];
-    if (qualify(addr, q, &c->smtputf8) < 0) {
-        log_warn("maildrop/%s: skipping a bad recipient address: %.100s", c->file, addr);
-        c->bad++;
+    if (c->nrcpt == MAILDROP_RCPT_MAX) {
+        if (!c->capped)
+            log_warn("maildrop/%s: more than %d recipients; the rest are dropped", c->file,
+                     MAILDROP_RCPT_MAX);
+        c->capped = true;
         return;
     }
-    for (size_t i = 0; i < c->nrcpt; i++)
-        if (strcasecmp(c->rcpt[i].address, q) == 0)
-            return;   /* duplicates are delivered once */
-    if (c->nrcpt == MAILDROP_RCPT_MAX) {
-        log_warn("maildrop/%s: more than %d recipients; skipping %s", c->file,
-                 MAILDROP_RCPT_MAX, q);
-        c->bad++;
+    char q[SMTP_PATH_MAX + 1];
+    if (qualify(addr, q, &c->smtputf8) < 0) {
+        skip_address(c, addr);
         return;
     }
     if (c->nrcpt == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 8;
         c->rcpt = xrealloc(c->rcpt, c->cap * sizeof *c->rcpt);
     }
-    struct rcpt *r = &c->rcpt[c->nrcpt++];
+    struct rcpt *r = &c->rcpt[c->nrcpt];
     snprintf(r->address, sizeof r->address, "%s", q);
+    if (seen_before(c, q, c->nrcpt))
+        return;   /* duplicates are delivered once */
     r->notify = notify ? notify : c->notify;
     snprintf(r->orcpt, sizeof r->orcpt, "%s", orcpt ? orcpt : "");
+    c->nrcpt++;
 }
 
 struct list_arg {
@@ -122,8 +163,7 @@ static int on_list_address(const char *addr, int bad, void *arg)
 {
     struct list_arg *a = arg;
     if (bad) {
-        log_warn("maildrop/%s: skipping a bad recipient address", a->c->file);
-        a->c->bad++;
+        skip_address(a->c, "(an address with control characters or too long)");
         return 0;
     }
     add_recipient(a->c, addr, a->notify, a->orcpt);
@@ -238,6 +278,7 @@ struct job {
     struct maildrop_check chk;
     struct qfile *q;
     uid_t uid;
+    bool read_error;          /* the file could not be read (not: it is malformed) */
 };
 
 static int next_record(struct job *j, int *type, const char **data, size_t *len,
@@ -246,6 +287,8 @@ static int next_record(struct job *j, int *type, const char **data, size_t *len,
     int rc = maildrop_read(&j->r, type, data, len);
     if (rc <= 0) {
         *why = rc == 0 ? "no end record" : strerror(errno);
+        /* a read error other than a malformed record may pass: try the file again later */
+        j->read_error = rc < 0 && errno != EPROTO;
         return -1;
     }
     return maildrop_check(&j->chk, *type, *data, *len, why);
@@ -319,28 +362,36 @@ static int read_envelope(struct job *j, int *type, const char **data, size_t *le
 static int read_header(struct job *j, struct crlf *norm, struct buf *hdr, struct header_info *hi,
                        int *type, const char **data, size_t *len, const char **why)
 {
-    for (;;) {
-        if (*type == QREC_CONTENT) {
-            if (crlf_feed(norm, *data, *len, hdr) < 0) {
-                *why = "out of memory";
-                return -1;
-            }
-            header_scan(hdr->data, hdr->len, hi);
-            if (hi->complete || hdr->len > conf.header_limit) {
-                if (next_record(j, type, data, len, why) < 0)
-                    return -1;
-                return 0;
-            }
-            if (next_record(j, type, data, len, why) < 0)
-                return -1;
-            continue;
+    memset(hi, 0, sizeof *hi);
+    while (*type == QREC_CONTENT) {
+        if (crlf_feed(norm, *data, *len, hdr) < 0) {
+            *why = "out of memory";
+            return -1;
         }
-        /* END: whatever came is the whole message */
-        header_scan(hdr->data, hdr->len, hi);
-        if (!hi->complete)
-            hi->header_len = hdr->len;   /* header lines only; a last line may lack its end */
-        return 0;
+        header_scan_more(hdr->data, hdr->len, hi);
+        if (next_record(j, type, data, len, why) < 0)
+            return -1;
+        if (hi->complete || hdr->len > conf.header_limit)
+            return 0;   /* a header past the limit: what follows is body */
     }
+    /* END: the last line ends here even without a line end, and is a header field or not */
+    if (hdr->len && hdr->data[hdr->len - 1] != '\n' && buf_append(hdr, "\r\n", 2) < 0) {
+        *why = "out of memory";
+        return -1;
+    }
+    header_scan_more(hdr->data, hdr->len, hi);
+    if (!hi->complete)
+        hi->header_len = hdr->len;   /* header lines only, or nothing */
+    return 0;
+}
+
+/* Content in records of at most CHUNK bytes (the line-end conversion may double a record). */
+static int put_content(struct qfile *q, const char *p, size_t n)
+{
+    for (size_t off = 0; off < n; off += CHUNK)
+        if (qfile_put(q, QREC_CONTENT, p + off, n - off < CHUNK ? n - off : CHUNK) < 0)
+            return -1;
+    return 0;
 }
 
 static int write_envelope(struct job *j)
@@ -400,29 +451,58 @@ static int write_header(struct job *j, const char *hdr, const struct header_info
         buf_printf(&h, "Message-ID: <%s@%s>\r\n", qfile_id(j->q), conf.myhostname);
     if (hi->blank_line || body_follows)
         buf_puts(&h, "\r\n");
-    int r = 0;
-    for (size_t off = 0; off < h.len && r == 0; off += CHUNK) {
-        size_t n = h.len - off < CHUNK ? h.len - off : CHUNK;
-        r = qfile_put(j->q, QREC_CONTENT, h.data + off, n);
-    }
+    int r = put_content(j->q, h.data, h.len);
     buf_free(&h);
     return r;
 }
 
-/* When no recipient is left, the message goes back to its sender as a failure notice: a
- * bounce/ID record that qmgr finds when it loads the recipient-less queue file. */
-static int record_no_recipients(struct job *j)
+/* Failure records in bounce/ID, which qmgr finds when it loads the queue file and turns into a
+ * notice to the sender: for each address that could not be used, for every recipient when the
+ * message has looped, or for the message when no recipient is left. */
+static int record_failure(struct job *j, const char *rcpt, const char *dsn, const char *reason)
 {
     struct status_record rec;
     memset(&rec, 0, sizeof rec);
-    snprintf(rec.recipient, sizeof rec.recipient, "%s", "undisclosed-recipients");
-    snprintf(rec.status, sizeof rec.status, "5.1.3");
+    snprintf(rec.recipient, sizeof rec.recipient, "%s", rcpt);
+    snprintf(rec.status, sizeof rec.status, "%s", dsn);
     snprintf(rec.action, sizeof rec.action, "failed");
-    snprintf(rec.reason, sizeof rec.reason, "No recipient addresses found in message header");
+    snprintf(rec.reason, sizeof rec.reason, "%s", reason);
     rec.when = time(NULL);
     char path[QFILE_ID_MAX + 16];
     snprintf(path, sizeof path, "bounce/%s", qfile_id(j->q));
     return statuslog_append(path, &rec);
+}
+
+static int record_failures(struct job *j, bool looped)
+{
+    struct conversion *c = &j->c;
+    for (size_t i = 0; i < c->nbad; i++)
+        if (record_failure(j, c->bad[i], "5.1.3", "Bad recipient address syntax") < 0)
+            return -1;
+    if (c->skipped > c->nbad) {
+        char text[128];
+        snprintf(text, sizeof text, "%zu more bad recipient addresses", c->skipped - c->nbad);
+        if (record_failure(j, "(more)", "5.1.3", text) < 0)
+            return -1;
+    }
+    if (looped) {
+        for (size_t i = 0; i < c->nrcpt; i++)
+            if (record_failure(j, c->rcpt[i].address, "5.4.6",
+                               "Too many hops: mail forwarding loop") < 0)
+                return -1;
+    }
+    if (c->nrcpt == 0 && c->skipped == 0 &&
+        record_failure(j, "undisclosed-recipients", "5.1.3",
+                       "No recipient addresses found in message header") < 0)
+        return -1;
+    return 0;
+}
+
+static void drop_failures(struct job *j)
+{
+    char path[QFILE_ID_MAX + 16];
+    snprintf(path, sizeof path, "bounce/%s", qfile_id(j->q));
+    unlink(path);
 }
 
 static enum outcome convert(struct job *j, const char **why)
@@ -432,56 +512,72 @@ static enum outcome convert(struct job *j, const char **why)
     const char *data;
     size_t len;
     if (read_envelope(j, &type, &data, &len, why) < 0)
-        return CORRUPT;
+        return j->read_error ? RETRY : CORRUPT;
     struct buf hdr;
-    buf_init(&hdr, conf.header_limit + 2 * CHUNK + QREC_DATA_MAX);
+    buf_init(&hdr, conf.header_limit + 2 * CHUNK + 2 * QREC_DATA_MAX);
     struct crlf norm = { false };
     struct header_info hi;
     enum outcome out = CORRUPT;
+    struct buf chunk;
+    buf_init(&chunk, BUF_UNBOUNDED);
+    bool failures = false;
     if (read_header(j, &norm, &hdr, &hi, &type, &data, &len, why) < 0)
         goto done;
     if (c->extract)
         header_rewrite(hdr.data, &hi, true, NULL, on_header_recipients, c);
+    /* a message that went round too often is returned, not delivered (as smtpd refuses it) */
+    bool looped = hi.received > conf.hopcount_limit && conf.hopcount_limit > 0;
     out = RETRY;
     if ((j->q = qfile_create()) == NULL) {
         *why = strerror(errno);
         goto done;
     }
+    size_t kept = c->nrcpt;
+    if (looped)
+        c->nrcpt = 0;   /* no R records: each recipient gets a failure record instead */
     const char *body = hdr.data + hi.header_len;
     size_t body_len = hdr.len - hi.header_len;
-    if (write_envelope(j) < 0 ||
-        write_header(j, hdr.data, &hi, body_len > 0 || type == QREC_CONTENT) < 0 ||
-        (body_len && qfile_put(j->q, QREC_CONTENT, body, body_len) < 0)) {
+    int w = write_envelope(j);
+    c->nrcpt = kept;
+    if (w < 0 || write_header(j, hdr.data, &hi, body_len > 0 || type == QREC_CONTENT) < 0 ||
+        put_content(j->q, body, body_len) < 0) {
         *why = strerror(errno);
         goto done;
     }
-    struct buf chunk;
-    buf_init(&chunk, BUF_UNBOUNDED);
+    /* the content ends with a line end, as SMTP will send it */
+    bool line_end = body_len ? body[body_len - 1] == '\n' : true;
     while (type == QREC_CONTENT) {
         buf_reset(&chunk);
         if (crlf_feed(&norm, data, len, &chunk) < 0 ||
-            (chunk.len && qfile_put(j->q, QREC_CONTENT, chunk.data, chunk.len) < 0)) {
+            put_content(j->q, chunk.data, chunk.len) < 0) {
             *why = strerror(errno);
-            buf_free(&chunk);
             goto done;
         }
+        if (chunk.len)
+            line_end = chunk.data[chunk.len - 1] == '\n';
         if (next_record(j, &type, &data, &len, why) < 0) {
-            out = CORRUPT;
-            buf_free(&chunk);
+            out = j->read_error ? RETRY : CORRUPT;
             goto done;
         }
     }
-    buf_free(&chunk);
-    if (c->nrcpt == 0 && record_no_recipients(j) < 0) {
+    if (!line_end && qfile_put(j->q, QREC_CONTENT, "\r\n", 2) < 0) {
         *why = strerror(errno);
         goto done;
     }
-    if (qfile_finish(j->q) < 0 || qfile_commit_sync(j->q) < 0) {
+    failures = true;
+    if (record_failures(j, looped) < 0 || qfile_finish(j->q) < 0 ||
+        qfile_commit_sync(j->q) < 0) {
         *why = strerror(errno);
         goto done;
     }
+    if (looped)
+        log_warn("%s: %d Received: lines, more than hopcount_limit: returned to the sender",
+                 qfile_id(j->q), hi.received);
     out = DONE;
 done:
+    if (out != DONE && failures)
+        drop_failures(j);
+    buf_free(&chunk);
     buf_free(&hdr);
     return out;
 }
@@ -529,7 +625,7 @@ static void pickup_file(const char *name)
     switch (out) {
     case DONE:
         log_info("%s: uid=%lu from=<%s>", qfile_id(j.q), (unsigned long)j.uid, j.c.sender);
-        if (j.c.nrcpt == 0)
+        if (j.c.nrcpt == 0 && j.c.skipped == 0)
             log_warn("%s: no recipient addresses found; returned to the sender", qfile_id(j.q));
         qfile_free(j.q);
         if (unlink(path) < 0)
@@ -548,6 +644,10 @@ static void pickup_file(const char *name)
         break;
     }
     free(j.c.rcpt);
+    free(j.c.seen);
+    for (size_t i = 0; i < j.c.nbad; i++)
+        free(j.c.bad[i]);
+    free(j.c.bad);
 }
 
 static void remove_stale_temp(const char *name)
@@ -598,6 +698,7 @@ static void post_jail(void)
         snprintf(conf.myorigin, sizeof conf.myorigin, "%s", conf.myhostname);
     long long h = config_size("header_size_limit");
     conf.header_limit = h > 0 ? (size_t)h : 102400;
+    conf.hopcount_limit = config_int("hopcount_limit");
     scan();
 }
 

@@ -101,6 +101,15 @@ void drop_content(struct drop *d, const char *p, size_t n)
     }
 }
 
+void drop_flush(struct drop *d)
+{
+    if (d->content.len) {
+        record(d, QREC_CONTENT, d->content.data, d->content.len);
+        buf_reset(&d->content);
+    }
+    flush(d);
+}
+
 static int wait_for(struct drop *d)
 {
     int status;

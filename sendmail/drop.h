@@ -24,6 +24,9 @@ void drop_recipient(struct drop *d, const char *address);
 void drop_rcpt_param(struct drop *d, int type, const char *value);   /* RCPT_NOTIFY, RCPT_ORCPT */
 /* Message bytes (any amount; sent as CONTENT records of up to 64 KiB). */
 void drop_content(struct drop *d, const char *p, size_t n);
+/* Sends what is buffered now (before waiting for more input, so that terndrop never waits on
+ * data sendmail holds). */
+void drop_flush(struct drop *d);
 /* Ends the file (END), waits for terndrop: its exit code (a sysexits value, 0 when the message
  * is safe in maildrop/). */
 int drop_close(struct drop *d);

@@ -3,7 +3,8 @@
 # checks paths and ESMTP parameters with smtpd's parsers.
 sbin_PROGRAMS += bin/sendmail
 bin_sendmail_SOURCES = sendmail/sendmail.c sendmail/sendmail.h sendmail/smtp_stdio.c \
-	sendmail/drop.c sendmail/drop.h smtpd/smtp_parse.c smtpd/smtp_parse.h
+	sendmail/drop.c sendmail/drop.h smtpd/smtp_parse.c smtpd/smtp_parse.h \
+	pickup/addrlist.c pickup/addrlist.h
 bin_sendmail_LDADD = $(TERN_LIBS)
 pkglibexec_PROGRAMS += libexec/terndrop
 libexec_terndrop_SOURCES = sendmail/terndrop.c

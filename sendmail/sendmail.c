@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <sysexits.h>
 #include <unistd.h>
+#include "addrlist.h"
 #include "config.h"
 #include "dict.h"
 #include "drop.h"
@@ -39,6 +40,7 @@ struct args {
     bool extract;                /* -t */
     bool ignore_dots;            /* -i, -oi */
     bool verbose;
+    bool queue_interval;         /* -q<time>: a daemon's queue run interval, ignored */
     char **rcpt;
     int nrcpt;
 };
@@ -112,6 +114,8 @@ static void queue_option(struct args *a, const char *v)
         a->mode = MODE_FLUSH;
     } else if (strspn(v, "0123456789smhdw") != strlen(v)) {
         usage("bad -q option", v);
+    } else {
+        a->queue_interval = true;
     }
 }
 
@@ -135,7 +139,10 @@ static void parse_args(struct args *a, int argc, char **argv)
         for (const char *p = arg + 1; *p; p++) {
             char c = *p;
             if (c == 'o') {
-                if (strcmp(p + 1, "i") == 0)
+                const char *v = p + 1;
+                if (*v == '\0' && i + 1 < argc)
+                    v = argv[++i];           /* "-o i" */
+                if (strcmp(v, "i") == 0)
                     a->ignore_dots = true;   /* -oi; every other -oX is an old option */
                 break;
             }
@@ -204,6 +211,30 @@ static bool printable(const char *s)
     return true;
 }
 
+/* Whether pickup will take addr as an address: an SMTP path once a domain is added to a bare
+ * local part (pickup adds @$myorigin). */
+static bool address_ok(const char *addr)
+{
+    char path[MAILDROP_FIELD_MAX + 32];
+    int n = snprintf(path, sizeof path, strchr(addr, '@') ? "<%s>" : "<%s@x.invalid>", addr);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return false;
+    struct smtp_address parsed;
+    const char *why;
+    int used = smtp_parse_path(path, (size_t)n, false, false, &parsed, &why);
+    return used == n;
+}
+
+static int check_list_address(const char *addr, int bad, void *arg)
+{
+    if (bad || !address_ok(addr)) {
+        fprintf(stderr, "sendmail: bad recipient address syntax: %s\n",
+                bad ? (const char *)arg : addr);
+        exit(EX_DATAERR);
+    }
+    return 0;
+}
+
 /* The envelope sender: -f as given ("" or <> for the null sender), else the login name. */
 static void sender_of(const struct args *a, char *out, size_t size)
 {
@@ -217,15 +248,8 @@ static void sender_of(const struct args *a, char *out, size_t size)
         if (n > SMTP_PATH_MAX || !printable(s))
             usage("bad sender address", a->sender);
         snprintf(out, size, "%.*s", (int)n, s);
-        if (out[0]) {
-            char path[SMTP_PATH_MAX + 8];
-            snprintf(path, sizeof path, strchr(out, '@') ? "<%s>" : "<%s@x.invalid>", out);
-            struct smtp_address addr;
-            const char *why;
-            int used = smtp_parse_path(path, strlen(path), false, false, &addr, &why);
-            if (used < 0 || (size_t)used != strlen(path))
-                usage("bad sender address", a->sender);
-        }
+        if (out[0] && !address_ok(out))
+            usage("bad sender address", a->sender);
         return;
     }
     struct passwd *pw = getpwuid(getuid());
@@ -233,7 +257,26 @@ static void sender_of(const struct args *a, char *out, size_t size)
         fprintf(stderr, "sendmail: no login name for user ID %lu\n", (unsigned long)getuid());
         exit(EX_NOUSER);
     }
-    snprintf(out, size, "%s", pw->pw_name);
+    /* a login that is no dot-atom ("john smith", "AD\\john") becomes a quoted string */
+    char quoted[2 * SMTP_LOCAL_MAX + 3];
+    snprintf(quoted, sizeof quoted, "%s", pw->pw_name);
+    if (!address_ok(quoted)) {
+        size_t o = 0;
+        quoted[o++] = '"';
+        for (const char *p = pw->pw_name; *p && o < sizeof quoted - 3; p++) {
+            if (*p == '"' || *p == '\\')
+                quoted[o++] = '\\';
+            quoted[o++] = *p;
+        }
+        quoted[o++] = '"';
+        quoted[o] = '\0';
+    }
+    if (!address_ok(quoted)) {
+        fprintf(stderr, "sendmail: the login name \"%s\" cannot be a mail address; use -f\n",
+                pw->pw_name);
+        exit(EX_NOUSER);
+    }
+    snprintf(out, size, "%s", quoted);
 }
 
 /* The full name for a From: line pickup may add: -F, else the account's name (GECOS). */
@@ -284,8 +327,10 @@ static bool feed(struct reader *r, struct drop *d, const char *p, size_t n)
             continue;
         }
         if (r->dot) {
-            if (c == '\n')
+            if (c == '\n') {
+                r->dot = 0;   /* the end marker, not content */
                 return true;
+            }
             if (c == '\r' && r->dot == 1) {
                 r->dot = 2;
                 continue;
@@ -308,30 +353,54 @@ static bool feed(struct reader *r, struct drop *d, const char *p, size_t n)
     return false;
 }
 
-/* Reads standard input into the drop, with a bound on silence. 0, or an exit code. */
+/* Waits for input, sending what is buffered first so that terndrop never waits on it. */
+static int wait_input(struct drop *d)
+{
+    struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+    for (;;) {
+        int pr = poll(&pfd, 1, 0);
+        if (pr == 0) {
+            drop_flush(d);
+            pr = poll(&pfd, 1, SENDMAIL_INPUT_TIMEOUT_MS);
+        }
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr == 0) {
+            fprintf(stderr, "sendmail: no input for a day; giving up\n");
+            return EX_TEMPFAIL;
+        }
+        return 0;
+    }
+}
+
+/* Reads standard input into the drop. 0, or an exit code. */
 static int read_message(const struct args *a, struct drop *d)
 {
     struct reader r = { a->ignore_dots, true, true, 0, false, 0 };
     char buf[65536];
+    size_t have = 0;   /* bytes held back until the "From " test can be made */
     for (;;) {
-        struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
-        int pr = poll(&pfd, 1, SENDMAIL_INPUT_TIMEOUT_MS);
-        if (pr < 0 && errno == EINTR)
-            continue;
-        if (pr == 0) {
-            fprintf(stderr, "sendmail: no input for an hour; giving up\n");
-            return EX_TEMPFAIL;
-        }
-        ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+        int code = wait_input(d);
+        if (code)
+            return code;
+        ssize_t n = read(STDIN_FILENO, buf + have, sizeof buf - have);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "sendmail: cannot read the message: %s\n", strerror(errno));
             return EX_IOERR;
         }
-        if (n == 0)
+        if (n > 0 && r.first && have + (size_t)n < 5 && !memchr(buf, '\n', have + (size_t)n)) {
+            have += (size_t)n;
+            continue;
+        }
+        size_t got = have + (size_t)n;
+        have = 0;
+        if (got == 0)
             break;
-        if (feed(&r, d, buf, (size_t)n))
+        if (feed(&r, d, buf, got))
+            break;
+        if (n == 0)
             break;
         if (d->broken)
             break;   /* terndrop refused (too big, ...): it says why */
@@ -343,8 +412,11 @@ static int read_message(const struct args *a, struct drop *d)
 
 static int submit(const struct args *a, const struct sendmail_opts *o)
 {
-    if (a->nrcpt == 0 && !a->extract)
+    if (a->nrcpt == 0 && !a->extract) {
+        if (a->queue_interval)
+            return EX_OK;   /* "sendmail -bd -q1h" style: the queue manager runs by itself */
         usage("no recipient addresses (give them as arguments, or use -t)", NULL);
+    }
     char sender[SMTP_PATH_MAX + 1], fullname[256], notify[16] = "";
     sender_of(a, sender, sizeof sender);
     fullname_of(a, fullname, sizeof fullname);
@@ -356,10 +428,12 @@ static int submit(const struct args *a, const struct sendmail_opts *o)
         usage("bad -B value (8BITMIME or 7BIT)", a->body);
     if (a->envid && (strlen(a->envid) > SMTP_ENVID_MAX || !printable(a->envid)))
         usage("bad -V value (printable, at most 100 characters)", a->envid);
-    for (int i = 0; i < a->nrcpt; i++)
-        if (a->rcpt[i][0] == '\0' || strlen(a->rcpt[i]) > MAILDROP_FIELD_MAX ||
-            !printable(a->rcpt[i]))
-            usage("bad recipient address", a->rcpt[i]);
+    for (int i = 0; i < a->nrcpt; i++) {
+        /* each argument is an address list, as pickup reads it */
+        if (strlen(a->rcpt[i]) > MAILDROP_FIELD_MAX || !printable(a->rcpt[i]) ||
+            addrlist_parse(a->rcpt[i], strlen(a->rcpt[i]), check_list_address, a->rcpt[i]) == 0)
+            check_list_address(a->rcpt[i], 1, a->rcpt[i]);
+    }
 
     struct drop d;
     if (drop_open(&d, o->terndrop, o->config_dir, sender) < 0)

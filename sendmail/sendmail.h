@@ -4,7 +4,10 @@
 #define TERN_SENDMAIL_H
 #include <stdbool.h>
 
-#define SENDMAIL_INPUT_TIMEOUT_MS (3600 * 1000)   /* a silent standard input is given up */
+/* A standard input silent this long is given up: a day for a message on the command line (cron
+ * streams a job's output as it runs; terndrop waits as long), an hour in an SMTP dialogue. */
+#define SENDMAIL_INPUT_TIMEOUT_MS (24 * 3600 * 1000)
+#define SMTP_STDIO_TIMEOUT_MS (3600 * 1000)
 
 struct sendmail_opts {
     const char *config_dir;     /* -C, TERN_CONFIG or the default */

@@ -25,6 +25,7 @@ struct input {
     char buf[65536];
     size_t len, pos;
     bool eof, timeout;
+    struct drop *pending;     /* during DATA: flushed before waiting for more input */
 };
 
 /* The next line without its CRLF or LF in line; long lines are cut at max-1 and the rest of
@@ -49,7 +50,13 @@ static bool read_line(struct input *in, struct buf *line, size_t max, bool *cut)
         if (in->eof)
             return false;
         struct pollfd p = { STDIN_FILENO, POLLIN, 0 };
-        int n = poll(&p, 1, SENDMAIL_INPUT_TIMEOUT_MS);
+        int n = poll(&p, 1, 0);
+        if (n == 0) {
+            if (in->pending)
+                drop_flush(in->pending);
+            fflush(stdout);
+            n = poll(&p, 1, SMTP_STDIO_TIMEOUT_MS);
+        }
         if (n < 0 && errno == EINTR)
             continue;
         if (n == 0) {
@@ -199,6 +206,7 @@ static bool do_data(struct transaction *t, struct input *in, const struct sendma
     struct buf line;
     buf_init(&line, BUF_UNBOUNDED);
     bool cut, ended = false;
+    in->pending = &d;
     /* DATA lines are read whole (any length): the size limit is terndrop's */
     while (read_line(in, &line, (size_t)-1, &cut)) {
         if (line.len == 1 && line.data[0] == '.') {
@@ -215,6 +223,7 @@ static bool do_data(struct transaction *t, struct input *in, const struct sendma
         drop_content(&d, "\r\n", 2);
     }
     buf_free(&line);
+    in->pending = NULL;
     if (!ended) {
         drop_abort(&d);
         return false;

@@ -6,6 +6,7 @@
  * maildrop/ and reach public/. It writes nothing else and runs no other program. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sodium.h>
@@ -23,7 +24,7 @@
 #include "qfile.h"
 #include "safefile.h"
 
-#define INPUT_TIMEOUT_MS (3600 * 1000)   /* sendmail streams as it reads its own input */
+#define INPUT_TIMEOUT_MS (24 * 3600 * 1000)   /* sendmail streams as it reads its input */
 #define WRITE_BUFFER (256 * 1024)
 
 static char temp_path[64];    /* the unfinished file, removed on every failure */
@@ -58,24 +59,45 @@ static void sanitize_descriptors(void)
             _exit(EX_OSERR);
 }
 
-/* A configuration other than the default is trusted only when its directory and tern.conf
- * belong to root or to the user running terndrop and nobody else may write them: it names the
- * queue directory this set-gid program writes into. */
-static void check_config_dir(const char *dir)
+/* Whether nobody but root can change what path names: every directory on the way (the
+ * resolved path) and the entry itself belong to root and only root may write them, except
+ * that a sticky directory of root's (/tmp) is fine on the way. */
+static bool root_controlled(const char *resolved)
 {
-    if (getuid() == 0 || strcmp(dir, TERN_CONFIG_DIR) == 0)
-        return;
-    char path[4096];
-    const char *check[2] = { dir, path };
-    snprintf(path, sizeof path, "%s/tern.conf", dir);
-    for (int i = 0; i < 2; i++) {
+    char prefix[PATH_MAX];
+    size_t len = strlen(resolved);
+    for (size_t i = 1; i <= len; i++) {
+        if (i < len && resolved[i] != '/')
+            continue;
+        memcpy(prefix, resolved, i);
+        prefix[i] = '\0';
         struct stat st;
-        if (stat(check[i], &st) < 0)
-            fail(EX_CONFIG, "%s: cannot use this configuration", check[i]);
-        if ((st.st_uid != 0 && st.st_uid != getuid()) || (st.st_mode & 022))
-            fail(EX_NOPERM, "%s: a configuration not owned by root (or you), or writable by "
-                 "others, cannot be used", check[i]);
+        if (lstat(prefix, &st) < 0 || st.st_uid != 0)
+            return false;
+        bool last = i == len;
+        if ((st.st_mode & 022) && !(!last && S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX)))
+            return false;
     }
+    return true;
+}
+
+/* The configuration names the queue directory this program writes into and its size limit.
+ * Running set-gid for another user, terndrop takes one other than the default only when root
+ * controls it (its directory, tern.conf and the path to them); the resolved path is used from
+ * then on, so a symbolic link cannot be switched afterwards. */
+static const char *trusted_config_dir(const char *dir, char resolved[PATH_MAX])
+{
+    bool privileged = getegid() != getgid() || geteuid() != getuid();
+    if (!privileged || getuid() == 0 || strcmp(dir, TERN_CONFIG_DIR) == 0)
+        return dir;
+    char conf[PATH_MAX + 16];
+    if (realpath(dir, resolved) == NULL)
+        fail(EX_CONFIG, "%s: cannot use this configuration: %s", dir, strerror(errno));
+    snprintf(conf, sizeof conf, "%s/tern.conf", resolved);
+    if (!root_controlled(resolved) || !root_controlled(conf))
+        fail(EX_NOPERM, "%s: a configuration that root does not control (owner, write "
+             "permissions, the directories above it) cannot be used", dir);
+    return resolved;
 }
 
 struct writer {
@@ -127,8 +149,8 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         fail(EX_USAGE, "%s", "usage: terndrop [-c config_dir] < maildrop-records");
-    const char *dir = config_dir(cli_dir);
-    check_config_dir(dir);
+    char resolved[PATH_MAX];
+    const char *dir = trusted_config_dir(config_dir(cli_dir), resolved);
     char err[CONFIG_ERR_MAX];
     if (config_load(dir, err) < 0)
         fail(EX_CONFIG, "%s", err);

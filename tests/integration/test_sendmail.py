@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from conftest import BUILDDIR, IS_ROOT, read_queue_file, wait_for
+from conftest import BUILDDIR, IS_ROOT, free_port, read_queue_file, wait_for
 
 HOST = "mx.test.example"
 pytestmark = pytest.mark.skipif(not IS_ROOT, reason="system users and a set-gid terndrop need root")
@@ -42,8 +42,9 @@ def users(tmp_path):
 
 @pytest.fixture
 def mta(instance, tmp_path):
-    """The instance with its programs copied where any user can run them, terndrop set-gid
-    terndrop as `tern setup` installs it, and sendmail/mailq/newaliases names."""
+    """The instance with its programs copied where any user can run them, terndrop and
+    ternqueue set-gid terndrop as `tern setup` installs them, and sendmail/mailq/newaliases
+    names."""
     progs = tmp_path / "progs"
     (progs / "bin").mkdir(parents=True)
     shutil.copytree(os.path.join(BUILDDIR, "libexec"), progs / "libexec")
@@ -53,11 +54,10 @@ def mta(instance, tmp_path):
         os.symlink("sendmail", progs / "bin" / name)
     for d in (progs, progs / "bin", progs / "libexec"):
         os.chmod(d, 0o755)
-    terndrop = progs / "libexec" / "terndrop"
-    os.chown(terndrop, 0, grp.getgrnam("terndrop").gr_gid)
-    os.chmod(terndrop, 0o2755)
+    for setgid in (progs / "libexec" / "terndrop", progs / "bin" / "ternqueue"):
+        os.chown(setgid, 0, grp.getgrnam("terndrop").gr_gid)
+        os.chmod(setgid, 0o2755)
     instance.conf(f"daemon_directory = {progs}/libexec\n")
-    instance.drop_services(["showq"])  # TEMP-SHOWQ
     instance.progs = progs
     return instance
 
@@ -125,8 +125,17 @@ def test_a_lone_dot_ends_the_message_without_i(mta, users):
                  b"Subject: dot\n\nbefore\n.\nafter the end\n")
     assert r.returncode == 0, r.stderr
     (m,) = wait_mail(mta, u.pw_name)
-    body = m.get_body().get_content()
-    assert "before" in body and "after the end" not in body
+    assert m.get_body().get_content() == "before\n"   # the end marker is not content
+    # "-o i" (a separate value) is -oi; a last line without a line end is body text
+    r = sendmail(mta, ["-o", "i", f"{u.pw_name}@{HOST}"], b"Subject: two\n\n.\nno newline")
+    assert r.returncode == 0, r.stderr
+    r = sendmail(mta, [f"{u.pw_name}@{HOST}"], b"just one line, no header")
+    assert r.returncode == 0, r.stderr
+    msgs = {m["Subject"]: m for m in wait_mail(mta, u.pw_name, 3)}
+    assert msgs["two"].get_body().get_content() == ".\nno newline\n"
+    plain = msgs[None]
+    assert plain.get_body().get_content() == "just one line, no header\n"
+    assert plain["Date"] and plain["From"]
 
 
 def test_t_takes_to_cc_bcc_and_removes_bcc(mta, users):
@@ -145,6 +154,31 @@ def test_t_takes_to_cc_bcc_and_removes_bcc(mta, users):
         assert b"\nBcc:" not in header and b"secret-list" not in header
         assert b"Bcc: this line is body text" in raw
         assert m["From"] == "Someone <someone@example.org>"   # kept, not added
+
+
+def test_bad_header_addresses_are_returned_and_loops_stopped(mta, users):
+    sender, good = users(), users()
+    mta.start()
+    r = sendmail(mta, ["-t", "-f", f"{sender.pw_name}@{HOST}"],
+                 f"To: {good.pw_name}@{HOST}, bad@@address\nSubject : obsolete spacing\n"
+                 f"Bcc: hidden-{good.pw_name}\n\nx\n".encode())
+    assert r.returncode == 0, r.stderr
+    wait_mail(mta, good.pw_name)
+    raw = open(mailbox(mta, good.pw_name)[0], "rb").read()
+    assert b"\nSubject : obsolete spacing\n" in raw and b"hidden" not in raw
+    (notice,) = wait_mail(mta, sender.pw_name)
+    text = notice.as_string()
+    assert notice.get_content_type() == "multipart/report"
+    assert "bad@@address" in text and "5.1.3" in text
+    # a message with more Received: lines than hopcount_limit comes back, undelivered
+    hops = "".join(f"Received: from h{i} by h{i + 1}; Sun, 22 Nov 2026 10:00:00 +0000\n"
+                   for i in range(51))
+    r = sendmail(mta, ["-f", f"{sender.pw_name}@{HOST}", f"{good.pw_name}@{HOST}"],
+                 (hops + "Subject: looping\n\nx\n").encode())
+    assert r.returncode == 0, r.stderr
+    notices = wait_mail(mta, sender.pw_name, 2)
+    assert any("5.4.6" in n.as_string() for n in notices)
+    assert len(mailbox(mta, good.pw_name)) == 1
 
 
 def test_bs_speaks_smtp_on_stdin(mta, users):
@@ -167,6 +201,7 @@ def test_bs_speaks_smtp_on_stdin(mta, users):
 
 def test_ordinary_user_submits_through_terndrop(mta, users):
     sender, rcpt = users(), users()
+    mta.conf(f"relayhost = [127.0.0.1]:{free_port()}\n")   # nobody answers: mail stays
     mta.start()
     r = sendmail(mta, ["-i", f"{rcpt.pw_name}@{HOST}"], b"Subject: from a user\n\nhi\n",
                  user=sender)
@@ -175,6 +210,19 @@ def test_ordinary_user_submits_through_terndrop(mta, users):
     assert m["Return-Path"] == f"<{sender.pw_name}@{HOST}>"
     assert m["From"] == f"Sam Sender <{sender.pw_name}@{HOST}>"   # the GECOS name
     assert f"(tern, from userid {sender.pw_uid})" in m["Received"]
+    # a configuration the user controls is refused by the set-gid terndrop
+    own = mta.progs.parent / "own-config"
+    own.mkdir()
+    shutil.copy(os.path.join(mta.dir, "tern.conf"), own / "tern.conf")
+    with open(own / "tern.conf", "a") as f:
+        f.write("message_size_limit = 0\n")
+    os.chown(own, sender.pw_uid, sender.pw_gid)
+    os.chown(own / "tern.conf", sender.pw_uid, sender.pw_gid)
+    r = subprocess.run([str(mta.progs / "bin" / "sendmail"), "-C", str(own),
+                        f"{rcpt.pw_name}@{HOST}"], input=b"Subject: own config\n\nx\n",
+                       user=sender.pw_uid, group=sender.pw_gid, extra_groups=[],
+                       capture_output=True, timeout=30)
+    assert r.returncode == 77 and b"root does not control" in r.stderr, r
     assert mta.log_lines(rf"pickup\[\d+\]: \w+: uid={sender.pw_uid} from=<{sender.pw_name}@")
     # the user cannot write into maildrop/ or read the queue without terndrop
     probe = subprocess.run(["/bin/sh", "-c", f"echo x > {mta.spool}/maildrop/forged"],
@@ -182,6 +230,23 @@ def test_ordinary_user_submits_through_terndrop(mta, users):
                            capture_output=True, timeout=30)
     assert probe.returncode != 0
     assert not os.path.exists(os.path.join(mta.spool, "maildrop", "forged"))
+    # ... lists the queue through the set-gid ternqueue, but cannot change it
+    listing = sendmail(mta, [], b"", user=sender, name="mailq")
+    assert listing.returncode == 0 and b"Mail queue is empty" in listing.stdout, listing
+    r = sendmail(mta, ["-i", "nobody-here@elsewhere.example"], b"Subject: stays\n\nx\n",
+                 user=sender)
+    assert r.returncode == 0
+    mta_queue = lambda: [f for d in ("incoming", "active", "deferred")
+                         for f in os.listdir(os.path.join(mta.spool, d))]
+    wait_for(mta_queue, what="a queued message")
+    wait_for(lambda: f"{sender.pw_name}@" in sendmail(mta, [], b"", user=sender,
+                                                      name="mailq").stdout.decode(),
+             what="the user's message in mailq")
+    delete = subprocess.run([str(mta.progs / "bin" / "ternqueue"), "-c", mta.dir, "-d", "ALL"],
+                            user=sender.pw_uid, group=sender.pw_gid, extra_groups=[],
+                            capture_output=True, timeout=30)
+    assert delete.returncode == 77, delete
+    assert mta_queue()
 
 
 def test_mail_waits_in_maildrop_while_tern_is_down(mta, users):
@@ -214,6 +279,10 @@ def test_errors_and_exit_codes(mta, users):
     ok = sendmail(mta, ["-odi", "-oem", "-Ooption=value", "-q30m", "-L", "label", rcpt],
                   b"Subject: ok\n\nfine\n")
     assert ok.returncode == 0, ok.stderr
+    assert sendmail(mta, ["-bd", "-q1h"], b"").returncode == 64    # no daemon mode
+    assert sendmail(mta, ["-q1h"], b"").returncode == 0             # an interval alone
+    bad_rcpt = sendmail(mta, ["user@@x"], b"x\n")
+    assert bad_rcpt.returncode == 65 and b"bad recipient address syntax" in bad_rcpt.stderr
     # terndrop refuses what is not a maildrop file, and writes nothing
     bad = subprocess.run([str(mta.progs / "libexec" / "terndrop"), "-c", mta.dir],
                          input=b"garbage that is no record stream", capture_output=True,
@@ -285,7 +354,6 @@ def test_pflogsumm_counts_the_log(mta, users):
     SMTP and one by sendmail; three deliveries (one is the bounce notice), one bounce, one
     deferral (a relay nobody answers)."""
     import smtplib
-    from conftest import free_port
     sender, rcpt = users(), users()
     mta.conf(f"relayhost = [127.0.0.1]:{free_port()}\n")
     mta.start()

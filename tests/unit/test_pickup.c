@@ -46,6 +46,9 @@ START_TEST(address_lists)
         { "a@x,\r\n\tb@y", "a@x|b@y", 2 },
         { "\"quoted \\\" quote\" <q@x>", "q@x", 1 },
         { "a\001b@x", "!", 1 },
+        { "\"a\tb\"@x", "\"a\tb\"@x", 1 },          /* white space in quotes is kept */
+        { "<a@x> b@y", "!", 1 },                        /* a missing comma is not guessed */
+        { "<a@x> (just a comment), b@y", "a@x|b@y", 2 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int n;
@@ -106,6 +109,21 @@ START_TEST(header_scan_cases)
     header_scan(m, strlen(m), &hi);
     ck_assert(hi.complete && hi.header_len == 0);
 
+    m = "Subject : spaced\r\nBcc: x@y\r\n\r\nb\r\n";   /* obsolete syntax: still a field */
+    header_scan(m, strlen(m), &hi);
+    ck_assert(hi.complete && hi.blank_line);
+    ck_assert_int_eq(hi.header_len, strlen("Subject : spaced\r\nBcc: x@y\r\n\r\n"));
+
+    /* scanning on as content grows gives what one scan of the whole gives */
+    const char *whole = "From: a\r\nDate: d\r\n\tmore\r\nReceived: r\r\n\r\nbody";
+    struct header_info step;
+    memset(&step, 0, sizeof step);
+    for (size_t n = 0; n <= strlen(whole); n++)
+        header_scan_more(whole, n, &step);
+    header_scan(whole, strlen(whole), &hi);
+    ck_assert(step.complete && step.has_from && step.has_date && step.received == 1);
+    ck_assert_int_eq(step.header_len, hi.header_len);
+
     m = "\r\nbody only\r\n";
     header_scan(m, strlen(m), &hi);
     ck_assert(hi.complete && hi.blank_line && hi.header_len == 2);
@@ -123,7 +141,7 @@ static void joined(const char *value, size_t len, void *arg)
 START_TEST(header_rewrite_removes_bcc)
 {
     const char *m = "To: a@x,\r\n b@y\r\nBcc: secret@z,\r\n\tother@z\r\nCC: c@w\r\n"
-                    "bcc: s2@z\r\nSubject: hi\r\n\r\nBcc: in the body stays\r\n";
+                    "bcc : s2@z\r\nSubject: hi\r\n\r\nBcc: in the body stays\r\n";
     struct header_info hi;
     header_scan(m, strlen(m), &hi);
     struct buf out, values;
