@@ -4,6 +4,17 @@
 
 /* `tern init DIR [options]`: argv[0] is "init". Returns a sysexits code. */
 int tern_init(int argc, char **argv);
+/* `tern setup [--links] [--force] [--root DIR]`, as root: makes the installed tern the host's
+ * mail system (tern_setup.c). config_dir is -c (NULL: $TERN_CONFIG or the default); overrides
+ * the -o settings. argv[0] is "setup". Returns a sysexits code. */
+int tern_setup(const char *config_dir, char **overrides, int noverrides, int argc, char **argv);
+/* As root: the system group terndrop and user tern, created with groupadd and useradd when
+ * missing (exit 71 when that fails). Returns how many were created. */
+int tern_ensure_accounts(void);
+/* A self-signed certificate for hostname (ECDSA P-256, SHA-256, ten years, the host name as CN
+ * and DNS subject alternative name): cert_path (0644) and key_path (0600), both created with
+ * O_EXCL. Exits 73 when it cannot. */
+void tern_make_certificate(const char *cert_path, const char *key_path, const char *hostname);
 /* `tern check`: configuration, master.conf, tables, queue directory. Returns a sysexits code;
  * expects the configuration loaded. */
 int tern_check(const char *config_dir);

@@ -1,7 +1,8 @@
 # admin/local.mk: the commands admins run: tern (start/stop/init/setup/...), ternconf,
 # ternpasswd, ternqueue (the queue: list, flush, hold, delete, ...) and ternmap (tables).
 sbin_PROGRAMS += bin/tern bin/ternconf bin/ternpasswd bin/ternqueue bin/ternmap
-bin_tern_SOURCES = admin/tern.c admin/tern_init.c admin/tern_check.c admin/admin.h
+bin_tern_SOURCES = admin/tern.c admin/tern_init.c admin/tern_check.c admin/tern_setup.c \
+	admin/admin.h
 bin_tern_LDADD = $(TERN_LIBS)
 bin_ternconf_SOURCES = admin/ternconf.c
 bin_ternconf_LDADD = $(TERN_LIBS)

@@ -1,6 +1,8 @@
 /* tern.c: the `tern` command that admins start, stop and look after the mail system with (like
- * the `postfix` command). `start` waits until every service is ready and every inet listener
- * accepts connections; `stop`/`abort` wait until the master and all its processes are gone.
+ * the `postfix` command); `init` (tern_init.c) makes a test instance, `setup` (tern_setup.c)
+ * makes an installed tern the host's mail system. `start` waits until every service is ready
+ * and every inet listener accepts connections; `stop`/`abort` wait until the master and all its
+ * processes are gone.
  * Exit codes are sysexits(3): 78 for configuration errors, 69 when the mail system is not in the
  * state the command needs. */
 #include <errno.h>
@@ -35,6 +37,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: tern [-c config_dir] [-o name=value]... "
             "start|start-fg|stop|abort|reload|status|check|flush\n"
+            "       tern [-c config_dir] [-o name=value]... setup [--links [--force]] "
+            "[--root DIR]\n"
             "       tern init DIR [--smtp-port N] [--submission-port N] [--smtps-port N] "
             "[--hostname NAME]\n");
     exit(EX_USAGE);
@@ -308,6 +312,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[optind];
     if (strcmp(cmd, "init") == 0)
         return tern_init(argc - optind, argv + optind);
+    if (strcmp(cmd, "setup") == 0)
+        return tern_setup(config_directory, overrides, noverrides, argc - optind, argv + optind);
     if (optind + 1 != argc)
         usage();
     char *abs_dir = realpath(config_dir(config_directory), NULL);

@@ -127,13 +127,14 @@ static void run_tool(const char *what, char *const argv[])
                        WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-/* As root: the system group terndrop and user tern, created when missing. */
-static void ensure_accounts(void)
+int tern_ensure_accounts(void)
 {
+    int created = 0;
     if (getgrnam("terndrop") == NULL) {
         char *argv[] = { "/usr/sbin/groupadd", "--system", "terndrop", NULL };
         run_tool("creating the group terndrop", argv);
         log_info("created the system group terndrop");
+        created++;
     }
     if (getpwnam("tern") == NULL) {
         char *argv[] = { "/usr/sbin/useradd", "--system", "--user-group", "--no-create-home",
@@ -141,7 +142,9 @@ static void ensure_accounts(void)
                          "--comment", "tern mail system", "tern", NULL };
         run_tool("creating the user tern", argv);
         log_info("created the system user tern");
+        created++;
     }
+    return created;
 }
 
 /* Creates a directory (or takes the one there) and sets its mode through a descriptor opened
@@ -263,20 +266,14 @@ static void write_aliases(const struct init_opts *o)
         log_fatal_code(EX_CANTCREAT, "%s", err);
 }
 
-/* A self-signed certificate for the instance (P-256, ten years, the host name as CN and SAN),
- * so STARTTLS and port 465 work out of the box. The key is readable by root (or the user). */
-static void make_certificate(const struct init_opts *o)
+/* So STARTTLS and port 465 work out of the box. The key is readable by its owner only. */
+void tern_make_certificate(const char *cert_path, const char *key_path, const char *hostname)
 {
-    struct buf dir, path;
-    buf_init(&dir, BUF_UNBOUNDED);
-    buf_init(&path, BUF_UNBOUNDED);
-    buf_printf(&dir, "%s/tls", o->dir);
-    make_dir(buf_str(&dir), 0755);
     EVP_PKEY *key = EVP_EC_gen("P-256");
     X509 *x = X509_new();
     X509_NAME *name = x ? X509_get_subject_name(x) : NULL;
     char san[300];
-    snprintf(san, sizeof san, "DNS:%s", o->hostname);
+    snprintf(san, sizeof san, "DNS:%s", hostname);
     X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
     unsigned char serial[16];
     randombytes_buf(serial, sizeof serial);
@@ -287,30 +284,55 @@ static void make_certificate(const struct init_opts *o)
               X509_gmtime_adj(X509_getm_notBefore(x), 0) &&
               X509_gmtime_adj(X509_getm_notAfter(x), 3650L * 24 * 3600) &&
               X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                         (const unsigned char *)o->hostname, -1, -1, 0) &&
+                                         (const unsigned char *)hostname, -1, -1, 0) &&
               X509_set_issuer_name(x, name) && X509_add_ext(x, ext, -1) &&
               X509_set_pubkey(x, key) && X509_sign(x, key, EVP_sha256()) > 0;
+    const char *failed = NULL;
+    int saved_errno = 0;
     if (ok) {
-        buf_printf(&path, "%s/key.pem", buf_str(&dir));
-        int fd = safe_open(buf_str(&path), O_WRONLY | O_CREAT | O_EXCL, 0600, (uid_t)-1);
+        failed = key_path;
+        errno = 0;
+        int fd = safe_open(key_path, O_WRONLY | O_CREAT | O_EXCL, 0600, (uid_t)-1);
         FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
         ok = f && PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
         ok = (f && fclose(f) == 0) && ok;
-        buf_reset(&path);
-        buf_printf(&path, "%s/cert.pem", buf_str(&dir));
-        fd = ok ? safe_open(buf_str(&path), O_WRONLY | O_CREAT | O_EXCL, 0644, (uid_t)-1) : -1;
-        f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        saved_errno = errno;
+    }
+    if (ok) {
+        failed = cert_path;
+        errno = 0;
+        int fd = safe_open(cert_path, O_WRONLY | O_CREAT | O_EXCL, 0644, (uid_t)-1);
+        FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
         ok = f && PEM_write_X509(f, x);
         ok = (f && fclose(f) == 0) && ok;
+        saved_errno = errno;
     }
     BN_free(bn);
     X509_EXTENSION_free(ext);
     X509_free(x);
     EVP_PKEY_free(key);
+    if (!ok && failed == NULL)
+        log_fatal_code(EX_CANTCREAT, "cannot make a TLS certificate for %s: OpenSSL failed",
+                       hostname);
     if (!ok)
-        log_fatal_code(EX_CANTCREAT, "cannot make the TLS certificate in %s", buf_str(&dir));
+        log_fatal_code(EX_CANTCREAT, "cannot write %s: %s", failed,
+                       saved_errno ? strerror(saved_errno) : "write error");
+}
+
+static void make_certificate(const struct init_opts *o)
+{
+    struct buf dir, cert, key;
+    buf_init(&dir, BUF_UNBOUNDED);
+    buf_init(&cert, BUF_UNBOUNDED);
+    buf_init(&key, BUF_UNBOUNDED);
+    buf_printf(&dir, "%s/tls", o->dir);
+    make_dir(buf_str(&dir), 0755);
+    buf_printf(&cert, "%s/cert.pem", buf_str(&dir));
+    buf_printf(&key, "%s/key.pem", buf_str(&dir));
+    tern_make_certificate(buf_str(&cert), buf_str(&key), o->hostname);
     buf_free(&dir);
-    buf_free(&path);
+    buf_free(&cert);
+    buf_free(&key);
 }
 
 static void write_sasl_users(const struct init_opts *o)
@@ -397,7 +419,7 @@ int tern_init(int argc, char **argv)
     struct qdir_ids ids;
     const char *owner, *group;
     if (geteuid() == 0) {
-        ensure_accounts();
+        tern_ensure_accounts();
         struct passwd *pw = getpwnam("tern");
         struct group *gr = getgrnam("terndrop");
         if (pw == NULL || gr == NULL)

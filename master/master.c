@@ -7,7 +7,9 @@
  *   -f  stay in the foreground (systemd, containers, `tern start`, `make run`).
  * Without -f, the command returns once every service has a process ready (exit 0, the master
  * goes on in the background), or with the start-up failure's exit code; its messages reach
- * stderr until then. `tern start` runs it that way. */
+ * stderr until then. `tern start` runs it that way. Under systemd (`tern start-fg` in a
+ * Type=notify unit, $NOTIFY_SOCKET set) it tells systemd when it is ready, reloading and stopping
+ * (notify.c), and a service that cannot start fails the start as it does for `tern start`. */
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
@@ -86,6 +88,7 @@ static void begin_stop(bool graceful, int exit_code)
     if (M.stopping)
         return;
     M.stopping = true;
+    notify_send("STOPPING=1\nSTATUS=stopping");
     G.exit_code = exit_code;
     G.graceful = graceful;
     for (struct service *svc = M.services; svc; svc = svc->next) {
@@ -101,10 +104,13 @@ static void begin_stop(bool graceful, int exit_code)
         finish();
 }
 
+/* Before the master is ready, for `tern start` (ready_fd) and for systemd (notify), a service that
+ * cannot start fails the start. Once ready, or in the foreground without systemd (`make run`),
+ * the throttle keeps retrying. */
 void master_startup_failed(const char *fmt, ...)
 {
-    if (M.ready_fd < 0)
-        return;   /* started already (or in the foreground): the throttle keeps retrying */
+    if (M.ready || (M.ready_fd < 0 && !notify_enabled()))
+        return;
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -116,29 +122,46 @@ void master_startup_failed(const char *fmt, ...)
 
 void master_check_ready(void)
 {
-    if (M.ready_fd < 0 || !spawn_all_ready())
+    if (M.ready || !spawn_all_ready())
         return;
-    static const char ready[] = "ready\n";
-    if (write(M.ready_fd, ready, sizeof ready - 1) < 0)
-        log_warn("cannot tell the starting process that the master is ready: %s",
-                 strerror(errno));
-    /* from now on the log is the only place the master writes to */
-    close(M.ready_fd);
-    int devnull = open("/dev/null", O_RDWR);
-    if (devnull >= 0) {
-        for (int fd = 0; fd <= 2; fd++)
-            dup2(devnull, fd);
-        close(devnull);
+    M.ready = true;
+    notify_send("READY=1\nSTATUS=ready: every service has a process");
+    if (M.ready_fd >= 0) {
+        static const char ready[] = "ready\n";
+        if (write(M.ready_fd, ready, sizeof ready - 1) < 0)
+            log_warn("cannot tell the starting process that the master is ready: %s",
+                     strerror(errno));
+        /* from now on the log is the only place the master writes to */
+        close(M.ready_fd);
+        int devnull = open("/dev/null", O_RDWR);
+        if (devnull >= 0) {
+            for (int fd = 0; fd <= 2; fd++)
+                dup2(devnull, fd);
+            close(devnull);
+        }
+        log_set_stderr(false);
+        M.ready_fd = -1;
     }
-    log_set_stderr(false);
-    M.ready_fd = -1;
     log_info("ready: every service has a process");
 }
 
+static void reload(void);
+
+/* systemd hears RELOADING=1 before and READY=1 after; before start-up is over it hears nothing,
+ * since its READY=1 comes when every service is ready. */
 static void on_reload(evutil_socket_t sig, short what, void *arg)
 {
     if (M.stopping)
         return;
+    if (M.ready)
+        notify_reloading();
+    reload();
+    if (M.ready)
+        notify_send("READY=1\nSTATUS=ready: reloaded");
+}
+
+static void reload(void)
+{
     char err[CONFIG_ERR_MAX];
     int loaded = load_config(err);
     /* open the log afresh (logrotate moved it, or maillog_file changed) before saying anything,
@@ -301,6 +324,7 @@ int main(int argc, char **argv)
         log_fatal_code(EX_CONFIG, "configuration directory %s: %s", config_dir(cli_dir),
                        strerror(errno));
     M.config_dir = abs_dir;
+    notify_init();
     if (load_config(err) < 0)
         log_fatal_code(EX_CONFIG, "%s", err);
     M.foreground_stdio = foreground;

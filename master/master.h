@@ -1,6 +1,6 @@
 /* master.h: the master's view of services and their processes, shared by master.c (start-up,
- * signals, reload), service.c (listening sockets, reconciling master.conf) and spawn.c
- * (fork/exec, status reports, reaping, throttling, wake-ups). */
+ * signals, reload), service.c (listening sockets, reconciling master.conf), spawn.c
+ * (fork/exec, status reports, reaping, throttling, wake-ups) and notify.c (systemd). */
 #ifndef TERN_MASTER_H
 #define TERN_MASTER_H
 #include <stdbool.h>
@@ -57,6 +57,7 @@ struct master {
     bool stopping;
     bool privsep;          /* running as root: daemons drop to mail_owner */
     int ready_fd;          /* without -f: the starting process waits for "ready" on it */
+    bool ready;            /* every service has had a process ready (start-up is over) */
     bool foreground_stdio; /* children keep the terminal as stdout/stderr */
     uint32_t generation;
 };
@@ -82,6 +83,12 @@ bool spawn_all_ready(void);
 void spawn_stop_service(struct service *svc);  /* timers and pipe, before free */
 long long monotonic_ms(void);
 char *service_key(const struct service_def *def);  /* "name/type", malloc'd */
+
+/* notify.c: systemd's sd_notify protocol (Type=notify), a no-op without $NOTIFY_SOCKET */
+void notify_init(void);                        /* reads and unsets $NOTIFY_SOCKET */
+bool notify_enabled(void);
+void notify_send(const char *state);           /* "READY=1", "STOPPING=1", ... */
+void notify_reloading(void);                   /* RELOADING=1 with MONOTONIC_USEC */
 
 /* master.c */
 void master_startup_failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
