@@ -128,6 +128,12 @@ static int db_check_fresh(struct dict_db *x, char err[DICT_ERR_MAX])
      * look: keep the open handle then (a rebuild shows after a restart or `tern reload`) */
     if (x->db && r < 0 && (errno == EACCES || errno == EPERM))
         return 0;
+    /* likewise a rebuilt file this process may not read (a 0600 table of root's): the open
+     * handle stays until a restart or `tern reload` opens it as root again */
+    if (x->db && r == 0 && access(x->path, R_OK) < 0 && (errno == EACCES || errno == EPERM)) {
+        x->id = st;
+        return 0;
+    }
     return db_reopen(x, err);
 }
 
