@@ -67,19 +67,23 @@ int tq_connect(const char *path, int timeout_ms)
  * is kept only when the configuration directory and tern.conf belong to root and nobody else
  * can write them. Otherwise it is given up at once, and ternqueue goes on with the user's own
  * rights (enough for an instance the user runs). */
-static void guard_setgid(const char *cli_dir)
+/* Returns the configuration directory to load: the group stays only when root controls the
+ * directory, its tern.conf and the path to them, and then the resolved name is loaded so that
+ * no symbolic link can be switched between the check and the load. */
+static const char *guard_setgid(const char *cli_dir, char resolved[PATH_MAX])
 {
+    const char *dir = config_dir(cli_dir);
     if (getuid() == 0 || getegid() == getgid()) {
         tq_drop_group();
-        return;
+        return cli_dir;
     }
-    const char *dir = config_dir(cli_dir);
-    char err[PATH_MAX + 128], path[PATH_MAX];
-    if (safe_check_trusted(dir, 0, err, sizeof err) == 0 &&
-        snprintf(path, sizeof path, "%s/%s", dir, CONFIG_FILE) < (int)sizeof path &&
-        safe_check_trusted(path, 0, err, sizeof err) == 0)
-        return;
+    char err[2 * PATH_MAX], path[PATH_MAX + 16], ignored[PATH_MAX];
+    if (safe_root_controlled(dir, resolved, err, sizeof err) == 0 &&
+        snprintf(path, sizeof path, "%s/%s", resolved, CONFIG_FILE) < (int)sizeof path &&
+        safe_root_controlled(path, ignored, err, sizeof err) == 0)
+        return resolved;
     tq_drop_group();
+    return cli_dir;
 }
 
 static void open_std_fds(void)
@@ -385,8 +389,8 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     parse(argc, argv, &o);
     unsigned queues = parse_queues(&o, argc, argv);
-    guard_setgid(o.config);
-    load_config(o.config);
+    char resolved[PATH_MAX];
+    load_config(guard_setgid(o.config, resolved));
     tq_privileged = is_privileged();
     if (o.action == A_SUPER || o.action == A_SHOW) {
         tq_drop_group();

@@ -101,6 +101,34 @@ int safe_check_trusted(const char *path, uid_t owner, char *err, size_t errlen)
     return 0;
 }
 
+int safe_root_controlled(const char *path, char resolved[4096], char *err, size_t errlen)
+{
+    if (realpath(path, resolved) == NULL) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char prefix[4096];
+    size_t len = strlen(resolved);
+    for (size_t i = 1; i <= len; i++) {
+        if (i < len && resolved[i] != '/')
+            continue;
+        memcpy(prefix, resolved, i);
+        prefix[i] = '\0';
+        struct stat st;
+        if (lstat(prefix, &st) < 0) {
+            snprintf(err, errlen, "%s: %s", prefix, strerror(errno));
+            return -1;
+        }
+        bool sticky_on_the_way = i < len && S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+        if (st.st_uid != 0 || ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky_on_the_way)) {
+            snprintf(err, errlen, "%s: not controlled by root alone (owner uid %ld, mode %04o)",
+                     prefix, (long)st.st_uid, (unsigned)(st.st_mode & 07777));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

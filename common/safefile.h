@@ -22,6 +22,12 @@ int safe_write_file(const char *path, const void *data, size_t len, mode_t mode)
  * must be owned by owner and writable by nobody else (no group or other write bit). Follows
  * symbolic links, as exec and open would. 0, or -1 with `path: reason` in err. */
 int safe_check_trusted(const char *path, uid_t owner, char *err, size_t errlen);
+/* Whether only root can change what path names, for a set-gid program that reads it for
+ * another user: path is resolved (realpath) into resolved, and it and every directory above it
+ * must belong to root and be writable by nobody else (a sticky directory of root's, like /tmp,
+ * is fine on the way). Use the resolved name afterwards, so no symbolic link can be switched
+ * between the check and the use. 0, or -1 with `path: reason` in err. */
+int safe_root_controlled(const char *path, char resolved[4096], char *err, size_t errlen);
 int fsync_dir(const char *dir);
 int fsync_parent(const char *path);          /* fsync of the directory that holds path */
 /* write(2)/read(2) that restart on EINTR and short counts. Return 0 or -1 with errno. */

@@ -59,28 +59,6 @@ static void sanitize_descriptors(void)
             _exit(EX_OSERR);
 }
 
-/* Whether nobody but root can change what path names: every directory on the way (the
- * resolved path) and the entry itself belong to root and only root may write them, except
- * that a sticky directory of root's (/tmp) is fine on the way. */
-static bool root_controlled(const char *resolved)
-{
-    char prefix[PATH_MAX];
-    size_t len = strlen(resolved);
-    for (size_t i = 1; i <= len; i++) {
-        if (i < len && resolved[i] != '/')
-            continue;
-        memcpy(prefix, resolved, i);
-        prefix[i] = '\0';
-        struct stat st;
-        if (lstat(prefix, &st) < 0 || st.st_uid != 0)
-            return false;
-        bool last = i == len;
-        if ((st.st_mode & 022) && !(!last && S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX)))
-            return false;
-    }
-    return true;
-}
-
 /* The configuration names the queue directory this program writes into and its size limit.
  * Running set-gid for another user, terndrop takes one other than the default only when root
  * controls it (its directory, tern.conf and the path to them); the resolved path is used from
@@ -90,13 +68,12 @@ static const char *trusted_config_dir(const char *dir, char resolved[PATH_MAX])
     bool privileged = getegid() != getgid() || geteuid() != getuid();
     if (!privileged || getuid() == 0 || strcmp(dir, TERN_CONFIG_DIR) == 0)
         return dir;
-    char conf[PATH_MAX + 16];
-    if (realpath(dir, resolved) == NULL)
-        fail(EX_CONFIG, "%s: cannot use this configuration: %s", dir, strerror(errno));
+    char err[2 * PATH_MAX], conf[PATH_MAX + 16], ignored[PATH_MAX];
+    if (safe_root_controlled(dir, resolved, err, sizeof err) < 0)
+        fail(EX_NOPERM, "a configuration that root does not control cannot be used: %s", err);
     snprintf(conf, sizeof conf, "%s/tern.conf", resolved);
-    if (!root_controlled(resolved) || !root_controlled(conf))
-        fail(EX_NOPERM, "%s: a configuration that root does not control (owner, write "
-             "permissions, the directories above it) cannot be used", dir);
+    if (safe_root_controlled(conf, ignored, err, sizeof err) < 0)
+        fail(EX_NOPERM, "a configuration that root does not control cannot be used: %s", err);
     return resolved;
 }
 
