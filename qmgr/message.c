@@ -69,9 +69,12 @@ static void table_remove(struct qmsg *m)
 
 void message_each(void (*fn)(struct qmsg *m, void *arg), void *arg)
 {
-    struct qmsg *m;
-    TAILQ_FOREACH(m, &active_list, link)
+    /* fn may finish (and free) m: the next one is taken first */
+    struct qmsg *m, *next;
+    for (m = TAILQ_FIRST(&active_list); m; m = next) {
+        next = TAILQ_NEXT(m, link);
         fn(m, arg);
+    }
 }
 
 void message_admin(struct qmsg *m, enum qadmin_op op)
@@ -80,6 +83,9 @@ void message_admin(struct qmsg *m, enum qadmin_op op)
         return;
     m->admin_set = true;
     m->admin_op = op;
+    /* nothing more is sent: deliveries in flight end, queued ones are taken back (m may be
+     * finished and freed by this) */
+    schedule_withdraw_message(m);
 }
 
 static void status_path(char *out, size_t size, const char *dir, const char *id)
@@ -490,6 +496,19 @@ void message_job_done(struct qjob *job, const struct delivery_reply *reply, cons
             break;
         }
     }
+    m->unfinished -= job->n;
+    if (m->unfinished == 0 && loading != m)
+        message_finish(m);
+}
+
+/* A job taken back before it was sent, because ternqueue put the message on hold, deleted or
+ * requeued it: its recipients stay pending (their R records are untouched) and the action is
+ * applied when the message leaves active/. */
+void message_job_withdrawn(struct qjob *job)
+{
+    struct qmsg *m = job->msg;
+    for (size_t k = 0; k < job->n; k++)
+        m->rcpt[job->idx[k]].state = QR_TODO;
     m->unfinished -= job->n;
     if (m->unfinished == 0 && loading != m)
         message_finish(m);

@@ -93,6 +93,8 @@ void message_rcpt_bounced(struct qmsg *m, size_t i, const char *dsn, const char 
                           const char *relay);
 void message_rcpt_sent(struct qmsg *m, size_t i, const char *dsn, const char *text,
                        const char *relay);
+/* A queued job taken back unsent (the admin held, deleted or requeued its message). */
+void message_job_withdrawn(struct qjob *job);
 /* Called when a recipient left the schedule; finishes the message when none is left. */
 void message_rcpt_finished(struct qmsg *m);
 /* The message with this ID in active/, or NULL. */
@@ -110,6 +112,8 @@ void schedule_add(struct qmsg *m, size_t i, const struct resolved *to);
 /* Closes the open jobs of m so that they can be dispatched. */
 void schedule_flush_message(struct qmsg *m);
 void schedule_run(void);                  /* start what the windows allow */
+/* Takes every queued (not yet sent) job of m back (message_job_withdrawn); m may be freed. */
+void schedule_withdraw_message(struct qmsg *m);
 void schedule_undead_all(void);           /* tern flush: forget dead destinations */
 void schedule_undead(const struct resolved *to);   /* ... the destination of to */
 void schedule_sweep(void);                /* frees idle destinations whose dead time is over */

@@ -309,6 +309,31 @@ void schedule_run(void)
     running = false;
 }
 
+void schedule_withdraw_message(struct qmsg *m)
+{
+    struct qjob_list taken;
+    TAILQ_INIT(&taken);
+    for (size_t b = 0; b < DEST_BUCKETS; b++) {
+        for (struct qdest *d = buckets[b]; d; d = d->hnext) {
+            struct qjob *job, *next;
+            for (job = TAILQ_FIRST(&d->jobs); job; job = next) {
+                next = TAILQ_NEXT(job, link);
+                if (job->msg == m) {
+                    TAILQ_REMOVE(&d->jobs, job, link);
+                    TAILQ_INSERT_TAIL(&taken, job, link);
+                }
+            }
+        }
+    }
+    /* the last one may finish and free m: nothing of m is touched after the loop */
+    struct qjob *job;
+    while ((job = TAILQ_FIRST(&taken)) != NULL) {
+        TAILQ_REMOVE(&taken, job, link);
+        message_job_withdrawn(job);
+        job_free(job);
+    }
+}
+
 void schedule_undead_all(void)
 {
     for (size_t h = 0; h < DEST_BUCKETS; h++)

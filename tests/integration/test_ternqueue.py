@@ -273,7 +273,8 @@ class SilentRelay:
 
 
 def test_hold_and_delete_of_a_message_being_delivered(deferring):
-    """The queue manager owns active/: the action waits for the end of the attempt."""
+    """The queue manager owns active/: the action waits for the end of the attempt in flight;
+    a message whose delivery has not started yet goes at once."""
     inst = deferring
     relay = SilentRelay(inst.relay_port)
     try:
@@ -288,12 +289,13 @@ def test_hold_and_delete_of_a_message_being_delivered(deferring):
         assert r.returncode == 0 and "Placed on hold: 1 message\n" in r.stderr, r.stderr
         r = tq(inst, "-d", gone)
         assert r.returncode == 0 and "Deleted: 1 message\n" in r.stderr, r.stderr
+        # one connection at a time: held's attempt is in flight, gone's was only queued
+        wait_for(lambda: inst.log_lines(rf"tern/qmgr\[\d+\]: {gone}: removed$"),
+                 what="the queued one deleted at once")
         time.sleep(0.5)
-        assert in_queue(inst, "active", held) and in_queue(inst, "active", gone)
+        assert in_queue(inst, "active", held)
         relay.hang_up()
         wait_for(lambda: in_queue(inst, "hold", held), what="held after its attempt")
-        wait_for(lambda: inst.log_lines(rf"tern/qmgr\[\d+\]: {gone}: removed$"),
-                 what="deleted after its attempt")
     finally:
         relay.close()
     assert deferrals(inst, held)                      # the attempt's result was recorded
@@ -302,6 +304,31 @@ def test_hold_and_delete_of_a_message_being_delivered(deferring):
     assert not inst.log_lines(rf"{gone}: sender .*notification")   # deleted: no notice
     listed, _ = parse_mailq(tq(inst, "-p").stdout)
     assert list(listed) == [held] and listed[held]["mark"] == "!"
+
+
+def test_delete_takes_back_the_deliveries_not_yet_started(instance):
+    """A message with four recipients, one per delivery, one delivery at a time: deleting it
+    during the first attempt stops the three others (as postsuper -d does)."""
+    port = free_port()
+    instance.conf(f"relayhost = [127.0.0.1]:{port}\ninitial_destination_concurrency = 1\n"
+                  "default_destination_concurrency_limit = 1\n"
+                  "default_destination_recipient_limit = 1\n")
+    instance.start()
+    relay = SilentRelay(port)
+    try:
+        qid = send(instance, [f"r{i}@remote.example" for i in range(4)])
+        wait_for(lambda: relay.accepted() == 1, what="the first delivery attempt")
+        r = tq(instance, "-d", qid)
+        assert r.returncode == 0 and "Deleted: 1 message\n" in r.stderr, r.stderr
+        relay.hang_up()
+        wait_for(lambda: instance.log_lines(rf"tern/qmgr\[\d+\]: {qid}: removed$"),
+                 what="the message removed after its one attempt")
+        time.sleep(0.5)
+        assert relay.accepted() == 1
+    finally:
+        relay.close()
+    assert len(instance.log_lines(rf"{qid}: to=<r\d@remote\.example>")) == 1
+    assert not any(in_queue(instance, d, qid) for d in ("active", "deferred", "hold"))
 
 
 def test_flush_one_message_and_one_site(deferring):
