@@ -194,8 +194,12 @@ static void setup_setgid_program(const char *path, gid_t gid, const char *group)
     }
     if (!S_ISREG(st.st_mode)) {
         failed(EX_UNAVAILABLE, "%s: not a regular file", path);
-    } else if (st.st_uid != 0 || st.st_gid != gid || (st.st_mode & 07777) != 02755) {
-        /* the owner first: chown clears the set-gid bit */
+    } else if (st.st_uid != 0 || st.st_nlink != 1) {
+        /* root makes set-gid only a program that root installed (make install as root) */
+        failed(EX_NOPERM, "%s: owned by uid %ld with %ld links: not made set-gid; install it "
+               "as root", path, (long)st.st_uid, (long)st.st_nlink);
+    } else if (st.st_gid != gid || (st.st_mode & 07777) != 02755) {
+        /* the group first: chown clears the set-gid bit */
         if (fchown(fd, 0, gid) < 0 || fchmod(fd, 02755) < 0) {
             failed(EX_NOPERM, "%s: cannot make it root:%s mode 2755: %s", path, group,
                    strerror(errno));
@@ -216,6 +220,11 @@ static void setup_setgid_programs(const char *daemon_dir)
     char err[512];
     if (priv_lookup_group(group, &gid, err, sizeof err) < 0) {
         failed(EX_NOUSER, "setgid_group: %s", err);
+        return;
+    }
+    if (gid == 0) {
+        failed(EX_CONFIG, "setgid_group = %s: the set-gid programs must not get group root",
+               group);
         return;
     }
     for (size_t i = 0; i < sizeof setgid_programs / sizeof setgid_programs[0]; i++) {
@@ -502,6 +511,31 @@ static void check(const char *confdir, const char *daemon_dir)
         S.code = code;
 }
 
+/* Root acts on what the configuration says and makes programs set-gid: before any change, the
+ * configuration, the daemon directory and the command directory (under --root) must be
+ * controlled by root alone, or an ordinary user who owns the tree could steer it. */
+static void require_root_controlled(const char *confdir, const char *daemon_dir)
+{
+    char resolved[PATH_MAX], err[2 * PATH_MAX];
+    char *conf = NULL;
+    char *daemons = rooted(daemon_dir), *sbin = rooted(TERN_SBIN_DIR);
+    struct buf b;
+    buf_init(&b, BUF_UNBOUNDED);
+    buf_printf(&b, "%s/tern.conf", confdir);
+    conf = buf_steal(&b);
+    const char *paths[] = { confdir, conf, daemons, sbin };
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        if (!exists(paths[i]) && i >= 2)
+            continue;   /* not installed: setup_setgid_programs says so */
+        if (safe_root_controlled(paths[i], resolved, err, sizeof err) < 0)
+            log_fatal_code(EX_NOPERM, "nothing changed: root sets up only what root alone "
+                           "controls: %s", err);
+    }
+    free(conf);
+    free(daemons);
+    free(sbin);
+}
+
 static void parse_args(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -541,6 +575,7 @@ int tern_setup(const char *cli_config_dir, char **overrides, int noverrides, int
             log_fatal_code(EX_CONFIG, "-o %s: %s", overrides[i], err);
     char *daemon_dir = xstrdup(*config_str("daemon_directory") ? config_str("daemon_directory")
                                                                 : TERN_DAEMON_DIR);
+    require_root_controlled(confdir, daemon_dir);
     S.changes += tern_ensure_accounts();
     setup_queue();
     setup_setgid_programs(daemon_dir);

@@ -250,6 +250,28 @@ def test_setup_makes_the_tree_ready_and_a_second_run_changes_nothing(fresh_insta
 
 
 @needs_root
+def test_setup_refuses_a_tree_an_ordinary_user_controls(fresh_install):
+    """Root makes programs set-gid and acts on the configuration: a tree someone else may
+    change is refused before anything is changed."""
+    dest, dirs = fresh_install
+    confdir = f"{dest}{dirs['sysconfdir']}/tern"
+    nobody = pwd.getpwnam("nobody")
+    os.chown(confdir, nobody.pw_uid, nobody.pw_gid)
+    before = snapshot(dest)
+    r = run_setup(dest, dirs)
+    assert r.returncode == 77, r.stderr
+    assert "nothing changed: root sets up only what root alone controls" in r.stderr
+    assert snapshot(dest) == before
+    os.chown(confdir, 0, 0)
+    # a program root did not install is not made set-gid
+    terndrop = f"{dest}{dirs['pkglibexecdir']}/terndrop"
+    os.chown(terndrop, nobody.pw_uid, nobody.pw_gid)
+    r = run_setup(dest, dirs)
+    assert r.returncode == 77 and "not made set-gid" in r.stderr, r.stderr
+    assert stat.S_IMODE(os.stat(terndrop).st_mode) & 0o6000 == 0
+
+
+@needs_root
 def test_setup_links(fresh_install):
     dest, dirs = fresh_install
     sendmail = f"{dirs['sbindir']}/sendmail"
