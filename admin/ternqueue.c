@@ -276,8 +276,8 @@ static int cmd_flush(const char *id, const char *site)
     int fd = tq_connect(IPC_QMGR_SOCKET, FLUSH_CALL_MS);
     if (fd < 0 && errno == EACCES) {
         log_error("cannot flush the queue: %s/%s: permission denied (ternqueue must be "
-                  "installed set-gid %s)", config_str("queue_directory"), IPC_QMGR_SOCKET,
-                  config_str("setgid_group"));
+                  "installed set-gid %s, and the configuration controlled by root)",
+                  config_str("queue_directory"), IPC_QMGR_SOCKET, config_str("setgid_group"));
         code = EX_UNAVAILABLE;
     } else if (fd < 0 || ipc_send(fd, &req, FLUSH_CALL_MS) < 0 ||
                ipc_recv(fd, &reply, IPC_MSG_MAX_DEFAULT, FLUSH_CALL_MS, &why) < 0) {
@@ -288,7 +288,8 @@ static int cmd_flush(const char *id, const char *site)
                strcmp(ipc_get(&reply, IPC_A_STATUS), IPC_STATUS_OK) != 0) {
         const char *reason = ipc_get(&reply, IPC_A_REASON);
         log_error("%s", reason ? reason : "the queue manager refused to flush");
-        code = id ? EX_NOINPUT : EX_UNAVAILABLE;
+        code = strcmp(ipc_get(&reply, IPC_A_STATUS), IPC_STATUS_DEFER) == 0 ? EX_TEMPFAIL
+               : id ? EX_NOINPUT : EX_UNAVAILABLE;
     }
     if (fd >= 0)
         close(fd);

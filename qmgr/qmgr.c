@@ -22,6 +22,7 @@
 
 #define CLIENT_MSG_MAX 65536   /* a request names at most QADMIN_BATCH queue IDs */
 #define CLIENT_TIMEOUT 10
+#define USER_FLUSH_INTERVAL 1.0   /* seconds between flushes ordinary users may ask for */
 
 struct qmgr_settings qmgr_conf;
 static struct resolver *resolver;
@@ -124,6 +125,19 @@ static void flush_deferred(void)
     scan_request_incoming();
 }
 
+/* A domain name or an address literal, as ternqueue -s takes it (the text reaches the log). */
+static bool valid_site(const char *site)
+{
+    size_t n = strlen(site);
+    if (n == 0 || n > 255)
+        return false;
+    if (site[0] == '[')
+        return site[n - 1] == ']' &&
+               strspn(site + 1, "0123456789abcdefABCDEF.:IPv") == n - 2;
+    return strspn(site, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") == n &&
+           site[0] != '.' && site[0] != '-';
+}
+
 /* ternqueue -f, -i ID, -s DOMAIN */
 static void flush_request(const struct ipc_msg *req, struct ipc_msg *reply)
 {
@@ -133,7 +147,7 @@ static void flush_request(const struct ipc_msg *req, struct ipc_msg *reply)
     char err[512] = "";
     int r = 0;
     if (ipc_check(req, required, allowed, &why) < 0 || (id && site) ||
-        (id && !qfile_valid_id(id)) || (site && (site[0] == '\0' || strlen(site) > 255))) {
+        (id && !qfile_valid_id(id)) || (site && !valid_site(site))) {
         snprintf(err, sizeof err, "malformed flush request%s%s", why ? ": " : "", why ? why : "");
         r = -1;
     } else if (id) {
@@ -184,7 +198,19 @@ static void on_client_read(struct bufferevent *bev, void *arg)
         scan_request_incoming();
         client_close(c);
     } else if (type && strcmp(type, IPC_T_FLUSH) == 0) {
-        flush_request(&m, &reply);
+        /* any local user may flush, but not so often that the queue manager does nothing
+         * else: one request a second from users who are not root or mail_owner */
+        static double last_user_flush;
+        double now = qmgr_now();
+        if (!client_privileged(c) && now - last_user_flush < USER_FLUSH_INTERVAL) {
+            ipc_add(&reply, IPC_A_STATUS, IPC_STATUS_DEFER);
+            ipc_add(&reply, IPC_A_REASON, "the queue manager had a flush request less than a "
+                    "second ago; try again");
+        } else {
+            if (!client_privileged(c))
+                last_user_flush = now;
+            flush_request(&m, &reply);
+        }
         send_reply(c, &reply);
     } else if (type && qadmin_op_parse(type, &op) == 0) {
         if (client_privileged(c)) {

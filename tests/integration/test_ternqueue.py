@@ -487,8 +487,10 @@ def test_ordinary_user_lists_and_flushes_but_changes_nothing(deferring, user, tm
     r = tq(inst, "-j", user=user, binary=setgid)
     assert r.returncode == 0 and json.loads(r.stdout)["queue_id"] == qid
     assert tq(inst, "-f", user=user, binary=setgid).returncode == 0
+    time.sleep(1.1)   # ordinary users get one flush a second
     assert tq(inst, "-i", qid, user=user, binary=setgid).returncode == 0
     wait_deferred(inst, [qid], tries=2)
+    time.sleep(1.1)
     assert tq(inst, "-s", "remote.example", user=user, binary=setgid).returncode == 0
 
     for args in (("-d", qid), ("-h", qid), ("-H", "ALL"), ("-r", "ALL"), ("-v", qid),
