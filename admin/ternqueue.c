@@ -198,15 +198,6 @@ static int print_entry(const struct qlist_entry *e, void *arg)
     return 0;
 }
 
-static void warn_entry(const char *queue, const char *id, const char *why, void *arg)
-{
-    (void)arg;
-    if (id)
-        log_warn("%s/%s: cannot list it: %s", queue, id, why);
-    else
-        log_warn("cannot read %s/: %s", queue, why);
-}
-
 static int cmd_list(bool json)
 {
     struct qprint p;
@@ -233,7 +224,7 @@ static int cmd_list(bool json)
     } else if (r == -1) {
         /* root reads the queue itself, as Postfix's showq does in stand-alone mode */
         log_warn("the mail system is down (showq: %s): reading the queue directly", reason);
-        qlist_walk(print_entry, warn_entry, &p);
+        qlist_walk(print_entry, qlist_log_warning, &p);
         qprint_finish(&p);
     } else if (r == -2) {
         code = EX_UNAVAILABLE;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "ipc_proto.h"
 #include "mem.h"
+#include "log.h"
 #include "qlist.h"
 #include "statuslog.h"
 
@@ -317,6 +318,15 @@ void qlist_entry_free(struct qlist_entry *e)
         free(e->reasons[i]);
     free(e->reasons);
     memset(e, 0, sizeof *e);
+}
+
+void qlist_log_warning(const char *queue, const char *id, const char *why, void *arg)
+{
+    (void)arg;
+    if (id)
+        log_warn("%s/%s: cannot list it: %s", queue, id, why);
+    else
+        log_warn("cannot read %s/: %s", queue, why);
 }
 
 long qlist_walk(int (*fn)(const struct qlist_entry *e, void *arg),

@@ -67,6 +67,9 @@ long qlist_walk(int (*fn)(const struct qlist_entry *e, void *arg),
                 void (*warn)(const char *queue, const char *id, const char *why, void *arg),
                 void *arg);
 
+/* The warn callback of qlist_walk that showq and ternqueue use: a log warning. */
+void qlist_log_warning(const char *queue, const char *id, const char *why, void *arg);
+
 /* The wire form (ipc_proto.h, public/showq): calls send with an entry message and as many
  * recipients messages as the pairs need (SHOWQ_PAIRS_MAX pairs each); send returns 0 to go on.
  * 0, or the first non-zero value send returned. */

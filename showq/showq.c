@@ -45,15 +45,6 @@ static int send_entry(const struct qlist_entry *e, void *arg)
     return qlist_encode(e, send_message, arg);
 }
 
-static void warn_entry(const char *queue, const char *id, const char *why, void *arg)
-{
-    (void)arg;
-    if (id)
-        log_warn("%s/%s: cannot list it: %s", queue, id, why);
-    else
-        log_warn("cannot read %s/: %s", queue, why);
-}
-
 static void serve(int fd)
 {
     struct ipc_msg m;
@@ -71,7 +62,7 @@ static void serve(int fd)
     if (type == NULL || strcmp(type, IPC_T_SHOWQ) != 0 || m.count != 1)
         s.error = "unknown request";
     else
-        count = qlist_walk(send_entry, warn_entry, &s);
+        count = qlist_walk(send_entry, qlist_log_warning, &s);
     ipc_msg_clear(&m);
     ipc_add(&m, IPC_A_TYPE, IPC_T_END);
     if (s.error == NULL) {

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 
 import pytest
 
@@ -229,6 +230,28 @@ def instance(tmp_path):
     inst.cleanup()
     crashed = inst.log_lines(r"warning: process \S+/testd pid \d+ (exit status|killed by signal (?!9\b))")
     assert not crashed, crashed
+
+
+@pytest.fixture
+def users(tmp_path):
+    """make(prefix, gecos) creates a system user (root only) with a home directory under the
+    test's tmp dir; every user made is removed afterwards."""
+    made = []
+
+    def make(prefix="tu", gecos=None):
+        name = f"{prefix}{uuid.uuid4().hex[:8]}"
+        home = tmp_path / "home" / name
+        home.parent.mkdir(exist_ok=True)
+        os.chmod(home.parent, 0o755)
+        subprocess.run(["useradd", "-m", "-d", str(home), "-s", "/bin/sh",
+                        *(["-c", gecos] if gecos else []), name],
+                       check=True, capture_output=True, timeout=30)
+        made.append(name)
+        return pwd.getpwnam(name)
+
+    yield make
+    for name in made:
+        subprocess.run(["userdel", "-f", name], capture_output=True, timeout=30)
 
 
 def tern_ids():

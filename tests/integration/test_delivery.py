@@ -8,7 +8,6 @@ import pwd
 import re
 import signal
 import smtplib
-import subprocess
 import threading
 import uuid
 
@@ -18,26 +17,6 @@ from conftest import IS_ROOT, alive, cmdline, wait_for
 
 HOST = "mx.test.example"
 pytestmark = pytest.mark.skipif(not IS_ROOT, reason="delivery to system users needs root")
-
-
-@pytest.fixture
-def users(tmp_path):
-    """make(name) creates a system user with a home directory under the test's tmp dir."""
-    made = []
-
-    def make(prefix="tu"):
-        name = f"{prefix}{uuid.uuid4().hex[:8]}"
-        home = tmp_path / "home" / name
-        home.parent.mkdir(exist_ok=True)
-        os.chmod(home.parent, 0o755)
-        subprocess.run(["useradd", "-m", "-d", str(home), "-s", "/bin/sh", name], check=True,
-                       capture_output=True, timeout=30)
-        made.append(name)
-        return pwd.getpwnam(name)
-
-    yield make
-    for name in made:
-        subprocess.run(["userdel", "-f", name], capture_output=True, timeout=30)
 
 
 def send(instance, rcpts, sender="s@sender.example", subject="t", body="hello\r\n",

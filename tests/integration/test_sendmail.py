@@ -7,7 +7,6 @@ import email
 import email.policy
 import grp
 import os
-import pwd
 import re
 import shutil
 import subprocess
@@ -22,22 +21,9 @@ pytestmark = pytest.mark.skipif(not IS_ROOT, reason="system users and a set-gid 
 
 
 @pytest.fixture
-def users(tmp_path):
-    made = []
-
-    def make(prefix="sm"):
-        name = f"{prefix}{uuid.uuid4().hex[:8]}"
-        home = tmp_path / "home" / name
-        home.parent.mkdir(exist_ok=True)
-        os.chmod(home.parent, 0o755)
-        subprocess.run(["useradd", "-m", "-d", str(home), "-s", "/bin/sh", "-c",
-                        "Sam Sender,,,", name], check=True, capture_output=True, timeout=30)
-        made.append(name)
-        return pwd.getpwnam(name)
-
-    yield make
-    for name in made:
-        subprocess.run(["userdel", "-f", name], capture_output=True, timeout=30)
+def people(users):
+    """people() makes a system user whose account name (GECOS) is Sam Sender."""
+    return lambda: users("sm", "Sam Sender,,,")
 
 
 @pytest.fixture
@@ -93,8 +79,8 @@ CALLERS = [
 ]
 
 
-def test_real_callers_command_lines_deliver(mta, users):
-    u = users()
+def test_real_callers_command_lines_deliver(mta, people):
+    u = people()
     mta.start()
     rcpt = f"{u.pw_name}@{HOST}"
     for i, (caller, args) in enumerate(CALLERS):
@@ -118,8 +104,8 @@ def test_real_callers_command_lines_deliver(mta, users):
     assert mta.log_lines(r"tern/pickup\[\d+\]: \w+: uid=0 from=<author@example\.org>")
 
 
-def test_a_lone_dot_ends_the_message_without_i(mta, users):
-    u = users()
+def test_a_lone_dot_ends_the_message_without_i(mta, people):
+    u = people()
     mta.start()
     r = sendmail(mta, [f"{u.pw_name}@{HOST}"],
                  b"Subject: dot\n\nbefore\n.\nafter the end\n")
@@ -138,8 +124,8 @@ def test_a_lone_dot_ends_the_message_without_i(mta, users):
     assert plain["Date"] and plain["From"]
 
 
-def test_t_takes_to_cc_bcc_and_removes_bcc(mta, users):
-    to, cc, bcc, extra = users(), users(), users(), users()
+def test_t_takes_to_cc_bcc_and_removes_bcc(mta, people):
+    to, cc, bcc, extra = people(), people(), people(), people()
     mta.start()
     msg = (f"From: Someone <someone@example.org>\nTo: \"A, B\" <{to.pw_name}@{HOST}>\n"
            f"Cc: {cc.pw_name} (no domain: myorigin is added)\n"
@@ -156,8 +142,8 @@ def test_t_takes_to_cc_bcc_and_removes_bcc(mta, users):
         assert m["From"] == "Someone <someone@example.org>"   # kept, not added
 
 
-def test_bad_header_addresses_are_returned_and_loops_stopped(mta, users):
-    sender, good = users(), users()
+def test_bad_header_addresses_are_returned_and_loops_stopped(mta, people):
+    sender, good = people(), people()
     mta.start()
     r = sendmail(mta, ["-t", "-f", f"{sender.pw_name}@{HOST}"],
                  f"To: {good.pw_name}@{HOST}, bad@@address\nSubject : obsolete spacing\n"
@@ -181,8 +167,8 @@ def test_bad_header_addresses_are_returned_and_loops_stopped(mta, users):
     assert len(mailbox(mta, good.pw_name)) == 1
 
 
-def test_bs_speaks_smtp_on_stdin(mta, users):
-    u = users()
+def test_bs_speaks_smtp_on_stdin(mta, people):
+    u = people()
     mta.start()
     dialogue = (f"EHLO client.example\r\nMAIL FROM:<bs@example.org>\r\n"
                 f"RCPT TO:<{u.pw_name}@{HOST}>\r\nRCPT TO:<bad address>\r\nDATA\r\n"
@@ -199,8 +185,8 @@ def test_bs_speaks_smtp_on_stdin(mta, users):
     assert m.get_body().get_content().startswith(".leading dot")
 
 
-def test_ordinary_user_submits_through_terndrop(mta, users):
-    sender, rcpt = users(), users()
+def test_ordinary_user_submits_through_terndrop(mta, people):
+    sender, rcpt = people(), people()
     mta.conf(f"relayhost = [127.0.0.1]:{free_port()}\n")   # nobody answers: mail stays
     mta.start()
     r = sendmail(mta, ["-i", f"{rcpt.pw_name}@{HOST}"], b"Subject: from a user\n\nhi\n",
@@ -249,8 +235,8 @@ def test_ordinary_user_submits_through_terndrop(mta, users):
     assert mta_queue()
 
 
-def test_mail_waits_in_maildrop_while_tern_is_down(mta, users):
-    u = users()
+def test_mail_waits_in_maildrop_while_tern_is_down(mta, people):
+    u = people()
     r = sendmail(mta, [f"{u.pw_name}@{HOST}"], b"Subject: queued while down\n\nx\n")
     assert r.returncode == 0, r.stderr
     dropped = os.listdir(os.path.join(mta.spool, "maildrop"))
@@ -264,8 +250,8 @@ def test_mail_waits_in_maildrop_while_tern_is_down(mta, users):
              what="an empty maildrop/")
 
 
-def test_errors_and_exit_codes(mta, users):
-    u = users()
+def test_errors_and_exit_codes(mta, people):
+    u = people()
     mta.conf("message_size_limit = 2000\n")
     rcpt = f"{u.pw_name}@{HOST}"
     assert sendmail(mta, [], b"x\n").returncode == 64             # no recipient
@@ -294,8 +280,8 @@ def test_errors_and_exit_codes(mta, users):
     assert m["Subject"] == "ok"
 
 
-def test_dsn_options_reach_the_queue_file(mta, users):
-    u = users()
+def test_dsn_options_reach_the_queue_file(mta, people):
+    u = people()
     mta.drop_services(["qmgr"])
     mta.start()
     r = sendmail(mta, ["-N", "success,delay", "-R", "hdrs", "-V", "env-42", "-B", "8BITMIME",
@@ -312,8 +298,8 @@ def test_dsn_options_reach_the_queue_file(mta, users):
                                "orcpt": None}]   # SUCCESS|DELAY = 2|8
 
 
-def test_no_recipient_in_the_header_goes_back_to_the_sender(mta, users):
-    u = users()
+def test_no_recipient_in_the_header_goes_back_to_the_sender(mta, people):
+    u = people()
     mta.start()
     r = sendmail(mta, ["-t", "-f", f"{u.pw_name}@{HOST}"],
                  b"To: undisclosed-recipients:;\nSubject: nobody\n\nx\n")
@@ -323,8 +309,8 @@ def test_no_recipient_in_the_header_goes_back_to_the_sender(mta, users):
     assert "No recipient addresses found in message header" in m.as_string()
 
 
-def test_mailq_and_newaliases_by_name(mta, users):
-    u = users()
+def test_mailq_and_newaliases_by_name(mta, people):
+    u = people()
     with open(os.path.join(mta.dir, "aliases"), "a") as f:
         f.write(f"sm-alias-{u.pw_name}: {u.pw_name}\n")
     r = sendmail(mta, [], b"", name="newaliases")
@@ -349,12 +335,12 @@ def grand_totals(report):
 
 
 @pytest.mark.skipif(not shutil.which("pflogsumm"), reason="pflogsumm is not installed")
-def test_pflogsumm_counts_the_log(mta, users):
+def test_pflogsumm_counts_the_log(mta, people):
     """pflogsumm --syslog-name=tern reads tern's log as a Postfix log: two messages received by
     SMTP and one by sendmail; three deliveries (one is the bounce notice), one bounce, one
     deferral (a relay nobody answers)."""
     import smtplib
-    sender, rcpt = users(), users()
+    sender, rcpt = people(), people()
     mta.conf(f"relayhost = [127.0.0.1]:{free_port()}\n")
     mta.start()
     with smtplib.SMTP("127.0.0.1", mta.smtp_port, timeout=10) as c:

@@ -456,20 +456,10 @@ def test_mutations_need_the_queue_manager_when_the_master_runs(deferring):
     assert in_queue(inst, "deferred", qid)
 
 
-@pytest.fixture
-def user(tmp_path):
-    """An ordinary system user, removed afterwards."""
-    import pwd
-    name = f"tq{uuid.uuid4().hex[:8]}"
-    subprocess.run(["useradd", "-M", "-s", "/bin/sh", name], check=True, capture_output=True,
-                   timeout=30)
-    yield pwd.getpwnam(name)
-    subprocess.run(["userdel", "-f", name], capture_output=True, timeout=30)
-
-
 @pytest.mark.skipif(not IS_ROOT, reason="needs root to create a user and a set-gid program")
-def test_ordinary_user_lists_and_flushes_but_changes_nothing(deferring, user, tmp_path):
+def test_ordinary_user_lists_and_flushes_but_changes_nothing(deferring, users, tmp_path):
     inst = deferring
+    user = users("tq")
     qid = send(inst, ["x@remote.example"])
     wait_deferred(inst, [qid])
     # installed as `tern setup` does: set-gid terndrop
