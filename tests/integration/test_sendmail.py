@@ -51,8 +51,9 @@ def mta(instance, tmp_path):
 def sendmail(inst, args, data, user=None, name="sendmail", timeout=30):
     kw = {}
     if user is not None:
-        kw = dict(user=user.pw_uid, group=user.pw_gid, extra_groups=[],
-                  env={"PATH": "/usr/bin:/bin", "HOME": user.pw_dir})
+        env = {"PATH": "/usr/bin:/bin", "HOME": user.pw_dir}
+        env.update({k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")})
+        kw = dict(user=user.pw_uid, group=user.pw_gid, extra_groups=[], env=env)
     return subprocess.run([str(inst.progs / "bin" / name), "-C", inst.dir, *args],
                           input=data, capture_output=True, timeout=timeout, **kw)
 
