@@ -15,7 +15,6 @@
 #include "log.h"
 #include "mem.h"
 #include "qmgr.h"
-#include "safefile.h"
 #include "smtp_parse.h"
 #include "statuslog.h"
 
@@ -365,7 +364,9 @@ static int append_status(struct qmsg *m, size_t i, const char *dir, const char *
 }
 
 /* The queue file is opened for each mark, so that active/ may hold more messages than this
- * process has descriptors. */
+ * process has descriptors. The marks reach the disk with sync_marks when the message stays in
+ * the queue; a message whose recipients are all done is removed without that fsync (a crash
+ * before the removal delivers again, as a crash between a delivery and its mark would). */
 static void mark_done(struct qmsg *m, size_t i)
 {
     char path[QFILE_ID_MAX + 16];
@@ -374,9 +375,27 @@ static void mark_done(struct qmsg *m, size_t i)
     if (fd < 0 || qfile_mark_done(fd, m->rcpt[i].offset) < 0)
         log_error("%s: cannot mark <%s> delivered in the queue file: %s (it may be delivered "
                   "again)", m->id, m->rcpt[i].address, strerror(errno));
+    else
+        m->marks_unsynced = true;
     if (fd >= 0)
         close(fd);
     m->rcpt[i].state = QR_DONE;
+}
+
+/* Puts the done marks of a message that stays in the queue on disk, once for all of them. */
+static void sync_marks(struct qmsg *m)
+{
+    if (!m->marks_unsynced)
+        return;
+    char path[QFILE_ID_MAX + 16];
+    snprintf(path, sizeof path, "active/%s", m->id);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) < 0)
+        log_error("%s: cannot fsync the delivered marks of the queue file: %s (after a crash "
+                  "its delivered recipients may be delivered again)", m->id, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    m->marks_unsynced = false;
 }
 
 static double lifetime_of(const struct qmsg *m)
@@ -618,7 +637,8 @@ static void remove_message(struct qmsg *m)
         log_error("%s: cannot remove %s: %s", m->id, path, strerror(errno));
         return;
     }
-    fsync_dir("active");
+    /* no fsync of active/: should the removal be lost in a crash, the message is delivered
+     * again (a duplicate, never a loss) */
     log_info("%s: removed", m->id);
 }
 
@@ -694,6 +714,8 @@ static void finish_next(struct qmsg *m)
     bool left = m->notice_failed || log_exists("bounce", m->id) || log_exists("trace", m->id);
     for (size_t i = 0; i < m->nrcpt && !left; i++)
         left = m->rcpt[i].state != QR_DONE;
+    if (left)
+        sync_marks(m);
     if (m->admin_set)
         apply_admin(m, left);
     else if (left)

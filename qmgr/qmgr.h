@@ -37,6 +37,7 @@ struct qmsg {
     size_t size;             /* of the content */
     bool warned;             /* the delay notice went out (QFILE_MODE_WARNED) */
     bool valias_expanded;    /* its recipients came from virtual_alias_maps already */
+    bool marks_unsynced;     /* done marks written since the last fsync of the queue file */
     size_t nrcpt;
     struct qrcpt *rcpt;
     size_t unfinished;       /* recipients queued or in flight */

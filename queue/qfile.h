@@ -134,9 +134,10 @@ struct qfile_rcpt {
 int qfile_recipients(const char *data, size_t len,
                      int (*cb)(const struct qfile_rcpt *rcpt, void *arg), void *arg);
 /* Marks the recipient whose R record starts at offset as delivered: overwrites its type byte
- * with 'D' in place (pwrite) and fsyncs the file, so it is never delivered again after a crash
- * (DESIGN.md §2, invariant 3). Refuses (EINVAL) when the byte there is not 'R' or 'D'. 0, or
- * -1 with errno. */
+ * with 'D' in place (pwrite). The caller fsyncs the file before the message leaves active/ to
+ * stay in the queue; until then a crash of the machine may lose the mark, and the recipient
+ * is delivered again (DESIGN.md §2, invariant 3: twice, never zero times). Refuses (EINVAL)
+ * when the byte there is not 'R' or 'D'. 0, or -1 with errno. */
 int qfile_mark_done(int fd, size_t offset);
 
 #endif

@@ -1,6 +1,7 @@
 /* actions.c: the root parent's side of each delivery step: it decides the path, the account
  * and the environment, checks that it can become that account at all, and hands the step to a
- * child (runas.h) whose report becomes the step's outcome. */
+ * process of that account (runas.h: a kept worker for mailbox writes and file reads, a child
+ * of its own for a command) whose report becomes the step's outcome. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "mailbox.h"
 #include "mem.h"
 #include "runas.h"
+#include "userjob.h"
 
 static void note(struct rcpt_job *job, enum delivery_status st, const char *dsn,
                  const char *text)
@@ -79,6 +81,43 @@ static void build_head(const struct rcpt_job *job, struct buf *head)
     header_prepend(head, job->sender, job->address, job->orig);
 }
 
+/* Runs a mailbox or list file step in the kept worker of uid and gid; as run. */
+static bool run_kept(struct rcpt_job *job, uid_t uid, gid_t gid, const struct ipc_msg *step,
+                     int fd, struct ipc_msg *report)
+{
+    char err[512];
+    enum runas_result r = runas_call(uid, gid, LOCAL_STEP_TIME, step, fd, report, err,
+                                     sizeof err);
+    if (r == RUNAS_OK)
+        return true;
+    if (r != RUNAS_TIMEOUT)
+        log_warn("%s: to=<%s>: %s", job->msg->queue_id, job->address, err);
+    note(job, DELIVERY_DEFER, "4.3.0", err);
+    return false;
+}
+
+/* A mailbox or /file write of the message, as uid and gid. */
+static void write_message(struct rcpt_job *job, uid_t uid, gid_t gid, const char *path,
+                          bool maildir, bool file)
+{
+    struct buf head;
+    build_head(job, &head);
+    struct mailbox_job mj = {
+        .path = path, .maildir = maildir, .file = file, .sender = job->sender,
+        .head = head.data, .head_len = head.len, .size_limit = job->conf->size_limit,
+    };
+    struct ipc_msg step, report;
+    ipc_msg_init(&step);
+    ipc_msg_init(&report);
+    if (userjob_mailbox(&mj, &step) < 0)
+        note(job, DELIVERY_DEFER, "4.3.0", "cannot describe the delivery to its process");
+    else if (run_kept(job, uid, gid, &step, job->msg->content_fd, &report))
+        take_outcome(job, &report);
+    ipc_msg_free(&step);
+    ipc_msg_free(&report);
+    buf_free(&head);
+}
+
 /* In a spool that the user may not write but its group may (Debian's /var/mail, root:mail
  * 2775), the child takes the directory's group instead of the user's, so it can make the
  * lock file and the mailbox. No command runs in that child. */
@@ -118,20 +157,7 @@ void action_mailbox(struct rcpt_job *job, const struct identity *user)
         return;
     if (in_spool && geteuid() == 0)
         gid = spool_gid(c->spool, uid, gid);
-    struct buf head;
-    build_head(job, &head);
-    struct mailbox_job mj = {
-        .path = path, .maildir = maildir, .sender = job->sender,
-        .head = head.data, .head_len = head.len,
-        .body = job->msg->content, .body_len = job->msg->content_len,
-        .size_limit = c->size_limit,
-    };
-    struct ipc_msg report;
-    ipc_msg_init(&report);
-    if (run(job, uid, gid, LOCAL_STEP_TIME, mailbox_job_run, &mj, NULL, &report))
-        take_outcome(job, &report);
-    ipc_msg_free(&report);
-    buf_free(&head);
+    write_message(job, uid, gid, path, maildir, false);
 }
 
 /* The account of a list's files and commands; NULL (deferral noted) when default_privs is
@@ -150,20 +176,7 @@ void action_file(struct rcpt_job *job, const struct expand_ctx *ctx, const char 
     gid_t gid = (gid_t)-1;
     if (who == NULL || !job_first(job, "file", path) || !ids_for(job, who, &uid, &gid))
         return;
-    struct buf head;
-    build_head(job, &head);
-    struct mailbox_job mj = {
-        .path = path, .maildir = path[strlen(path) - 1] == '/', .file = true,
-        .sender = job->sender, .head = head.data, .head_len = head.len,
-        .body = job->msg->content, .body_len = job->msg->content_len,
-        .size_limit = job->conf->size_limit,
-    };
-    struct ipc_msg report;
-    ipc_msg_init(&report);
-    if (run(job, uid, gid, LOCAL_STEP_TIME, mailbox_job_run, &mj, NULL, &report))
-        take_outcome(job, &report);
-    ipc_msg_free(&report);
-    buf_free(&head);
+    write_message(job, uid, gid, path, path[strlen(path) - 1] == '/', true);
 }
 
 /* NAME=value with control characters made spaces: one line each, as shells expect. */
@@ -231,10 +244,15 @@ int action_read_list(struct rcpt_job *job, const struct identity *who, const cha
     if (!ids_for(job, who, &uid, &gid))
         return -1;
     struct listfile_job lj = { .path = { paths[0], paths[0] ? paths[1] : NULL }, .forward = forward };
-    struct ipc_msg report;
+    struct ipc_msg step, report;
+    ipc_msg_init(&step);
     ipc_msg_init(&report);
     int ret = -1;
-    if (!run(job, uid, gid, LOCAL_STEP_TIME, listfile_job_run, &lj, NULL, &report))
+    if (userjob_listfile(&lj, &step) < 0) {
+        note(job, DELIVERY_DEFER, "4.3.0", "cannot describe the file reading to its process");
+        goto out;
+    }
+    if (!run_kept(job, uid, gid, &step, -1, &report))
         goto out;
     const char *warning = ipc_get(&report, "warning");
     if (warning) {
@@ -262,6 +280,7 @@ int action_read_list(struct rcpt_job *job, const struct identity *who, const cha
         note(job, DELIVERY_DEFER, "4.3.0", "malformed report from a delivery process");
     }
 out:
+    ipc_msg_free(&step);
     ipc_msg_free(&report);
     return ret;
 }

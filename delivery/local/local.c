@@ -2,10 +2,12 @@
  * delivery request (delivery_proto.h); the agent reads active/<queue_id> itself, delivers each
  * recipient (recipient.c) and answers with one result per recipient. It stays root (master.conf
  * unpriv column n) only to look up tables and users and to fork: every step that touches a
- * user's files runs in a child that has become that user (runas.h). One request per process
- * at a time; the master runs more processes. */
+ * user's files runs in a process that has become that user (runas.h: kept workers, a child per
+ * command). One request per process at a time; the master runs more processes. */
 #include <errno.h>
+#include <event2/event.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "delivery_proto.h"
@@ -15,15 +17,18 @@
 #include "qfile.h"
 #include "runas.h"
 #include "server.h"
+#include "userjob.h"
 
 #define LOCAL_IO_MS 60000   /* reading the request, writing the reply */
+#define RETIRE_CHECK_S 1    /* how often unused kept workers (runas.h) are looked for */
+
+static struct event *retire_timer;
 
 static void defer_all(const struct delivery_request *r, struct delivery_reply *reply,
-                      const char *why)
+                      const char *what, const char *why)
 {
     for (size_t i = 0; i < r->nrcpt; i++) {
-        delivery_result_set(reply, i, DELIVERY_DEFER, "4.3.0", "cannot read the queue file: %s",
-                            why);
+        delivery_result_set(reply, i, DELIVERY_DEFER, "4.3.0", "%s: %s", what, why);
         snprintf(reply->result[i].relay, sizeof reply->result[i].relay, "local");
     }
 }
@@ -42,17 +47,26 @@ static void deliver_all(const struct delivery_request *r, struct delivery_reply 
         snprintf(reason, sizeof reason, "%s%s%s", why ? why : "unreadable",
                  errno != EPROTO ? ": " : "", errno != EPROTO ? strerror(errno) : "");
         log_warn("%s: cannot read the queue file %s: %s", r->queue_id, path, reason);
-        defer_all(r, reply, reason);
+        defer_all(r, reply, "cannot read the queue file", reason);
     } else if (qfile_content(data.data, data.len, &env, &content) < 0) {
         log_warn("%s: cannot read the queue file %s: malformed content", r->queue_id, path);
-        defer_all(r, reply, "malformed content");
+        defer_all(r, reply, "cannot read the queue file", "malformed content");
     } else {
-        struct local_conf conf;
-        conf_load(&conf);
-        struct local_msg msg = { r->queue_id, env.sender, content.data, content.len };
-        for (size_t i = 0; i < r->nrcpt; i++)
-            recipient_deliver(&conf, &msg, &r->rcpt[i], reply, i);
-        conf_free(&conf);
+        int content_fd = userjob_content_fd(content.data, content.len);
+        if (content_fd < 0) {
+            log_warn("%s: cannot copy the message for delivery: %s", r->queue_id,
+                     strerror(errno));
+            defer_all(r, reply, "cannot copy the message for delivery", strerror(errno));
+        } else {
+            struct local_conf conf;
+            conf_load(&conf);
+            struct local_msg msg = { r->queue_id, env.sender, content.data, content.len,
+                                     content_fd };
+            for (size_t i = 0; i < r->nrcpt; i++)
+                recipient_deliver(&conf, &msg, &r->rcpt[i], reply, i);
+            conf_free(&conf);
+            close(content_fd);
+        }
     }
     buf_free(&data);
     buf_free(&content);
@@ -98,11 +112,27 @@ static void on_accept(int fd, const struct sockaddr *peer, socklen_t len)
     serve(fd);
     runas_child_keep(fd);
     close(fd);
+    struct timeval every = { RETIRE_CHECK_S, 0 };
+    if (!evtimer_pending(retire_timer, NULL))
+        evtimer_add(retire_timer, &every);
     server_client_done();
+}
+
+/* While kept workers (runas.h) are left, unused ones are looked for every second. */
+static void on_retire_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    struct timeval every = { RETIRE_CHECK_S, 0 };
+    if (runas_retire_idle() > 0)
+        event_add(retire_timer, &every);
 }
 
 static void post_jail(void)
 {
+    runas_set_server(userjob_serve);
+    retire_timer = evtimer_new(server_base(), on_retire_timer, NULL);
+    if (retire_timer == NULL || atexit(runas_retire_all) != 0)
+        log_fatal("cannot set up the retiring of idle delivery processes");
     if (geteuid() != 0)
         log_warn("not running as root: mail can be delivered only as uid %ld (this user); "
                  "deliveries to other users are deferred", (long)geteuid());

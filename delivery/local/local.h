@@ -57,6 +57,7 @@ struct local_msg {
     const char *sender;
     const char *content;             /* header and body, CRLF line ends */
     size_t content_len;
+    int content_fd;                  /* the same in a memory file, for kept workers (userjob.h) */
 };
 
 /* One recipient being delivered: its address, what it expanded to so far, and the outcome. */

@@ -9,7 +9,7 @@ LOCAL_AGENT_SOURCES = delivery/local/local.h delivery/local/conf.c \
 	delivery/local/rcptaddr.c delivery/local/rcptaddr.h delivery/local/header.c \
 	delivery/local/header.h delivery/local/exitcode.c delivery/local/exitcode.h \
 	delivery/local/maildir.c delivery/local/maildir.h delivery/local/mbox.c \
-	delivery/local/mbox.h
+	delivery/local/mbox.h delivery/local/userjob.c delivery/local/userjob.h
 pkglibexec_PROGRAMS += libexec/local
 libexec_local_SOURCES = delivery/local/local.c $(LOCAL_AGENT_SOURCES)
 libexec_local_LDADD = $(TERN_LIBS)

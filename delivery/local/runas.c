@@ -1,16 +1,19 @@
-/* runas.c: one job in a child process that has become a user (see runas.h). The child leads its
- * own process group, drops root with priv_drop before the job runs, asks to be killed if the
- * agent dies, and ends with _exit so nothing of the parent's (atexit handlers, stdio buffers)
- * runs twice. */
+/* runas.c: jobs done as a user (see runas.h): one job in a child forked for it, or a job handed
+ * to a kept worker. Every such process leads its own process group, closes the agent's
+ * descriptors (the qmgr connection, the other workers' sockets), drops root with priv_drop
+ * before any job runs, asks to be killed if the agent dies, and ends with _exit so nothing of
+ * the parent's (atexit handlers, stdio buffers) runs twice. */
 #include "runas.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,8 +21,25 @@
 
 #define RUNAS_SEND_MS 30000      /* the child's report must reach the parent within this */
 #define RUNAS_REAP_MS 10000      /* waiting for a killed or finished child to be reaped */
+#define RUNAS_JOB_MAX (64 * 1024)   /* bytes of one encoded job for a kept worker */
+#define WORKER_MAX 4             /* kept workers of one agent process (one per uid and gid) */
+#define WORKER_IDLE_MS 5000      /* a worker unused this long is retired (runas_retire_idle),
+                                    so that a user can be removed soon after a delivery */
+#define WORKER_JOBS 1000         /* jobs before a worker is replaced, bounding any slow leak */
+#define WORKER_WAIT_MS (3600 * 1000)   /* a worker left without a job this long ends itself */
 
 static int close_in_child[4] = { -1, -1, -1, -1 };
+
+struct worker {
+    pid_t pid;                   /* 0: a free slot */
+    int sock;                    /* the agent's end of the socketpair */
+    uid_t uid;
+    gid_t gid;
+    long long last_used;         /* monotonic ms */
+    unsigned jobs;
+};
+static struct worker workers[WORKER_MAX];
+static runas_serve worker_serve;
 
 void runas_child_close(int fd)
 {
@@ -50,8 +70,9 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static _Noreturn void child_main(int sock, pid_t parent, uid_t uid, gid_t gid, runas_job job,
-                                 void *arg)
+/* In a new child: its own process group, none of the agent's descriptors but its own socket (a
+ * command run as one user must never reach another user's worker), then uid and gid. */
+static void become(pid_t parent, uid_t uid, gid_t gid)
 {
     /* the skeleton's libevent handlers must not run here */
     signal(SIGTERM, SIG_DFL);
@@ -61,6 +82,10 @@ static _Noreturn void child_main(int sock, pid_t parent, uid_t uid, gid_t gid, r
     for (size_t i = 0; i < sizeof close_in_child / sizeof close_in_child[0]; i++)
         if (close_in_child[i] >= 0)
             close(close_in_child[i]);
+    for (size_t i = 0; i < WORKER_MAX; i++)
+        if (workers[i].pid > 0)
+            close(workers[i].sock);
+    memset(workers, 0, sizeof workers);   /* they are the agent's, not this process's */
     if (geteuid() == 0)
         priv_drop(uid, gid, NULL);
     else if (geteuid() != uid)
@@ -69,6 +94,12 @@ static _Noreturn void child_main(int sock, pid_t parent, uid_t uid, gid_t gid, r
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(1);
+}
+
+static _Noreturn void child_main(int sock, pid_t parent, uid_t uid, gid_t gid, runas_job job,
+                                 void *arg)
+{
+    become(parent, uid, gid);
     struct ipc_msg report;
     ipc_msg_init(&report);
     job(arg, &report);
@@ -162,4 +193,218 @@ enum runas_result runas_run(uid_t uid, gid_t gid, long long time_limit, runas_jo
     else
         describe_exit(status, err, errlen);
     return RUNAS_FAILED;
+}
+
+/* ---- kept workers ---- */
+
+void runas_set_server(runas_serve serve)
+{
+    worker_serve = serve;
+}
+
+/* One job on the wire: a marker byte carrying fd (SCM_RIGHTS) when there is one, then the
+ * job's IPC message. */
+static int send_job(int sock, int fd, const struct ipc_msg *job)
+{
+    char mark = 'j';
+    struct iovec iov = { &mark, 1 };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (fd >= 0) {
+        memset(&ctl, 0, sizeof ctl);
+        mh.msg_control = ctl.buf;
+        mh.msg_controllen = sizeof ctl.buf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    }
+    ssize_t n;
+    do
+        n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n != 1)
+        return -1;
+    return ipc_send(sock, job, RUNAS_SEND_MS);
+}
+
+/* 1 with a job (and *fd, or -1), 0 when the agent closed its end or sent nothing for
+ * WORKER_WAIT_MS, -1 on a broken exchange. */
+static int recv_job(int sock, int *fd, struct ipc_msg *job)
+{
+    *fd = -1;
+    struct pollfd p = { .fd = sock, .events = POLLIN };
+    int r;
+    do
+        r = poll(&p, 1, WORKER_WAIT_MS);
+    while (r < 0 && errno == EINTR);
+    if (r <= 0)
+        return r == 0 ? 0 : -1;
+    char mark;
+    struct iovec iov = { &mark, 1 };
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                         .msg_controllen = sizeof ctl.buf };
+    ssize_t n;
+    do
+        n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return n == 0 ? 0 : -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+            c->cmsg_len == CMSG_LEN(sizeof(int)) && *fd < 0)
+            memcpy(fd, CMSG_DATA(c), sizeof *fd);
+    }
+    if (mark != 'j' || (mh.msg_flags & MSG_CTRUNC))
+        return -1;
+    return ipc_recv(sock, job, RUNAS_JOB_MAX, RUNAS_SEND_MS, NULL) == 0 ? 1 : -1;
+}
+
+static _Noreturn void worker_main(int sock, pid_t parent, uid_t uid, gid_t gid)
+{
+    become(parent, uid, gid);
+    struct ipc_msg job, report;
+    ipc_msg_init(&job);
+    ipc_msg_init(&report);
+    for (;;) {
+        int fd;
+        int r = recv_job(sock, &fd, &job);
+        if (r <= 0) {
+            if (fd >= 0)
+                close(fd);
+            _exit(r == 0 ? 0 : 1);
+        }
+        ipc_msg_clear(&report);
+        worker_serve(&job, fd, &report);
+        if (fd >= 0)
+            close(fd);
+        if (ipc_send(sock, &report, RUNAS_SEND_MS) < 0)
+            _exit(1);
+    }
+}
+
+/* Ends w: closing its socket makes an idle worker exit; kill also kills its group first (a
+ * worker in the middle of a job). *status gets the exit status when it was reaped. */
+static void worker_end(struct worker *w, bool kill_it, int *status)
+{
+    int st = 0;
+    close(w->sock);
+    if (kill_it)
+        kill_group(w->pid, &st);
+    else if (!reap(w->pid, now_ms() + RUNAS_REAP_MS, &st))
+        kill_group(w->pid, &st);
+    if (status)
+        *status = st;
+    memset(w, 0, sizeof *w);
+}
+
+/* The worker for uid and gid: the kept one, or a new one (the longest unused is retired when
+ * all slots are taken). NULL with err when none can be started. */
+static struct worker *worker_for(uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+    struct worker *slot = NULL;
+    for (size_t i = 0; i < WORKER_MAX; i++) {
+        struct worker *w = &workers[i];
+        if (w->pid > 0 && waitpid(w->pid, NULL, WNOHANG) != 0) {
+            close(w->sock);   /* it ended while unused (killed): a new one takes its jobs */
+            memset(w, 0, sizeof *w);
+        }
+        if (w->pid > 0 && w->uid == uid && w->gid == gid)
+            return w;
+        if (w->pid == 0) {
+            if (!slot || slot->pid > 0)
+                slot = w;
+        } else if (!slot || (slot->pid > 0 && w->last_used < slot->last_used)) {
+            slot = w;
+        }
+    }
+    if (slot->pid > 0)
+        worker_end(slot, false, NULL);
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        snprintf(err, errlen, "socketpair: %s", strerror(errno));
+        return NULL;
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        close(sv[0]);
+        close(sv[1]);
+        return NULL;
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        worker_main(sv[1], parent, uid, gid);
+    }
+    close(sv[1]);
+    setpgid(pid, pid);
+    *slot = (struct worker){ .pid = pid, .sock = sv[0], .uid = uid, .gid = gid,
+                             .last_used = now_ms() };
+    return slot;
+}
+
+enum runas_result runas_call(uid_t uid, gid_t gid, long long time_limit,
+                             const struct ipc_msg *job, int fd, struct ipc_msg *report,
+                             char *err, size_t errlen)
+{
+    err[0] = '\0';
+    struct worker *w = worker_for(uid, gid, err, errlen);
+    if (w == NULL)
+        return RUNAS_FAILED;
+    int status = 0;
+    if (send_job(w->sock, fd, job) < 0) {
+        snprintf(err, errlen, "cannot hand the job to the delivery process: %s",
+                 strerror(errno));
+        worker_end(w, true, NULL);
+        return RUNAS_FAILED;
+    }
+    long long limit_ms = time_limit > INT_MAX / 1000 ? INT_MAX : time_limit * 1000;
+    const char *why = NULL;
+    ipc_msg_clear(report);
+    if (ipc_recv(w->sock, report, RUNAS_REPORT_MAX, (int)limit_ms, &why) == 0) {
+        w->last_used = now_ms();
+        if (++w->jobs >= WORKER_JOBS)
+            worker_end(w, false, NULL);
+        return RUNAS_OK;
+    }
+    int e = errno;
+    worker_end(w, true, &status);
+    if (e == ETIMEDOUT) {
+        snprintf(err, errlen, "time limit of %llds exceeded", time_limit);
+        return RUNAS_TIMEOUT;
+    }
+    if (e == EPROTO)
+        snprintf(err, errlen, "malformed report from the delivery process: %s",
+                 why ? why : "?");
+    else
+        describe_exit(status, err, errlen);
+    return RUNAS_FAILED;
+}
+
+size_t runas_retire_idle(void)
+{
+    long long now = now_ms();
+    size_t left = 0;
+    for (size_t i = 0; i < WORKER_MAX; i++) {
+        if (workers[i].pid > 0 && now - workers[i].last_used >= WORKER_IDLE_MS)
+            worker_end(&workers[i], false, NULL);
+        left += workers[i].pid > 0;
+    }
+    return left;
+}
+
+void runas_retire_all(void)
+{
+    for (size_t i = 0; i < WORKER_MAX; i++)
+        if (workers[i].pid > 0)
+            worker_end(&workers[i], false, NULL);
 }

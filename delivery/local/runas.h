@@ -1,9 +1,16 @@
-/* runas.h: how the root part of the local delivery agent gets anything done as a user: it forks
- * a child that becomes the user (priv_drop) before it touches a file of theirs, runs one job
- * there (read a .forward, write a mailbox, run a command) and sends back one IPC message with
- * the outcome over a socketpair. The parent waits a bounded time, and on timeout kills the
- * child's whole process group (the child leads its own group, and a command it runs stays in
- * it). A report is bounded and checked like any other peer's message. */
+/* runas.h: how the root part of the local delivery agent gets anything done as a user: a process
+ * that has become the user (priv_drop) before it touches a file of theirs runs the job (read a
+ * .forward, write a mailbox, run a command) and sends back one IPC message with the outcome
+ * over a socketpair. The parent waits a bounded time, and on timeout kills that process's
+ * whole group (it leads its own group, and a command it runs stays in it). A report is bounded
+ * and checked like any other peer's message.
+ *
+ * Two ways: runas_run forks a child for one job (commands: the shell's process must start
+ * clean); runas_call hands a job, described as an IPC message, to a kept worker of that uid
+ * and gid (mailbox writes and file reads: a fork per delivery costs more than the delivery).
+ * An agent process keeps at most a few workers, the longest unused one retired first; a worker
+ * is retired after a few seconds unused (a user with a running process cannot be removed), after
+ * many jobs, at once after a timeout or a failure, and when the agent exits. */
 #ifndef TERN_RUNAS_H
 #define TERN_RUNAS_H
 #include <stdbool.h>
@@ -27,6 +34,23 @@ enum runas_result {
 enum runas_result runas_run(uid_t uid, gid_t gid, long long time_limit,
                             runas_job job, void *arg, struct ipc_msg *report, char *err,
                             size_t errlen);
+
+/* What a kept worker does with a job (in the worker, as the user): fd is the descriptor that
+ * came with it, or -1; it fills report. Set once, before the first runas_call. */
+typedef void (*runas_serve)(const struct ipc_msg *job, int fd, struct ipc_msg *report);
+void runas_set_server(runas_serve serve);
+
+/* Runs job in the kept worker for uid and gid (started when there is none), passing fd along
+ * when it is not -1, for at most time_limit seconds. Results as runas_run. */
+enum runas_result runas_call(uid_t uid, gid_t gid, long long time_limit,
+                             const struct ipc_msg *job, int fd, struct ipc_msg *report,
+                             char *err, size_t errlen);
+
+/* Retires the workers unused for a few seconds; returns how many are left. The agent calls it
+ * every second while any is left. */
+size_t runas_retire_idle(void);
+/* Ends every worker (the agent is about to exit). */
+void runas_retire_all(void);
 
 /* Descriptors of the agent (the qmgr connection) that a child closes at once; at most 4.
  * runas_child_keep forgets one again (it is about to be closed or reused). */

@@ -108,7 +108,9 @@ def test_alias_forward_and_command_as_the_right_users(instance, users, tmp_path)
     os.chmod(fwd, 0o644)
     instance.start()
     send(instance, [f"team@{HOST}"])
-    wait_for(lambda: (out / "forward-cmd").exists() and (out / "alias-cmd").exists(),
+    # the shell makes each file before id writes to it: wait for the lines themselves
+    wait_for(lambda: all((out / f).exists() and (out / f).read_text().endswith("\n")
+                         for f in ("forward-cmd", "alias-cmd")),
              timeout=30, what="both commands ran")
     assert (out / "alias-cmd").read_text().strip() == str(pwd.getpwnam("nobody").pw_uid)
     assert (out / "forward-cmd").read_text().strip() == str(u.pw_uid)

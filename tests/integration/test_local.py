@@ -12,9 +12,11 @@ import pwd
 import random
 import re
 import shutil
+import signal
 import string
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -63,8 +65,13 @@ class Users:
         return pw
 
     def cleanup(self):
+        # the agent's processes that ran as a user end with the instance (stopped first, see
+        # the local fixture); userdel refuses a user with a process, so give them a moment
+        end = time.monotonic() + 15
         for name in self.names:
-            subprocess.run(["userdel", name], capture_output=True, timeout=60)
+            while (subprocess.run(["userdel", name], capture_output=True,
+                                  timeout=60).returncode == 8 and time.monotonic() < end):
+                time.sleep(0.2)
         left = [n for n in self.names if _user_exists(n)]
         assert not left, f"test users not removed: {left}"
 
@@ -168,7 +175,7 @@ def parse_reply(reply, n):
 
 
 @pytest.fixture
-def local(instance, area, users):
+def local(users, instance, area):
     lo = Local(instance, area)
     yield lo
     crashed = instance.log_lines(r"warning: process \S+/local pid \d+ (exit status|killed)")
@@ -217,6 +224,59 @@ def test_maildir_delivery(local, users):
     # is folded to lower case
     assert headers_of(second)[1] == f"Delivered-To: {addr}".encode()
     assert headers_of(second)[2] == f"X-Original-To: {upper}".encode()
+
+
+def processes_of(uid):
+    """PIDs of the processes running as uid."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    pids.append(int(entry))
+            except FileNotFoundError:
+                pass
+    return pids
+
+
+def dead(pid):
+    """The process is gone or a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_delivery_process_of_a_user_is_kept_replaced_and_retired(local, users):
+    """Mailbox writes run in a process kept per user: it never holds root, a killed one is
+    replaced without a deferral, and it goes a few seconds after the last delivery."""
+    u, v = users.add(), users.add()
+    local.start()
+    for _ in range(3):
+        [r] = local.deliver([f"{u.pw_name}@{DOMAIN}"])
+        assert r["status"] == "sent", r
+    # each local process that served a request keeps one for the user (the master may have
+    # started several)
+    kept = processes_of(u.pw_uid)
+    assert 1 <= len(kept) <= 3, kept
+    for pid in kept:
+        with open(f"/proc/{pid}/status") as f:
+            ids = {line.split(":")[0]: line.split()[1:] for line in f
+                   if line[:3] in ("Uid", "Gid")}
+        assert ids["Uid"] == [str(u.pw_uid)] * 4 and ids["Gid"] == [str(u.pw_gid)] * 4, ids
+    [r] = local.deliver([f"{v.pw_name}@{DOMAIN}"])
+    assert r["status"] == "sent", r
+    for pid in kept:
+        os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: all(dead(pid) for pid in kept), 10, what="the killed processes to die")
+    for _ in range(3):
+        [r] = local.deliver([f"{u.pw_name}@{DOMAIN}"])
+        assert r["status"] == "sent", r
+    assert len(local.maildir_files(u.pw_name)) == 6
+    assert len(local.maildir_files(v.pw_name)) == 1
+    wait_for(lambda: not processes_of(u.pw_uid) and not processes_of(v.pw_uid), 15,
+             what="the idle delivery processes to end")
 
 
 def test_mbox_delivery(local, users, area):
