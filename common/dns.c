@@ -9,9 +9,11 @@
 #include <event2/event.h>
 #include <sodium.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unbound.h>
 #include "config.h"
 #include "dns_impl.h"
@@ -130,6 +132,7 @@ void dns_close(struct dns *d)
     if (d->ev)
         event_free(d->ev);
     ub_ctx_delete(d->ctx);
+    free(d->names);
     free(d);
 }
 
@@ -193,6 +196,7 @@ static void on_result(void *arg, int err, struct ub_result *res)
     struct dns_answer a = { .rc = DNS_RC_TEMP };
     if (err == 0 && !res->bogus) {
         a.secure = res->secure != 0;
+        a.ttl = res->ttl > 0 ? res->ttl : 0;
         if (res->rcode == 3 || res->nxdomain)
             a.rc = DNS_RC_NXDOMAIN;
         else if (res->rcode != 0)
@@ -241,9 +245,68 @@ struct name_req {
     unsigned char addr[16];
     char name[DNS_NAME_MAX];
     bool found;                 /* name is confirmed */
+    bool complete;              /* every answer came (a result that may be kept) */
+    int ttl;                    /* the smallest TTL of those answers */
     void (*cb)(void *arg, const char *name);
     void *arg;
 };
+
+static long long mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec;
+}
+
+static struct dns_name_entry *name_slot(struct dns *d, int family, const unsigned char *addr)
+{
+    size_t len = family == AF_INET ? 4 : 16;
+    uint32_t h = 2166136261u;   /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ addr[i]) * 16777619u;
+    return &d->names[h % DNS_NAME_CACHE];
+}
+
+/* The kept result for the address, or NULL. */
+static const struct dns_name_entry *name_cached(struct dns *d, int family,
+                                                const unsigned char *addr)
+{
+    if (d->names == NULL)
+        return NULL;
+    const struct dns_name_entry *e = name_slot(d, family, addr);
+    size_t len = family == AF_INET ? 4 : 16;
+    if (e->expires == 0 || e->expires <= mono_seconds() || e->family != family ||
+        memcmp(e->addr, addr, len) != 0)
+        return NULL;
+    return e;
+}
+
+static void name_keep(struct dns *d, const struct name_req *r)
+{
+    if (!r->complete || r->ttl <= 0)
+        return;
+    if (d->names == NULL)
+        d->names = xcalloc(DNS_NAME_CACHE, sizeof *d->names);
+    struct dns_name_entry *e = name_slot(d, r->family, r->addr);
+    e->expires = mono_seconds() + (r->ttl < DNS_NAME_CACHE_TTL_MAX ? r->ttl
+                                                                    : DNS_NAME_CACHE_TTL_MAX);
+    e->family = r->family;
+    memcpy(e->addr, r->addr, sizeof e->addr);
+    e->found = r->found;
+    snprintf(e->name, sizeof e->name, "%s", r->name);
+}
+
+/* An answer that ends the look-up or leads on: whether it may be kept, and for how long. */
+static void name_answer(struct name_req *r, const struct dns_answer *a, bool last)
+{
+    if (a->rc == DNS_RC_TEMP) {
+        r->complete = false;
+        return;
+    }
+    if (r->ttl < 0 || a->ttl < r->ttl)
+        r->ttl = a->ttl;
+    r->complete = last;
+}
 
 static void name_release(struct dns_req *base)
 {
@@ -260,6 +323,8 @@ static void name_timer(struct dns_req *base)
     char copy[sizeof r->name];
     snprintf(copy, sizeof copy, "%s", r->name);
     bool found = base->ready && r->found;
+    if (base->ready)
+        name_keep(base->d, r);
     void (*cb)(void *, const char *) = r->cb;
     void *arg = r->arg;
     name_release(base);
@@ -270,6 +335,7 @@ static void on_forward(void *arg, const struct dns_answer *a)
 {
     struct name_req *r = arg;
     r->q = NULL;
+    name_answer(r, a, true);
     size_t want = r->family == AF_INET ? 4 : 16;
     for (int i = 0; i < a->count; i++)
         if ((size_t)a->len[i] == want && memcmp(a->data[i], r->addr, want) == 0)
@@ -283,9 +349,12 @@ static void on_ptr(void *arg, const struct dns_answer *a)
     r->q = NULL;
     if (a->count < 1 || dns_wire_name((const unsigned char *)a->data[0], (size_t)a->len[0],
                                       r->name) <= 1) {
+        name_answer(r, a, true);   /* no name: "unknown", kept as long as the answer */
+        r->name[0] = '\0';
         dns_req_soon(&r->base);
         return;
     }
+    name_answer(r, a, false);
     char query[sizeof r->name + 1];
     snprintf(query, sizeof query, "%s.", r->name);
     int type = r->family == AF_INET ? DNS_TYPE_A : DNS_TYPE_AAAA;
@@ -319,6 +388,7 @@ struct dns_req *dns_client_name(struct dns *d, const char *address, int timeout_
     struct name_req *r = xcalloc(1, sizeof *r);
     r->cb = cb;
     r->arg = arg;
+    r->ttl = -1;
     dns_req_init(&r->base, d, timeout_ms, name_timer, name_release);
     if (inet_pton(AF_INET, address, r->addr) == 1)
         r->family = AF_INET;
@@ -326,6 +396,13 @@ struct dns_req *dns_client_name(struct dns *d, const char *address, int timeout_
         r->family = AF_INET6;
     else {
         dns_req_soon(&r->base);
+        return &r->base;
+    }
+    const struct dns_name_entry *e = name_cached(d, r->family, r->addr);
+    if (e) {
+        r->found = e->found;
+        snprintf(r->name, sizeof r->name, "%s", e->name);
+        dns_req_soon(&r->base);   /* not kept again: it expires as first decided */
         return &r->base;
     }
     char query[128];

@@ -23,7 +23,9 @@ void dns_close(struct dns *d);
  * records include the address again (forward confirmation, as Postfix does). cb gets the name,
  * or NULL for "unknown" (no PTR, no confirmation, an error or timeout_ms passed); it runs later
  * in the loop thread, never before dns_client_name returns. The request handle may be cancelled
- * until then (cb is then never called). */
+ * until then (cb is then never called). A finished answer (name or "unknown", not an error or
+ * a timeout) is kept for the smallest TTL of its records, at most an hour, in a table of
+ * DNS_NAME_CACHE addresses, so a client that comes back costs no look-up. */
 struct dns_req *dns_client_name(struct dns *d, const char *address, int timeout_ms,
                                 void (*cb)(void *arg, const char *name), void *arg);
 /* Ends a request of any kind before its callback ran: the callback is never called, and

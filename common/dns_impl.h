@@ -23,10 +23,23 @@
 
 /* ---- the context, requests and queries (dns.c) ---- */
 
+#define DNS_NAME_CACHE 512           /* client names remembered (dns_client_name) */
+#define DNS_NAME_CACHE_TTL_MAX 3600  /* seconds, whatever the records' TTLs say */
+
+/* A finished client name look-up, kept for the smaller TTL of its answers. */
+struct dns_name_entry {
+    long long expires;               /* monotonic seconds; 0: an empty slot */
+    int family;
+    unsigned char addr[16];
+    bool found;                      /* name is confirmed; else the answer is "unknown" */
+    char name[DNS_NAME_MAX];
+};
+
 struct dns {
     struct ub_ctx *ctx;
     struct event *ev;
     struct event_base *base;
+    struct dns_name_entry *names;    /* DNS_NAME_CACHE slots, by a hash of the address */
 };
 
 /* The head of every request. Its timer is the deadline, and is also fired at once to hand
@@ -56,6 +69,7 @@ enum dns_rc { DNS_RC_OK, DNS_RC_NODATA, DNS_RC_NXDOMAIN, DNS_RC_TEMP };
 struct dns_answer {
     enum dns_rc rc;
     bool secure;
+    int ttl;                            /* seconds the answer may be kept (OK, NXDOMAIN, NODATA) */
     int count;                          /* rdata items (OK only) */
     char **data;
     int *len;

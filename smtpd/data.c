@@ -101,6 +101,15 @@ static void track_header(struct data_filter *f, struct buf *out, char c)
 
 static void emit(struct data_filter *f, struct buf *out, const char *p, size_t n)
 {
+    if (!f->in_header) {
+        /* the body: counted and stored in one go (line_start matters only in the header) */
+        f->size += n;
+        if (f->size_limit && f->size > f->size_limit)
+            f->too_big = true;
+        if (!f->too_big && !f->header_too_big && buf_append(out, p, n) < 0)
+            f->too_big = true;
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         f->size++;
         if (f->size_limit && f->size > f->size_limit)
@@ -134,6 +143,17 @@ size_t data_feed(struct data_filter *f, const char *p, size_t n, struct buf *out
     }
     size_t i = 0;
     while (i < n && !f->done) {
+        if (f->state == D_TEXT) {
+            /* the run of plain bytes up to the next CR or LF goes out at once */
+            size_t j = i;
+            while (j < n && p[j] != '\r' && p[j] != '\n')
+                j++;
+            if (j > i) {
+                emit(f, out, p + i, j - i);
+                i = j;
+                continue;
+            }
+        }
         char c = p[i++];
         switch (f->state) {
         case D_LINE_START:

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
@@ -42,6 +43,9 @@
 
 #define AUTH_LINE_MAX 12288          /* RFC 4954 */
 #define CONTENT_FLUSH (64 * 1024)    /* queue file content records */
+#define INPUT_MAX (256 * 1024)       /* the input buffer's read high-water mark */
+#define READ_AHEAD (64 * 1024)       /* one direct read of message content */
+#define READ_AHEAD_BURST (1024 * 1024) /* content read in one turn before other clients' */
 #define REPLY_MAX 1024
 #define NAME_LOOKUP_MS 10000         /* the longest a client waits for its greeting */
 #define OUTPUT_HIGH (64 * 1024)      /* replies a client has not read: stop reading it */
@@ -428,6 +432,27 @@ static void wait_for_job(struct session *s)
     bufferevent_disable(s->bev, EV_READ);
 }
 
+static void on_wake_qmgr(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    ipc_wakeup(IPC_QMGR_SOCKET);   /* a hint: qmgr scans incoming/ anyway */
+}
+
+/* qmgr is told of new queue files once per turn of the event loop, after the turn's replies
+ * were written: the 250 does not wait for the wakeup, and messages committed together cost
+ * one. */
+static void wake_qmgr_soon(void)
+{
+    static struct event *ev;
+    static const struct timeval now = { 0, 0 };
+    if (ev == NULL && (ev = evtimer_new(smtpd.base, on_wake_qmgr, NULL)) == NULL) {
+        ipc_wakeup(IPC_QMGR_SOCKET);
+        return;
+    }
+    if (!evtimer_pending(ev, NULL))
+        evtimer_add(ev, &now);
+}
+
 static void commit_done(void *arg, int error)
 {
     struct session *s = arg;
@@ -440,7 +465,7 @@ static void commit_done(void *arg, int error)
         if (!s->dead)
             reply(s, "250 2.0.0 Ok: queued as %s", qfile_id(q));
         qfile_free(q);
-        ipc_wakeup(IPC_QMGR_SOCKET);   /* a hint: qmgr scans incoming/ anyway */
+        wake_qmgr_soon();
         s->count[s->mode == MODE_BDAT ? SMTP_BDAT : SMTP_DATA].ok++;
     } else {
         log_warn("%s: cannot commit the queue file: %s", qfile_id(q), strerror(error));
@@ -1209,19 +1234,59 @@ static bool output_backlog(struct session *s)
     return true;
 }
 
+/* Message content waiting on a plain connection, read straight into the input buffer in
+ * large reads (libevent reads 4 KiB per event); TLS connections read through OpenSSL. Returns
+ * the bytes read: 0 when nothing is there now, at the end, on an error (the bufferevent's
+ * next read sees those again) or once *budget is spent. */
+static size_t read_ahead(struct session *s, struct evbuffer *in, size_t *budget)
+{
+    if (s->tls || bufferevent_openssl_get_ssl(s->bev) || bufferevent_get_underlying(s->bev) ||
+        *budget == 0)
+        return 0;
+    size_t have = evbuffer_get_length(in);
+    if (have >= INPUT_MAX)
+        return 0;
+    size_t want = INPUT_MAX - have < READ_AHEAD ? INPUT_MAX - have : READ_AHEAD;
+    struct evbuffer_iovec v[2];
+    int nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2);
+    if (nv <= 0)
+        return 0;
+    if ((size_t)nv > sizeof v / sizeof v[0])
+        nv = sizeof v / sizeof v[0];
+    size_t room = 0;
+    for (int i = 0; i < nv; i++) {
+        if (v[i].iov_len > want - room)
+            v[i].iov_len = want - room;
+        room += v[i].iov_len;
+    }
+    ssize_t n = readv(bufferevent_getfd(s->bev), (struct iovec *)v, nv);
+    if (n <= 0)
+        return 0;
+    size_t left = (size_t)n;
+    for (int i = 0; i < nv; i++) {
+        if (v[i].iov_len > left)
+            v[i].iov_len = left;
+        left -= v[i].iov_len;
+    }
+    evbuffer_commit_space(in, v, nv);
+    *budget = (size_t)n < *budget ? *budget - (size_t)n : 0;
+    return (size_t)n;
+}
+
 static void process(struct session *s)
 {
     struct evbuffer *in = bufferevent_get_input(s->bev);
+    size_t budget = READ_AHEAD_BURST;
     while (!stopped(s) && !output_backlog(s)) {
         if (s->mode == MODE_DATA) {
             feed_data(s, in);
-            if (s->mode == MODE_DATA)
+            if (s->mode == MODE_DATA && read_ahead(s, in, &budget) == 0)
                 return;   /* more content to come */
             continue;
         }
         if (s->mode == MODE_BDAT) {
             feed_bdat(s, in);
-            if (s->mode == MODE_BDAT)
+            if (s->mode == MODE_BDAT && read_ahead(s, in, &budget) == 0)
                 return;
             continue;
         }
@@ -1413,7 +1478,7 @@ static void setup_bev(struct session *s)
     struct timeval t = { smtpd.set.timeout, 0 };
     bufferevent_set_timeouts(s->bev, &t, &t);
     /* bound what one read may pile up: lines are bounded by the parser, content is drained */
-    bufferevent_setwatermark(s->bev, EV_READ, 0, 256 * 1024);
+    bufferevent_setwatermark(s->bev, EV_READ, 0, INPUT_MAX);
     bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 }
 
