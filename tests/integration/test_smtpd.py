@@ -1083,9 +1083,9 @@ def test_client_name_lookup(instance):
     for source, name in (("127.0.0.1", "localhost"), ("127.0.0.2", "unknown")):
         with Client(instance.smtp_port, source=source) as c:
             assert c.cmd("QUIT").line == "221 2.0.0 Bye"
-    wait_for(lambda: len(instance.log_lines(r"connect from localhost\[127\.0\.0\.1\]$")) == 2
-             and len(instance.log_lines(r"connect from unknown\[127\.0\.0\.2\]$")) == 2,
-             what="each client named twice the same")
+    wait_for(lambda: len(instance.log_lines(r"disconnect from localhost\[127\.0\.0\.1\] quit=1 "))
+             == 2 and len(instance.log_lines(r"disconnect from unknown\[127\.0\.0\.2\] quit=1 ")) == 2,
+             what=f"each client named twice the same\n{instance.log()[-3000:]}")
     assert instance.tern("stop").returncode == 0
     instance.conf("smtpd_peername_lookup = no\n")
     start(instance)
