@@ -129,35 +129,53 @@ static gid_t spool_gid(const char *spool, uid_t uid, gid_t gid)
     return (st.st_mode & S_IWGRP) ? st.st_gid : gid;
 }
 
-void action_mailbox(struct rcpt_job *job, const struct identity *user)
+/* Where user's mailbox is: false when its path is too long. */
+struct mailbox_target {
+    char path[PATH_MAX * 2];
+    bool maildir;
+    bool in_spool;                   /* in mail_spool_directory, not in the home */
+};
+
+static bool mailbox_place(const struct rcpt_job *job, const struct identity *user,
+                          struct mailbox_target *t)
 {
     const struct local_conf *c = job->conf;
-    if (!job_first(job, "mailbox", user->name))
-        return;
-    char path[PATH_MAX * 2];
-    bool maildir, in_spool = false;
     int n;
     if (c->home_mailbox[0]) {
-        n = snprintf(path, sizeof path, "%s/%s", user->home, c->home_mailbox);
-        maildir = c->home_mailbox[strlen(c->home_mailbox) - 1] == '/';
+        n = snprintf(t->path, sizeof t->path, "%s/%s", user->home, c->home_mailbox);
+        t->maildir = c->home_mailbox[strlen(c->home_mailbox) - 1] == '/';
+        t->in_spool = false;
     } else {
         size_t sl = strlen(c->spool);
-        maildir = sl > 0 && c->spool[sl - 1] == '/';
-        n = snprintf(path, sizeof path, "%s%s%s%s", c->spool, maildir ? "" : "/", user->name,
-                     maildir ? "/" : "");
-        in_spool = true;
+        t->maildir = sl > 0 && c->spool[sl - 1] == '/';
+        n = snprintf(t->path, sizeof t->path, "%s%s%s%s", c->spool, t->maildir ? "" : "/",
+                     user->name, t->maildir ? "/" : "");
+        t->in_spool = true;
     }
-    if (n < 0 || (size_t)n >= PATH_MAX) {
+    return n >= 0 && (size_t)n < PATH_MAX;
+}
+
+/* The group a mailbox is written with: the user's, or the spool's (spool_gid). */
+static gid_t mailbox_gid(const struct rcpt_job *job, const struct mailbox_target *t, uid_t uid,
+                         gid_t gid)
+{
+    return t->in_spool && geteuid() == 0 ? spool_gid(job->conf->spool, uid, gid) : gid;
+}
+
+void action_mailbox(struct rcpt_job *job, const struct identity *user)
+{
+    struct mailbox_target t;
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1;
+    if (!job_first(job, "mailbox", user->name))
+        return;
+    if (!mailbox_place(job, user, &t)) {
         note(job, DELIVERY_BOUNCE, "5.2.0", "mailbox path too long");
         return;
     }
-    uid_t uid = (uid_t)-1;
-    gid_t gid = (gid_t)-1;
     if (!ids_for(job, user, &uid, &gid))
         return;
-    if (in_spool && geteuid() == 0)
-        gid = spool_gid(c->spool, uid, gid);
-    write_message(job, uid, gid, path, maildir, false);
+    write_message(job, uid, mailbox_gid(job, &t, uid, gid), t.path, t.maildir, false);
 }
 
 /* The account of a list's files and commands; NULL (deferral noted) when default_privs is
@@ -236,6 +254,40 @@ void action_command(struct rcpt_job *job, const struct expand_ctx *ctx, const ch
         free(*e);
 }
 
+/* A list file step's report: 1 with the text (found: its path), 0 for none (with a forward
+ * job's mailbox outcome, when it has one, still in the report), -1 with the outcome noted. */
+static int list_report(struct rcpt_job *job, const struct listfile_job *lj,
+                       const struct ipc_msg *report, struct buf *text, char *found,
+                       size_t found_size)
+{
+    const char *warning = ipc_get(report, "warning");
+    if (warning) {
+        char w[600];
+        snprintf(w, sizeof w, "%s", warning);
+        text_printable(w);
+        log_warn("%s: to=<%s>: %s", job->msg->queue_id, job->address, w);
+    }
+    const char *path = ipc_get(report, "found");
+    if (ipc_get(report, "none"))
+        return 0;
+    if (ipc_get(report, "status")) {
+        take_outcome(job, report);
+    } else if (path && (strcmp(path, lj->path[0]) == 0 || (lj->path[1] &&
+                                                           strcmp(path, lj->path[1]) == 0))) {
+        for (size_t k = 0; k < report->count; k++) {
+            if (strcmp(report->attr[k].name, "content") == 0) {
+                buf_append(text, report->attr[k].value, report->attr[k].value_len);
+                break;
+            }
+        }
+        snprintf(found, found_size, "%s", path);
+        return 1;
+    } else {
+        note(job, DELIVERY_DEFER, "4.3.0", "malformed report from a delivery process");
+    }
+    return -1;
+}
+
 int action_read_list(struct rcpt_job *job, const struct identity *who, const char *const *paths,
                      bool forward, struct buf *text, char *found, size_t found_size)
 {
@@ -254,33 +306,52 @@ int action_read_list(struct rcpt_job *job, const struct identity *who, const cha
     }
     if (!run_kept(job, uid, gid, &step, -1, &report))
         goto out;
-    const char *warning = ipc_get(&report, "warning");
-    if (warning) {
-        char w[600];
-        snprintf(w, sizeof w, "%s", warning);
-        text_printable(w);
-        log_warn("%s: to=<%s>: %s", job->msg->queue_id, job->address, w);
+    ret = list_report(job, &lj, &report, text, found, found_size);
+out:
+    ipc_msg_free(&step);
+    ipc_msg_free(&report);
+    return ret;
+}
+
+int action_forward(struct rcpt_job *job, const struct identity *user, const char *const *paths,
+                   struct buf *text, char *found, size_t found_size)
+{
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1;
+    struct mailbox_target t;
+    /* the mailbox in the same step only when it is written with the same ids and is still
+     * to be written for this recipient */
+    if (job_seen(job, "mailbox", user->name) || !runas_possible(user->uid) ||
+        !mailbox_place(job, user, &t) || !ids_for(job, user, &uid, &gid) ||
+        mailbox_gid(job, &t, uid, gid) != gid)
+        return action_read_list(job, user, paths, true, text, found, found_size);
+    struct listfile_job lj = { .path = { paths[0], paths[0] ? paths[1] : NULL }, .forward = true };
+    struct buf head;
+    build_head(job, &head);
+    struct mailbox_job mj = {
+        .path = t.path, .maildir = t.maildir, .sender = job->sender,
+        .head = head.data, .head_len = head.len, .size_limit = job->conf->size_limit,
+    };
+    struct ipc_msg step, report;
+    ipc_msg_init(&step);
+    ipc_msg_init(&report);
+    int ret = -1;
+    if (userjob_forward(&lj, &mj, &step) < 0) {
+        note(job, DELIVERY_DEFER, "4.3.0", "cannot describe the delivery to its process");
+        goto out;
     }
-    const char *path = ipc_get(&report, "found");
-    if (ipc_get(&report, "status")) {
+    if (!run_kept(job, uid, gid, &step, job->msg->content_fd, &report))
+        goto out;
+    ret = list_report(job, &lj, &report, text, found, found_size);
+    if (ret == 0) {
+        /* no .forward: the same process wrote the mailbox */
+        job_first(job, "mailbox", user->name);
         take_outcome(job, &report);
-    } else if (path && (strcmp(path, lj.path[0]) == 0 || (lj.path[1] &&
-                                                          strcmp(path, lj.path[1]) == 0))) {
-        for (size_t k = 0; k < report.count; k++) {
-            if (strcmp(report.attr[k].name, "content") == 0) {
-                buf_append(text, report.attr[k].value, report.attr[k].value_len);
-                break;
-            }
-        }
-        snprintf(found, found_size, "%s", path);
-        ret = 1;
-    } else if (ipc_get(&report, "none")) {
-        ret = 0;
-    } else {
-        note(job, DELIVERY_DEFER, "4.3.0", "malformed report from a delivery process");
+        ret = 2;
     }
 out:
     ipc_msg_free(&step);
     ipc_msg_free(&report);
+    buf_free(&head);
     return ret;
 }

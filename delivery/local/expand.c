@@ -38,14 +38,21 @@ void job_note(struct rcpt_job *job, const struct outcome *o)
     }
 }
 
-bool job_first(struct rcpt_job *job, const char *kind, const char *key)
+bool job_seen(const struct rcpt_job *job, const char *kind, const char *key)
 {
     size_t kl = strlen(kind);
     for (size_t i = 0; i < job->nseen; i++) {
         const char *s = job->seen[i];
         if (strncmp(s, kind, kl) == 0 && s[kl] == ':' && strcmp(s + kl + 1, key) == 0)
-            return false;
+            return true;
     }
+    return false;
+}
+
+bool job_first(struct rcpt_job *job, const char *kind, const char *key)
+{
+    if (job_seen(job, kind, key))
+        return false;
     struct buf b;
     buf_init(&b, BUF_UNBOUNDED);
     buf_printf(&b, "%s:%s", kind, key);

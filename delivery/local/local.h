@@ -117,8 +117,10 @@ int expand_text(struct rcpt_job *job, const struct expand_ctx *ctx, const char *
 void job_note(struct rcpt_job *job, const struct outcome *o);
 /* Marks "kind:key" as done; false when it was already (a duplicate). */
 bool job_first(struct rcpt_job *job, const char *kind, const char *key);
+/* Whether "kind:key" is done already. */
+bool job_seen(const struct rcpt_job *job, const char *kind, const char *key);
 
-/* actions.c: the steps, each in a child running as the right user. */
+/* actions.c: the steps, each in a process running as the right user. */
 void action_mailbox(struct rcpt_job *job, const struct identity *user);
 void action_file(struct rcpt_job *job, const struct expand_ctx *ctx, const char *path);
 void action_command(struct rcpt_job *job, const struct expand_ctx *ctx, const char *command);
@@ -126,5 +128,10 @@ void action_command(struct rcpt_job *job, const struct expand_ctx *ctx, const ch
  * -1 with the outcome noted in the job. */
 int action_read_list(struct rcpt_job *job, const struct identity *who, const char *const *paths,
                      bool forward, struct buf *text, char *found, size_t found_size);
+/* The user's .forward (paths as for action_read_list), and when there is no usable one, the
+ * mailbox in the same step where it can be (same ids, not written yet): 2 when the mailbox was
+ * written that way (outcome noted), else as action_read_list. */
+int action_forward(struct rcpt_job *job, const struct identity *user, const char *const *paths,
+                   struct buf *text, char *found, size_t found_size);
 
 #endif

@@ -108,7 +108,11 @@ static void deliver_user(struct rcpt_job *job)
             paths[n++] = plain;
         struct buf text;
         buf_init(&text, BUF_UNBOUNDED);
-        int got = action_read_list(job, &u, paths, true, &text, found, sizeof found);
+        int got = action_forward(job, &u, paths, &text, found, sizeof found);
+        if (got == 2) {
+            buf_free(&text);
+            return;   /* no .forward, and the mailbox is written */
+        }
         int items = 0;
         if (got > 0) {
             struct expand_ctx ctx = {

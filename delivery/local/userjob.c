@@ -14,6 +14,7 @@
 
 #define JOB_MAILBOX "mailbox"
 #define JOB_LISTFILE "listfile"
+#define JOB_FORWARD "forward"
 
 int userjob_mailbox(const struct mailbox_job *j, struct ipc_msg *job)
 {
@@ -33,6 +34,21 @@ int userjob_listfile(const struct listfile_job *j, struct ipc_msg *job)
         return -1;
     for (size_t i = 0; i < 2 && j->path[i]; i++)
         if (ipc_add(job, "path", j->path[i]) < 0)
+            return -1;
+    return 0;
+}
+
+int userjob_forward(const struct listfile_job *lj, const struct mailbox_job *mj,
+                    struct ipc_msg *job)
+{
+    if (ipc_add(job, "type", JOB_FORWARD) < 0 || ipc_add(job, "mailbox_path", mj->path) < 0 ||
+        ipc_add(job, "maildir", mj->maildir ? "1" : "0") < 0 ||
+        ipc_add(job, "file", mj->file ? "1" : "0") < 0 || ipc_add(job, "sender", mj->sender) < 0 ||
+        ipc_add_len(job, "head", mj->head, mj->head_len) < 0 ||
+        ipc_addf(job, "size_limit", "%zu", mj->size_limit) < 0)
+        return -1;
+    for (size_t i = 0; i < 2 && lj->path[i]; i++)
+        if (ipc_add(job, "path", lj->path[i]) < 0)
             return -1;
     return 0;
 }
@@ -73,38 +89,14 @@ static int flag(const struct ipc_msg *job, const char *name)
     return v && strcmp(v, "0") == 0 ? 0 : -1;
 }
 
-static void serve_mailbox(const struct ipc_msg *job, int fd, struct ipc_msg *report)
+/* The mailbox part of a job (path under path_attr) with the content mapped from fd; false
+ * with a deferral reported when the job or the descriptor is not what it must be. */
+static bool mailbox_from(const struct ipc_msg *job, const char *path_attr, int fd,
+                         struct mailbox_job *mj, struct ipc_msg *report)
 {
-    static const char *const required[] = { "type", "path", "maildir", "file", "sender", "head",
-                                            "size_limit", NULL };
-    const char *why;
     long long limit;
     int maildir = flag(job, "maildir"), file = flag(job, "file");
-    if (ipc_check(job, required, required, &why) < 0 || maildir < 0 || file < 0 ||
-        ipc_get_long(job, "size_limit", 0, (long long)(SIZE_MAX >> 1), &limit) < 0 || fd < 0) {
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
-        return;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot read the message: %s",
-                   strerror(errno));
-        return;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
-        return;
-    }
-    size_t len = (size_t)st.st_size;
-    void *body = NULL;
-    if (len > 0) {
-        body = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (body == MAP_FAILED) {
-            report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot map the message: %s",
-                       strerror(errno));
-            return;
-        }
-    }
+    const char *path = ipc_get(job, path_attr), *sender = ipc_get(job, "sender");
     const char *head = NULL;
     size_t head_len = 0;
     for (size_t i = 0; i < job->count; i++) {
@@ -114,33 +106,74 @@ static void serve_mailbox(const struct ipc_msg *job, int fd, struct ipc_msg *rep
             break;
         }
     }
-    struct mailbox_job mj = {
-        .path = ipc_get(job, "path"), .maildir = maildir, .file = file,
-        .sender = ipc_get(job, "sender"), .head = head, .head_len = head_len,
-        .body = body ? body : "", .body_len = len, .size_limit = (size_t)limit,
+    struct stat st;
+    if (maildir < 0 || file < 0 || !path || !sender || !head || fd < 0 ||
+        ipc_get_long(job, "size_limit", 0, (long long)(SIZE_MAX >> 1), &limit) < 0 ||
+        fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
+        return false;
+    }
+    size_t len = (size_t)st.st_size;
+    void *body = NULL;
+    if (len > 0) {
+        body = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (body == MAP_FAILED) {
+            report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot map the message: %s",
+                       strerror(errno));
+            return false;
+        }
+    }
+    *mj = (struct mailbox_job){
+        .path = path, .maildir = maildir, .file = file, .sender = sender, .head = head,
+        .head_len = head_len, .body = body ? body : "", .body_len = len,
+        .size_limit = (size_t)limit,
     };
-    mailbox_job_run(&mj, report);
-    if (body)
-        munmap(body, len);
+    return true;
 }
 
-static void serve_listfile(const struct ipc_msg *job, struct ipc_msg *report)
+static void mailbox_done(struct mailbox_job *mj)
 {
-    static const char *const required[] = { "type", "forward", "path", NULL };
-    const char *why;
-    struct listfile_job lj = { .path = { NULL, NULL } };
-    int forward = flag(job, "forward");
+    if (mj->body_len > 0)
+        munmap((void *)mj->body, mj->body_len);
+}
+
+/* The list file part of a job: false when malformed. */
+static bool listfile_from(const struct ipc_msg *job, struct listfile_job *lj)
+{
     size_t n = 0;
     for (size_t i = 0; i < job->count; i++) {
         if (strcmp(job->attr[i].name, "path") != 0)
             continue;
-        if (n == 2) {
-            n = 3;   /* more than a listfile_job holds */
-            break;
-        }
-        lj.path[n++] = job->attr[i].value;
+        if (n == 2)
+            return false;   /* more than a listfile_job holds */
+        lj->path[n++] = job->attr[i].value;
     }
-    if (ipc_check(job, required, required, &why) < 0 || forward < 0 || n > 2) {
+    return n > 0;
+}
+
+static void serve_mailbox(const struct ipc_msg *job, int fd, struct ipc_msg *report)
+{
+    static const char *const names[] = { "type", "path", "maildir", "file", "sender", "head",
+                                         "size_limit", NULL };
+    const char *why;
+    struct mailbox_job mj;
+    if (ipc_check(job, names, names, &why) < 0) {
+        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
+        return;
+    }
+    if (!mailbox_from(job, "path", fd, &mj, report))
+        return;
+    mailbox_job_run(&mj, report);
+    mailbox_done(&mj);
+}
+
+static void serve_listfile(const struct ipc_msg *job, struct ipc_msg *report)
+{
+    static const char *const names[] = { "type", "forward", "path", NULL };
+    const char *why;
+    struct listfile_job lj = { .path = { NULL, NULL } };
+    int forward = flag(job, "forward");
+    if (ipc_check(job, names, names, &why) < 0 || forward < 0 || !listfile_from(job, &lj)) {
         report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed list file job");
         return;
     }
@@ -148,11 +181,34 @@ static void serve_listfile(const struct ipc_msg *job, struct ipc_msg *report)
     listfile_job_run(&lj, report);
 }
 
+/* A .forward, and when there is none, the mailbox at once. */
+static void serve_forward(const struct ipc_msg *job, int fd, struct ipc_msg *report)
+{
+    static const char *const names[] = { "type", "path", "mailbox_path", "maildir", "file",
+                                         "sender", "head", "size_limit", NULL };
+    const char *why;
+    struct listfile_job lj = { .path = { NULL, NULL }, .forward = true };
+    if (ipc_check(job, names, names, &why) < 0 || !listfile_from(job, &lj)) {
+        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed forward job");
+        return;
+    }
+    listfile_job_run(&lj, report);
+    if (!ipc_get(report, "none"))
+        return;
+    struct mailbox_job mj;
+    if (!mailbox_from(job, "mailbox_path", fd, &mj, report))
+        return;
+    mailbox_job_run(&mj, report);
+    mailbox_done(&mj);
+}
+
 void userjob_serve(const struct ipc_msg *job, int fd, struct ipc_msg *report)
 {
     const char *type = ipc_get(job, "type");
     if (type && strcmp(type, JOB_MAILBOX) == 0)
         serve_mailbox(job, fd, report);
+    else if (type && strcmp(type, JOB_FORWARD) == 0)
+        serve_forward(job, fd, report);
     else if (type && strcmp(type, JOB_LISTFILE) == 0)
         serve_listfile(job, report);
     else

@@ -227,12 +227,13 @@ def test_maildir_delivery(local, users):
 
 
 def processes_of(uid):
-    """PIDs of the processes running as uid."""
+    """PIDs of the live processes running as uid (not zombies: an earlier test's processes,
+    killed with their instance, may wait for init to reap them, and uids are reused)."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
+                if os.stat(f"/proc/{entry}").st_uid == uid and not dead(int(entry)):
                     pids.append(int(entry))
             except FileNotFoundError:
                 pass
