@@ -246,6 +246,11 @@ def test_sigkill_of_qmgr_and_local_loses_nothing(instance, users):
     sender.start()
     box = os.path.join(instance.dir, "mail", u.pw_name)
     wait_for(lambda: len(maildir_files(box)) >= 20, timeout=60, what="deliveries under way")
+    # deliveries keep up with one client: stop the agents so that messages wait in active/
+    for pid in daemon_pids(instance, "local"):
+        os.kill(pid, signal.SIGSTOP)
+    active = os.path.join(instance.spool, "active")
+    wait_for(lambda: os.listdir(active), timeout=60, what="messages in active/")
     killed = daemon_pids(instance, "qmgr") + daemon_pids(instance, "local")
     assert daemon_pids(instance, "qmgr"), "no qmgr to kill"
     for pid in killed:
