@@ -68,6 +68,7 @@ static void read_settings(void)
     if (c->recipient_limit > DELIVERY_RCPT_MAX)
         c->recipient_limit = DELIVERY_RCPT_MAX;
     c->local_recipient_limit = at_least("local_destination_recipient_limit", 1);
+    c->local_concurrency_limit = at_least("local_destination_concurrency_limit", 1);
     if (c->local_recipient_limit > DELIVERY_RCPT_MAX)
         c->local_recipient_limit = DELIVERY_RCPT_MAX;
     c->process_limit = at_least("default_process_limit", 1);

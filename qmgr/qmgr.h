@@ -63,7 +63,7 @@ TAILQ_HEAD(qjob_list, qjob);
 /* ---- qmgr.c: process-wide state and settings ---- */
 struct qmgr_settings {
     long long active_limit, initial_concurrency, concurrency_limit, recipient_limit,
-        local_recipient_limit;
+        local_recipient_limit, local_concurrency_limit;
     long long process_limit, min_backoff, max_backoff, queue_run_delay, lifetime,
         bounce_lifetime, delay_warning, daemon_timeout;
     char myhostname[256];

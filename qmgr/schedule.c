@@ -1,7 +1,10 @@
 /* schedule.c: destinations (transport + next hop) with their job queues and concurrency
  * windows, and the transports (one private/<name> socket each) with their process limits.
- * A window starts at initial_destination_concurrency, grows by 1/window per delivery that went
- * through (slow start) up to default_destination_concurrency_limit, shrinks by one per failed
+ * For local with local_destination_recipient_limit = 1 each recipient is a destination of its
+ * own, as in Postfix, limited by local_destination_concurrency_limit: a flood for one mailbox
+ * takes few agents and holds up no other mailbox. A window starts at
+ * initial_destination_concurrency, grows by 1/window per delivery that went through (slow
+ * start) up to the limit (default_destination_concurrency_limit), shrinks by one per failed
  * one; when a whole window's worth of deliveries in a row found the destination dead, it is
  * declared dead until minimal_backoff_time has passed: its queued mail is deferred at once
  * instead of hammering it. Destinations are served round-robin, jobs of one destination in
@@ -31,6 +34,7 @@ struct qdest {
     struct qjob_list jobs;
     long long active;
     double window;
+    double limit;                /* the most the window grows to */
     long long failures;          /* deliveries in a row that found it dead */
     double dead_until;
     char dead_dsn[16];
@@ -81,10 +85,19 @@ static struct qtransport *transport_get(const char *name)
     return t;
 }
 
-static struct qdest *dest_get(const struct resolved *to)
+static bool is_local(const struct resolved *to)
 {
-    char key[sizeof to->transport + sizeof to->nexthop + 2];
-    snprintf(key, sizeof key, "%s:%s", to->transport, to->nexthop);
+    return strcmp(to->transport, "local") == 0;
+}
+
+/* The destination of a recipient: transport:nexthop, or for local one recipient at a time,
+ * local:nexthop:address. */
+static struct qdest *dest_get(const struct resolved *to, const char *address)
+{
+    bool per_rcpt = is_local(to) && qmgr_conf.local_recipient_limit == 1;
+    char key[sizeof to->transport + sizeof to->nexthop + DELIVERY_ADDR_MAX + 3];
+    snprintf(key, sizeof key, "%s:%s%s%s", to->transport, to->nexthop, per_rcpt ? ":" : "",
+             per_rcpt ? address : "");
     unsigned h = hash(key);
     for (struct qdest *d = buckets[h]; d; d = d->hnext)
         if (strcmp(d->key, key) == 0)
@@ -94,7 +107,11 @@ static struct qdest *dest_get(const struct resolved *to)
     snprintf(d->nexthop, sizeof d->nexthop, "%s", to->nexthop);
     d->tr = transport_get(to->transport);
     TAILQ_INIT(&d->jobs);
+    d->limit = (double)(is_local(to) ? qmgr_conf.local_concurrency_limit
+                                     : qmgr_conf.concurrency_limit);
     d->window = (double)qmgr_conf.initial_concurrency;
+    if (d->window > d->limit)
+        d->window = d->limit;
     d->hnext = buckets[h];
     buckets[h] = d;
     return d;
@@ -130,11 +147,11 @@ void schedule_add(struct qmsg *m, size_t i, const struct resolved *to)
         message_rcpt_deferred(m, i, "4.3.5", why, "none");
         return;
     }
-    struct qdest *d = dest_get(to);
+    struct qdest *d = dest_get(to, m->rcpt[i].address);
     /* local delivers one recipient per request, as Postfix's local does: each gets its own
      * Delivered-To:, and one slow mailbox or command holds up nobody else */
-    size_t limit = (size_t)(strcmp(to->transport, "local") == 0 ? qmgr_conf.local_recipient_limit
-                                                               : qmgr_conf.recipient_limit);
+    size_t limit = (size_t)(is_local(to) ? qmgr_conf.local_recipient_limit
+                                         : qmgr_conf.recipient_limit);
     struct qjob *last = TAILQ_LAST(&d->jobs, qjob_list);
     if (last == NULL || last->msg != m || last->n >= limit) {
         last = xcalloc(1, sizeof *last);
@@ -164,7 +181,7 @@ static void feedback(struct qdest *d, bool dead, const struct delivery_reply *re
 {
     if (!dead) {
         d->failures = 0;
-        if (d->window < (double)qmgr_conf.concurrency_limit)
+        if (d->window < d->limit)
             d->window += 1.0 / d->window;
         return;
     }
@@ -179,7 +196,8 @@ static void feedback(struct qdest *d, bool dead, const struct delivery_reply *re
                  x ? x->text : "mail transport unavailable");
         log_warn("%s: destination is not reachable; its mail waits %llds: %s", d->key,
                  qmgr_conf.min_backoff, d->dead_reason);
-        d->window = (double)qmgr_conf.initial_concurrency;
+        d->window = (double)qmgr_conf.initial_concurrency < d->limit
+                        ? (double)qmgr_conf.initial_concurrency : d->limit;
         d->failures = 0;
     }
 }

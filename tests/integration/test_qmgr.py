@@ -147,6 +147,35 @@ def test_concurrency_window_bounds_parallel_deliveries(routed):
     agent.stop()
 
 
+def test_each_local_recipient_has_its_own_window(instance):
+    """For local (one recipient per request) the destination is the recipient, as in Postfix:
+    mail for one mailbox goes two at a time (local_destination_concurrency_limit), mail for
+    many mailboxes goes in parallel."""
+    master = os.path.join(instance.dir, "master.conf")
+    with open(master) as f:
+        lines = f.read().splitlines()
+    with open(master, "w") as f:   # the test serves private/local itself
+        f.write("\n".join("#" + line if line.startswith("local ") else line for line in lines)
+                + "\n")
+    instance.conf("transport_maps = inline:{fake.example=local:}\n"
+                  "initial_destination_concurrency = 5\n")
+    agent = FakeAgent(instance, name="local", delay=0.3)
+    instance.start()
+    for _ in range(8):
+        send(instance, ["one@fake.example"])
+    wait_for(lambda: len(instance.log_lines(r": removed$")) == 8, timeout=60,
+             what="8 messages to one mailbox delivered")
+    assert agent.max_active == 2
+    with agent.lock:
+        agent.max_active = 0
+    for i in range(8):
+        send(instance, [f"r{i}@fake.example"])
+    wait_for(lambda: len(instance.log_lines(r": removed$")) == 16, timeout=60,
+             what="8 messages to 8 mailboxes delivered")
+    assert agent.max_active >= 4
+    agent.stop()
+
+
 def test_deferred_recipient_is_retried_with_backoff_and_delivered(routed):
     routed.conf(FAST_RETRY)
     agent = FakeAgent(routed, answer=lambda r, n: ("defer", "4.2.0", "mailbox busy") if n < 3
