@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -141,6 +142,7 @@ static void process(struct session *s);
 static bool has_control_bytes(const char *p, size_t n);
 static bool printable(const char *p, size_t n);
 static void linger_soon(struct session *s);
+static bool output_flushed(struct session *s);
 static void session_free(struct session *s);
 static void setup_bev(struct session *s);
 
@@ -156,15 +158,40 @@ static void close_after_reply(struct session *s)
 {
     s->closing = true;
     bufferevent_disable(s->bev, EV_READ);
-    linger_soon(s);
+    if (output_flushed(s) && !s->tarpit) {
+        static const struct timeval now = { 0, 0 };
+        evtimer_add(s->linger, &now);   /* the reply left already (deliver) */
+    } else {
+        linger_soon(s);
+    }
 }
 
-/* Writes reply text now, or behind the reply the tarpit holds back. */
+/* A plain connection (no TLS filter or TLS socket), whose descriptor may be written to. */
+static bool plain_connection(const struct session *s)
+{
+    return !s->tls && !bufferevent_openssl_get_ssl(s->bev) && !bufferevent_get_underlying(s->bev);
+}
+
+/* Writes reply text now, or behind the reply the tarpit holds back. A reply with nothing
+ * before it in the output buffer and no pipelined command after it goes straight to the
+ * socket (a loop turn and two epoll changes less); pipelined replies gather in the buffer and
+ * leave together. */
 static void deliver(struct session *s, const char *text, size_t n)
 {
-    if (s->tarpit)
+    if (s->tarpit) {
         buf_append(&s->pending, text, n);
-    else
+        return;
+    }
+    if (plain_connection(s) && evbuffer_get_length(bufferevent_get_output(s->bev)) == 0 &&
+        evbuffer_get_length(bufferevent_get_input(s->bev)) == 0) {
+        ssize_t w = send(bufferevent_getfd(s->bev), text, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) {
+            text += w;
+            n -= (size_t)w;
+        }
+        /* an error (or a full socket) is the bufferevent's to meet with the rest */
+    }
+    if (n > 0)
         bufferevent_write(s->bev, text, n);
 }
 
@@ -502,17 +529,17 @@ static void end_of_message(struct session *s, bool bdat)
         if (s->filter.bare_newline && !bdat && s->q)
             log_info("%s: bare <CR> or <LF> in the message from %s: rejected", qfile_id(s->q),
                      s->client);
-        reply(s, "%s", why);
         s->mode = MODE_COMMAND;
-        reset_transaction(s);
+        reset_transaction(s);   /* the file is gone before the client reads the reply */
+        reply(s, "%s", why);
         return;
     }
     if (s->store_failed || s->q == NULL || qfile_finish(s->q) < 0) {
         if (s->q)
             log_warn("%s: cannot write the queue file: %s", qfile_id(s->q), strerror(errno));
-        reply(s, "451 4.3.0 Error: queue file write error");
         s->mode = MODE_COMMAND;
         reset_transaction(s);
+        reply(s, "451 4.3.0 Error: queue file write error");
         return;
     }
     s->jobs++;
@@ -729,8 +756,8 @@ static void cmd_data(struct session *s, const struct smtp_command *c)
         return;
     }
     if (open_queue_file(s) < 0) {
-        reply(s, "451 4.3.0 Error: queue file write error");
         reset_transaction(s);
+        reply(s, "451 4.3.0 Error: queue file write error");
         return;
     }
     reply(s, "354 End data with <CR><LF>.<CR><LF>");
@@ -796,9 +823,9 @@ static void bdat_chunk_done(struct session *s)
                                  : "554 5.5.1 Error: no valid recipients");
             return;
         }
-        reply(s, "552 5.3.4 Error: message file too big");
         if (s->bdat_last)
             reset_transaction(s);
+        reply(s, "552 5.3.4 Error: message file too big");
         return;
     }
     if (!s->bdat_last) {
