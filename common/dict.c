@@ -44,6 +44,13 @@ void dict_base_init(struct dict *d, const char *spec,
     d->release = release;
     d->walk = NULL;
     d->any_key = false;
+    d->recheck = NULL;
+}
+
+void dict_recheck(struct dict *d)
+{
+    if (d->recheck)
+        d->recheck(d);
 }
 
 const char *dict_read_reason(const char *path, int errnum)

@@ -28,6 +28,9 @@ struct dict *dict_open(const char *spec, char err[DICT_ERR_MAX]);
  * absent, -1 with err on a read error (the caller must treat it as temporary). */
 int dict_lookup(struct dict *d, const char *key, const char **value, char err[DICT_ERR_MAX]);
 const char *dict_spec(const struct dict *d);     /* the `type:name` it was opened with */
+/* hash:, btree: look at their file again (rebuilt? gone?) at most once a second; after this
+ * the next lookup looks at once. Nothing for the other types. */
+void dict_recheck(struct dict *d);
 void dict_close(struct dict *d);
 
 /* Calls cb for each entry of a table opened by dict_open: hash:, btree: and texthash: only.

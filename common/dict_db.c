@@ -250,11 +250,17 @@ static void db_release(struct dict *d)
     buf_free(&x->value);
 }
 
+static void db_recheck(struct dict *d)
+{
+    ((struct dict_db *)d)->checked = (time_t)-1;   /* not a second now_sec() gives */
+}
+
 struct dict *dict_db_open(const char *spec, const char *path, bool btree, char err[DICT_ERR_MAX])
 {
     struct dict_db *x = xcalloc(1, sizeof *x);
     dict_base_init(&x->base, spec, db_lookup, db_release);
     x->base.walk = db_walk;
+    x->base.recheck = db_recheck;
     struct buf p;
     buf_init(&p, BUF_UNBOUNDED);
     buf_printf(&p, "%s.db", path);

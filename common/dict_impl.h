@@ -22,6 +22,8 @@ struct dict {
     int (*walk)(struct dict *d, int (*cb)(const char *key, const char *value, void *arg),
                 void *arg, char err[DICT_ERR_MAX]);
     bool any_key;     /* static: answers even a key too long to fold */
+    /* NULL for types that are always current; dict_recheck's contract. */
+    void (*recheck)(struct dict *d);
 };
 
 void dict_base_init(struct dict *d, const char *spec,

@@ -178,6 +178,20 @@ void table_list_free(struct table_list *m)
     free(m);
 }
 
+bool table_list_live(const struct table_list *m)
+{
+    for (size_t i = 0; m && i < m->count; i++)
+        if (strncmp(dict_spec(m->tables[i]), "texthash:", 9) == 0)
+            return false;
+    return true;
+}
+
+void table_list_recheck(struct table_list *m)
+{
+    for (size_t i = 0; m && i < m->count; i++)
+        dict_recheck(m->tables[i]);
+}
+
 size_t table_list_count(const struct table_list *m)
 {
     return m ? m->count : 0;

@@ -3,6 +3,7 @@
  * tables also looked up by ".parent") and lists of tables (maps) searched in order. */
 #ifndef TERN_LISTS_H
 #define TERN_LISTS_H
+#include <stdbool.h>
 #include <stddef.h>
 
 #define LIST_SEPARATORS ", \t\r\n\f\v"
@@ -33,6 +34,12 @@ int table_list_read(const char *param, struct table_list **out, char *err, size_
 int table_list_find(const struct table_list *l, const char *key, const char **value, char *err,
                     size_t errlen);
 size_t table_list_count(const struct table_list *l);     /* the number of tables; 0 for NULL */
+/* Whether every table sees changes by itself (hash:/btree: reopen a rebuilt file at the next
+ * lookup; static:, inline:, unix: are live), so the list may stay open; false when one is
+ * read once at open (texthash:). */
+bool table_list_live(const struct table_list *l);
+/* Makes each table look at its file at its next lookup (dict_recheck). */
+void table_list_recheck(struct table_list *l);
 void table_list_free(struct table_list *l);
 
 #endif

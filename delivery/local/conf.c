@@ -1,5 +1,6 @@
-/* conf.c: the settings of one delivery request (read afresh for each, so a rebuilt alias
- * table is seen at once), default_privs, and system user look-ups for the local agent. */
+/* conf.c: the settings of one delivery request, alias_maps (kept open: each request looks at
+ * the hash: or btree: files again, so a rebuilt table counts at once; texthash: is read afresh
+ * for each request), default_privs, and system user look-ups for the local agent. */
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -54,14 +55,25 @@ void conf_load(struct local_conf *c)
     c->allow_files = read_classes("allow_mail_to_files");
 }
 
+/* alias_maps kept open between requests when its tables see changes by themselves
+ * (table_list_live); a texthash: table is read afresh for each request instead. */
+static struct table_list *kept_aliases;
+
 void conf_free(struct local_conf *c)
 {
-    table_list_free(c->aliases);
+    if (c->aliases != kept_aliases)
+        table_list_free(c->aliases);
     c->aliases = NULL;
 }
 
 int conf_aliases(struct local_conf *c, struct table_list **t)
 {
+    if (!c->aliases_open && kept_aliases) {
+        c->aliases_open = true;
+        c->aliases = kept_aliases;
+        c->aliases_err[0] = '\0';
+        table_list_recheck(kept_aliases);   /* a rebuilt or removed file counts at once */
+    }
     if (!c->aliases_open) {
         c->aliases_open = true;
         if (table_list_read("alias_maps", &c->aliases, c->aliases_err,
@@ -70,8 +82,11 @@ int conf_aliases(struct local_conf *c, struct table_list **t)
             if (c->aliases_err[0] == '\0')
                 snprintf(c->aliases_err, sizeof c->aliases_err, "alias_maps: cannot open");
             log_warn("%s; deferring mail for local recipients", c->aliases_err);
-        } else
+        } else {
             c->aliases_err[0] = '\0';
+            if (table_list_live(c->aliases))
+                kept_aliases = c->aliases;
+        }
     }
     *t = c->aliases;
     return c->aliases_err[0] ? -1 : 0;

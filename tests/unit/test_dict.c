@@ -383,6 +383,27 @@ START_TEST(rebuild_detected)
 }
 END_TEST
 
+START_TEST(recheck_sees_a_rebuild_at_once)
+{
+    char err[DICT_ERR_MAX], spec[256];
+    snprintf(spec, sizeof spec, "%s", spec_of("hash", "map2"));
+    write_file("map2", "key old\n");
+    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err), 1);
+    struct dict *d = dict_open(spec, err);
+    ck_assert_msg(d != NULL, "%s", err);
+    expect_value(d, "key", "old");
+    write_file("map2", "key new\n");
+    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err), 1);
+    dict_recheck(d);   /* no second has to pass */
+    expect_value(d, "key", "new");
+    ck_assert_int_eq(unlink(in_tmp("map2.db")), 0);
+    dict_recheck(d);
+    const char *value;
+    ck_assert_int_eq(dict_lookup(d, "key", &value, err), -1);
+    dict_close(d);
+}
+END_TEST
+
 /* ---- dict_open errors, texthash:, static:, inline: ---- */
 
 START_TEST(open_errors)
@@ -538,6 +559,7 @@ static Suite *dict_suite(void)
     tcase_add_test(tc, read_postmap_files);
     tcase_add_test(tc, read_value_too_long);
     tcase_add_test(tc, rebuild_detected);
+    tcase_add_test(tc, recheck_sees_a_rebuild_at_once);
     tcase_add_test(tc, open_errors);
     tcase_add_test(tc, texthash);
     tcase_add_test(tc, texthash_many);
