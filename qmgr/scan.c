@@ -16,7 +16,8 @@
 #include "safefile.h"
 #include "server.h"
 
-#define SCAN_BATCH 200     /* messages moved into active/ per turn of the event loop */
+#define SCAN_BATCH 20      /* messages moved into active/ per turn of the event loop: few, so
+                              * that replies of the agents are not kept waiting by the intake */
 
 struct scan {
     const char *dir;
