@@ -59,6 +59,12 @@ void conf_load(struct local_conf *c)
  * (table_list_live); a texthash: table is read afresh for each request instead. */
 static struct table_list *kept_aliases;
 
+void conf_end(void)
+{
+    table_list_free(kept_aliases);
+    kept_aliases = NULL;
+}
+
 void conf_free(struct local_conf *c)
 {
     if (c->aliases != kept_aliases)

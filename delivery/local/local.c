@@ -131,7 +131,7 @@ static void post_jail(void)
 {
     runas_set_server(userjob_serve);
     retire_timer = evtimer_new(server_base(), on_retire_timer, NULL);
-    if (retire_timer == NULL || atexit(runas_retire_all) != 0)
+    if (retire_timer == NULL || atexit(runas_retire_all) != 0 || atexit(conf_end) != 0)
         log_fatal("cannot set up the retiring of idle delivery processes");
     if (geteuid() != 0)
         log_warn("not running as root: mail can be delivered only as uid %ld (this user); "

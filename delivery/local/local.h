@@ -84,6 +84,8 @@ struct rcpt_job {
 /* conf.c */
 void conf_load(struct local_conf *c);
 void conf_free(struct local_conf *c);
+/* Closes the tables kept between requests (the agent is about to exit). */
+void conf_end(void);
 /* The alias tables (opened on first use): 0 with *t (NULL when alias_maps is empty), or -1
  * with the reason in c->aliases_err. */
 int conf_aliases(struct local_conf *c, struct table_list **t);
