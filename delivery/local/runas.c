@@ -139,36 +139,51 @@ static void describe_exit(int status, char *err, size_t errlen)
         snprintf(err, errlen, "delivery process ended without a report");
 }
 
-enum runas_result runas_run(uid_t uid, gid_t gid, long long time_limit, runas_job job,
-                            void *arg, struct ipc_msg *report, char *err, size_t errlen)
+/* A child connected by a socketpair: its pid with the parent's end in *sock (the child leads
+ * its own group from here on), 0 in the child with its end in *sock, -1 with err. */
+static pid_t fork_connected(int *sock, char *err, size_t errlen)
 {
     int sv[2];
-    err[0] = '\0';
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
         snprintf(err, errlen, "socketpair: %s", strerror(errno));
-        return RUNAS_FAILED;
+        return -1;
     }
-    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "fork: %s", strerror(errno));
         close(sv[0]);
         close(sv[1]);
-        return RUNAS_FAILED;
+        return -1;
     }
     if (pid == 0) {
         close(sv[0]);
-        child_main(sv[1], parent, uid, gid, job, arg);
+        *sock = sv[1];
+        return 0;
     }
     close(sv[1]);
     setpgid(pid, pid);   /* also here, so a kill right away reaches the group */
+    *sock = sv[0];
+    return pid;
+}
+
+enum runas_result runas_run(uid_t uid, gid_t gid, long long time_limit, runas_job job,
+                            void *arg, struct ipc_msg *report, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    pid_t parent = getpid();
+    int sock;
+    pid_t pid = fork_connected(&sock, err, errlen);
+    if (pid < 0)
+        return RUNAS_FAILED;
+    if (pid == 0)
+        child_main(sock, parent, uid, gid, job, arg);
 
     long long limit_ms = time_limit > INT_MAX / 1000 ? INT_MAX : time_limit * 1000;
     long long deadline = now_ms() + limit_ms;
     const char *why = NULL;
-    int rc = ipc_recv(sv[0], report, RUNAS_REPORT_MAX, (int)limit_ms, &why);
+    int rc = ipc_recv(sock, report, RUNAS_REPORT_MAX, (int)limit_ms, &why);
     int e = errno;
-    close(sv[0]);
+    close(sock);
     int status = 0;
     if (rc < 0 && e == ETIMEDOUT) {
         kill_group(pid, &status);
@@ -328,26 +343,14 @@ static struct worker *worker_for(uid_t uid, gid_t gid, char *err, size_t errlen)
     }
     if (slot->pid > 0)
         worker_end(slot, false, NULL);
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-        snprintf(err, errlen, "socketpair: %s", strerror(errno));
-        return NULL;
-    }
     pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
-        close(sv[0]);
-        close(sv[1]);
+    int sock;
+    pid_t pid = fork_connected(&sock, err, errlen);
+    if (pid < 0)
         return NULL;
-    }
-    if (pid == 0) {
-        close(sv[0]);
-        worker_main(sv[1], parent, uid, gid);
-    }
-    close(sv[1]);
-    setpgid(pid, pid);
-    *slot = (struct worker){ .pid = pid, .sock = sv[0], .uid = uid, .gid = gid,
+    if (pid == 0)
+        worker_main(sock, parent, uid, gid);
+    *slot = (struct worker){ .pid = pid, .sock = sock, .uid = uid, .gid = gid,
                              .last_used = now_ms() };
     return slot;
 }
