@@ -139,6 +139,18 @@ static void describe_exit(int status, char *err, size_t errlen)
         snprintf(err, errlen, "delivery process ended without a report");
 }
 
+/* A process that ended without a valid report (errno e from ipc_recv, why its reason for a
+ * malformed one, status its exit status): what err says. */
+static enum runas_result no_report(int e, const char *why, int status, char *err, size_t errlen)
+{
+    if (e == EPROTO)
+        snprintf(err, errlen, "malformed report from the delivery process: %s",
+                 why ? why : "?");
+    else
+        describe_exit(status, err, errlen);
+    return RUNAS_FAILED;
+}
+
 /* A child connected by a socketpair: its pid with the parent's end in *sock (the child leads
  * its own group from here on), 0 in the child with its end in *sock, -1 with err. */
 static pid_t fork_connected(int *sock, char *err, size_t errlen)
@@ -202,12 +214,7 @@ enum runas_result runas_run(uid_t uid, gid_t gid, long long time_limit, runas_jo
     kill(-pid, SIGKILL);
     if (rc == 0)
         return RUNAS_OK;
-    if (e == EPROTO)
-        snprintf(err, errlen, "malformed report from the delivery process: %s",
-                 why ? why : "?");
-    else
-        describe_exit(status, err, errlen);
-    return RUNAS_FAILED;
+    return no_report(e, why, status, err, errlen);
 }
 
 /* ---- kept workers ---- */
@@ -385,12 +392,7 @@ enum runas_result runas_call(uid_t uid, gid_t gid, long long time_limit,
         snprintf(err, errlen, "time limit of %llds exceeded", time_limit);
         return RUNAS_TIMEOUT;
     }
-    if (e == EPROTO)
-        snprintf(err, errlen, "malformed report from the delivery process: %s",
-                 why ? why : "?");
-    else
-        describe_exit(status, err, errlen);
-    return RUNAS_FAILED;
+    return no_report(e, why, status, err, errlen);
 }
 
 size_t runas_retire_idle(void)

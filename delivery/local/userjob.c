@@ -16,9 +16,10 @@
 #define JOB_LISTFILE "listfile"
 #define JOB_FORWARD "forward"
 
-int userjob_mailbox(const struct mailbox_job *j, struct ipc_msg *job)
+/* The attributes of a mailbox write, its path under path_attr. */
+static int add_mailbox(const struct mailbox_job *j, const char *path_attr, struct ipc_msg *job)
 {
-    if (ipc_add(job, "type", JOB_MAILBOX) < 0 || ipc_add(job, "path", j->path) < 0 ||
+    if (ipc_add(job, path_attr, j->path) < 0 ||
         ipc_add(job, "maildir", j->maildir ? "1" : "0") < 0 ||
         ipc_add(job, "file", j->file ? "1" : "0") < 0 || ipc_add(job, "sender", j->sender) < 0 ||
         ipc_add_len(job, "head", j->head, j->head_len) < 0 ||
@@ -27,30 +28,34 @@ int userjob_mailbox(const struct mailbox_job *j, struct ipc_msg *job)
     return 0;
 }
 
-int userjob_listfile(const struct listfile_job *j, struct ipc_msg *job)
+/* The list files to try, as repeated path attributes. */
+static int add_paths(const struct listfile_job *j, struct ipc_msg *job)
 {
-    if (ipc_add(job, "type", JOB_LISTFILE) < 0 ||
-        ipc_add(job, "forward", j->forward ? "1" : "0") < 0)
-        return -1;
     for (size_t i = 0; i < 2 && j->path[i]; i++)
         if (ipc_add(job, "path", j->path[i]) < 0)
             return -1;
     return 0;
 }
 
+int userjob_mailbox(const struct mailbox_job *j, struct ipc_msg *job)
+{
+    return ipc_add(job, "type", JOB_MAILBOX) < 0 ? -1 : add_mailbox(j, "path", job);
+}
+
+int userjob_listfile(const struct listfile_job *j, struct ipc_msg *job)
+{
+    if (ipc_add(job, "type", JOB_LISTFILE) < 0 ||
+        ipc_add(job, "forward", j->forward ? "1" : "0") < 0)
+        return -1;
+    return add_paths(j, job);
+}
+
 int userjob_forward(const struct listfile_job *lj, const struct mailbox_job *mj,
                     struct ipc_msg *job)
 {
-    if (ipc_add(job, "type", JOB_FORWARD) < 0 || ipc_add(job, "mailbox_path", mj->path) < 0 ||
-        ipc_add(job, "maildir", mj->maildir ? "1" : "0") < 0 ||
-        ipc_add(job, "file", mj->file ? "1" : "0") < 0 || ipc_add(job, "sender", mj->sender) < 0 ||
-        ipc_add_len(job, "head", mj->head, mj->head_len) < 0 ||
-        ipc_addf(job, "size_limit", "%zu", mj->size_limit) < 0)
+    if (ipc_add(job, "type", JOB_FORWARD) < 0 || add_mailbox(mj, "mailbox_path", job) < 0)
         return -1;
-    for (size_t i = 0; i < 2 && lj->path[i]; i++)
-        if (ipc_add(job, "path", lj->path[i]) < 0)
-            return -1;
-    return 0;
+    return add_paths(lj, job);
 }
 
 int userjob_content_fd(const char *data, size_t len)
