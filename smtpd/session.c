@@ -1275,9 +1275,13 @@ static size_t read_ahead(struct session *s, struct evbuffer *in, size_t *budget)
         return 0;
     size_t want = INPUT_MAX - have < READ_AHEAD ? INPUT_MAX - have : READ_AHEAD;
     struct evbuffer_iovec v[2];
+    /* a socket bufferevent keeps its input's end frozen but for its own reads */
+    evbuffer_unfreeze(in, 0);
     int nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2);
-    if (nv <= 0)
+    if (nv <= 0) {
+        evbuffer_freeze(in, 0);
         return 0;
+    }
     if ((size_t)nv > sizeof v / sizeof v[0])
         nv = sizeof v / sizeof v[0];
     size_t room = 0;
@@ -1287,8 +1291,10 @@ static size_t read_ahead(struct session *s, struct evbuffer *in, size_t *budget)
         room += v[i].iov_len;
     }
     ssize_t n = readv(bufferevent_getfd(s->bev), (struct iovec *)v, nv);
-    if (n <= 0)
+    if (n <= 0) {
+        evbuffer_freeze(in, 0);
         return 0;
+    }
     size_t left = (size_t)n;
     for (int i = 0; i < nv; i++) {
         if (v[i].iov_len > left)
@@ -1296,6 +1302,7 @@ static size_t read_ahead(struct session *s, struct evbuffer *in, size_t *budget)
         left -= v[i].iov_len;
     }
     evbuffer_commit_space(in, v, nv);
+    evbuffer_freeze(in, 0);
     *budget = (size_t)n < *budget ? *budget - (size_t)n : 0;
     return (size_t)n;
 }
