@@ -82,6 +82,11 @@ static void *worker_main(void *arg)
             break;   /* stopping and nothing left to do */
         pthread_mutex_unlock(&p->lock);
         j->work(j->arg);
+        if (!j->done) {   /* nothing to hand back to the loop */
+            free(j);
+            pthread_mutex_lock(&p->lock);
+            continue;
+        }
         pthread_mutex_lock(&p->lock);
         bool was_empty = p->finished.head == NULL;
         jobq_push(&p->finished, j);

@@ -11,7 +11,8 @@ struct workpool;
 /* Starts `threads` workers (1-64) whose results are delivered into base. NULL on failure
  * (errno set). */
 struct workpool *workpool_new(struct event_base *base, int threads);
-/* Runs work(arg) on a worker, then done(arg) in the loop thread. */
+/* Runs work(arg) on a worker, then done(arg) in the loop thread (done NULL: nothing runs in
+ * the loop and the loop is not woken). */
 void workpool_submit(struct workpool *p, void (*work)(void *arg), void (*done)(void *arg),
                      void *arg);
 /* Lets queued jobs finish, stops the workers, frees p. Call from the loop thread. */

@@ -2,7 +2,7 @@
  * an alias, a .forward file or virtual_alias_maps turned a recipient into. The copy keeps the
  * DSN envelope (ENVID, RET, the recipient's NOTIFY) and names the original recipient as ORCPT,
  * so notices and logs still show the address the mail was sent to. Written and committed
- * (fsync, rename, fsync of incoming/) before the original recipient is marked done. */
+ * (mode 0600, fsync, fsync of incoming/) before the original recipient is marked done. */
 #include <stdio.h>
 #include <string.h>
 #include "qmgr.h"

@@ -109,6 +109,13 @@ static bool scan_step(struct scan *s)
         }
         if (!qfile_valid_id(e->d_name))
             continue;   /* ".", "..", temporary files t... */
+        if (s == &incoming) {
+            struct stat st;
+            char path[300];
+            snprintf(path, sizeof path, "incoming/%s", e->d_name);
+            if (lstat(path, &st) < 0 || !qfile_complete(st.st_mode))
+                continue;   /* still being written (invariant 2) */
+        }
         if (s == &deferred && !s->all) {
             struct stat st;
             char path[300];

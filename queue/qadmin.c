@@ -157,6 +157,8 @@ int qadmin_apply(enum qadmin_op op, const char *id, unsigned bits, char *err, si
             snprintf(err, errlen, "%s: %s is not a regular file", id, path);
             return -1;
         }
+        if (!qfile_complete(st.st_mode))
+            continue;   /* still being written: not a message yet */
         int r = act(op, id, path, queues[i].bit, err, errlen);
         if (r < 0)
             return -1;

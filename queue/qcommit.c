@@ -1,6 +1,7 @@
-/* qcommit.c: durable commits of queue files on a workpool (qcommit.h). A worker fsyncs the
- * file and renames it into incoming/; then one fsync of incoming/ covers every rename done
- * before it started (group commit), and the result goes back to the event loop. */
+/* qcommit.c: durable commits of queue files on a workpool (qcommit.h). A worker seals the file
+ * (mode 0600, fsync); one fsync of incoming/ covers every directory entry made before it
+ * started (group commit), and may already have run while the content arrived (qcommit_start);
+ * then the result goes back to the event loop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -17,29 +18,23 @@
 
 #define QCOMMIT_MAX_THREADS 16
 
-/* A worker whose rename waits for a directory fsync; lives on that worker's stack. */
-struct dir_waiter {
-    uint64_t gen;       /* its rename generation */
-    bool done;
-    int error;
-    struct dir_waiter *next;
-};
-
-/* Group commit state. rename_gen numbers the renames in the order they completed; a directory
- * fsync started when rename_gen was G covers every rename of generation <= G (sync_gen while
- * it runs). The thread that ran an fsync hands its result to every waiter it covers, so no
- * rename is reported durable on the strength of a later fsync that might not report an
- * earlier failure (Linux reports a writeback error once per open file). */
+/* Directory entries are numbered in the order they were registered (entry_gen), each after its
+ * file got its name in incoming/. A directory fsync started when entry_gen was G covers every
+ * entry numbered <= G. durable_upto is the largest G of a successful fsync, failed_upto the
+ * largest of a failed one: an entry a failed fsync covered is reported failed even when a later
+ * fsync succeeds (Linux reports a writeback error once per open file, so that later success
+ * proves nothing about it). */
 static struct {
     struct workpool *pool;
     int incoming_fd;
     pthread_mutex_t lock;
     pthread_cond_t cond;        /* broadcast whenever a directory fsync ends */
-    uint64_t rename_gen;
-    uint64_t sync_gen;          /* coverage of the running (or last) directory fsync */
+    uint64_t entry_gen;
+    uint64_t durable_upto;
+    uint64_t failed_upto;
+    int failed_error;           /* errno of the last failed fsync */
     bool syncing;
-    struct dir_waiter *waiters;
-} C = { NULL, -1, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, false, NULL };
+} C = { NULL, -1, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, false };
 
 struct commit {
     struct qfile *q;
@@ -48,65 +43,66 @@ struct commit {
     int error;
 };
 
-/* With C.lock held: gives the result of the fsync that covered generations <= upto. */
-static void resolve_waiters(uint64_t upto, int error)
+/* Numbers q's directory entry (its name exists now), once. */
+static uint64_t register_entry(struct qfile *q)
 {
-    struct dir_waiter **pp = &C.waiters;
-    while (*pp) {
-        struct dir_waiter *w = *pp;
-        if (w->gen <= upto) {
-            w->done = true;
-            w->error = error;
-            *pp = w->next;
-        } else {
-            pp = &w->next;
-        }
+    uint64_t gen = qfile_dir_gen(q);
+    if (gen == 0) {
+        pthread_mutex_lock(&C.lock);
+        gen = ++C.entry_gen;
+        pthread_mutex_unlock(&C.lock);
+        qfile_set_dir_gen(q, gen);
     }
+    return gen;
 }
 
-/* Called right after a successful rename: returns once a directory fsync that started after
- * the rename has ended, with its error (0 on success). At most one fsync runs at a time;
- * renames that arrive while it runs share the next one. */
-static int sync_incoming(void)
+/* Returns once a directory fsync that covers entry gen has ended: 0, or the errno of a failed
+ * fsync that covered it. At most one fsync runs at a time; entries registered while it runs
+ * share the next one. */
+static int sync_incoming(uint64_t gen)
 {
-    struct dir_waiter w = { 0, false, 0, NULL };
     pthread_mutex_lock(&C.lock);
-    w.gen = ++C.rename_gen;
-    w.next = C.waiters;
-    C.waiters = &w;
-    while (!w.done) {
+    while (C.durable_upto < gen && C.failed_upto < gen) {
         if (C.syncing) {
             pthread_cond_wait(&C.cond, &C.lock);
             continue;
         }
         C.syncing = true;
-        C.sync_gen = C.rename_gen;
-        uint64_t upto = C.sync_gen;
+        uint64_t upto = C.entry_gen;
         pthread_mutex_unlock(&C.lock);
         int error = fsync(C.incoming_fd) < 0 ? errno : 0;
         pthread_mutex_lock(&C.lock);
         C.syncing = false;
-        resolve_waiters(upto, error);
+        if (error) {
+            C.failed_upto = upto;
+            C.failed_error = error;
+        } else if (upto > C.durable_upto) {
+            C.durable_upto = upto;
+        }
         pthread_cond_broadcast(&C.cond);
     }
+    int error = C.failed_upto >= gen ? C.failed_error : 0;
     pthread_mutex_unlock(&C.lock);
-    return w.error;
+    return error;
 }
 
-/* On a worker: fsync, rename, group fsync of incoming/. When that last fsync fails the file
- * is removed again: the client gets a 4xx and will send the message again, and a copy that
- * might still survive a crash would only be delivered twice. (If qmgr already took the file
- * from incoming/ in that instant, the unlink misses it: a duplicate, never a loss.) */
+/* The early directory fsync of qcommit_start; its result is read again at the commit. */
+static void entry_work(void *arg)
+{
+    (void)sync_incoming((uint64_t)(uintptr_t)arg);
+}
+
+/* On a worker: seal (mode 0600, fsync), then the directory fsync that covers the entry. On
+ * failure the caller removes the file and the client gets a 4xx: a copy that qmgr may have taken
+ * meanwhile is delivered twice at worst, never lost. */
 static void commit_work(void *arg)
 {
     struct commit *c = arg;
-    if (fsync(qfile_fd(c->q)) < 0 || rename(qfile_tmp_path(c->q), qfile_final_path(c->q)) < 0) {
+    if (qfile_seal(c->q) < 0) {
         c->error = errno;
         return;
     }
-    c->error = sync_incoming();
-    if (c->error)
-        unlink(qfile_final_path(c->q));
+    c->error = sync_incoming(qfile_dir_gen(c->q));
 }
 
 static void commit_done(void *arg)
@@ -130,10 +126,18 @@ void qcommit_init(struct event_base *base, int threads)
         log_fatal("cannot start the queue commit threads: %s", strerror(errno));
 }
 
+void qcommit_start(struct qfile *q)
+{
+    if (!C.pool)
+        log_fatal("qcommit_start before qcommit_init");
+    workpool_submit(C.pool, entry_work, NULL, (void *)(uintptr_t)register_entry(q));
+}
+
 void qcommit_submit(struct qfile *q, void (*done)(void *arg, int error), void *arg)
 {
     if (!C.pool)
         log_fatal("qcommit_submit before qcommit_init");
+    register_entry(q);
     struct commit *c = xmalloc(sizeof *c);
     *c = (struct commit){ q, done, arg, 0 };
     workpool_submit(C.pool, commit_work, commit_done, c);

@@ -1,5 +1,5 @@
 /* qfile.c: the queue file of qfile.h: the record codec (pure), queue IDs, the buffered writer
- * that creates incoming/t<unique> and commits it to incoming/<ID>, and the strict reader.
+ * that creates incoming/<ID> (mode 0200) and seals it complete (0600), and the strict reader.
  * The asynchronous commit (group directory fsync off the event loop) is in qcommit.c. */
 #include <errno.h>
 #include <fcntl.h>
@@ -145,10 +145,15 @@ struct qfile {
     int fd;
     int error;                    /* sticky errno of the first failure, 0 if none */
     struct buf out;               /* records not yet written */
+    uint64_t dir_gen;             /* qcommit's number for the directory entry, 0 if none */
     char id[QFILE_ID_MAX];
-    char tmp_path[QFILE_PATH_MAX];
-    char final_path[QFILE_PATH_MAX];
+    char path[QFILE_PATH_MAX];    /* incoming/<ID> once created */
 };
+
+bool qfile_complete(mode_t mode)
+{
+    return S_ISREG(mode) && (mode & S_IRUSR);
+}
 
 static uint64_t random_u64(void)
 {
@@ -169,7 +174,8 @@ static int create_tmp(char *path, size_t size)
         unsigned long n = atomic_fetch_add(&counter, 1);
         snprintf(path, size, QFILE_INCOMING "t%ld.%lu.%016llx", (long)getpid(), n,
                  (unsigned long long)random_u64());
-        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      QFILE_MODE_WRITING);
         if (fd >= 0 || errno != EEXIST)
             return fd;
     }
@@ -215,7 +221,8 @@ static int put_header(struct qfile *q, const struct timespec *now)
 struct qfile *qfile_create(void)
 {
     struct qfile *q = xcalloc(1, sizeof *q);
-    q->fd = create_tmp(q->tmp_path, sizeof q->tmp_path);
+    char tmp[QFILE_PATH_MAX];
+    q->fd = create_tmp(tmp, sizeof tmp);
     if (q->fd < 0) {
         int e = errno;
         free(q);
@@ -231,21 +238,30 @@ struct qfile *qfile_create(void)
     else if (qfile_make_id((uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000,
                            (uint64_t)st.st_ino, q->id) < 0)
         e = errno;
-    else if (put_header(q, &now) < 0)
+    else if (snprintf(q->path, sizeof q->path, QFILE_INCOMING "%s", q->id),
+             rename(tmp, q->path) < 0)
         e = errno;
     if (e) {
+        unlink(tmp);
+        q->path[0] = '\0';
         qfile_abort(q);
         errno = e;
         return NULL;
     }
-    snprintf(q->final_path, sizeof q->final_path, QFILE_INCOMING "%s", q->id);
+    if (put_header(q, &now) < 0) {
+        e = errno;
+        qfile_abort(q);
+        errno = e;
+        return NULL;
+    }
     return q;
 }
 
 const char *qfile_id(const struct qfile *q) { return q->id; }
 int qfile_fd(const struct qfile *q) { return q->fd; }
-const char *qfile_tmp_path(const struct qfile *q) { return q->tmp_path; }
-const char *qfile_final_path(const struct qfile *q) { return q->final_path; }
+const char *qfile_path(const struct qfile *q) { return q->path; }
+uint64_t qfile_dir_gen(const struct qfile *q) { return q->dir_gen; }
+void qfile_set_dir_gen(struct qfile *q, uint64_t gen) { q->dir_gen = gen; }
 
 int qfile_put(struct qfile *q, enum qrec_type type, const void *data, size_t len)
 {
@@ -303,7 +319,8 @@ void qfile_abort(struct qfile *q)
 {
     if (!q)
         return;
-    unlink(q->tmp_path);
+    if (q->path[0])
+        unlink(q->path);
     qfile_release(q);
 }
 
@@ -313,21 +330,27 @@ void qfile_free(struct qfile *q)
         qfile_release(q);
 }
 
-/* When the directory fsync fails after the rename, the final file is removed again: the caller
- * answers 4xx and the client will send the message again, so a copy that might survive would
- * only be delivered twice (qcommit.c does the same). */
-int qfile_commit_sync(struct qfile *q)
+/* The mode goes to 0600 before the fsync, so the fsync makes the mark durable with the data;
+ * a reader may take the file from that instant (a failed fsync then may deliver a message the
+ * client sends again: a duplicate, never a loss). */
+int qfile_seal(struct qfile *q)
 {
     if (fail_if_error(q) < 0)
         return -1;
-    if (fsync(q->fd) < 0 || rename(q->tmp_path, q->final_path) < 0) {
+    if (fchmod(q->fd, QFILE_MODE) < 0 || fsync(q->fd) < 0) {
         set_error(q, errno);
         return -1;
     }
+    return 0;
+}
+
+/* On failure the caller removes the file (qfile_abort) and answers with a temporary error. */
+int qfile_commit_sync(struct qfile *q)
+{
+    if (qfile_seal(q) < 0)
+        return -1;
     if (fsync_dir("incoming") < 0) {
-        int e = errno;
-        unlink(q->final_path);
-        set_error(q, e);
+        set_error(q, errno);
         return -1;
     }
     return 0;

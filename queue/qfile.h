@@ -7,9 +7,12 @@
  * the data is ever interpreted as structure, so no CR, LF or NUL from a peer can forge a record
  * (DESIGN.md §2, invariant 4). The first record is the magic QREC_MAGIC; the last is QREC_END.
  *
- * Durability: the file is written as incoming/t<unique> (readers skip names starting with 't'),
- * and commit = fsync(file), rename to incoming/<ID>, fsync(incoming/) — only then may smtpd
- * answer 250. qcommit.h does the commit off the event loop. */
+ * Durability: the file is created as incoming/t<unique> and at once renamed to incoming/<ID>,
+ * with mode 0200 (QFILE_MODE_WRITING: no read bit, so no reader takes it while it is written).
+ * Commit = the read bit set (mode 0600, the completeness mark of DESIGN.md §2, invariant 2),
+ * fsync(file), and an fsync(incoming/) that started after the rename — only then may smtpd
+ * answer 250. qcommit.h does the commit off the event loop, and starts that directory fsync
+ * while the content still arrives. */
 #ifndef TERN_QFILE_H
 #define TERN_QFILE_H
 #include <stdbool.h>
@@ -47,10 +50,14 @@ enum qrec_type {
 #define NOTIFY_FAILURE 4u
 #define NOTIFY_DELAY   8u
 
-/* Mode bits of a queue file: 0600 as written; qmgr adds the owner's execute bit once it sent
- * the delay notice, so a restart never sends it twice. */
+/* Mode bits of a queue file: 0200 while it is written, 0600 once complete (every reader checks
+ * qfile_complete); qmgr adds the owner's execute bit once it sent the delay notice, so a restart
+ * never sends it twice. */
+#define QFILE_MODE_WRITING 0200
 #define QFILE_MODE 0600
 #define QFILE_MODE_WARNED 0100
+/* Whether a queue directory entry with this mode (from lstat) is a complete message. */
+bool qfile_complete(mode_t mode);
 
 /* Appends one record to out (a struct buf with the caller's bound). -1 when out is full or
  * len > QREC_DATA_MAX. Pure: used by the writer and by tests that forge files. */
@@ -68,8 +75,9 @@ bool qfile_valid_id(const char *name);
 
 struct qfile;   /* a queue file being written */
 
-/* Creates incoming/t<tmp> in the queue directory (the process's working directory) with mode
- * 0600, O_EXCL|O_NOFOLLOW, and assigns its queue ID. NULL with errno on failure. */
+/* Creates incoming/<ID> in the queue directory (the process's working directory) with mode
+ * QFILE_MODE_WRITING (created O_EXCL|O_NOFOLLOW under a temporary name, renamed to its ID at
+ * once). NULL with errno on failure. */
 struct qfile *qfile_create(void);
 const char *qfile_id(const struct qfile *q);
 /* Buffered record writes (flushed when the buffer passes 64 KiB and at qfile_finish). -1 with
@@ -78,15 +86,20 @@ int qfile_put(struct qfile *q, enum qrec_type type, const void *data, size_t len
 int qfile_put_attr(struct qfile *q, const char *name, const char *value);
 /* Writes END and flushes. After it, the file only needs qcommit. -1 with errno. */
 int qfile_finish(struct qfile *q);
-/* For qcommit: the descriptor, and the temporary and final names (relative to the queue dir). */
+/* The descriptor, and the name relative to the queue dir (incoming/<ID>). */
 int qfile_fd(const struct qfile *q);
-const char *qfile_tmp_path(const struct qfile *q);
-const char *qfile_final_path(const struct qfile *q);
-/* Abandons a file not committed: unlinks the temporary file, frees q. */
+const char *qfile_path(const struct qfile *q);
+/* For qcommit: marks the file complete (mode 0600) and fsyncs it. Its directory entry is made
+ * durable apart. -1 with errno. */
+int qfile_seal(struct qfile *q);
+/* For qcommit: the number it gave the file's directory entry (0: none yet). */
+uint64_t qfile_dir_gen(const struct qfile *q);
+void qfile_set_dir_gen(struct qfile *q, uint64_t gen);
+/* Abandons a file not committed (or whose commit failed): unlinks it, frees q. */
 void qfile_abort(struct qfile *q);
 /* Frees q after a commit (the file stays). */
 void qfile_free(struct qfile *q);
-/* Synchronous commit for programs without an event loop: fsync, rename, fsync of the dir. */
+/* Synchronous commit for programs without an event loop: qfile_seal, fsync of incoming/. */
 int qfile_commit_sync(struct qfile *q);
 
 /* Reading a complete queue file (qmgr, tools, tests): loads it whole (bounded by max) and checks

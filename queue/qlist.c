@@ -168,14 +168,21 @@ int qlist_read_envelope(const char *path, struct buf *records, struct qlist_enve
     memset(env, 0, sizeof *env);
     buf_reset(records);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
+        struct stat st;
+        if (errno == EACCES && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+            !qfile_complete(st.st_mode))
+            return fail(why, "still being written", ENOENT);   /* not a message yet */
         return fail(why, errno == ELOOP ? "a symbolic link" : "cannot open the file",
                     errno == ELOOP ? EPROTO : errno);
+    }
     int r = -1;
     if (fstat(fd, &env->st) < 0)
         fail(why, "cannot read the file", errno);
     else if (!S_ISREG(env->st.st_mode))
         fail(why, "not a regular file", EPROTO);
+    else if (!qfile_complete(env->st.st_mode))
+        fail(why, "still being written", ENOENT);   /* root reads it, but it is no message yet */
     else
         r = scan_records(fd, (unsigned long long)env->st.st_size, records, env, why);
     int e = errno;

@@ -402,6 +402,7 @@ static int open_queue_file(struct session *s)
         log_warn("cannot create a queue file: %s", strerror(errno));
         return -1;
     }
+    qcommit_start(s->q);   /* its directory entry goes to disk while the content arrives */
     if (s->authenticated)
         log_info("%s: client=%s, sasl_method=%s, sasl_username=%s", qfile_id(s->q), s->client,
                  s->auth_mech, s->login);

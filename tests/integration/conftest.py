@@ -5,6 +5,7 @@ import pwd
 import re
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -284,8 +285,19 @@ Instance.incoming = property(lambda self: os.path.join(self.spool, "incoming"))
 
 
 def queue_files(instance):
-    """Every file in the instance's incoming/ queue, temporary ones (t...) included."""
+    """Every file in the instance's incoming/ queue, ones still being written included."""
     return sorted(os.listdir(instance.incoming))
+
+
+def complete_queue_file(path):
+    """Whether the queue file at path is complete: a queue ID name and the owner's read bit
+    (queue/qfile.h: mode 0200 while it is written, 0600 once committed)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return (not os.path.basename(path).startswith("t") and stat.S_ISREG(st.st_mode)
+            and bool(st.st_mode & stat.S_IRUSR))
 
 
 def read_queue_file(path):

@@ -10,8 +10,8 @@ import socket
 
 import pytest
 
-from conftest import (IS_ROOT, ipc_call, ipc_encode, make_queue_id, read_queue_file, tern_ids,
-                      wait_for, write_queue_file)
+from conftest import (IS_ROOT, complete_queue_file, ipc_call, ipc_encode, make_queue_id,
+                      read_queue_file, tern_ids, wait_for, write_queue_file)
 
 BOUNCE = os.path.join(os.environ.get("TERN_BUILDDIR", os.getcwd()), "libexec", "bounce")
 pytestmark = pytest.mark.skipif(not os.path.exists(BOUNCE), reason="libexec/bounce not built")
@@ -121,7 +121,10 @@ def status_blocks(part):
 
 
 def no_temporary_files(instance):
-    assert not [f for f in incoming(instance) if f.startswith("t")], incoming(instance)
+    """Nothing half-written left in incoming/ (a temporary name, or no read bit yet)."""
+    half = [f for f in incoming(instance)
+            if not complete_queue_file(os.path.join(instance.incoming, f))]
+    assert not half, incoming(instance)
 
 
 def test_failure_notice_to_the_sender(bounce):

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from conftest import (IS_ROOT, ipc_decode, ipc_encode, make_queue_id, read_queue_file,
-                      tern_ids, wait_for, write_queue_file)
+from conftest import (IS_ROOT, complete_queue_file, ipc_decode, ipc_encode, make_queue_id,
+                      read_queue_file, tern_ids, wait_for, write_queue_file)
 from smtpserver import Listener
 
 HOST = "mx.test.example"
@@ -96,8 +96,9 @@ def send(instance, rcpts, sender="s@sender.example", body="Subject: t\r\n\r\nhel
 
 
 def queue_ids(instance, directory):
+    """The complete messages of a queue directory."""
     path = os.path.join(instance.spool, directory)
-    return sorted(f for f in os.listdir(path) if not f.startswith("t"))
+    return sorted(f for f in os.listdir(path) if complete_queue_file(os.path.join(path, f)))
 
 
 def queue_empty(instance):
@@ -333,6 +334,32 @@ def test_restart_recovers_active_and_skips_hold(instance):
     assert queue_ids(instance, "hold") == [ids[2]]
     assert instance.log_lines(r"2 messages that were being delivered when the queue manager "
                               r"stopped go back to incoming/")
+    agent.stop()
+
+
+def test_file_being_written_is_left_alone(routed):
+    """Invariant 2: a file in incoming/ without its read bit (mode 0200, as smtpd, pickup and
+    bounce write it until the commit) is not taken, however complete its content looks; once
+    the bit is set, the next scan delivers it."""
+    agent = FakeAgent(routed)
+    routed.start()
+    qid = make_queue_id()
+    staged = os.path.join(routed.spool, "staged-" + qid)
+    write_queue_file(staged, "s@sender.example", ["writing@fake.example"],
+                     b"Subject: x\r\n\r\nbody\r\n")
+    os.chmod(staged, 0o200)
+    path = os.path.join(routed.incoming, qid)
+    os.rename(staged, path)
+    send(routed, ["first@fake.example"])   # wakes qmgr, which scans incoming/
+    wait_for(lambda: routed.log_lines(r": removed$"), what="the first message delivered")
+    time.sleep(1)
+    assert os.path.exists(path)
+    assert "writing@fake.example" not in agent.attempts
+    assert not routed.log_lines(qid)
+    os.chmod(path, 0o600)
+    send(routed, ["second@fake.example"])
+    wait_for(lambda: routed.log_lines(rf"{qid}: removed$"), what="the sealed file delivered")
+    assert agent.attempts["writing@fake.example"] == 1
     agent.stop()
 
 

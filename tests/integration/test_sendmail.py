@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from conftest import BUILDDIR, IS_ROOT, free_port, read_queue_file, wait_for
+from conftest import BUILDDIR, IS_ROOT, complete_queue_file, free_port, read_queue_file, wait_for
 
 HOST = "mx.test.example"
 pytestmark = pytest.mark.skipif(not IS_ROOT, reason="system users and a set-gid terndrop need root")
@@ -289,9 +289,10 @@ def test_dsn_options_reach_the_queue_file(mta, people):
                        f"{u.pw_name}@{HOST}"], b"Subject: dsn\n\nx\n")
     assert r.returncode == 0, r.stderr
     incoming = os.path.join(mta.spool, "incoming")
-    wait_for(lambda: [f for f in os.listdir(incoming) if not f.startswith("t")],
-             what="the queue file")
-    (name,) = [f for f in os.listdir(incoming) if not f.startswith("t")]
+    def complete():
+        return [f for f in os.listdir(incoming) if complete_queue_file(os.path.join(incoming, f))]
+    wait_for(complete, what="the queue file")
+    (name,) = complete()
     q = read_queue_file(os.path.join(incoming, name))
     assert q["attrs"]["envid"] == "env-42" and q["attrs"]["ret"] == "HDRS"
     assert q["attrs"]["body"] == "8BITMIME"

@@ -68,6 +68,22 @@ START_TEST(delete_removes_file_and_logs)
 }
 END_TEST
 
+/* A file in incoming/ still being written (no read bit) is not a message yet: untouched. */
+START_TEST(file_being_written_left_alone)
+{
+    make("incoming/" ID1);
+    ck_assert_int_eq(chmod("incoming/" ID1, QFILE_MODE_WRITING), 0);
+    char err[256] = "";
+    for (int op = QADMIN_DELETE; op <= QADMIN_REQUEUE; op++)
+        ck_assert_int_eq(qadmin_apply((enum qadmin_op)op, ID1, QADMIN_Q_ALL, err, sizeof err), 0);
+    ck_assert(exists("incoming/" ID1));
+    ck_assert_int_eq(chmod("incoming/" ID1, QFILE_MODE), 0);   /* complete: now it is one */
+    ck_assert_int_eq(qadmin_apply(QADMIN_DELETE, ID1, QADMIN_Q_ALL, err, sizeof err),
+                     QADMIN_Q_INCOMING);
+    ck_assert(!exists("incoming/" ID1));
+}
+END_TEST
+
 START_TEST(hold_release_requeue_move)
 {
     make("incoming/" ID1);
@@ -183,6 +199,7 @@ int main(void)
     TCase *t = tcase_create("qadmin");
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, delete_removes_file_and_logs);
+    tcase_add_test(t, file_being_written_left_alone);
     tcase_add_test(t, hold_release_requeue_move);
     tcase_add_test(t, errors_reported);
     tcase_add_test(t, each_visits_the_queues_named);

@@ -290,23 +290,23 @@ START_TEST(write_commit_read)
 {
     time_t before = time(NULL);
     struct qfile *q = write_message("sender@example.com", 3);
-    char id[QFILE_ID_MAX], tmp[256], final[256];
+    char id[QFILE_ID_MAX], final[256];
     snprintf(id, sizeof id, "%s", qfile_id(q));
-    snprintf(tmp, sizeof tmp, "%s", qfile_tmp_path(q));
-    snprintf(final, sizeof final, "%s", qfile_final_path(q));
+    snprintf(final, sizeof final, "%s", qfile_path(q));
     ck_assert(qfile_valid_id(id));
-    ck_assert_int_eq(strncmp(tmp, "incoming/t", 10), 0);
     ck_assert_str_eq(final + strlen("incoming/"), id);
-    ck_assert_int_eq(access(tmp, F_OK), 0);
-    ck_assert_int_ne(access(final, F_OK), 0);   /* invisible before the commit */
+    /* before the commit the file has its name but no read bit: no reader takes it */
+    struct stat st;
+    ck_assert_int_eq(lstat(final, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, QFILE_MODE_WRITING);
+    ck_assert(!qfile_complete(st.st_mode));
     ck_assert_int_eq(qfile_commit_sync(q), 0);
     qfile_free(q);
 
-    struct stat st;
     ck_assert_int_eq(lstat(final, &st), 0);
     ck_assert(S_ISREG(st.st_mode));
     ck_assert_int_eq(st.st_mode & 07777, 0600);
-    ck_assert_int_ne(access(tmp, F_OK), 0);
+    ck_assert(qfile_complete(st.st_mode));
     int temps;
     ck_assert_int_eq(count_incoming(&temps), 1);
     ck_assert_int_eq(temps, 0);
@@ -358,7 +358,7 @@ START_TEST(null_sender_and_no_content)
     ck_assert_int_eq(qfile_finish(q), 0);
     ck_assert_int_eq(qfile_commit_sync(q), 0);
     char final[256];
-    snprintf(final, sizeof final, "%s", qfile_final_path(q));
+    snprintf(final, sizeof final, "%s", qfile_path(q));
     qfile_free(q);
     struct buf b;
     buf_init(&b, BUF_UNBOUNDED);
@@ -632,7 +632,7 @@ START_TEST(recipients_and_mark_done)
     struct qfile *q = write_message("s@x", 3);
     ck_assert_int_eq(qfile_commit_sync(q), 0);
     char final[256];
-    snprintf(final, sizeof final, "%s", qfile_final_path(q));
+    snprintf(final, sizeof final, "%s", qfile_path(q));
     qfile_free(q);
 
     struct buf b, before;
@@ -809,12 +809,13 @@ START_TEST(qcommit_burst)
         ck_assert_int_eq(p[i].calls, 1);
         ck_assert_int_eq(p[i].error, 0);
         ck_assert(pthread_equal(p[i].thread, pthread_self()));
-        ck_assert_int_eq(access(qfile_final_path(p[i].q), F_OK), 0);
-        ck_assert_int_ne(access(qfile_tmp_path(p[i].q), F_OK), 0);
+        struct stat st;
+        ck_assert_int_eq(lstat(qfile_path(p[i].q), &st), 0);
+        ck_assert(qfile_complete(st.st_mode));
         struct buf b;
         buf_init(&b, BUF_UNBOUNDED);
         struct qfile_envelope env;
-        ck_assert_int_eq(qfile_read(qfile_final_path(p[i].q), 1 << 20, &b, &env, NULL), 0);
+        ck_assert_int_eq(qfile_read(qfile_path(p[i].q), 1 << 20, &b, &env, NULL), 0);
         ck_assert_uint_eq(env.nrcpt, (size_t)(1 + i % 3));
         buf_free(&b);
         qfile_free(p[i].q);
@@ -827,7 +828,8 @@ START_TEST(qcommit_burst)
 }
 END_TEST
 
-/* A failed commit reports its errno, and nothing appears under the final name. */
+/* A failed commit reports its errno, its file is never marked complete, and the abort that
+ * follows removes it. */
 START_TEST(qcommit_failure_reported)
 {
     struct event_base *base = event_base_new();
@@ -835,16 +837,28 @@ START_TEST(qcommit_failure_reported)
     ncommitted = 0;
     struct pending good = { write_message("s@x", 1), 0, -1, 0 };
     struct pending bad = { write_message("s@x", 1), 0, -1, 0 };
-    ck_assert_int_eq(unlink(qfile_tmp_path(bad.q)), 0);   /* the rename will fail */
+    qcommit_start(good.q);
+    /* bad's descriptor becomes a pipe: the mode change goes to the pipe, its fsync fails */
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
+    ck_assert_int_ge(dup2(pfd[1], qfile_fd(bad.q)), 0);
+    close(pfd[0]);
+    close(pfd[1]);
     qcommit_submit(bad.q, on_commit, &bad);
     qcommit_submit(good.q, on_commit, &good);
     loop_until_committed(base, 2);
     ck_assert_int_eq(bad.calls, 1);
-    ck_assert_int_eq(bad.error, ENOENT);
-    ck_assert_int_ne(access(qfile_final_path(bad.q), F_OK), 0);
+    ck_assert_int_eq(bad.error, EINVAL);
+    struct stat st;
+    ck_assert_int_eq(lstat(qfile_path(bad.q), &st), 0);
+    ck_assert(!qfile_complete(st.st_mode));
     ck_assert_int_eq(good.error, 0);
-    ck_assert_int_eq(access(qfile_final_path(good.q), F_OK), 0);
+    ck_assert_int_eq(lstat(qfile_path(good.q), &st), 0);
+    ck_assert(qfile_complete(st.st_mode));
+    char bad_path[256];
+    snprintf(bad_path, sizeof bad_path, "%s", qfile_path(bad.q));
     qfile_abort(bad.q);
+    ck_assert_int_ne(access(bad_path, F_OK), 0);
     qfile_free(good.q);
     qcommit_shutdown();
     event_base_free(base);
@@ -866,7 +880,7 @@ START_TEST(qcommit_shutdown_drains)
     ck_assert_int_eq(ncommitted, 20);
     for (int i = 0; i < 20; i++) {
         ck_assert_int_eq(p[i].error, 0);
-        ck_assert_int_eq(access(qfile_final_path(p[i].q), F_OK), 0);
+        ck_assert_int_eq(access(qfile_path(p[i].q), F_OK), 0);
         qfile_free(p[i].q);
     }
     event_base_free(base);

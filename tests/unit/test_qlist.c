@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "ipc_proto.h"
+#include "qfile.h"
 #include "qlist.h"
 #include "statuslog.h"
 #include "ternqueue_print.h"
@@ -177,6 +178,7 @@ static void defer_record(const char *id, const char *rcpt, const char *reason)
 
 #define ID1 "1B6MV0P9TQ87KX"
 #define ID2 "1B6MV0P9TQ88KY"
+#define ID3 "1B6MV0P9TQ8AKZ"
 
 START_TEST(entry_with_reasons_and_next_attempt)
 {
@@ -236,6 +238,8 @@ START_TEST(walk_over_the_queues)
 {
     write_queue_file("incoming/" ID1, "a@x");
     write_queue_file("incoming/t123.1.abc", "temporary@x");   /* being written: skipped */
+    write_queue_file("incoming/" ID3, "writing@x");           /* no read bit yet: skipped */
+    ck_assert_int_eq(chmod("incoming/" ID3, QFILE_MODE_WRITING), 0);
     write_queue_file("hold/" ID2, "b@x");
     write_bytes("deferred/1B6MV0P9TQ89KZ", "junk", 4);        /* damaged: a warning */
     struct walked w;

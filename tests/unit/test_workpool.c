@@ -194,6 +194,25 @@ START_TEST(free_waits_for_queued_jobs)
 }
 END_TEST
 
+/* Jobs without a done callback run once each on a worker, and workpool_free still waits for
+ * the ones queued (no callback to run, none to crash on). */
+START_TEST(job_without_done_wakes_nothing)
+{
+    struct workpool *p = workpool_new(base, 2);
+    ck_assert_ptr_nonnull(p);
+    struct job_state s[10];
+    memset(s, 0, sizeof s);
+    for (int i = 0; i < 10; i++)
+        workpool_submit(p, i < 5 ? work : slow_work, NULL, &s[i]);
+    workpool_free(p);   /* without running the loop */
+    ck_assert_int_eq(atomic_load(&nfinished), 10);
+    for (int i = 0; i < 10; i++) {
+        ck_assert_int_eq(atomic_load(&s[i].worked), 1);
+        ck_assert_int_eq(s[i].done_count, 0);
+    }
+}
+END_TEST
+
 /* Waiting for the disk never blocks the loop: a timer fires while a slow job runs. */
 static void count_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -270,6 +289,7 @@ int main(void)
     tcase_add_test(tc, single_worker_keeps_order);
     tcase_add_test(tc, done_in_finish_order);
     tcase_add_test(tc, free_waits_for_queued_jobs);
+    tcase_add_test(tc, job_without_done_wakes_nothing);
     tcase_add_test(tc, loop_runs_while_jobs_block);
     tcase_add_test(tc, rejects_bad_thread_counts);
     tcase_add_test(tc, done_may_submit);
