@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -186,6 +187,12 @@ _Noreturn void server_main(int argc, char **argv, const struct server_ops *ops)
 
     S.ops = ops;
     log_init(ops->name);
+    /* Keep freed heap memory for the next message instead of giving it back and faulting it in
+     * again: buffers up to a little over QREC_DATA_MAX come from the heap, and up to 4 MiB of
+     * free heap stays mapped (without this a 100 KiB message cost smtpd a brk and ~50 page
+     * faults; a quarter of its CPU). */
+    mallopt(M_MMAP_THRESHOLD, 2 << 20);
+    mallopt(M_TRIM_THRESHOLD, 4 << 20);
     int c;
     while ((c = getopt(argc, argv, "+n:t:ucC:s:o:")) != -1) {
         switch (c) {
