@@ -233,21 +233,22 @@ struct qfile *qfile_create(void)
     struct stat st;
     struct timespec now;
     int e = 0;
+    char path[QFILE_PATH_MAX];
     if (fstat(q->fd, &st) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
         e = errno;
     else if (qfile_make_id((uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000,
                            (uint64_t)st.st_ino, q->id) < 0)
         e = errno;
-    else if (snprintf(q->path, sizeof q->path, QFILE_INCOMING "%s", q->id),
-             rename(tmp, q->path) < 0)
+    else if (snprintf(path, sizeof path, QFILE_INCOMING "%s", q->id) < 0 ||
+             rename(tmp, path) < 0)
         e = errno;
     if (e) {
         unlink(tmp);
-        q->path[0] = '\0';
-        qfile_abort(q);
+        qfile_abort(q);   /* q->path is still empty: nothing else to remove */
         errno = e;
         return NULL;
     }
+    memcpy(q->path, path, sizeof path);
     if (put_header(q, &now) < 0) {
         e = errno;
         qfile_abort(q);
