@@ -216,7 +216,7 @@ def test_maildir_delivery(local, users):
         assert (st.st_uid, st.st_mode & 0o777) == (u.pw_uid, 0o600)
     top = os.stat(os.path.join(local.spool_dir, u.pw_name))
     assert top.st_uid == u.pw_uid
-    first, second = sorted((read(f) for f in files), key=lambda d: b"Original" not in d)
+    first, second = sorted((read(f) for f in files), key=lambda d: b"Original@" not in d)
     assert first == (b"Return-Path: <sender@example.org>\n"
                      + f"Delivered-To: {addr}\n".encode()
                      + b"X-Original-To: Original@mx.test.example\n" + expected_body())
