@@ -121,11 +121,14 @@ int ipc_connect_unix(const char *path, int timeout_ms)
 static int send_all(int fd, const char *p, size_t n, long long deadline)
 {
     while (n > 0) {
-        if (wait_fd(fd, POLLOUT, deadline) < 0)
-            return -1;
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0) {
-            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {   /* wait only when it is full */
+                if (wait_fd(fd, POLLOUT, deadline) < 0)
+                    return -1;
+                continue;
+            }
+            if (errno == EINTR)
                 continue;
             return -1;
         }
@@ -178,10 +181,11 @@ static int proto_error(const char **why, const char *reason)
     return -1;
 }
 
-/* Reads the length prefix a byte at a time and then exactly the rest of the frame, so bytes
- * of a following message stay in the socket. Decodes as bytes arrive to reject garbage early,
- * but only when the buffer has doubled since the last try, so a peer dribbling single bytes
- * cannot make the total work quadratic. */
+/* Reads the length prefix (seen with MSG_PEEK, or a byte at a time while it is still
+ * incomplete) and then exactly the rest of the frame, so bytes of a following message stay in
+ * the socket. Waits (poll) only when nothing is there. Decodes as bytes arrive to reject garbage
+ * early, but only when the buffer has doubled since the last try, so a peer dribbling single
+ * bytes cannot make the total work quadratic. */
 static int recv_into(int fd, struct buf *b, struct ipc_msg *m, size_t max, long long deadline,
                      const char **why)
 {
@@ -189,13 +193,23 @@ static int recv_into(int fd, struct buf *b, struct ipc_msg *m, size_t max, long 
     size_t need = 0, checked = 0;
     for (;;) {
         size_t want = need ? need - b->len : 1;
+        if (need == 0 && b->len == 0) {
+            char head[24];   /* more than the digits of any allowed length, and the colon */
+            ssize_t seen = recv(fd, head, sizeof head, MSG_PEEK | MSG_DONTWAIT);
+            const char *colon = seen > 0 ? memchr(head, ':', (size_t)seen) : NULL;
+            if (colon)
+                want = (size_t)(colon - head) + 1;
+        }
         if (want > sizeof chunk)
             want = sizeof chunk;
-        if (wait_fd(fd, POLLIN, deadline) < 0)
-            return -1;
         ssize_t got = recv(fd, chunk, want, MSG_DONTWAIT);
         if (got < 0) {
-            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                if (wait_fd(fd, POLLIN, deadline) < 0)
+                    return -1;
+                continue;
+            }
+            if (errno == EINTR)
                 continue;
             return -1;
         }
