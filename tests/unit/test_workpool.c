@@ -196,7 +196,7 @@ END_TEST
 
 /* Jobs without a done callback run once each on a worker, and workpool_free still waits for
  * the ones queued (no callback to run, none to crash on). */
-START_TEST(job_without_done_wakes_nothing)
+START_TEST(jobs_without_done_run_once)
 {
     struct workpool *p = workpool_new(base, 2);
     ck_assert_ptr_nonnull(p);
@@ -289,7 +289,7 @@ int main(void)
     tcase_add_test(tc, single_worker_keeps_order);
     tcase_add_test(tc, done_in_finish_order);
     tcase_add_test(tc, free_waits_for_queued_jobs);
-    tcase_add_test(tc, job_without_done_wakes_nothing);
+    tcase_add_test(tc, jobs_without_done_run_once);
     tcase_add_test(tc, loop_runs_while_jobs_block);
     tcase_add_test(tc, rejects_bad_thread_counts);
     tcase_add_test(tc, done_may_submit);
