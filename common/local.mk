@@ -19,6 +19,7 @@ common_libtern_a_SOURCES = \
 	common/lists.c common/lists.h \
 	queue/qdir.c queue/qdir.h \
 	queue/qfile.c queue/qfile.h \
+	queue/qspare.c queue/qspare.h \
 	queue/qcommit.c queue/qcommit.h \
 	queue/statuslog.c queue/statuslog.h \
 	queue/maildrop.c queue/maildrop.h \

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "mem.h"
 #include "qmgr.h"
+#include "qspare.h"
 #include "smtp_parse.h"
 #include "statuslog.h"
 
@@ -633,12 +634,12 @@ static void remove_message(struct qmsg *m)
     status_path(path, sizeof path, "defer", m->id);
     unlink(path);
     status_path(path, sizeof path, "active", m->id);
-    if (unlink(path) < 0) {
+    if (qspare_retire(path, m->id) < 0) {
         log_error("%s: cannot remove %s: %s", m->id, path, strerror(errno));
         return;
     }
-    /* no fsync of active/: should the removal be lost in a crash, the message is delivered
-     * again (a duplicate, never a loss) */
+    /* kept in spare/ for reuse or unlinked; no fsync of active/: should the removal be lost in
+     * a crash, the message is delivered again (a duplicate, never a loss) */
     log_info("%s: removed", m->id);
 }
 

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "mem.h"
 #include "qmgr.h"
+#include "qspare.h"
 #include "server.h"
 
 #define CLIENT_MSG_MAX 65536   /* a request names at most QADMIN_BATCH queue IDs */
@@ -292,6 +293,7 @@ static void post_jail(void)
     if ((valias = valias_open(err, sizeof err)) == NULL)
         log_fatal_code(78, "%s", err);
     schedule_init();
+    qspare_clear();
     scan_recover_active();
     run_timer = event_new(server_base(), -1, EV_PERSIST, on_run_timer, NULL);
     struct timeval tv = { (time_t)qmgr_conf.queue_run_delay, 0 };

@@ -50,6 +50,12 @@ void scan_recover_active(void)
         char from[300], to[300];
         snprintf(from, sizeof from, "active/%s", e->d_name);
         snprintf(to, sizeof to, "incoming/%s", e->d_name);
+        struct stat st;
+        if (lstat(from, &st) == 0 && S_ISREG(st.st_mode) && !qfile_complete(st.st_mode)) {
+            /* stopped while being moved to spare/ (qspare_retire): delivered, not a message */
+            unlink(from);
+            continue;
+        }
         if (rename(from, to) == 0)
             n++;
         else

@@ -21,6 +21,7 @@ const struct qdir_entry qdir_table[] = {
     { "deferred", QDIR_MAIL_OWNER, QDIR_GROUP_OWNER, 0700 },
     { "hold", QDIR_MAIL_OWNER, QDIR_GROUP_OWNER, 0700 },
     { "corrupt", QDIR_MAIL_OWNER, QDIR_GROUP_OWNER, 0700 },
+    { "spare", QDIR_MAIL_OWNER, QDIR_GROUP_OWNER, 0700 },
     { "bounce", QDIR_MAIL_OWNER, QDIR_GROUP_OWNER, 0700 },
     { "defer", QDIR_MAIL_OWNER, QDIR_GROUP_OWNER, 0700 },
     { "trace", QDIR_MAIL_OWNER, QDIR_GROUP_OWNER, 0700 },

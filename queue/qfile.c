@@ -14,6 +14,7 @@
 #include "mem.h"
 #include "config.h"
 #include "qfile.h"
+#include "qspare.h"
 #include "safefile.h"
 
 #define QREC_LEN_BYTES 5            /* a length varint has at most 5 bytes */
@@ -127,6 +128,21 @@ int qfile_make_id(uint64_t usec, uint64_t inode, char id[QFILE_ID_MAX])
     return 0;
 }
 
+bool qfile_id_inode(const char *id, uint64_t *inode)
+{
+    if (!qfile_valid_id(id))
+        return false;
+    uint64_t v = 0;
+    for (const char *p = id + ID_TIME_DIGITS; *p; p++) {
+        uint64_t d = (uint64_t)(id_digit(*p) - id_alphabet);
+        if (v > (UINT64_MAX - d) / ID_BASE)
+            return false;
+        v = v * ID_BASE + d;
+    }
+    *inode = v;
+    return true;
+}
+
 bool qfile_valid_id(const char *name)
 {
     size_t len = strlen(name);
@@ -146,6 +162,8 @@ struct qfile {
     int error;                    /* sticky errno of the first failure, 0 if none */
     struct buf out;               /* records not yet written */
     uint64_t dir_gen;             /* qcommit's number for the directory entry, 0 if none */
+    off_t written;                /* bytes written to fd */
+    off_t stale;                  /* size of a reused spare file (qspare.h): old bytes */
     char id[QFILE_ID_MAX];
     char path[QFILE_PATH_MAX];    /* incoming/<ID> once created */
 };
@@ -204,6 +222,7 @@ static int flush_out(struct qfile *q)
         set_error(q, errno);
         return -1;
     }
+    q->written += (off_t)q->out.len;
     buf_reset(&q->out);
     return 0;
 }
@@ -218,11 +237,38 @@ static int put_header(struct qfile *q, const struct timespec *now)
     return qfile_put(q, QREC_TIME, t, (size_t)n);
 }
 
+/* A new file: created under a temporary name, named by its ID at once. fd or -1 with errno. */
+static int create_new(uint64_t usec, char id[QFILE_ID_MAX], char *path, size_t path_size)
+{
+    char tmp[QFILE_PATH_MAX];
+    int fd = create_tmp(tmp, sizeof tmp);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    int e = 0;
+    if (fstat(fd, &st) < 0 || qfile_make_id(usec, (uint64_t)st.st_ino, id) < 0)
+        e = errno;
+    else if (snprintf(path, path_size, QFILE_INCOMING "%s", id) < 0 || rename(tmp, path) < 0)
+        e = errno;
+    if (e) {
+        unlink(tmp);
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 struct qfile *qfile_create(void)
 {
+    struct timespec now;
+    if (clock_gettime(CLOCK_REALTIME, &now) < 0)
+        return NULL;
+    uint64_t usec = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000;
     struct qfile *q = xcalloc(1, sizeof *q);
-    char tmp[QFILE_PATH_MAX];
-    q->fd = create_tmp(tmp, sizeof tmp);
+    q->fd = qspare_claim(usec, q->id, q->path, sizeof q->path, &q->stale);
+    if (q->fd < 0)
+        q->fd = create_new(usec, q->id, q->path, sizeof q->path);
     if (q->fd < 0) {
         int e = errno;
         free(q);
@@ -230,27 +276,8 @@ struct qfile *qfile_create(void)
         return NULL;
     }
     buf_init(&q->out, QFILE_FLUSH_AT + QREC_DATA_MAX + 1 + QREC_LEN_BYTES);
-    struct stat st;
-    struct timespec now;
-    int e = 0;
-    char path[QFILE_PATH_MAX];
-    if (fstat(q->fd, &st) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0)
-        e = errno;
-    else if (qfile_make_id((uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000,
-                           (uint64_t)st.st_ino, q->id) < 0)
-        e = errno;
-    else if (snprintf(path, sizeof path, QFILE_INCOMING "%s", q->id) < 0 ||
-             rename(tmp, path) < 0)
-        e = errno;
-    if (e) {
-        unlink(tmp);
-        qfile_abort(q);   /* q->path is still empty: nothing else to remove */
-        errno = e;
-        return NULL;
-    }
-    memcpy(q->path, path, sizeof path);
     if (put_header(q, &now) < 0) {
-        e = errno;
+        int e = errno;
         qfile_abort(q);
         errno = e;
         return NULL;
@@ -303,9 +330,14 @@ int qfile_put_attr(struct qfile *q, const char *name, const char *value)
 
 int qfile_finish(struct qfile *q)
 {
-    if (qfile_put(q, QREC_END, NULL, 0) < 0)
+    if (qfile_put(q, QREC_END, NULL, 0) < 0 || flush_out(q) < 0)
         return -1;
-    return flush_out(q);
+    /* a reused spare's old bytes past the new END go */
+    if (q->stale > q->written && ftruncate(q->fd, q->written) < 0) {
+        set_error(q, errno);
+        return -1;
+    }
+    return 0;
 }
 
 static void qfile_release(struct qfile *q)

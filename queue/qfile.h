@@ -7,8 +7,9 @@
  * the data is ever interpreted as structure, so no CR, LF or NUL from a peer can forge a record
  * (DESIGN.md §2, invariant 4). The first record is the magic QREC_MAGIC; the last is QREC_END.
  *
- * Durability: the file is created as incoming/t<unique> and at once renamed to incoming/<ID>,
- * with mode 0200 (QFILE_MODE_WRITING: no read bit, so no reader takes it while it is written).
+ * Durability: the file is a spare (qspare.h) renamed to incoming/<ID>, or a new file created as
+ * incoming/t<unique> and at once renamed to incoming/<ID>; either way with mode 0200
+ * (QFILE_MODE_WRITING: no read bit, so no reader takes it while it is written).
  * Commit = the read bit set (mode 0600, the completeness mark of DESIGN.md §2, invariant 2),
  * fsync(file), and an fsync(incoming/) that started after the rename — only then may smtpd
  * answer 250. qcommit.h does the commit off the event loop, and starts that directory fsync
@@ -72,19 +73,22 @@ int qrec_get(const char *data, size_t len, size_t *pos, int *type, const char **
  * unique for the life of the host, a safe file name, never starting with 't'. */
 int qfile_make_id(uint64_t usec, uint64_t inode, char id[QFILE_ID_MAX]);
 bool qfile_valid_id(const char *name);
+/* The inode number a valid queue ID ends with (false for an invalid ID). */
+bool qfile_id_inode(const char *id, uint64_t *inode);
 
 struct qfile;   /* a queue file being written */
 
-/* Creates incoming/<ID> in the queue directory (the process's working directory) with mode
- * QFILE_MODE_WRITING (created O_EXCL|O_NOFOLLOW under a temporary name, renamed to its ID at
- * once). NULL with errno on failure. */
+/* Makes incoming/<ID> in the queue directory (the process's working directory) with mode
+ * QFILE_MODE_WRITING: a spare file claimed (qspare.h), or a new one created O_EXCL|O_NOFOLLOW
+ * under a temporary name and renamed to its ID at once. NULL with errno on failure. */
 struct qfile *qfile_create(void);
 const char *qfile_id(const struct qfile *q);
 /* Buffered record writes (flushed when the buffer passes 64 KiB and at qfile_finish). -1 with
  * errno on a write error; once an error happened every later call fails too. */
 int qfile_put(struct qfile *q, enum qrec_type type, const void *data, size_t len);
 int qfile_put_attr(struct qfile *q, const char *name, const char *value);
-/* Writes END and flushes. After it, the file only needs qcommit. -1 with errno. */
+/* Writes END, flushes, and cuts off what a reused spare held beyond it. After it, the file only
+ * needs qcommit. -1 with errno. */
 int qfile_finish(struct qfile *q);
 /* The descriptor, and the name relative to the queue dir (incoming/<ID>). */
 int qfile_fd(const struct qfile *q);

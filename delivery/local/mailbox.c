@@ -26,13 +26,17 @@ static int check_maildir_owner(const char *path, struct ipc_msg *report)
     }
     memcpy(dir, path, n);
     dir[n] = '\0';
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-        report_set(report, DELIVERY_DEFER, "4.2.0", NULL, "maildir %s: cannot create: %s", dir,
-                   strerror(errno));
-        return -1;
-    }
     struct stat st;
-    if (lstat(dir, &st) < 0) {
+    int r = lstat(dir, &st);
+    if (r < 0 && errno == ENOENT) {
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+            report_set(report, DELIVERY_DEFER, "4.2.0", NULL, "maildir %s: cannot create: %s",
+                       dir, strerror(errno));
+            return -1;
+        }
+        r = lstat(dir, &st);
+    }
+    if (r < 0) {
         report_set(report, DELIVERY_DEFER, "4.2.0", NULL, "maildir %s: %s", dir,
                    strerror(errno));
         return -1;

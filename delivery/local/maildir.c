@@ -1,6 +1,7 @@
 /* maildir.c: delivery of one message into a Maildir (see maildir.h): tmp/ file created with
- * O_EXCL under a unique name, written with LF line ends, fsynced, linked (or renamed) into new/,
- * then new/ fsynced. Every step works on directory fds opened with O_NOFOLLOW. */
+ * O_EXCL under a unique name, written with LF line ends, fsynced, moved into new/ (a rename
+ * that never replaces, else link and unlink), then new/ fsynced. Every step works on directory
+ * fds opened with O_NOFOLLOW. */
 #include "maildir.h"
 
 #include <errno.h>
@@ -31,13 +32,17 @@ static void set_err(char *err, const char *dir, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Creates sub (mode 0700) under at (AT_FDCWD for a path) when missing and opens it, refusing
- * a symlink or a non-directory. Returns an fd or -1 with errno. */
+/* Opens sub under at (AT_FDCWD for a path), creating it (mode 0700) when missing, refusing a
+ * symlink or a non-directory. Returns an fd or -1 with errno. */
 static int open_subdir(int at, const char *sub)
 {
+    const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int fd = openat(at, sub, flags);
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
     if (mkdirat(at, sub, 0700) < 0 && errno != EEXIST)
         return -1;
-    return openat(at, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return openat(at, sub, flags);
 }
 
 /* The host name with '/' and ':' escaped as the Maildir specification asks. */
@@ -137,7 +142,14 @@ int maildir_deliver(const char *dir, const char *head, size_t head_len, const ch
         goto drop_tmp;
     }
 
-    if (linkat(tmpfd, base, newfd, base, 0) == 0) {
+    /* into new/ without ever replacing a file there: a rename that refuses to, or where the
+     * file system has none, link(2) and unlink as the Maildir specification has it */
+    if (renameat2(tmpfd, base, newfd, base, RENAME_NOREPLACE) == 0) {
+        /* delivered */
+    } else if (errno != EINVAL && errno != ENOSYS) {
+        set_err(err, dir, "rename tmp/%s to new/: %s", base, strerror(errno));
+        goto drop_tmp;
+    } else if (linkat(tmpfd, base, newfd, base, 0) == 0) {
         /* delivered; a tmp/ entry that cannot go is only clutter readers clean up later */
         (void)unlinkat(tmpfd, base, 0);
     } else {

@@ -3,6 +3,7 @@ fake.example goes (transport_maps) to the transport `fake`, whose socket private
 serves itself, answering each recipient as the test says. The tests check what reaches the
 agent (batches, concurrency, retries), the queue directories and the log lines."""
 import os
+import re
 import smtplib
 import time
 
@@ -360,6 +361,50 @@ def test_file_being_written_is_left_alone(routed):
     send(routed, ["second@fake.example"])
     wait_for(lambda: routed.log_lines(rf"{qid}: removed$"), what="the sealed file delivered")
     assert agent.attempts["writing@fake.example"] == 1
+    agent.stop()
+
+
+def queue_id_inode(qid):
+    """The inode number a queue ID ends with (queue/qfile.c: 11 time digits, then base 31)."""
+    alphabet = "0123456789BCDFGHJKLMNPQRSTVWXYZ"
+    n = 0
+    for c in qid[11:]:
+        n = n * 31 + alphabet.index(c)
+    return n
+
+
+def test_delivered_file_is_kept_as_a_spare_and_reused(routed):
+    """A delivered message's file goes to spare/ (mode 0200, never complete-looking) and the
+    next message accepted is written into it; what a stopped qmgr left in spare/, or left in
+    active/ half-retired (mode 0200), is removed when it starts."""
+    spare_dir = os.path.join(routed.spool, "spare")
+    leftover = os.path.join(spare_dir, make_queue_id())
+    with open(leftover, "wb") as f:
+        f.write(b"old")
+    os.chmod(leftover, 0o200)
+    half = os.path.join(routed.spool, "active", make_queue_id())
+    write_queue_file(half, "s@sender.example", ["half@fake.example"], b"Subject: x\r\n\r\n")
+    os.chmod(half, 0o200)
+    agent = FakeAgent(routed)
+    routed.start()
+    wait_for(lambda: not os.path.exists(leftover), what="spare/ emptied at start")
+    assert not os.path.exists(half)
+    assert not any(os.listdir(os.path.join(routed.spool, d)) for d in ("incoming", "active"))
+
+    send(routed, ["one@fake.example"])
+    wait_for(lambda: routed.log_lines(r": removed$"), what="the first message delivered")
+    (spare,) = os.listdir(spare_dir)
+    st = os.lstat(os.path.join(spare_dir, spare))
+    assert st.st_mode & 0o7777 == 0o200
+    send(routed, ["two@fake.example"])
+    wait_for(lambda: len(routed.log_lines(r": removed$")) == 2, what="the second delivered")
+    first, second = (re.search(r"(\w+): removed$", line).group(1)
+                     for line in routed.log_lines(r": removed$"))
+    assert spare == first
+    assert queue_id_inode(second) == st.st_ino   # the first one's file, written again
+    assert agent.attempts == {"one@fake.example": 1, "two@fake.example": 1}
+    assert "half@fake.example" not in agent.attempts
+    assert os.listdir(spare_dir) == [second]
     agent.stop()
 
 

@@ -102,7 +102,8 @@ START_TEST(hold_release_requeue_move)
     struct stat st;
     ck_assert_int_eq(stat("deferred/" ID1, &st), 0);
     ck_assert_int_ge(st.st_mtime, before);
-    ck_assert_int_le(st.st_mtime, time(NULL));
+    /* time() reads the clock of the last tick; a file time may be a tick ahead of it */
+    ck_assert_int_le(st.st_mtime, time(NULL) + 1);
     /* release only looks in hold/ */
     ck_assert_int_eq(qadmin_apply(QADMIN_RELEASE, ID1, QADMIN_Q_ALL, err, sizeof err), 0);
     /* requeue: to incoming/, without the reasons of the last attempt */

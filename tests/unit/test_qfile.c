@@ -1,6 +1,7 @@
 /* test_qfile.c: unit tests of queue/qfile.c and queue/qcommit.c: the record codec, queue IDs,
  * the writer (temporary name, mode, commit), the strict reader against forged and damaged
- * files, and commits off the event loop, alone, in a burst and from several threads. */
+ * files, commits off the event loop, alone, in a burst and from several threads, and spare
+ * files (queue/qspare.c): reuse, the checks of a claim, the bounds of retire. */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 #include "qcommit.h"
 #include "qfile.h"
+#include "qspare.h"
 #include "unit.h"
 
 /* ---- records ---- */
@@ -202,6 +204,22 @@ START_TEST(ids_validity)
 }
 END_TEST
 
+START_TEST(ids_give_back_their_inode)
+{
+    char id[QFILE_ID_MAX];
+    uint64_t ino = 0;
+    const uint64_t inodes[] = { 1, 30, 31, 12345, 1073866, UINT64_MAX };
+    for (size_t i = 0; i < sizeof inodes / sizeof inodes[0]; i++) {
+        ck_assert_int_eq(qfile_make_id(1700000000123456ull, inodes[i], id), 0);
+        ck_assert(qfile_id_inode(id, &ino));
+        ck_assert_uint_eq(ino, inodes[i]);
+    }
+    ck_assert(!qfile_id_inode("1B6MV0P9TQ8ZZZZZZZZZZZZZ", &ino));   /* valid, past 2^64 */
+    ck_assert(!qfile_id_inode("../x", &ino));
+    ck_assert(!qfile_id_inode("t1B6MV0P9TQ87", &ino));
+}
+END_TEST
+
 /* ---- the writer and the reader, in a temporary queue directory ---- */
 
 static char qdir[64];
@@ -213,6 +231,7 @@ static void queue_setup(void)
     old_cwd = getcwd(NULL, 0);
     ck_assert_int_eq(chdir(qdir), 0);
     ck_assert_int_eq(mkdir("incoming", 0700), 0);
+    ck_assert_int_eq(mkdir("spare", 0700), 0);
 }
 
 static void queue_teardown(void)
@@ -922,6 +941,180 @@ START_TEST(concurrent_sync_commits)
 }
 END_TEST
 
+
+/* ---- spare files (qspare.c) ---- */
+
+static int count_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* A committed message with body bytes of content; its ID and path are copied out. */
+static ino_t committed(size_t body, char id[QFILE_ID_MAX], char path[256])
+{
+    struct qfile *q = qfile_create();
+    ck_assert_ptr_nonnull(q);
+    ck_assert_int_eq(qfile_put(q, QREC_SENDER, "s@example.com", 13), 0);
+    ck_assert_int_eq(qfile_put(q, QREC_RECIPIENT, "r@example.org", 13), 0);
+    char *text = malloc(body + 1);
+    memset(text, 'x', body);
+    ck_assert_int_eq(qfile_put(q, QREC_CONTENT, text, body), 0);
+    free(text);
+    ck_assert_int_eq(qfile_finish(q), 0);
+    ck_assert_int_eq(qfile_commit_sync(q), 0);
+    snprintf(id, QFILE_ID_MAX, "%s", qfile_id(q));
+    snprintf(path, 256, "%s", qfile_path(q));
+    qfile_free(q);
+    struct stat st;
+    ck_assert_int_eq(lstat(path, &st), 0);
+    return st.st_ino;
+}
+
+START_TEST(spare_file_is_reused)
+{
+    char id[QFILE_ID_MAX], path[256], spare[300];
+    ino_t ino = committed(5000, id, path);
+    ck_assert_int_eq(qspare_retire(path, id), 0);
+    snprintf(spare, sizeof spare, "spare/%s", id);
+    struct stat st;
+    ck_assert_int_eq(lstat(path, &st), -1);
+    ck_assert_int_eq(lstat(spare, &st), 0);
+    ck_assert_uint_eq(st.st_ino, ino);
+    ck_assert_int_eq(st.st_mode & 07777, QFILE_MODE_WRITING);   /* never complete-looking */
+
+    /* the next file is that inode, under a new ID, unreadable until sealed */
+    struct qfile *q = qfile_create();
+    ck_assert_ptr_nonnull(q);
+    ck_assert_str_ne(qfile_id(q), id);
+    uint64_t from_id;
+    ck_assert(qfile_id_inode(qfile_id(q), &from_id));
+    ck_assert_uint_eq(from_id, ino);
+    ck_assert_int_eq(lstat(qfile_path(q), &st), 0);
+    ck_assert_uint_eq(st.st_ino, ino);
+    ck_assert(!qfile_complete(st.st_mode));
+    ck_assert_int_eq(count_dir("spare"), 0);
+    /* a much shorter message: the old bytes after it must go */
+    ck_assert_int_eq(qfile_put(q, QREC_SENDER, "", 0), 0);
+    ck_assert_int_eq(qfile_put(q, QREC_RECIPIENT, "a@b", 3), 0);
+    ck_assert_int_eq(qfile_put(q, QREC_CONTENT, "short\r\n", 7), 0);
+    ck_assert_int_eq(qfile_finish(q), 0);
+    ck_assert_int_eq(qfile_commit_sync(q), 0);
+    char newpath[256];
+    snprintf(newpath, sizeof newpath, "%s", qfile_path(q));
+    qfile_free(q);
+    struct buf b, whole;
+    buf_init(&b, BUF_UNBOUNDED);
+    buf_init(&whole, BUF_UNBOUNDED);
+    struct qfile_envelope env;
+    const char *why = NULL;
+    ck_assert_msg(qfile_read(newpath, 1 << 20, &b, &env, &why) == 0, "%s", why);
+    ck_assert_str_eq(env.sender, "");
+    ck_assert_uint_eq(env.nrcpt, 1);
+    ck_assert_int_eq(qfile_content(b.data, b.len, &env, &whole), 0);
+    ck_assert_uint_eq(whole.len, 7);
+    ck_assert_int_eq(memcmp(whole.data, "short\r\n", 7), 0);
+    ck_assert_int_eq(lstat(newpath, &st), 0);
+    ck_assert_int_eq(st.st_size, (off_t)b.len);
+    ck_assert_int_eq(st.st_mode & 07777, QFILE_MODE);
+    buf_free(&b);
+    buf_free(&whole);
+    int temps;
+    ck_assert_int_eq(count_incoming(&temps), 1);
+}
+END_TEST
+
+START_TEST(spare_with_another_link_is_not_written)
+{
+    char id[QFILE_ID_MAX], path[256], spare[300];
+    ino_t ino = committed(100, id, path);
+    ck_assert_int_eq(qspare_retire(path, id), 0);
+    snprintf(spare, sizeof spare, "spare/%s", id);
+    /* as a crash between two directory writes could leave it: a second name */
+    ck_assert_int_eq(link(spare, "other-name"), 0);
+    struct stat before, st;
+    ck_assert_int_eq(lstat("other-name", &before), 0);
+    struct qfile *q = qfile_create();
+    ck_assert_ptr_nonnull(q);
+    ck_assert_int_eq(lstat(qfile_path(q), &st), 0);
+    ck_assert_uint_ne(st.st_ino, ino);   /* a new file, not the linked one */
+    qfile_abort(q);
+    ck_assert_int_eq(lstat("other-name", &st), 0);
+    ck_assert_uint_eq(st.st_ino, ino);
+    ck_assert_int_eq(st.st_size, before.st_size);
+    ck_assert_uint_eq(st.st_nlink, 1);   /* only the claimed name went */
+    ck_assert_int_eq(count_dir("spare"), 0);
+    int temps;
+    ck_assert_int_eq(count_incoming(&temps), 0);
+}
+END_TEST
+
+START_TEST(spare_looking_complete_is_not_written)
+{
+    /* put there by hand, mode 0600, named as a spare (retire would have made it 0200) */
+    int fd = open("by-hand", O_WRONLY | O_CREAT | O_EXCL, QFILE_MODE);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "old", 3), 3);
+    struct stat st;
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    close(fd);
+    char id[QFILE_ID_MAX], spare[300];
+    ck_assert_int_eq(qfile_make_id(1700000000000000ull, (uint64_t)st.st_ino, id), 0);
+    snprintf(spare, sizeof spare, "spare/%s", id);
+    ck_assert_int_eq(rename("by-hand", spare), 0);
+    struct qfile *q = qfile_create();
+    ck_assert_ptr_nonnull(q);
+    /* refused and removed, so a new (empty) file: its inode number may be the freed one */
+    ck_assert_int_eq(lstat(qfile_path(q), &st), 0);
+    ck_assert_int_eq(st.st_size, 0);
+    qfile_abort(q);
+    int temps;
+    ck_assert_int_eq(count_incoming(&temps), 0);
+    ck_assert_int_eq(count_dir("spare"), 0);
+}
+END_TEST
+
+START_TEST(retire_keeps_small_files_only)
+{
+    char id[QFILE_ID_MAX], path[256], spare[300];
+    committed(QSPARE_SIZE_MAX + 1, id, path);
+    ck_assert_int_eq(qspare_retire(path, id), 0);
+    struct stat st;
+    ck_assert_int_eq(lstat(path, &st), -1);
+    ck_assert_int_eq(count_dir("spare"), 0);   /* too large: unlinked */
+    /* a full spare/: unlinked too */
+    committed(100, id, path);
+    for (int i = 0; i < QSPARE_KEEP_MAX; i++) {
+        char name[300], fid[QFILE_ID_MAX];
+        ck_assert_int_eq(qfile_make_id(1700000000000000ull + (uint64_t)i, 7, fid), 0);
+        snprintf(name, sizeof name, "spare/%s", fid);
+        int fd = open(name, O_WRONLY | O_CREAT | O_EXCL, QFILE_MODE_WRITING);
+        ck_assert_int_ge(fd, 0);
+        close(fd);
+    }
+    ck_assert_int_eq(qspare_retire(path, id), 0);
+    ck_assert_int_eq(lstat(path, &st), -1);
+    snprintf(spare, sizeof spare, "spare/%s", id);
+    ck_assert_int_eq(lstat(spare, &st), -1);
+    ck_assert_int_eq(count_dir("spare"), QSPARE_KEEP_MAX);
+    qspare_clear();
+    ck_assert_int_eq(count_dir("spare"), 0);
+    /* retire is unlink for a name that is no queue ID */
+    committed(100, id, path);
+    ck_assert_int_eq(rename(path, "incoming/odd"), 0);
+    ck_assert_int_eq(qspare_retire("incoming/odd", "odd"), 0);
+    ck_assert_int_eq(count_dir("spare"), 0);
+    ck_assert_int_eq(qspare_retire("incoming/odd", "odd"), -1);
+    ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("qfile");
@@ -933,6 +1126,7 @@ int main(void)
     tcase_add_test(rec, ids_fixed_width_time_part);
     tcase_add_test(rec, ids_sort_by_arrival);
     tcase_add_test(rec, ids_validity);
+    tcase_add_test(rec, ids_give_back_their_inode);
     tcase_add_test(rec, recipients_of_forged_data);
     suite_add_tcase(s, rec);
     TCase *files = tcase_create("files");
@@ -954,6 +1148,10 @@ int main(void)
     tcase_add_test(files, qcommit_failure_reported);
     tcase_add_test(files, qcommit_shutdown_drains);
     tcase_add_test(files, concurrent_sync_commits);
+    tcase_add_test(files, spare_file_is_reused);
+    tcase_add_test(files, spare_with_another_link_is_not_written);
+    tcase_add_test(files, spare_looking_complete_is_not_written);
+    tcase_add_test(files, retire_keeps_small_files_only);
     suite_add_tcase(s, files);
     return unit_run(s);
 }
