@@ -196,6 +196,11 @@ static int recv_into(int fd, struct buf *b, struct ipc_msg *m, size_t max, long 
         if (need == 0 && b->len == 0) {
             char head[24];   /* more than the digits of any allowed length, and the colon */
             ssize_t seen = recv(fd, head, sizeof head, MSG_PEEK | MSG_DONTWAIT);
+            if (seen < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                if (wait_fd(fd, POLLIN, deadline) < 0)
+                    return -1;
+                continue;   /* nothing there yet: no read to try */
+            }
             const char *colon = seen > 0 ? memchr(head, ':', (size_t)seen) : NULL;
             if (colon)
                 want = (size_t)(colon - head) + 1;

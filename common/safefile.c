@@ -47,8 +47,7 @@ int safe_open(const char *path, int flags, mode_t mode, uid_t want_owner)
         errno = err;
         return -1;
     }
-    /* O_NONBLOCK only guarded against FIFOs during open; regular files ignore it */
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    /* O_NONBLOCK guarded against FIFOs during open; it stays, as regular files ignore it */
     return fd;
 }
 

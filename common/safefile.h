@@ -8,7 +8,9 @@
 #include <sys/types.h>
 #include "buf.h"
 
-/* Opens a regular file with O_NOFOLLOW|O_CLOEXEC plus flags (O_CREAT uses mode). Refuses a
+/* Opens a regular file with O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK plus flags (O_CREAT uses mode; the
+ * O_NONBLOCK keeps a FIFO put in its place from blocking the open, and regular files ignore it,
+ * so it stays set). Refuses a
  * non-regular file (EINVAL) or, when want_owner is not (uid_t)-1, one owned by someone else
  * (EPERM), or one with more than one hard link (EMLINK). Returns an fd or -1 with errno. */
 int safe_open(const char *path, int flags, mode_t mode, uid_t want_owner);

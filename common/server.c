@@ -37,11 +37,12 @@ static struct {
     bool taken, full, stopping;
     uint32_t generation;
     pid_t master_pid;
+    pid_t pid;                   /* this process, for its status records */
 } S;
 
 static void report(enum master_status_code code)
 {
-    struct master_status st = { (int32_t)getpid(), S.generation, code, 0 };
+    struct master_status st = { (int32_t)S.pid, S.generation, code, 0 };
     /* a SOCK_SEQPACKET record: it arrives whole and alone, whatever the other processes write.
      * The socket is non-blocking; when a burst filled it, wait a little (bounded) for the
      * master to read rather than drop the record. */
@@ -211,6 +212,7 @@ _Noreturn void server_main(int argc, char **argv, const struct server_ops *ops)
     S.service = service;
     S.args = argv + optind;
     S.master_pid = getppid();
+    S.pid = getpid();
     const char *gen = getenv(MASTER_GENERATION_ENV);
     S.generation = gen ? (uint32_t)strtoul(gen, NULL, 10) : 0;
 

@@ -1,11 +1,14 @@
 /* conf.c: the settings of one delivery request, alias_maps (kept open: each request looks at
  * the hash: or btree: files again, so a rebuilt table counts at once; texthash: is read afresh
- * for each request), default_privs, and system user look-ups for the local agent. */
+ * for each request), default_privs, and system user look-ups for the local agent (the users
+ * found are remembered for PW_CACHE_MS, so a burst of mail to one user reads the password
+ * database once, not once a message). */
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "config.h"
 #include "log.h"
 #include "local.h"
@@ -13,6 +16,13 @@
 
 #define PW_BUF_START 4096
 #define PW_BUF_MAX (1024 * 1024)
+#define PW_CACHE_MS 2000     /* how long a user found is taken as is */
+#define PW_CACHE_SLOTS 8
+
+static struct {
+    struct identity id;
+    long long at;            /* monotonic ms of the look-up; 0: an empty slot */
+} pw_cache[PW_CACHE_SLOTS];
 
 static int add_class(void *arg, char *item, char *why)
 {
@@ -109,9 +119,50 @@ static bool plausible_name(const char *name)
     return true;
 }
 
-/* getpwnam_r with a growing buffer: 1 found (id filled), 0 none, -1 error. */
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+}
+
+/* A user found in the last PW_CACHE_MS: true with id filled. */
+static bool cached_pw(const char *name, struct identity *id, long long now)
+{
+    for (size_t i = 0; i < PW_CACHE_SLOTS; i++) {
+        if (pw_cache[i].at && now - pw_cache[i].at < PW_CACHE_MS &&
+            strcmp(pw_cache[i].id.name, name) == 0) {
+            *id = pw_cache[i].id;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Remembers a user found, in place of the oldest entry. */
+static void cache_pw(const struct identity *id, long long now)
+{
+    size_t oldest = 0;
+    for (size_t i = 0; i < PW_CACHE_SLOTS; i++) {
+        if (pw_cache[i].at && strcmp(pw_cache[i].id.name, id->name) == 0) {
+            oldest = i;
+            break;
+        }
+        if (pw_cache[i].at < pw_cache[oldest].at)
+            oldest = i;
+    }
+    pw_cache[oldest].id = *id;
+    pw_cache[oldest].at = now;
+}
+
+/* getpwnam_r with a growing buffer: 1 found (id filled), 0 none, -1 error. Found users are
+ * remembered for PW_CACHE_MS (by the name asked for: a name that differs from the account's
+ * own, as NSS may allow, is simply looked up each time). */
 static int lookup_pw(const char *name, struct identity *id, char *err, size_t errlen)
 {
+    long long now = now_ms();
+    if (cached_pw(name, id, now))
+        return 1;
     struct passwd pw, *res = NULL;
     int r = ERANGE;
     for (size_t len = PW_BUF_START; r == ERANGE && len <= PW_BUF_MAX; len *= 2) {
@@ -129,6 +180,7 @@ static int lookup_pw(const char *name, struct identity *id, char *err, size_t er
                 snprintf(err, errlen, "user \"%s\": name or home directory too long", name);
                 return -1;
             }
+            cache_pw(id, now);
             return 1;
         }
         free(buf);

@@ -45,22 +45,26 @@ static int open_subdir(int at, const char *sub)
     return openat(at, sub, flags);
 }
 
-/* The host name with '/' and ':' escaped as the Maildir specification asks. */
+/* The host name with '/' and ':' escaped as the Maildir specification asks. Looked up once a
+ * process: a kept worker lives for seconds. */
 static void escaped_host(char *out, size_t size)
 {
-    char host[256];
-    if (gethostname(host, sizeof host) < 0 || host[0] == '\0')
-        snprintf(host, sizeof host, "localhost");
-    host[sizeof host - 1] = '\0';
-    size_t o = 0;
-    for (const char *h = host; *h != '\0' && o + 5 < size; h++) {
-        if (*h == '/' || *h == ':') {
-            o += (size_t)snprintf(out + o, size - o, "\\%03o", (unsigned char)*h);
-        } else {
-            out[o++] = *h;
+    static char cached[MAILDIR_NAME_MAX / 2];
+    if (cached[0] == '\0') {
+        char host[256];
+        if (gethostname(host, sizeof host) < 0 || host[0] == '\0')
+            snprintf(host, sizeof host, "localhost");
+        host[sizeof host - 1] = '\0';
+        size_t o = 0;
+        for (const char *h = host; *h != '\0' && o + 5 < sizeof cached; h++) {
+            if (*h == '/' || *h == ':')
+                o += (size_t)snprintf(cached + o, sizeof cached - o, "\\%03o", (unsigned char)*h);
+            else
+                cached[o++] = *h;
         }
+        cached[o] = '\0';
     }
-    out[o] = '\0';
+    snprintf(out, size, "%s", cached);
 }
 
 /* Writes p[0..n) to fd with each CRLF turned into LF (a lone CR stays). 0 or -1 with errno. */
