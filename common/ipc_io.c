@@ -92,7 +92,9 @@ static int connect_retry(int fd, const struct sockaddr_un *sa, long long deadlin
     }
 }
 
-static int connect_until(const char *path, long long deadline)
+/* A connected socket, still non-blocking (fine for this file's own I/O, which never blocks on
+ * a read or write call). */
+static int connect_nonblocking(const char *path, long long deadline)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     size_t n = strlen(path);
@@ -106,6 +108,14 @@ static int connect_until(const char *path, long long deadline)
         return -1;
     if (connect_retry(fd, &sa, deadline) < 0)
         return close_keep_errno(fd);
+    return fd;
+}
+
+static int connect_until(const char *path, long long deadline)
+{
+    int fd = connect_nonblocking(path, deadline);
+    if (fd < 0)
+        return -1;
     /* hand back an ordinary blocking socket; our own I/O uses MSG_DONTWAIT regardless */
     int fl = fcntl(fd, F_GETFL);
     if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
@@ -276,7 +286,7 @@ int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *reply,
 
 void ipc_wakeup(const char *path)
 {
-    int fd = ipc_connect_unix(path, 0);
+    int fd = connect_nonblocking(path, deadline_after(0));
     if (fd < 0)
         return;
     struct ipc_msg m;

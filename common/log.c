@@ -3,6 +3,9 @@
  * text are replaced so peer-supplied strings cannot forge log lines. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +212,35 @@ static void write_whole(int fd, const char *p, size_t n)
     }
 }
 
+/* The pid for log lines, read once a process: a child made with fork(2) reads its own (the
+ * pthread_atfork handler forgets the parent's). */
+static atomic_long cached_pid;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+static bool pid_tracked;
+
+static void forget_pid(void)
+{
+    atomic_store(&cached_pid, 0);
+}
+
+static void track_pid(void)
+{
+    pid_tracked = pthread_atfork(NULL, NULL, forget_pid) == 0;
+}
+
+static long log_pid(void)
+{
+    pthread_once(&pid_once, track_pid);
+    if (!pid_tracked)
+        return (long)getpid();
+    long pid = atomic_load(&cached_pid);
+    if (pid == 0) {
+        pid = (long)getpid();
+        atomic_store(&cached_pid, pid);
+    }
+    return pid;
+}
+
 void log_vmsg(int severity, const char *fmt, va_list ap)
 {
     int saved_errno = errno;
@@ -221,7 +253,7 @@ void log_vmsg(int severity, const char *fmt, va_list ap)
         char line[LOG_LINE_MAX + 160];
         int n = L.to_stderr ? snprintf(line, sizeof line, "%s: %s\n", L.service, text)
                             : snprintf(line, sizeof line, "%s[%ld]: %s\n", L.ident,
-                                       (long)getpid(), text);
+                                       log_pid(), text);
         if (n > 0)
             write_whole(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     }
@@ -240,7 +272,7 @@ void log_vmsg(int severity, const char *fmt, va_list ap)
         snprintf(stamp + s, sizeof stamp - s, ".%06ld%c%02ld:%02ld", ts.tv_nsec / 1000,
                  off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
         int n = snprintf(line, sizeof line, "%s %s %s[%ld]: %s\n", stamp, L.host, L.ident,
-                         (long)getpid(), text);
+                         log_pid(), text);
         if (n > 0) {
             size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
             line[len - 1] = '\n';
