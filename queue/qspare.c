@@ -136,10 +136,12 @@ int qspare_retire(const char *path, const char *id)
     struct stat st;
     char to[sizeof SPARE_DIR + QFILE_ID_MAX + 1];
     if (qfile_valid_id(id) && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-        st.st_nlink == 1 && st.st_size <= QSPARE_SIZE_MAX && room()) {
+        st.st_nlink == 1 && room()) {
         snprintf(to, sizeof to, SPARE_DIR "/%s", id);
         /* the mode first: the file must never be in spare/ looking complete */
-        if (chmod(path, QFILE_MODE_WRITING) == 0 && rename(path, to) == 0) {
+        if (chmod(path, QFILE_MODE_WRITING) == 0 &&
+            (st.st_size <= QSPARE_SIZE_MAX || truncate(path, 0) == 0) &&
+            rename(path, to) == 0) {
             seen_empty = false;   /* not empty now, whatever this process last saw */
             return 0;
         }

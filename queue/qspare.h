@@ -10,15 +10,17 @@
  * (regular, one link, the inode the name says, owned by this user, mode 0200) and refused
  * otherwise. Its mode stays 0200 (no reader takes it, DESIGN.md §2 invariant 2) until the
  * writer seals it. qmgr empties spare/ when it starts, so nothing a crash left half-moved is
- * reused. At most QSPARE_KEEP_MAX files of at most QSPARE_SIZE_MAX bytes are kept. */
+ * reused. At most QSPARE_KEEP_MAX files are kept, none larger than QSPARE_SIZE_MAX bytes (a
+ * larger one gives its blocks back and is kept empty: the inode is what matters), so spare/
+ * holds at most 8 MiB. */
 #ifndef TERN_QSPARE_H
 #define TERN_QSPARE_H
 #include <stdint.h>
 #include <sys/types.h>
 #include "qfile.h"
 
-#define QSPARE_KEEP_MAX 256            /* files kept in spare/ */
-#define QSPARE_SIZE_MAX (128 * 1024)   /* larger files are removed, not kept */
+#define QSPARE_KEEP_MAX 1024           /* files kept in spare/ */
+#define QSPARE_SIZE_MAX (8 * 1024)     /* larger files are emptied (truncated) when kept */
 
 /* Takes a spare file as incoming/<ID> (ID from usec and the file's inode) for writing: its
  * descriptor (O_WRONLY, offset 0), with id, path (incoming/<ID>) and *stale_size (bytes of old
@@ -28,8 +30,8 @@ int qspare_claim(uint64_t usec, char id[QFILE_ID_MAX], char *path, size_t path_s
                  off_t *stale_size);
 
 /* For qmgr, in place of unlink(path) of a message it is done with (path = <dir>/<id>): keeps
- * the file in spare/ when it is small enough and there is room, else unlinks it. 0, or -1 with
- * errno as unlink. */
+ * the file in spare/ when there is room (emptied first when larger than QSPARE_SIZE_MAX), else
+ * unlinks it. 0, or -1 with errno as unlink. */
 int qspare_retire(const char *path, const char *id);
 
 /* For qmgr at start: removes every file in spare/. */

@@ -1080,15 +1080,29 @@ START_TEST(spare_looking_complete_is_not_written)
 }
 END_TEST
 
-START_TEST(retire_keeps_small_files_only)
+START_TEST(retire_empties_large_files)
 {
     char id[QFILE_ID_MAX], path[256], spare[300];
-    committed(QSPARE_SIZE_MAX + 1, id, path);
+    ino_t ino = committed(QSPARE_SIZE_MAX + 1, id, path);
     ck_assert_int_eq(qspare_retire(path, id), 0);
     struct stat st;
     ck_assert_int_eq(lstat(path, &st), -1);
-    ck_assert_int_eq(count_dir("spare"), 0);   /* too large: unlinked */
-    /* a full spare/: unlinked too */
+    /* too large to keep whole: kept empty */
+    snprintf(spare, sizeof spare, "spare/%s", id);
+    ck_assert_int_eq(lstat(spare, &st), 0);
+    ck_assert_uint_eq(st.st_ino, ino);
+    ck_assert_int_eq(st.st_size, 0);
+    ck_assert_int_eq(st.st_mode & 07777, QFILE_MODE_WRITING);
+    qspare_clear();
+    ck_assert_int_eq(count_dir("spare"), 0);
+}
+END_TEST
+
+/* (each test runs in a process of its own: this one's qmgr side counts spare/ afresh) */
+START_TEST(retire_unlinks_when_spare_is_full)
+{
+    char id[QFILE_ID_MAX], path[256], spare[300];
+    struct stat st;
     committed(100, id, path);
     for (int i = 0; i < QSPARE_KEEP_MAX; i++) {
         char name[300], fid[QFILE_ID_MAX];
@@ -1151,7 +1165,8 @@ int main(void)
     tcase_add_test(files, spare_file_is_reused);
     tcase_add_test(files, spare_with_another_link_is_not_written);
     tcase_add_test(files, spare_looking_complete_is_not_written);
-    tcase_add_test(files, retire_keeps_small_files_only);
+    tcase_add_test(files, retire_empties_large_files);
+    tcase_add_test(files, retire_unlinks_when_spare_is_full);
     suite_add_tcase(s, files);
     return unit_run(s);
 }
