@@ -14,7 +14,7 @@
 
 #define SPARE_DIR "spare"
 #define SPARE_CACHE 64              /* names one process takes from a listing of spare/ */
-#define SPARE_RECOUNT_MS 1000       /* a full spare/ is counted again after this */
+#define SPARE_RECOUNT_MS 100        /* spare/ is listed to count it at most this often */
 
 static char names[SPARE_CACHE][QFILE_ID_MAX];
 static size_t names_len, names_next;
@@ -101,47 +101,47 @@ int qspare_claim(uint64_t usec, char id[QFILE_ID_MAX], char *path, size_t path_s
     return -1;
 }
 
-/* Whether spare/ has room for one more: counted (a listing) at most once a SPARE_RECOUNT_MS
- * while it seems full; between counts every file kept adds one (claims are not seen here, so
- * the count errs high: the bound holds). */
-static bool room(void)
+/* The number of files in spare/, about: every file kept adds one, and the directory is listed
+ * again once the estimate reaches QSPARE_LARGE_KEEP, at most once a SPARE_RECOUNT_MS (claims
+ * are not seen here, so between listings the estimate errs high: the bounds hold). */
+static unsigned kept_estimate = QSPARE_KEEP_MAX;   /* unknown at first: listed */
+static long long counted_at = -1;
+
+static unsigned kept_now(void)
 {
-    static unsigned kept = QSPARE_KEEP_MAX;   /* unknown at first: count */
-    static long long counted_at = -1;
-    if (kept < QSPARE_KEEP_MAX) {
-        kept++;
-        return true;
-    }
     long long now = now_ms();
-    if (counted_at >= 0 && now - counted_at < SPARE_RECOUNT_MS)
-        return false;
+    if (kept_estimate < QSPARE_LARGE_KEEP ||
+        (counted_at >= 0 && now - counted_at < SPARE_RECOUNT_MS))
+        return kept_estimate;
     counted_at = now;
-    kept = 0;
     DIR *d = opendir(SPARE_DIR);
     if (d == NULL)
-        return false;
+        return kept_estimate = QSPARE_KEEP_MAX;   /* no room in what cannot be listed */
+    unsigned n = 0;
     struct dirent *e;
-    while (kept < QSPARE_KEEP_MAX && (e = readdir(d)) != NULL)
+    while (n < QSPARE_KEEP_MAX && (e = readdir(d)) != NULL)
         if (e->d_name[0] != '.')
-            kept++;
+            n++;
     closedir(d);
-    if (kept >= QSPARE_KEEP_MAX)
-        return false;
-    kept++;
-    return true;
+    return kept_estimate = n;
 }
 
 int qspare_retire(const char *path, const char *id)
 {
     struct stat st;
     char to[sizeof SPARE_DIR + QFILE_ID_MAX + 1];
+    unsigned kept;
     if (qfile_valid_id(id) && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-        st.st_nlink == 1 && room()) {
+        st.st_nlink == 1 && (kept = kept_now()) < QSPARE_KEEP_MAX) {
+        /* kept whole when small, or when large and few are kept; else emptied (the inode is
+         * what counts) */
+        bool whole = st.st_size <= QSPARE_SIZE_MAX ||
+                     (st.st_size <= QSPARE_LARGE_MAX && kept < QSPARE_LARGE_KEEP);
         snprintf(to, sizeof to, SPARE_DIR "/%s", id);
         /* the mode first: the file must never be in spare/ looking complete */
-        if (chmod(path, QFILE_MODE_WRITING) == 0 &&
-            (st.st_size <= QSPARE_SIZE_MAX || truncate(path, 0) == 0) &&
+        if (chmod(path, QFILE_MODE_WRITING) == 0 && (whole || truncate(path, 0) == 0) &&
             rename(path, to) == 0) {
+            kept_estimate++;
             seen_empty = false;   /* not empty now, whatever this process last saw */
             return 0;
         }

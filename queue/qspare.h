@@ -10,9 +10,10 @@
  * (regular, one link, the inode the name says, owned by this user, mode 0200) and refused
  * otherwise. Its mode stays 0200 (no reader takes it, DESIGN.md §2 invariant 2) until the
  * writer seals it. qmgr empties spare/ when it starts, so nothing a crash left half-moved is
- * reused. At most QSPARE_KEEP_MAX files are kept, none larger than QSPARE_SIZE_MAX bytes (a
- * larger one gives its blocks back and is kept empty: the inode is what matters), so spare/
- * holds at most 8 MiB. */
+ * reused. At most QSPARE_KEEP_MAX files are kept; a larger file than QSPARE_SIZE_MAX gives its
+ * blocks back and is kept empty (the inode is what matters) unless it is at most
+ * QSPARE_LARGE_MAX and fewer than QSPARE_LARGE_KEEP files are kept, so spare/ holds at most
+ * 256 x 128 KiB + 768 x 8 KiB = 38 MiB. */
 #ifndef TERN_QSPARE_H
 #define TERN_QSPARE_H
 #include <stdint.h>
@@ -20,7 +21,9 @@
 #include "qfile.h"
 
 #define QSPARE_KEEP_MAX 1024           /* files kept in spare/ */
-#define QSPARE_SIZE_MAX (8 * 1024)     /* larger files are emptied (truncated) when kept */
+#define QSPARE_SIZE_MAX (8 * 1024)     /* kept whole; a larger file is emptied (truncated)... */
+#define QSPARE_LARGE_MAX (128 * 1024)  /* ...unless at most this large while fewer than */
+#define QSPARE_LARGE_KEEP 256          /* this many are kept */
 
 /* Takes a spare file as incoming/<ID> (ID from usec and the file's inode) for writing: its
  * descriptor (O_WRONLY, offset 0), with id, path (incoming/<ID>) and *stale_size (bytes of old

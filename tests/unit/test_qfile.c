@@ -1080,31 +1080,10 @@ START_TEST(spare_looking_complete_is_not_written)
 }
 END_TEST
 
-START_TEST(retire_empties_large_files)
+/* n empty spares made by hand, named with IDs of a made-up inode */
+static void fill_spare(int n)
 {
-    char id[QFILE_ID_MAX], path[256], spare[300];
-    ino_t ino = committed(QSPARE_SIZE_MAX + 1, id, path);
-    ck_assert_int_eq(qspare_retire(path, id), 0);
-    struct stat st;
-    ck_assert_int_eq(lstat(path, &st), -1);
-    /* too large to keep whole: kept empty */
-    snprintf(spare, sizeof spare, "spare/%s", id);
-    ck_assert_int_eq(lstat(spare, &st), 0);
-    ck_assert_uint_eq(st.st_ino, ino);
-    ck_assert_int_eq(st.st_size, 0);
-    ck_assert_int_eq(st.st_mode & 07777, QFILE_MODE_WRITING);
-    qspare_clear();
-    ck_assert_int_eq(count_dir("spare"), 0);
-}
-END_TEST
-
-/* (each test runs in a process of its own: this one's qmgr side counts spare/ afresh) */
-START_TEST(retire_unlinks_when_spare_is_full)
-{
-    char id[QFILE_ID_MAX], path[256], spare[300];
-    struct stat st;
-    committed(100, id, path);
-    for (int i = 0; i < QSPARE_KEEP_MAX; i++) {
+    for (int i = 0; i < n; i++) {
         char name[300], fid[QFILE_ID_MAX];
         ck_assert_int_eq(qfile_make_id(1700000000000000ull + (uint64_t)i, 7, fid), 0);
         snprintf(name, sizeof name, "spare/%s", fid);
@@ -1112,6 +1091,57 @@ START_TEST(retire_unlinks_when_spare_is_full)
         ck_assert_int_ge(fd, 0);
         close(fd);
     }
+}
+
+/* The size a retired file has in spare/ (it must be there, as the same inode, mode 0200). */
+static off_t kept_size(const char *id, ino_t ino)
+{
+    char spare[300];
+    struct stat st;
+    snprintf(spare, sizeof spare, "spare/%s", id);
+    ck_assert_int_eq(lstat(spare, &st), 0);
+    ck_assert_uint_eq(st.st_ino, ino);
+    ck_assert_int_eq(st.st_mode & 07777, QFILE_MODE_WRITING);
+    return st.st_size;
+}
+
+START_TEST(retire_empties_large_files)
+{
+    char id[QFILE_ID_MAX], path[256];
+    struct stat st;
+    /* few kept: a file up to QSPARE_LARGE_MAX stays whole, a larger one is emptied */
+    ino_t ino = committed(QSPARE_SIZE_MAX + 1, id, path);
+    ck_assert_int_eq(qspare_retire(path, id), 0);
+    ck_assert_int_eq(lstat(path, &st), -1);
+    ck_assert_int_gt(kept_size(id, ino), QSPARE_SIZE_MAX);
+    ino = committed(QSPARE_LARGE_MAX + 1, id, path);
+    ck_assert_int_eq(qspare_retire(path, id), 0);
+    ck_assert_int_eq(kept_size(id, ino), 0);
+}
+END_TEST
+
+/* (each test runs in a process of its own: its qmgr side counts spare/ afresh) */
+START_TEST(retire_empties_medium_files_when_many_are_kept)
+{
+    char id[QFILE_ID_MAX], path[256], id2[QFILE_ID_MAX], path2[256];
+    ino_t ino = committed(QSPARE_SIZE_MAX + 1, id, path);
+    ino_t ino2 = committed(100, id2, path2);
+    fill_spare(QSPARE_LARGE_KEEP + 10);   /* after the files: no claim tries these */
+    ck_assert_int_eq(qspare_retire(path, id), 0);
+    ck_assert_int_eq(kept_size(id, ino), 0);
+    ck_assert_int_eq(qspare_retire(path2, id2), 0);   /* small files stay whole */
+    ck_assert_int_gt(kept_size(id2, ino2), 100);
+    qspare_clear();
+    ck_assert_int_eq(count_dir("spare"), 0);
+}
+END_TEST
+
+START_TEST(retire_unlinks_when_spare_is_full)
+{
+    char id[QFILE_ID_MAX], path[256], spare[300];
+    struct stat st;
+    committed(100, id, path);
+    fill_spare(QSPARE_KEEP_MAX);
     ck_assert_int_eq(qspare_retire(path, id), 0);
     ck_assert_int_eq(lstat(path, &st), -1);
     snprintf(spare, sizeof spare, "spare/%s", id);
@@ -1166,6 +1196,7 @@ int main(void)
     tcase_add_test(files, spare_with_another_link_is_not_written);
     tcase_add_test(files, spare_looking_complete_is_not_written);
     tcase_add_test(files, retire_empties_large_files);
+    tcase_add_test(files, retire_empties_medium_files_when_many_are_kept);
     tcase_add_test(files, retire_unlinks_when_spare_is_full);
     suite_add_tcase(s, files);
     return unit_run(s);
