@@ -90,7 +90,9 @@ int qspare_claim(uint64_t usec, char id[QFILE_ID_MAX], char *path, size_t path_s
                 claims_unsupported = true;
             continue;   /* ENOENT: another process took it */
         }
-        int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        /* O_NONBLOCK: whatever was there, the open must not wait (a FIFO); writes to the
+         * regular file it must be ignore it */
+        int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
         if (claim_ok(fd, ino, stale_size))
             return fd;
         /* not a spare to write over: only this process's new name for it goes */
