@@ -19,6 +19,7 @@
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "admin.h"
 #include "buf.h"
 #include "config.h"
@@ -44,12 +45,6 @@ static void usage(void)
     exit(EX_USAGE);
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void load_config_or_exit(void)
 {
@@ -238,8 +233,8 @@ static int signal_master(int signo, const char *doing, bool wait)
     log_info("%s the tern mail system (pid %ld)", doing, (long)pid);
     if (!wait)
         return 0;
-    long long deadline = now_ms() + (config_time("master_stop_timeout") + 10) * 1000;
-    while (now_ms() < deadline) {
+    long long deadline = clock_ms() + (config_time("master_stop_timeout") + 10) * 1000;
+    while (clock_ms() < deadline) {
         if (running_pid() == 0)
             return 0;
         usleep(50 * 1000);

@@ -10,21 +10,16 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "ipc.h"
 #include "ipc_proto.h"
 
 #define CONNECT_RETRY_MS 10   /* pause while a listener's backlog is full */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static long long deadline_after(int timeout_ms)
 {
-    return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    return timeout_ms < 0 ? -1 : clock_ms() + timeout_ms;
 }
 
 /* Milliseconds left for poll(2): -1 waits forever, 0 once the deadline has passed. */
@@ -32,7 +27,7 @@ static int ms_left(long long deadline)
 {
     if (deadline < 0)
         return -1;
-    long long left = deadline - now_ms();
+    long long left = deadline - clock_ms();
     return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 

@@ -3,6 +3,7 @@ noinst_LIBRARIES += common/libtern.a
 common_libtern_a_SOURCES = \
 	common/mem.c common/mem.h \
 	common/buf.c common/buf.h \
+	common/clock.c common/clock.h \
 	common/log.c common/log.h \
 	common/config.c common/config.h common/params.def \
 	common/master_conf.c common/master_conf.h \

@@ -81,7 +81,6 @@ void spawn_signal_all(int signo);
 int spawn_count_children(void);
 bool spawn_all_ready(void);
 void spawn_stop_service(struct service *svc);  /* timers and pipe, before free */
-long long monotonic_ms(void);
 char *service_key(const struct service_def *def);  /* "name/type", malloc'd */
 
 /* notify.c: systemd's sd_notify protocol (Type=notify), a no-op without $NOTIFY_SOCKET */

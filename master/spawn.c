@@ -15,6 +15,7 @@
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "config.h"
 #include "ipc.h"
 #include "ipc_proto.h"
@@ -28,12 +29,6 @@
 #define QUICK_EXIT_MS 10000
 #define STATUS_RECORDS_PER_EVENT 1000
 
-long long monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 char *service_key(const struct service_def *def)
 {
@@ -199,7 +194,7 @@ static void spawn_one(struct service *svc)
     }
     struct child *c = xcalloc(1, sizeof *c);
     c->pid = pid;
-    c->started_ms = monotonic_ms();
+    c->started_ms = clock_ms();
     c->svc = svc;
     c->generation = svc->generation;
     c->next = svc->children;
@@ -434,8 +429,8 @@ static void child_exited(struct child *c, int status)
     if (!c->ready) {
         /* even a clean exit before READY: restarting at once would only loop */
         throttle(svc, "bad command startup");
-    } else if (!normal || monotonic_ms() - c->started_ms < QUICK_EXIT_MS) {
-        long long now = monotonic_ms();
+    } else if (!normal || clock_ms() - c->started_ms < QUICK_EXIT_MS) {
+        long long now = clock_ms();
         if (now - svc->crash_window_ms >= 60000) {
             svc->crash_window_ms = now;
             svc->crashes = 0;

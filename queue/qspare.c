@@ -1,5 +1,6 @@
 /* qspare.c: spare queue files (see qspare.h): the per-process list of names to claim from,
  * the claim with its checks, and qmgr's side (retire, with a bounded count, and clear). */
+#include "clock.h"
 #include "qspare.h"
 
 #include <dirent.h>
@@ -22,12 +23,6 @@ static bool seen_empty;                  /* the last listing found nothing, and.
 static struct timespec seen_empty_mtime; /* ...spare/ had this modification time */
 static bool claims_unsupported;          /* the file system has no RENAME_NOREPLACE */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Fills names[] from spare/ (at most SPARE_CACHE queue IDs). false when it holds none. An
  * empty spare/ is listed again only once its modification time changed (one stat instead of a
@@ -111,7 +106,7 @@ static long long counted_at = -1;
 
 static unsigned kept_now(void)
 {
-    long long now = now_ms();
+    long long now = clock_ms();
     if (kept_estimate < QSPARE_LARGE_KEEP ||
         (counted_at >= 0 && now - counted_at < SPARE_RECOUNT_MS))
         return kept_estimate;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "local.h"
@@ -119,12 +120,6 @@ static bool plausible_name(const char *name)
     return true;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
-}
 
 /* A user found in the last PW_CACHE_MS: true with id filled. */
 static bool cached_pw(const char *name, struct identity *id, long long now)
@@ -160,7 +155,7 @@ static void cache_pw(const struct identity *id, long long now)
  * own, as NSS may allow, is simply looked up each time). */
 static int lookup_pw(const char *name, struct identity *id, char *err, size_t errlen)
 {
-    long long now = now_ms();
+    long long now = clock_ms() + 1;   /* never 0, which marks an empty slot */
     if (cached_pw(name, id, now))
         return 1;
     struct passwd pw, *res = NULL;

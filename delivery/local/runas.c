@@ -3,6 +3,7 @@
  * descriptors (the qmgr connection, the other workers' sockets), drops root with priv_drop
  * before any job runs, asks to be killed if the agent dies, and ends with _exit so nothing of
  * the parent's (atexit handlers, stdio buffers) runs twice. */
+#include "clock.h"
 #include "runas.h"
 
 #include <errno.h>
@@ -63,12 +64,6 @@ bool runas_possible(uid_t uid)
     return geteuid() == 0 || geteuid() == uid;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* In a new child: its own process group, none of the agent's descriptors but its own socket (a
  * command run as one user must never reach another user's worker), then uid and gid. */
@@ -114,7 +109,7 @@ static int reap(pid_t pid, long long deadline, int *status)
         pid_t r = waitpid(pid, status, WNOHANG);
         if (r == pid || (r < 0 && errno == ECHILD))
             return 1;
-        if (now_ms() >= deadline)
+        if (clock_ms() >= deadline)
             return 0;
         struct timespec ts = { 0, 10 * 1000000L };
         nanosleep(&ts, NULL);
@@ -125,7 +120,7 @@ static void kill_group(pid_t pid, int *status)
 {
     kill(-pid, SIGKILL);
     kill(pid, SIGKILL);
-    if (!reap(pid, now_ms() + RUNAS_REAP_MS, status))
+    if (!reap(pid, clock_ms() + RUNAS_REAP_MS, status))
         *status = 0;   /* stuck in the kernel; the zombie goes when this process ends */
 }
 
@@ -191,7 +186,7 @@ enum runas_result runas_run(uid_t uid, gid_t gid, long long time_limit, runas_jo
         child_main(sock, parent, uid, gid, job, arg);
 
     long long limit_ms = time_limit > INT_MAX / 1000 ? INT_MAX : time_limit * 1000;
-    long long deadline = now_ms() + limit_ms;
+    long long deadline = clock_ms() + limit_ms;
     const char *why = NULL;
     int rc = ipc_recv(sock, report, RUNAS_REPORT_MAX, (int)limit_ms, &why);
     int e = errno;
@@ -202,7 +197,7 @@ enum runas_result runas_run(uid_t uid, gid_t gid, long long time_limit, runas_jo
         snprintf(err, errlen, "time limit of %llds exceeded", time_limit);
         return RUNAS_TIMEOUT;
     }
-    long long reap_by = deadline > now_ms() + RUNAS_REAP_MS ? deadline : now_ms() + RUNAS_REAP_MS;
+    long long reap_by = deadline > clock_ms() + RUNAS_REAP_MS ? deadline : clock_ms() + RUNAS_REAP_MS;
     if (!reap(pid, reap_by, &status)) {
         kill_group(pid, &status);
         if (rc == 0)
@@ -321,7 +316,7 @@ static void worker_end(struct worker *w, bool kill_it, int *status)
     close(w->sock);
     if (kill_it)
         kill_group(w->pid, &st);
-    else if (!reap(w->pid, now_ms() + RUNAS_REAP_MS, &st))
+    else if (!reap(w->pid, clock_ms() + RUNAS_REAP_MS, &st))
         kill_group(w->pid, &st);
     if (status)
         *status = st;
@@ -358,7 +353,7 @@ static struct worker *worker_for(uid_t uid, gid_t gid, char *err, size_t errlen)
     if (pid == 0)
         worker_main(sock, parent, uid, gid);
     *slot = (struct worker){ .pid = pid, .sock = sock, .uid = uid, .gid = gid,
-                             .last_used = now_ms() };
+                             .last_used = clock_ms() };
     return slot;
 }
 
@@ -381,7 +376,7 @@ enum runas_result runas_call(uid_t uid, gid_t gid, long long time_limit,
     const char *why = NULL;
     ipc_msg_clear(report);
     if (ipc_recv(w->sock, report, RUNAS_REPORT_MAX, (int)limit_ms, &why) == 0) {
-        w->last_used = now_ms();
+        w->last_used = clock_ms();
         if (++w->jobs >= WORKER_JOBS)
             worker_end(w, false, NULL);
         return RUNAS_OK;
@@ -397,7 +392,7 @@ enum runas_result runas_call(uid_t uid, gid_t gid, long long time_limit,
 
 size_t runas_retire_idle(void)
 {
-    long long now = now_ms();
+    long long now = clock_ms();
     size_t left = 0;
     for (size_t i = 0; i < WORKER_MAX; i++) {
         if (workers[i].pid > 0 && now - workers[i].last_used >= WORKER_IDLE_MS)

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "log.h"
 #include "maildir.h"
 #include "mbox.h"
@@ -21,12 +22,6 @@
 #include "safefile.h"
 #include "vdeliver.h"
 
-long long vdeliver_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_outcome(struct vdeliver_outcome *out, enum delivery_status status,
                         const char *dsn, const char *fmt, ...)
@@ -139,7 +134,7 @@ static int read_outcome(int fd, long long deadline, struct vdeliver_outcome *o)
     char *p = (char *)o;
     size_t got = 0;
     while (got < sizeof *o) {
-        long long left = deadline - vdeliver_now_ms();
+        long long left = deadline - clock_ms();
         if (left <= 0)
             return -1;
         struct pollfd pfd = { .fd = fd, .events = POLLIN };

@@ -30,9 +30,8 @@ struct vdeliver_outcome {
                                                 * new file */
 };
 
-/* Delivers job to mb as mb->uid/mb->gid in a child, waiting for it until deadline_ms (on the
- * CLOCK_MONOTONIC clock, in milliseconds); a child still running then is killed and the
- * recipient deferred. When this process is not root it can only deliver as its own uid and
+/* Delivers job to mb as mb->uid/mb->gid in a child, waiting for it until deadline_ms (on
+ * clock.h's clock_ms); a child still running then is killed and the recipient deferred. When this process is not root it can only deliver as its own uid and
  * gid; other ids are deferred with a message that says so. */
 void vdeliver(const struct vmailbox *mb, const struct vdeliver_job *job, long long deadline_ms,
               struct vdeliver_outcome *out);
@@ -41,8 +40,5 @@ void vdeliver(const struct vmailbox *mb, const struct vdeliver_job *job, long lo
  * mbox writer. Exposed for the tests, which run it as themselves. */
 void vdeliver_write(const struct vmailbox *mb, const struct vdeliver_job *job,
                     struct vdeliver_outcome *out);
-
-/* Milliseconds on the CLOCK_MONOTONIC clock. */
-long long vdeliver_now_ms(void);
 
 #endif

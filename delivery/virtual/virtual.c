@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "clock.h"
 #include "config.h"
 #include "delivery_proto.h"
 #include "ipc_proto.h"
@@ -84,7 +85,7 @@ static void deliver_one(const struct message *msg, const struct delivery_rcpt *r
                             addr);
         return;
     }
-    if (vdeliver_now_ms() >= deadline) {
+    if (clock_ms() >= deadline) {
         delivery_result_set(reply, i, DELIVERY_DEFER, "4.3.0", "command_time_limit reached "
                             "by the deliveries before this one");
         return;
@@ -157,7 +158,7 @@ static void deliver_request(const struct delivery_request *req, struct delivery_
     struct message msg = { .queue_id = req->queue_id };
     buf_init(&msg.content, qfile_read_limit());
     if (open_maps(req->queue_id, reply) == 0 && load_message(&msg, reply) == 0) {
-        long long deadline = vdeliver_now_ms() + config_time("command_time_limit") * 1000;
+        long long deadline = clock_ms() + config_time("command_time_limit") * 1000;
         for (size_t i = 0; i < req->nrcpt; i++) {
             deliver_one(&msg, &req->rcpt[i], reply, i, deadline);
             snprintf(reply->result[i].relay, sizeof reply->result[i].relay, "virtual");

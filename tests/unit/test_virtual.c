@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "clock.h"
 #include "../../tests/unit/unit.h"
 #include "priv.h"
 #include "vdeliver.h"
@@ -392,7 +393,7 @@ START_TEST(deliver_in_a_child_as_the_owner)
     delivery_ids(&uid, &gid);
     struct vmailbox mb = mailbox("dom/alice/", uid, gid);
     struct vdeliver_outcome o;
-    vdeliver(&mb, &job, vdeliver_now_ms() + 30000, &o);
+    vdeliver(&mb, &job, clock_ms() + 30000, &o);
     ck_assert_msg(o.status == DELIVERY_SENT, "%s %s", o.dsn, o.text);
     ck_assert_str_eq(o.text, "delivered to maildir");
     struct stat st;
@@ -403,7 +404,7 @@ START_TEST(deliver_in_a_child_as_the_owner)
     ck_assert_int_eq(st.st_uid, uid);
 
     mb = mailbox("dom/bob", uid, gid);
-    vdeliver(&mb, &job, vdeliver_now_ms() + 30000, &o);
+    vdeliver(&mb, &job, clock_ms() + 30000, &o);
     ck_assert_msg(o.status == DELIVERY_SENT, "%s %s", o.dsn, o.text);
     ck_assert_str_eq(o.text, "delivered to mailbox");
     ck_assert_int_eq(stat(o.file, &st), 0);
@@ -418,7 +419,7 @@ START_TEST(deliver_past_the_deadline_is_deferred)
     delivery_ids(&uid, &gid);
     struct vmailbox mb = mailbox("alice/", uid, gid);
     struct vdeliver_outcome o;
-    vdeliver(&mb, &job, vdeliver_now_ms() - 1, &o);
+    vdeliver(&mb, &job, clock_ms() - 1, &o);
     ck_assert_int_eq(o.status, DELIVERY_DEFER);
     ck_assert_str_eq(o.dsn, "4.3.0");
     ck_assert_str_eq(o.text, unit_fmt("delivery to %s/alice did not finish within "
@@ -437,7 +438,7 @@ START_TEST(deliver_overstaying_child_is_killed)
     struct vmailbox mb = mailbox("bob", uid, gid);
     struct vdeliver_outcome o;
     long long start = unit_now_ms();
-    vdeliver(&mb, &job, vdeliver_now_ms() + 500, &o);
+    vdeliver(&mb, &job, clock_ms() + 500, &o);
     ck_assert_int_lt(unit_now_ms() - start, 8000);   /* the lock wait alone is ~10 s */
     ck_assert_int_eq(o.status, DELIVERY_DEFER);
     ck_assert_str_eq(o.dsn, "4.3.0");
@@ -451,12 +452,12 @@ START_TEST(deliver_never_as_root)
 {
     struct vmailbox mb = mailbox("alice/", 0, 100);
     struct vdeliver_outcome o;
-    vdeliver(&mb, &job, vdeliver_now_ms() + 30000, &o);
+    vdeliver(&mb, &job, clock_ms() + 30000, &o);
     ck_assert_int_eq(o.status, DELIVERY_DEFER);
     ck_assert_str_eq(o.dsn, "4.3.5");
     ck_assert_ptr_nonnull(strstr(o.text, "refusing"));
     mb = mailbox("alice/", 100, 0);
-    vdeliver(&mb, &job, vdeliver_now_ms() + 30000, &o);
+    vdeliver(&mb, &job, clock_ms() + 30000, &o);
     ck_assert_str_eq(o.dsn, "4.3.5");
     ck_assert_int_eq(unit_count_entries(dir), 0);
 }
@@ -467,12 +468,12 @@ static void check_not_root(uid_t uid, gid_t gid)
 {
     struct vmailbox mb = mailbox("alice/", uid + 1, gid);
     struct vdeliver_outcome o;
-    vdeliver(&mb, &job, vdeliver_now_ms() + 30000, &o);
+    vdeliver(&mb, &job, clock_ms() + 30000, &o);
     ck_assert_int_eq(o.status, DELIVERY_DEFER);
     ck_assert_str_eq(o.dsn, "4.3.5");
     ck_assert_ptr_nonnull(strstr(o.text, "does not run as root"));
     mb = mailbox("alice/", uid, gid);
-    vdeliver(&mb, &job, vdeliver_now_ms() + 30000, &o);
+    vdeliver(&mb, &job, clock_ms() + 30000, &o);
     ck_assert_msg(o.status == DELIVERY_SENT, "%s %s", o.dsn, o.text);
 }
 
