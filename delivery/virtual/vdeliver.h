@@ -31,8 +31,9 @@ struct vdeliver_outcome {
 };
 
 /* Delivers job to mb as mb->uid/mb->gid in a child, waiting for it until deadline_ms (on
- * clock.h's clock_ms); a child still running then is killed and the recipient deferred. When this process is not root it can only deliver as its own uid and
- * gid; other ids are deferred with a message that says so. */
+ * clock.h's clock_ms); a child still running then is killed and the recipient deferred. When
+ * this process is not root it can only deliver as its own uid and gid; other ids are deferred
+ * with a message that says so. */
 void vdeliver(const struct vmailbox *mb, const struct vdeliver_job *job, long long deadline_ms,
               struct vdeliver_outcome *out);
 
