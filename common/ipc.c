@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ipc.h"
+#include "ipc_proto.h"
 #include "mem.h"
 
 #define IPC_LEN_DIGITS 7          /* so no length can overflow or allocate absurdly */
@@ -89,6 +90,19 @@ int ipc_addf(struct ipc_msg *m, const char *name, const char *fmt, ...)
         r = ipc_add_len(m, name, b.data, b.len);
     buf_free(&b);
     return r;
+}
+
+bool ipc_take_keep(struct ipc_msg *m)
+{
+    if (m->count == 0)
+        return false;
+    struct ipc_attr *a = &m->attr[m->count - 1];
+    if (strcmp(a->name, IPC_A_KEEP) != 0 || strcmp(a->value, "1") != 0)
+        return false;
+    free(a->name);
+    free(a->value);
+    m->count--;
+    return true;
 }
 
 const char *ipc_get(const struct ipc_msg *m, const char *name)

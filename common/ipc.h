@@ -36,6 +36,8 @@ int ipc_add(struct ipc_msg *m, const char *name, const char *value);
 int ipc_add_len(struct ipc_msg *m, const char *name, const char *value, size_t len);
 int ipc_addf(struct ipc_msg *m, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Whether the last attribute is keep=1 (IPC_A_KEEP in ipc_proto.h); takes it off if so. */
+bool ipc_take_keep(struct ipc_msg *m);
 /* First value of name, or NULL. */
 const char *ipc_get(const struct ipc_msg *m, const char *name);
 /* Parses the first value of name as a decimal integer in [min, max]; -1 if missing or bad. */

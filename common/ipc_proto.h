@@ -92,6 +92,12 @@
  *            Mail from <> that fails goes to 2bounce_notice_recipient from
  *            double_bounce_sender@myhostname; other notices go to the sender from <>. */
 #define IPC_T_DELIVER "deliver"
+/* keep=1, the last attribute of a reply: the server reads another request on this connection
+ * (for up to SERVER_KEEP_IDLE_S seconds, server.h), so the client may keep it for its next
+ * request instead of connecting again. The client takes the attribute off before it reads the
+ * reply (ipc_take_keep). local and virtual answer deliver requests so; qmgr keeps such
+ * connections (qmgr/call.c). */
+#define IPC_A_KEEP "keep"
 #define IPC_T_BOUNCE  "bounce"
 #define IPC_A_KIND    "kind"
 #define IPC_A_NOTICE_TO "notice_to"

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -39,6 +40,15 @@ static struct {
     pid_t master_pid;
     pid_t pid;                   /* this process, for its status records */
 } S;
+
+/* A connection server_serve_kept waits on for the client's next request. */
+struct kept_conn {
+    int fd;
+    struct event *ev;
+    bool (*serve)(int fd);
+    LIST_ENTRY(kept_conn) link;
+};
+static LIST_HEAD(, kept_conn) kept_conns = LIST_HEAD_INITIALIZER(kept_conns);
 
 static void report(enum master_status_code code)
 {
@@ -94,6 +104,46 @@ void server_client_done(void)
     maybe_exit();
 }
 
+bool server_stopping(void) { return S.stopping; }
+
+static void kept_close(struct kept_conn *k)
+{
+    LIST_REMOVE(k, link);
+    event_free(k->ev);
+    close(k->fd);
+    free(k);
+    server_client_done();
+}
+
+static void on_kept(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    struct kept_conn *k = arg;
+    if ((what & EV_TIMEOUT) || S.stopping || !k->serve(k->fd))
+        kept_close(k);
+}
+
+void server_serve_kept(int fd, bool (*serve)(int fd))
+{
+    struct kept_conn *k = NULL;
+    if (serve(fd) && !S.stopping) {
+        k = xcalloc(1, sizeof *k);
+        k->ev = event_new(S.base, fd, EV_READ | EV_PERSIST, on_kept, k);
+    }
+    struct timeval idle = { SERVER_KEEP_IDLE_S, 0 };
+    if (k == NULL || k->ev == NULL || event_add(k->ev, &idle) < 0) {
+        if (k && k->ev)
+            event_free(k->ev);
+        free(k);
+        close(fd);
+        server_client_done();
+        return;
+    }
+    k->fd = fd;
+    k->serve = serve;
+    LIST_INSERT_HEAD(&kept_conns, k, link);
+}
+
 static void resume_listening(evutil_socket_t fd, short what, void *arg)
 {
     if (!S.full && !S.stopping)
@@ -143,6 +193,8 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
     S.nlisten = 0;
     if (S.ops->stopping)
         S.ops->stopping();
+    while (!LIST_EMPTY(&kept_conns))   /* none is inside serve: that runs to its end */
+        kept_close(LIST_FIRST(&kept_conns));
     maybe_exit();
 }
 

@@ -6,6 +6,7 @@
  * that way on reload and stop). */
 #ifndef TERN_SERVER_H
 #define TERN_SERVER_H
+#include <stdbool.h>
 #include <sys/socket.h>
 
 struct event_base;
@@ -26,5 +27,14 @@ struct event_base *server_base(void);
 const char *server_service(void);    /* the master.conf service name: "127.0.0.1:2525", "qmgr" */
 char **server_args(void);            /* master.conf arguments after the options; NULL-terminated */
 void server_client_done(void);
+bool server_stopping(void);          /* SIGTERM came: finish, keep no connection */
+
+/* For a service that answers one request at a time (max_clients 1: local, virtual): serve is
+ * called for the request on fd now and, as long as it returns true, for each next request on
+ * the same connection (the client keeps it: IPC_A_KEEP in ipc_proto.h). The connection is
+ * closed, and server_client_done called, when serve returns false, after SERVER_KEEP_IDLE_S
+ * seconds without a request, or on SIGTERM. */
+#define SERVER_KEEP_IDLE_S 10
+void server_serve_kept(int fd, bool (*serve)(int fd));
 
 #endif

@@ -1,6 +1,7 @@
-/* local.c: the local delivery agent, local(8). qmgr connects to private/local and sends one
+/* local.c: the local delivery agent, local(8). qmgr connects to private/local and sends a
  * delivery request (delivery_proto.h); the agent reads active/<queue_id> itself, delivers each
- * recipient (recipient.c) and answers with one result per recipient. It stays root (master.conf
+ * recipient (recipient.c) and answers with one result per recipient, then waits for qmgr's next
+ * request on the same connection (server_serve_kept). It stays root (master.conf
  * unpriv column n) only to look up tables and users and to fork: every step that touches a
  * user's files runs in a process that has become that user (runas.h: kept workers, a child per
  * command). One request per process at a time; the master runs more processes. */
@@ -72,7 +73,8 @@ static void deliver_all(const struct delivery_request *r, struct delivery_reply 
     buf_free(&content);
 }
 
-static void serve(int fd)
+/* Serves one request on fd; true when the connection stays open for the next one. */
+static bool serve(int fd)
 {
     struct ipc_msg req, rep;
     ipc_msg_init(&req);
@@ -82,8 +84,9 @@ static void serve(int fd)
     memset(&r, 0, sizeof r);
     memset(&reply, 0, sizeof reply);
     const char *why = NULL;
+    bool keep = false;
     if (ipc_recv(fd, &req, IPC_MSG_MAX_DEFAULT, LOCAL_IO_MS, &why) < 0) {
-        if (errno != ECONNRESET)
+        if (errno != ECONNRESET)   /* the queue manager closed a kept connection */
             log_warn("cannot read a delivery request: %s", why ? why : strerror(errno));
         goto out;
     }
@@ -95,27 +98,32 @@ static void serve(int fd)
         goto out;
     }
     delivery_reply_init(&reply, r.nrcpt);
+    runas_child_close(fd);
     deliver_all(&r, &reply);
-    if (delivery_reply_encode(&reply, &rep) < 0 || ipc_send(fd, &rep, LOCAL_IO_MS) < 0)
+    runas_child_keep(fd);
+    keep = !server_stopping();
+    if (delivery_reply_encode(&reply, &rep) < 0 ||
+        (keep && ipc_add(&rep, IPC_A_KEEP, "1") < 0) || ipc_send(fd, &rep, LOCAL_IO_MS) < 0) {
         log_warn("%s: cannot send the delivery reply: %s", r.queue_id, strerror(errno));
+        keep = false;
+    }
+    struct timeval every = { RETIRE_CHECK_S, 0 };
+    if (!evtimer_pending(retire_timer, NULL))
+        evtimer_add(retire_timer, &every);
 out:
     delivery_reply_free(&reply);
     delivery_request_free(&r);
     ipc_msg_free(&req);
     ipc_msg_free(&rep);
+    return keep;
 }
 
-/* Each request is served to its end here; the event loop waits meanwhile (one client). */
+/* Each request is served to its end in serve; the event loop waits meanwhile (one client). */
 static void on_accept(int fd, const struct sockaddr *peer, socklen_t len)
 {
-    runas_child_close(fd);
-    serve(fd);
-    runas_child_keep(fd);
-    close(fd);
-    struct timeval every = { RETIRE_CHECK_S, 0 };
-    if (!evtimer_pending(retire_timer, NULL))
-        evtimer_add(retire_timer, &every);
-    server_client_done();
+    (void)peer;
+    (void)len;
+    server_serve_kept(fd, serve);
 }
 
 /* While kept workers (runas.h) are left, unused ones are looked for every second. */

@@ -3,7 +3,8 @@
  * become the uid and gid virtual_uid_maps and virtual_gid_maps give (vdeliver.c). Per request
  * from qmgr (delivery_proto.h): read active/<queue_id>, then for each recipient find its
  * mailbox (vmailbox.c), prepend Return-Path:, Delivered-To: and X-Original-To: (delivery/local/header.c),
- * deliver, and answer one result per recipient. */
+ * deliver, and answer one result per recipient; then wait for qmgr's next request on the same
+ * connection (server_serve_kept). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,21 +168,26 @@ static void deliver_request(const struct delivery_request *req, struct delivery_
     buf_free(&msg.content);
 }
 
-static void send_reply(int fd, const struct ipc_msg *m, const char *queue_id)
+static bool send_reply(int fd, const struct ipc_msg *m, const char *queue_id)
 {
-    if (ipc_send(fd, m, REPLY_TIMEOUT_MS) < 0)
-        log_warn("%s: cannot send the reply to the queue manager: %s", queue_id,
-                 strerror(errno));
+    if (ipc_send(fd, m, REPLY_TIMEOUT_MS) == 0)
+        return true;
+    log_warn("%s: cannot send the reply to the queue manager: %s", queue_id, strerror(errno));
+    return false;
 }
 
-static void serve(int fd)
+/* Serves one request on fd; true when the connection stays open for the next one. */
+static bool serve(int fd)
 {
     struct ipc_msg in, out;
     const char *why = NULL;
+    bool keep = false;
     ipc_msg_init(&in);
     ipc_msg_init(&out);
     if (ipc_recv(fd, &in, REQUEST_MAX, REQUEST_TIMEOUT_MS, &why) < 0) {
-        log_warn("cannot read a request: %s", errno == EPROTO && why ? why : strerror(errno));
+        if (errno != ECONNRESET)   /* the queue manager closed a kept connection */
+            log_warn("cannot read a request: %s",
+                     errno == EPROTO && why ? why : strerror(errno));
         goto done;
     }
     struct delivery_request req;
@@ -201,19 +207,21 @@ static void serve(int fd)
         ipc_add(&out, IPC_A_STATUS, IPC_STATUS_DEFER);
         ipc_add(&out, IPC_A_REASON, "the reply does not fit the IPC framing");
     }
-    send_reply(fd, &out, req.queue_id);
+    keep = !server_stopping() && ipc_add(&out, IPC_A_KEEP, "1") == 0;
+    keep = send_reply(fd, &out, req.queue_id) && keep;
     delivery_reply_free(&reply);
     delivery_request_free(&req);
 done:
     ipc_msg_free(&in);
     ipc_msg_free(&out);
+    return keep;
 }
 
 static void on_accept(int fd, const struct sockaddr *peer, socklen_t len)
 {
-    serve(fd);
-    close(fd);
-    server_client_done();
+    (void)peer;
+    (void)len;
+    server_serve_kept(fd, serve);
 }
 
 static void close_maps(void)

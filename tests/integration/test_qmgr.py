@@ -21,11 +21,14 @@ class FakeAgent(Listener):
     """Serves spool/private/<name>: each request is recorded; answer(rcpt, attempt) returns
     (status, dsn, text) for each recipient, or ("dead", dsn, text) for a dead destination."""
 
-    def __init__(self, instance, name="fake", answer=None, delay=0.0):
+    def __init__(self, instance, name="fake", answer=None, delay=0.0, keep=False,
+                 drop_kept=False):
         self.spool = instance.spool
         self.path = os.path.join(instance.spool, "private", name)
         self.answer = answer or (lambda rcpt, attempt: ("sent", "2.0.0", "delivered by fake"))
         self.delay = delay
+        self.keep = keep            # answer with keep=1 and serve the next request too
+        self.drop_kept = drop_kept  # read the second request of a connection, then close
         self.requests = []          # [(queue_id, [rcpt, ...])]
         self.notices = []           # queue files of notices to s@sender.example
         self.attempts = {}          # rcpt -> number of times seen
@@ -37,41 +40,48 @@ class FakeAgent(Listener):
         self.__enter__()
 
     def session(self, conn):
-        self._handle(conn)
-
-    def _handle(self, conn):
         with conn:
             conn.settimeout(10)
             data = b""
-            got = None
-            while got is None:
-                chunk = conn.recv(65536)
-                if not chunk:
+            for served in range(100 if self.keep else 1):
+                got = None
+                while got is None:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                    got = ipc_decode(data)
+                data = data[got[1]:]
+                if self.drop_kept and served == 1:
+                    with self.lock:
+                        self.dropped = getattr(self, "dropped", 0) + 1
                     return
-                data += chunk
-                got = ipc_decode(data)
-            attrs = got[0]
-            queue_id = dict(attrs)["queue_id"]
-            rcpts = [v for n, v in attrs if n == "rcpt"]
-            with self.lock:
-                self.requests.append((queue_id, rcpts))
-                self.active += 1
-                self.max_active = max(self.max_active, self.active)
-                answers = []
-                for r in rcpts:
-                    self.attempts[r] = self.attempts.get(r, 0) + 1
-                    answers.append(self.answer(r, self.attempts[r]))
-            self.on_request(queue_id, rcpts)
-            time.sleep(self.delay)
-            reply = [("status", "ok")]
-            if any(a[0] == "dead" for a in answers):
-                reply.append(("dead", "1"))
-            for status, dsn, text in answers:
-                reply += [("rcpt_status", "defer" if status == "dead" else status),
-                          ("rcpt_dsn", dsn), ("rcpt_text", text), ("rcpt_relay", "fake")]
-            with self.lock:
-                self.active -= 1
-            conn.sendall(ipc_encode(reply))
+                conn.sendall(ipc_encode(self._answer(got[0])))
+
+    def _answer(self, attrs):
+        queue_id = dict(attrs)["queue_id"]
+        rcpts = [v for n, v in attrs if n == "rcpt"]
+        with self.lock:
+            self.requests.append((queue_id, rcpts))
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+            answers = []
+            for r in rcpts:
+                self.attempts[r] = self.attempts.get(r, 0) + 1
+                answers.append(self.answer(r, self.attempts[r]))
+        self.on_request(queue_id, rcpts)
+        time.sleep(self.delay)
+        reply = [("status", "ok")]
+        if any(a[0] == "dead" for a in answers):
+            reply.append(("dead", "1"))
+        for status, dsn, text in answers:
+            reply += [("rcpt_status", "defer" if status == "dead" else status),
+                      ("rcpt_dsn", dsn), ("rcpt_text", text), ("rcpt_relay", "fake")]
+        if self.keep:
+            reply.append(("keep", "1"))
+        with self.lock:
+            self.active -= 1
+        return reply
 
     def on_request(self, queue_id, rcpts):
         """While a request is served (the message is in active/): a notice to the test's
@@ -146,6 +156,41 @@ def test_concurrency_window_bounds_parallel_deliveries(routed):
     wait_for(lambda: len(routed.log_lines(r": removed$")) == 12, timeout=60,
              what="12 messages delivered")
     assert 2 <= agent.max_active <= 3
+    agent.stop()
+
+
+def test_kept_connection_carries_the_next_requests(routed):
+    """An agent that answers keep=1 gets the next requests on the same connection, and each
+    delivery is recorded with its own answer, not the one before it."""
+    agent = FakeAgent(routed, keep=True,
+                      answer=lambda rcpt, attempt: ("sent", "2.0.0", f"delivered {rcpt}"))
+    routed.start()
+    for i in range(3):
+        send(routed, [f"r{i}@fake.example"])
+        wait_for(lambda: len(routed.log_lines(r": removed$")) == i + 1,
+                 what=f"message {i} delivered")
+    assert agent.connections == 1
+    assert [r for _, r in agent.requests] == [["r0@fake.example"], ["r1@fake.example"],
+                                              ["r2@fake.example"]]
+    for i in range(3):
+        assert routed.log_lines(rf"to=<r{i}@fake\.example>, relay=fake, .*status=sent "
+                                rf"\(delivered r{i}@fake\.example\)$")
+    agent.stop()
+
+
+def test_kept_connection_the_agent_dropped_is_not_a_failure(routed):
+    """When the agent closes a kept connection as the next request arrives on it (it timed
+    the connection out, or is stopping), the request goes again on a new connection: the mail
+    is delivered without a deferral."""
+    agent = FakeAgent(routed, keep=True, drop_kept=True)
+    routed.start()
+    for i in range(2):
+        send(routed, [f"r{i}@fake.example"])
+        wait_for(lambda: len(routed.log_lines(r": removed$")) == i + 1,
+                 what=f"message {i} delivered")
+    assert agent.dropped == 1 and agent.connections == 2
+    assert agent.attempts == {"r0@fake.example": 1, "r1@fake.example": 1}
+    assert not routed.log_lines(r"status=deferred|delivery agent fake failed")
     agent.stop()
 
 

@@ -82,6 +82,44 @@ static const struct server_ops svc_ops = {
     .accept = svc_accept,
 };
 
+/* A service on server_serve_kept: each request is a line, answered "N line" (N counting the
+ * requests this process served); "bye" or the client's closing ends the connection. */
+static bool kept_serve(int fd)
+{
+    static int served;
+    char line[128];
+    size_t len = 0;
+    while (len == 0 || line[len - 1] != '\n') {
+        struct pollfd p = { fd, POLLIN, 0 };
+        if (poll(&p, 1, WAIT_MS) != 1)
+            return false;
+        ssize_t n = read(fd, line + len, sizeof line - 1 - len);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        if (n <= 0 || (len += (size_t)n) >= sizeof line - 1)
+            return false;
+    }
+    line[len] = '\0';
+    if (strcmp(line, "bye\n") == 0)
+        return false;
+    char reply[160];
+    int n = snprintf(reply, sizeof reply, "%d %s", ++served, line);
+    return write(fd, reply, (size_t)n) == n;
+}
+
+static void kept_accept(int fd, const struct sockaddr *peer, socklen_t peerlen)
+{
+    (void)peer;
+    (void)peerlen;
+    server_serve_kept(fd, kept_serve);
+}
+
+static const struct server_ops kept_ops = {
+    .name = "testsvc",
+    .max_clients = 1,
+    .accept = kept_accept,
+};
+
 /* ---- the test's side ---- */
 
 static char dir[64];
@@ -113,9 +151,10 @@ struct server {
     int port;        /* of the listener, which only the child holds */
 };
 
-/* Forks a child that runs server_main() with extra_args after the standard arguments, the
- * master's descriptors in place (fd 3 status, fd 4 listener) and stderr in dir/stderr. */
-static struct server start_server(const char *const *extra_args)
+/* Forks a child that runs server_main() for ops with extra_args after the standard arguments,
+ * the master's descriptors in place (fd 3 status, fd 4 listener) and stderr in dir/stderr. */
+static struct server start_service(const char *const *extra_args,
+                                   const struct server_ops *ops)
 {
     struct server s;
     int sv[2];
@@ -162,12 +201,17 @@ static struct server start_server(const char *const *extra_args)
         for (size_t i = 0; extra_args[i] != NULL && argc < 31; i++)
             argv[argc++] = (char *)extra_args[i];
         argv[argc] = NULL;
-        server_main(argc, argv, &svc_ops);
+        server_main(argc, argv, ops);
     }
     close(sv[1]);
     close(lfd);   /* from here on only the child holds the listener */
     s.status_fd = sv[0];
     return s;
+}
+
+static struct server start_server(const char *const *extra_args)
+{
+    return start_service(extra_args, &svc_ops);
 }
 
 static const char *const *normal_args(void)
@@ -388,6 +432,43 @@ START_TEST(sigterm_waits_for_last_client)
 }
 END_TEST
 
+/* A kept connection carries request after request; the process stays FULL (taken) until the
+ * connection ends, by the client's "bye" or its closing, or by SIGTERM, which closes an idle
+ * kept connection and lets the process exit. */
+START_TEST(kept_connection_serves_each_request)
+{
+    struct server s = start_service(normal_args(), &kept_ops);
+    expect_status(&s, MASTER_STAT_READY);
+    int c = connect_port(s.port);
+    ck_assert_msg(c >= 0, "connect: %s", strerror(errno));
+    ck_assert_int_eq(write(c, "a\n", 2), 2);
+    ck_assert_str_eq(read_line(c), "1 a\n");
+    expect_status(&s, MASTER_STAT_TAKEN);
+    expect_status(&s, MASTER_STAT_FULL);
+    ck_assert_int_eq(write(c, "b\n", 2), 2);
+    ck_assert_str_eq(read_line(c), "2 b\n");
+    ck_assert_int_eq(write(c, "bye\n", 4), 4);
+    expect_status(&s, MASTER_STAT_AVAIL);
+    close(c);
+
+    /* the next client; then SIGTERM while its connection waits for a request */
+    c = connect_port(s.port);
+    ck_assert_msg(c >= 0, "connect: %s", strerror(errno));
+    ck_assert_int_eq(write(c, "c\n", 2), 2);
+    ck_assert_str_eq(read_line(c), "3 c\n");
+    expect_status(&s, MASTER_STAT_FULL);
+    ck_assert_int_eq(kill(s.pid, SIGTERM), 0);
+    expect_exit(&s, 0);
+    char b[8];
+    struct pollfd p = { c, POLLIN, 0 };
+    ck_assert_int_eq(poll(&p, 1, WAIT_MS), 1);
+    ck_assert_int_eq(read(c, b, sizeof b), 0);   /* closed by the server */
+    close(c);
+    expect_status_eof(&s);
+    close(s.status_fd);
+}
+END_TEST
+
 /* After READY, fd 3 is close-on-exec (nothing the daemon runs may inherit it); so is fd 4. */
 START_TEST(status_fd_close_on_exec)
 {
@@ -453,6 +534,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, serves_and_reports);
     tcase_add_test(tc, sigterm_waits_for_last_client);
+    tcase_add_test(tc, kept_connection_serves_each_request);
     tcase_add_test(tc, status_fd_close_on_exec);
     tcase_add_test(tc, bad_override_exits_ex_config);
     tcase_add_test(tc, missing_config_dir_exits_ex_usage);
