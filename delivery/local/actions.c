@@ -81,6 +81,15 @@ static void build_head(const struct rcpt_job *job, struct buf *head)
     header_prepend(head, job->sender, job->address, job->orig);
 }
 
+/* A mailbox job carries the content itself when there is no memory file of it (userjob.h). */
+static void inline_body(const struct rcpt_job *job, struct mailbox_job *mj)
+{
+    if (job->msg->content_fd < 0) {
+        mj->body = job->msg->content;
+        mj->body_len = job->msg->content_len;
+    }
+}
+
 /* Runs a mailbox or list file step in the kept worker of uid and gid; as run. */
 static bool run_kept(struct rcpt_job *job, uid_t uid, gid_t gid, const struct ipc_msg *step,
                      int fd, struct ipc_msg *report)
@@ -106,6 +115,7 @@ static void write_message(struct rcpt_job *job, uid_t uid, gid_t gid, const char
         .path = path, .maildir = maildir, .file = file, .sender = job->sender,
         .head = head.data, .head_len = head.len, .size_limit = job->conf->size_limit,
     };
+    inline_body(job, &mj);
     struct ipc_msg step, report;
     ipc_msg_init(&step);
     ipc_msg_init(&report);
@@ -332,6 +342,7 @@ int action_forward(struct rcpt_job *job, const struct identity *user, const char
         .path = t.path, .maildir = t.maildir, .sender = job->sender,
         .head = head.data, .head_len = head.len, .size_limit = job->conf->size_limit,
     };
+    inline_body(job, &mj);
     struct ipc_msg step, report;
     ipc_msg_init(&step);
     ipc_msg_init(&report);

@@ -53,8 +53,9 @@ static void deliver_all(const struct delivery_request *r, struct delivery_reply 
         log_warn("%s: cannot read the queue file %s: malformed content", r->queue_id, path);
         defer_all(r, reply, "cannot read the queue file", "malformed content");
     } else {
-        int content_fd = userjob_content_fd(content.data, content.len);
-        if (content_fd < 0) {
+        bool inline_content = userjob_content_inline(content.data, content.len);
+        int content_fd = inline_content ? -1 : userjob_content_fd(content.data, content.len);
+        if (!inline_content && content_fd < 0) {
             log_warn("%s: cannot copy the message for delivery: %s", r->queue_id,
                      strerror(errno));
             defer_all(r, reply, "cannot copy the message for delivery", strerror(errno));
@@ -66,7 +67,8 @@ static void deliver_all(const struct delivery_request *r, struct delivery_reply 
             for (size_t i = 0; i < r->nrcpt; i++)
                 recipient_deliver(&conf, &msg, &r->rcpt[i], reply, i);
             conf_free(&conf);
-            close(content_fd);
+            if (content_fd >= 0)
+                close(content_fd);
         }
     }
     buf_free(&data);

@@ -57,7 +57,8 @@ struct local_msg {
     const char *sender;
     const char *content;             /* header and body, CRLF line ends */
     size_t content_len;
-    int content_fd;                  /* the same in a memory file, for kept workers (userjob.h) */
+    int content_fd;                  /* the same in a memory file for kept workers, or -1 when
+                                      * it travels in their jobs (userjob.h) */
 };
 
 /* One recipient being delivered: its address, what it expanded to so far, and the outcome. */

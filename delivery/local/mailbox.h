@@ -18,6 +18,7 @@ struct mailbox_job {
     const char *body;        /* the queued message (CRLF ends) */
     size_t body_len;
     size_t size_limit;       /* mailbox_size_limit; 0 none */
+    bool body_mapped;        /* body is a mapping of the content's memory file (userjob.c) */
 };
 
 /* A runas_job: delivers as mailbox_job arg says and reports the outcome. A Maildir must be a

@@ -25,7 +25,14 @@ static int add_mailbox(const struct mailbox_job *j, const char *path_attr, struc
         ipc_add_len(job, "head", j->head, j->head_len) < 0 ||
         ipc_addf(job, "size_limit", "%zu", j->size_limit) < 0)
         return -1;
+    if (j->body && ipc_add_len(job, "body", j->body, j->body_len) < 0)
+        return -1;
     return 0;
+}
+
+bool userjob_content_inline(const char *data, size_t len)
+{
+    return len <= USERJOB_INLINE_MAX && memchr(data, '\0', len) == NULL;
 }
 
 /* The list files to try, as repeated path attributes. */
@@ -94,30 +101,44 @@ static int flag(const struct ipc_msg *job, const char *name)
     return v && strcmp(v, "0") == 0 ? 0 : -1;
 }
 
-/* The mailbox part of a job (path under path_attr) with the content mapped from fd; false
- * with a deferral reported when the job or the descriptor is not what it must be. */
+/* The value and length of attribute name, or NULL. */
+static const char *value_of(const struct ipc_msg *job, const char *name, size_t *len)
+{
+    for (size_t i = 0; i < job->count; i++) {
+        if (strcmp(job->attr[i].name, name) == 0) {
+            *len = job->attr[i].value_len;
+            return job->attr[i].value;
+        }
+    }
+    return NULL;
+}
+
+/* The mailbox part of a job (path under path_attr) with the content from its body attribute or
+ * mapped from fd (one of the two); false with a deferral reported when the job or the
+ * descriptor is not what it must be. */
 static bool mailbox_from(const struct ipc_msg *job, const char *path_attr, int fd,
                          struct mailbox_job *mj, struct ipc_msg *report)
 {
     long long limit;
     int maildir = flag(job, "maildir"), file = flag(job, "file");
     const char *path = ipc_get(job, path_attr), *sender = ipc_get(job, "sender");
-    const char *head = NULL;
-    size_t head_len = 0;
-    for (size_t i = 0; i < job->count; i++) {
-        if (strcmp(job->attr[i].name, "head") == 0) {
-            head = job->attr[i].value;
-            head_len = job->attr[i].value_len;
-            break;
-        }
-    }
+    size_t head_len = 0, inline_len = 0;
+    const char *head = value_of(job, "head", &head_len);
+    const char *inline_body = value_of(job, "body", &inline_len);
     struct stat st;
-    if (maildir < 0 || file < 0 || !path || !sender || !head || fd < 0 ||
+    if (maildir < 0 || file < 0 || !path || !sender || !head || (fd < 0) == !inline_body ||
         ipc_get_long(job, "size_limit", 0, (long long)(SIZE_MAX >> 1), &limit) < 0 ||
-        fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)))) {
         report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
         return false;
     }
+    *mj = (struct mailbox_job){
+        .path = path, .maildir = maildir, .file = file, .sender = sender, .head = head,
+        .head_len = head_len, .body = inline_body, .body_len = inline_len,
+        .size_limit = (size_t)limit, .body_mapped = false,
+    };
+    if (inline_body)
+        return true;
     size_t len = (size_t)st.st_size;
     void *body = NULL;
     if (len > 0) {
@@ -128,17 +149,15 @@ static bool mailbox_from(const struct ipc_msg *job, const char *path_attr, int f
             return false;
         }
     }
-    *mj = (struct mailbox_job){
-        .path = path, .maildir = maildir, .file = file, .sender = sender, .head = head,
-        .head_len = head_len, .body = body ? body : "", .body_len = len,
-        .size_limit = (size_t)limit,
-    };
+    mj->body = body ? body : "";
+    mj->body_len = len;
+    mj->body_mapped = len > 0;
     return true;
 }
 
 static void mailbox_done(struct mailbox_job *mj)
 {
-    if (mj->body_len > 0)
+    if (mj->body_mapped)
         munmap((void *)mj->body, mj->body_len);
 }
 
@@ -158,11 +177,13 @@ static bool listfile_from(const struct ipc_msg *job, struct listfile_job *lj)
 
 static void serve_mailbox(const struct ipc_msg *job, int fd, struct ipc_msg *report)
 {
+    static const char *const required[] = { "type", "path", "maildir", "file", "sender",
+                                            "head", "size_limit", NULL };
     static const char *const names[] = { "type", "path", "maildir", "file", "sender", "head",
-                                         "size_limit", NULL };
+                                         "size_limit", "body", NULL };
     const char *why;
     struct mailbox_job mj;
-    if (ipc_check(job, names, names, &why) < 0) {
+    if (ipc_check(job, required, names, &why) < 0) {
         report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
         return;
     }
@@ -189,11 +210,13 @@ static void serve_listfile(const struct ipc_msg *job, struct ipc_msg *report)
 /* A .forward, and when there is none, the mailbox at once. */
 static void serve_forward(const struct ipc_msg *job, int fd, struct ipc_msg *report)
 {
+    static const char *const required[] = { "type", "path", "mailbox_path", "maildir", "file",
+                                            "sender", "head", "size_limit", NULL };
     static const char *const names[] = { "type", "path", "mailbox_path", "maildir", "file",
-                                         "sender", "head", "size_limit", NULL };
+                                         "sender", "head", "size_limit", "body", NULL };
     const char *why;
     struct listfile_job lj = { .path = { NULL, NULL }, .forward = true };
-    if (ipc_check(job, names, names, &why) < 0 || !listfile_from(job, &lj)) {
+    if (ipc_check(job, required, names, &why) < 0 || !listfile_from(job, &lj)) {
         report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed forward job");
         return;
     }

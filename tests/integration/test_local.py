@@ -226,6 +226,22 @@ def test_maildir_delivery(local, users):
     assert headers_of(second)[2] == f"X-Original-To: {upper}".encode()
 
 
+def test_small_and_large_messages_are_delivered_whole(local, users):
+    """A small message travels to the user's delivery process inside its job, one over 32 KiB
+    as a memory file: both are delivered byte for byte (line ends made LF)."""
+    u = users.add()
+    local.start()
+    addr = f"{u.pw_name}@{DOMAIN}"
+    big = MSG + b"".join(b"line %05d " % i + b"x" * 60 + b"\r\n" for i in range(2000))
+    for content in (MSG, big):
+        [r] = local.deliver([addr], content=content)
+        assert r["status"] == "sent", r
+    texts = sorted((read(f) for f in local.maildir_files(u.pw_name)), key=len)
+    head = (b"Return-Path: <sender@example.org>\n"
+            + f"Delivered-To: {addr}\nX-Original-To: {addr}\n".encode())
+    assert texts == [head + MSG.replace(b"\r\n", b"\n"), head + big.replace(b"\r\n", b"\n")]
+
+
 def processes_of(uid):
     """PIDs of the live processes running as uid (not zombies: an earlier test's processes,
     killed with their instance, may wait for init to reap them, and uids are reused)."""
