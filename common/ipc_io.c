@@ -186,11 +186,11 @@ static int proto_error(const char **why, const char *reason)
     return -1;
 }
 
-/* Reads the length prefix (seen with MSG_PEEK, or a byte at a time while it is still
- * incomplete) and then exactly the rest of the frame, so bytes of a following message stay in
- * the socket. Waits (poll) only when nothing is there. Decodes as bytes arrive to reject garbage
- * early, but only when the buffer has doubled since the last try, so a peer dribbling single
- * bytes cannot make the total work quadratic. */
+/* Reads exactly one frame, so bytes of a following message stay in the socket: the length
+ * prefix is seen with MSG_PEEK (or read a byte at a time while it is still incomplete), then
+ * the frame is read whole (in 16 KiB pieces). Waits (poll) only when nothing is there.
+ * Decodes as bytes arrive to reject garbage early, but only when the buffer has doubled since
+ * the last try, so a peer dribbling single bytes cannot make the total work quadratic. */
 static int recv_into(int fd, struct buf *b, struct ipc_msg *m, size_t max, long long deadline,
                      const char **why)
 {
@@ -207,7 +207,15 @@ static int recv_into(int fd, struct buf *b, struct ipc_msg *m, size_t max, long 
                 continue;   /* nothing there yet: no read to try */
             }
             const char *colon = seen > 0 ? memchr(head, ':', (size_t)seen) : NULL;
-            if (colon)
+            size_t n = 0;
+            const char *p = head;
+            while (colon && p < colon && *p >= '0' && *p <= '9' && n <= max)
+                n = n * 10 + (size_t)(*p++ - '0');
+            /* a well-formed prefix: read the whole frame at once (the decoder checks it);
+             * anything else is read up to the colon and left to the decoder to refuse */
+            if (colon && p == colon && p > head && n <= max)
+                want = (size_t)(colon - head) + 1 + n + 1;
+            else if (colon)
                 want = (size_t)(colon - head) + 1;
         }
         if (want > sizeof chunk)

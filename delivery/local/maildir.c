@@ -67,19 +67,27 @@ static void escaped_host(char *out, size_t size)
     snprintf(out, size, "%s", cached);
 }
 
-/* Writes p[0..n) to fd with each CRLF turned into LF (a lone CR stays). 0 or -1 with errno. */
-static int write_lf(int fd, const char *p, size_t n)
+/* Writes head[0..head_len) and then body[0..body_len) to fd with each CRLF turned into LF (a
+ * lone CR stays), through one buffer: a small message is one write(2). 0 or -1 with errno. */
+static int write_lf(int fd, const char *head, size_t head_len, const char *body,
+                    size_t body_len)
 {
     char chunk[8192];
     size_t used = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')
-            continue;
-        chunk[used++] = p[i];
-        if (used == sizeof chunk) {
-            if (write_all(fd, chunk, used) < 0)
-                return -1;
-            used = 0;
+    const char *part[2] = { head, body };
+    size_t len[2] = { head_len, body_len };
+    for (int k = 0; k < 2; k++) {
+        const char *p = part[k];
+        size_t n = len[k];
+        for (size_t i = 0; i < n; i++) {
+            if (p[i] == '\r' && i + 1 < n && p[i + 1] == '\n')
+                continue;
+            chunk[used++] = p[i];
+            if (used == sizeof chunk) {
+                if (write_all(fd, chunk, used) < 0)
+                    return -1;
+                used = 0;
+            }
         }
     }
     return used > 0 ? write_all(fd, chunk, used) : 0;
@@ -131,7 +139,7 @@ int maildir_deliver(const char *dir, const char *head, size_t head_len, const ch
         }
     }
 
-    if (write_lf(fd, head, head_len) < 0 || write_lf(fd, body, body_len) < 0) {
+    if (write_lf(fd, head, head_len, body, body_len) < 0) {
         set_err(err, dir, "write tmp/%s: %s", base, strerror(errno));
         goto drop_tmp;
     }

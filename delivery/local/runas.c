@@ -61,7 +61,8 @@ void runas_child_keep(int fd)
 
 bool runas_possible(uid_t uid)
 {
-    return geteuid() == 0 || geteuid() == uid;
+    uid_t euid = geteuid();
+    return euid == 0 || euid == uid;
 }
 
 
@@ -220,16 +221,23 @@ void runas_set_server(runas_serve serve)
 }
 
 /* One job on the wire: a marker byte carrying fd (SCM_RIGHTS) when there is one, then the
- * job's IPC message. */
+ * job's IPC message, both in one sendmsg when the socket takes them. */
 static int send_job(int sock, int fd, const struct ipc_msg *job)
 {
     char mark = 'j';
-    struct iovec iov = { &mark, 1 };
+    struct buf frame;
+    buf_init(&frame, RUNAS_JOB_MAX);
+    if (ipc_encode(job, &frame) < 0) {
+        buf_free(&frame);
+        errno = EMSGSIZE;
+        return -1;
+    }
+    struct iovec iov[2] = { { &mark, 1 }, { frame.data, frame.len } };
     union {
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } ctl;
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+    struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
     if (fd >= 0) {
         memset(&ctl, 0, sizeof ctl);
         mh.msg_control = ctl.buf;
@@ -244,9 +252,28 @@ static int send_job(int sock, int fd, const struct ipc_msg *job)
     do
         n = sendmsg(sock, &mh, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
-    if (n != 1)
-        return -1;
-    return ipc_send(sock, job, RUNAS_SEND_MS);
+    int rc = n < 1 ? -1 : 0;
+    /* the rest of the frame, should the socket have taken only part of it */
+    size_t sent = n < 1 ? 0 : (size_t)n - 1;
+    long long deadline = clock_ms() + RUNAS_SEND_MS;
+    while (rc == 0 && sent < frame.len) {
+        ssize_t w = send(sock, frame.data + sent, frame.len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) {
+            sent += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        long long left = deadline - clock_ms();
+        struct pollfd p = { .fd = sock, .events = POLLOUT };
+        if (w == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || left <= 0 ||
+            poll(&p, 1, (int)left) <= 0)
+            rc = -1;
+    }
+    int e = errno;
+    buf_free(&frame);
+    errno = e;
+    return rc;
 }
 
 /* 1 with a job (and *fd, or -1), 0 when the agent closed its end or sent nothing for
@@ -375,6 +402,12 @@ enum runas_result runas_call(uid_t uid, gid_t gid, long long time_limit,
     long long limit_ms = time_limit > INT_MAX / 1000 ? INT_MAX : time_limit * 1000;
     const char *why = NULL;
     ipc_msg_clear(report);
+    /* the report comes once the job is done: wait for it first, then read it at once */
+    long long deadline = clock_ms() + limit_ms;
+    struct pollfd p = { .fd = w->sock, .events = POLLIN };
+    while (poll(&p, 1, (int)limit_ms) < 0 && errno == EINTR)
+        limit_ms = deadline - clock_ms() > 0 ? deadline - clock_ms() : 0;
+    limit_ms = deadline - clock_ms() > 0 ? deadline - clock_ms() : 0;
     if (ipc_recv(w->sock, report, RUNAS_REPORT_MAX, (int)limit_ms, &why) == 0) {
         w->last_used = clock_ms();
         if (++w->jobs >= WORKER_JOBS)

@@ -380,6 +380,29 @@ START_TEST(check_required_allowed)
 }
 END_TEST
 
+/* keep=1 is taken off a reply only as its last attribute, and only with the value 1. */
+START_TEST(take_keep)
+{
+    struct ipc_msg m;
+    ipc_msg_init(&m);
+    ck_assert(!ipc_take_keep(&m));
+    ipc_add(&m, "status", "ok");
+    ipc_add(&m, "keep", "1");
+    ck_assert(ipc_take_keep(&m));
+    ck_assert_uint_eq(m.count, 1);
+    ck_assert_ptr_null(ipc_get(&m, "keep"));
+    ck_assert(!ipc_take_keep(&m));
+    ipc_add(&m, "keep", "0");
+    ck_assert(!ipc_take_keep(&m));
+    ipc_msg_clear(&m);
+    ipc_add(&m, "keep", "1");
+    ipc_add(&m, "status", "ok");
+    ck_assert(!ipc_take_keep(&m));
+    ck_assert_uint_eq(m.count, 2);
+    ipc_msg_free(&m);
+}
+END_TEST
+
 /* ---- socket helpers ---- */
 
 static void make_pair(int sv[2])
@@ -704,6 +727,7 @@ static Suite *ipc_suite(void)
     TCase *codec = tcase_create("codec");
     tcase_add_test(codec, encode_exact);
     tcase_add_test(codec, round_trip);
+    tcase_add_test(codec, take_keep);
     tcase_add_test(codec, incremental);
     tcase_add_test(codec, back_to_back);
     tcase_add_loop_test(codec, reject_malformed, 0, sizeof malformed / sizeof malformed[0]);
