@@ -247,6 +247,20 @@ static void put_back(const char *id, const char *why)
         log_error("%s: cannot move back to incoming/: %s", id, strerror(errno));
 }
 
+static bool log_exists(const char *dir, const char *id)
+{
+    char path[QFILE_ID_MAX + 16];
+    status_path(path, sizeof path, dir, id);
+    return access(path, F_OK) == 0;
+}
+
+/* The flag of qmsg that says whether status log dir/<id> exists. */
+static bool *logged_flag(struct qmsg *m, const char *dir)
+{
+    return strcmp(dir, "bounce") == 0 ? &m->bounce_logged
+           : strcmp(dir, "trace") == 0 ? &m->trace_logged : &m->defer_logged;
+}
+
 int message_load(const char *id)
 {
     char path[QFILE_ID_MAX + 16];
@@ -289,6 +303,8 @@ int message_load(const char *id)
     char log_path[QFILE_ID_MAX + 16];
     status_path(log_path, sizeof log_path, "defer", id);
     unlink(log_path);
+    m->bounce_logged = log_exists("bounce", id);   /* pickup's, or an earlier pass's */
+    m->trace_logged = log_exists("trace", id);
 
     TAILQ_INSERT_TAIL(&active_list, m, link);
     table_add(m);
@@ -357,6 +373,7 @@ static int append_status(struct qmsg *m, size_t i, const char *dir, const char *
     rec.when = (time_t)qmgr_now();
     char path[QFILE_ID_MAX + 16];
     status_path(path, sizeof path, dir, m->id);
+    *logged_flag(m, dir) = true;   /* even a failed append may have made the file */
     if (statuslog_append(path, &rec) < 0) {
         log_error("%s: cannot append to %s: %s", m->id, path, strerror(errno));
         return -1;
@@ -577,7 +594,8 @@ static void on_notice(void *arg, const struct ipc_msg *reply, const char *error)
     if (dir) {
         char path[QFILE_ID_MAX + 16];
         status_path(path, sizeof path, dir, m->id);
-        unlink(path);
+        if (unlink(path) == 0 || errno == ENOENT)
+            *logged_flag(m, dir) = false;
     } else {
         char path[QFILE_ID_MAX + 16];
         snprintf(path, sizeof path, "active/%s", m->id);
@@ -585,13 +603,6 @@ static void on_notice(void *arg, const struct ipc_msg *reply, const char *error)
             m->warned = true;
     }
     finish_next(m);
-}
-
-static bool log_exists(const char *dir, const char *id)
-{
-    char path[QFILE_ID_MAX + 16];
-    status_path(path, sizeof path, dir, id);
-    return access(path, F_OK) == 0;
 }
 
 static bool ask_notice(struct qmsg *m, const char *kind)
@@ -631,8 +642,10 @@ static void move_to_deferred(struct qmsg *m)
 static void remove_message(struct qmsg *m)
 {
     char path[QFILE_ID_MAX + 16];
-    status_path(path, sizeof path, "defer", m->id);
-    unlink(path);
+    if (m->defer_logged) {
+        status_path(path, sizeof path, "defer", m->id);
+        unlink(path);
+    }
     status_path(path, sizeof path, "active", m->id);
     if (qspare_retire(path, m->id) < 0) {
         log_error("%s: cannot remove %s: %s", m->id, path, strerror(errno));
@@ -682,17 +695,17 @@ static void finish_next(struct qmsg *m)
         int step = m->notice_step++;
         switch (step) {
         case STEP_FAILURE:
-            if (log_exists("bounce", m->id) && ask_notice(m, BOUNCE_KIND_FAILURE))
+            if (m->bounce_logged && ask_notice(m, BOUNCE_KIND_FAILURE))
                 return;
             continue;
         case STEP_SUCCESS:
-            if (log_exists("trace", m->id) && ask_notice(m, BOUNCE_KIND_SUCCESS))
+            if (m->trace_logged && ask_notice(m, BOUNCE_KIND_SUCCESS))
                 return;
             continue;
         case STEP_DELAY:
             if (qmgr_conf.delay_warning > 0 && !m->warned && m->deferred > 0 &&
                 qmgr_now() - m->arrival >= (double)qmgr_conf.delay_warning &&
-                log_exists("defer", m->id) && ask_notice(m, BOUNCE_KIND_DELAY))
+                m->defer_logged && ask_notice(m, BOUNCE_KIND_DELAY))
                 return;
             continue;
         default:
@@ -711,8 +724,9 @@ static void finish_next(struct qmsg *m)
         status_path(path, sizeof path, "trace", m->id);
         unlink(path);
         m->notice_failed = false;
+        m->bounce_logged = m->trace_logged = false;
     }
-    bool left = m->notice_failed || log_exists("bounce", m->id) || log_exists("trace", m->id);
+    bool left = m->notice_failed || m->bounce_logged || m->trace_logged;
     for (size_t i = 0; i < m->nrcpt && !left; i++)
         left = m->rcpt[i].state != QR_DONE;
     if (left)

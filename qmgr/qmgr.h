@@ -38,6 +38,9 @@ struct qmsg {
     bool warned;             /* the delay notice went out (QFILE_MODE_WARNED) */
     bool valias_expanded;    /* its recipients came from virtual_alias_maps already */
     bool marks_unsynced;     /* done marks written since the last fsync of the queue file */
+    bool bounce_logged;      /* bounce/<id>, trace/<id>, defer/<id> exist (looked at when */
+    bool trace_logged;       /* the message is loaded, then kept up to date as qmgr writes */
+    bool defer_logged;       /* and removes them: no access(2) per finished message) */
     size_t nrcpt;
     struct qrcpt *rcpt;
     size_t unfinished;       /* recipients queued or in flight */

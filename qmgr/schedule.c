@@ -215,6 +215,9 @@ static void on_job_done(void *arg, const struct ipc_msg *reply, const char *erro
         ok = true;
     if (ok) {
         feedback(d, rep.dead, &rep);
+        /* the agent waits (on its kept connection): its next job goes out before this one's
+         * log lines, marks and removal are written */
+        schedule_run();
         message_job_done(job, &rep, NULL, NULL);
         delivery_reply_free(&rep);
     } else {
