@@ -36,13 +36,13 @@ static bool ids_for(struct rcpt_job *job, const struct identity *who, uid_t *uid
                  "cannot deliver as %s%s (uid %ld): the local delivery agent runs as uid %ld, "
                  "not as root, and can deliver only to its own uid",
                  who->is_root ? "default_privs for " : "user ", who->name, (long)who->uid,
-                 (long)geteuid());
+                 (long)runas_euid());
         log_warn("%s: to=<%s>: %s", job->msg->queue_id, job->address, text);
         note(job, DELIVERY_DEFER, "4.3.0", text);
         return false;
     }
     *uid = who->uid;
-    *gid = geteuid() == 0 ? who->gid : getegid();
+    *gid = runas_euid() == 0 ? who->gid : getegid();
     return true;
 }
 
@@ -169,7 +169,7 @@ static bool mailbox_place(const struct rcpt_job *job, const struct identity *use
 static gid_t mailbox_gid(const struct rcpt_job *job, const struct mailbox_target *t, uid_t uid,
                          gid_t gid)
 {
-    return t->in_spool && geteuid() == 0 ? spool_gid(job->conf->spool, uid, gid) : gid;
+    return t->in_spool && runas_euid() == 0 ? spool_gid(job->conf->spool, uid, gid) : gid;
 }
 
 void action_mailbox(struct rcpt_job *job, const struct identity *user)

@@ -108,8 +108,7 @@ static void deliver_mbox(const struct mailbox_job *j, struct ipc_msg *report)
 
 void mailbox_job_run(void *arg, struct ipc_msg *report)
 {
-    const struct mailbox_job *j = arg;
-    umask(077);
+    const struct mailbox_job *j = arg;   /* the umask is 077 already (runas.c's become) */
     if (j->maildir)
         deliver_maildir(j, report);
     else

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -59,9 +60,20 @@ void runas_child_keep(int fd)
             close_in_child[i] = -1;
 }
 
+/* The agent's effective uid, read once (it never changes in the agent; become() forgets it in
+ * a child). */
+static uid_t agent_euid = (uid_t)-1;
+
+uid_t runas_euid(void)
+{
+    if (agent_euid == (uid_t)-1)
+        agent_euid = geteuid();
+    return agent_euid;
+}
+
 bool runas_possible(uid_t uid)
 {
-    uid_t euid = geteuid();
+    uid_t euid = runas_euid();
     return euid == 0 || euid == uid;
 }
 
@@ -70,6 +82,8 @@ bool runas_possible(uid_t uid)
  * command run as one user must never reach another user's worker), then uid and gid. */
 static void become(pid_t parent, uid_t uid, gid_t gid)
 {
+    agent_euid = (uid_t)-1;
+    umask(077);   /* whatever a child creates is the user's alone */
     /* the skeleton's libevent handlers must not run here */
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);

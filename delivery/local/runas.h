@@ -59,5 +59,7 @@ void runas_child_keep(int fd);
 
 /* Whether this process may become uid (it is root, or it already is uid). */
 bool runas_possible(uid_t uid);
+/* This process's effective uid, read once. */
+uid_t runas_euid(void);
 
 #endif
