@@ -382,6 +382,19 @@ static void reverse_name(const struct name_req *r, char *out, size_t size)
     snprintf(out + n, size - n, "ip6.arpa.");
 }
 
+bool dns_client_name_kept(struct dns *d, const char *address, char *name, size_t size)
+{
+    unsigned char addr[16];
+    int family = inet_pton(AF_INET, address, addr) == 1    ? AF_INET
+                 : inet_pton(AF_INET6, address, addr) == 1 ? AF_INET6
+                                                           : 0;
+    const struct dns_name_entry *e = family ? name_cached(d, family, addr) : NULL;
+    if (e == NULL)
+        return false;
+    snprintf(name, size, "%s", e->found ? e->name : "");
+    return true;
+}
+
 struct dns_req *dns_client_name(struct dns *d, const char *address, int timeout_ms,
                                 void (*cb)(void *arg, const char *name), void *arg)
 {

@@ -6,6 +6,7 @@
  * anchor file is installed (Debian: dns-root-data); without one nothing is secure. */
 #ifndef TERN_DNS_H
 #define TERN_DNS_H
+#include <stdbool.h>
 #include <stddef.h>
 
 struct event_base;
@@ -28,6 +29,9 @@ void dns_close(struct dns *d);
  * DNS_NAME_CACHE addresses, so a client that comes back costs no look-up. */
 struct dns_req *dns_client_name(struct dns *d, const char *address, int timeout_ms,
                                 void (*cb)(void *arg, const char *name), void *arg);
+/* A kept answer of dns_client_name for address, at once: true with the name in name[0..size)
+ * ("" for "unknown"), false when a look-up is needed. */
+bool dns_client_name_kept(struct dns *d, const char *address, char *name, size_t size);
 /* Ends a request of any kind before its callback ran: the callback is never called, and
  * everything the request holds (queries still running too) is freed. From inside the
  * request's own callback it does nothing (the request ends when the callback returns). */

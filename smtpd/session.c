@@ -172,6 +172,15 @@ static bool plain_connection(const struct session *s)
     return !s->tls && !bufferevent_openssl_get_ssl(s->bev) && !bufferevent_get_underlying(s->bev);
 }
 
+/* Queues output in the bufferevent and lets it write. A plain session enables writing only
+ * once something waits in the buffer (most replies go straight to the socket: deliver), which
+ * spares each session an epoll change and a wake-up for an empty buffer. */
+static void queue_output(struct bufferevent *bev, const void *p, size_t n)
+{
+    bufferevent_write(bev, p, n);
+    bufferevent_enable(bev, EV_WRITE);
+}
+
 /* Writes reply text now, or behind the reply the tarpit holds back. A reply with nothing
  * before it in the output buffer and no pipelined command after it goes straight to the
  * socket (a loop turn and two epoll changes less); pipelined replies gather in the buffer and
@@ -192,14 +201,14 @@ static void deliver(struct session *s, const char *text, size_t n)
         /* an error (or a full socket) is the bufferevent's to meet with the rest */
     }
     if (n > 0)
-        bufferevent_write(s->bev, text, n);
+        queue_output(s->bev, text, n);
 }
 
 static void on_delay(evutil_socket_t fd, short what, void *arg)
 {
     struct session *s = arg;
     s->tarpit = false;
-    bufferevent_write(s->bev, s->pending.data, s->pending.len);
+    queue_output(s->bev, s->pending.data, s->pending.len);
     buf_reset(&s->pending);
     if (s->closing && !evtimer_pending(s->linger, NULL))
         linger_soon(s);
@@ -880,11 +889,11 @@ static void cmd_starttls(struct session *s, const struct smtp_command *c)
     if (s->tarpit) {
         evtimer_del(s->delay);
         s->tarpit = false;
-        bufferevent_write(s->bev, s->pending.data, s->pending.len);
+        queue_output(s->bev, s->pending.data, s->pending.len);
         buf_reset(&s->pending);
     }
     static const char ready[] = "220 2.0.0 Ready to start TLS\r\n";
-    bufferevent_write(s->bev, ready, sizeof ready - 1);
+    queue_output(s->bev, ready, sizeof ready - 1);
     /* CVE-2011-0411: whatever the client pipelined after STARTTLS is discarded, and the
      * session starts over inside TLS */
     struct evbuffer *in = bufferevent_get_input(s->bev);
@@ -1485,7 +1494,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         char text[256];
         int n = snprintf(text, sizeof text, "421 4.4.2 %s Error: timeout exceeded\r\n",
                          smtpd.set.myhostname);
-        bufferevent_write(bev, text, (size_t)n);
+        queue_output(bev, text, (size_t)n);
         s->closing = true;
         linger_soon(s);   /* bounded: the session ends even if the client never reads */
         return;
@@ -1514,7 +1523,7 @@ static void setup_bev(struct session *s)
     bufferevent_set_timeouts(s->bev, &t, &t);
     /* bound what one read may pile up: lines are bounded by the parser, content is drained */
     bufferevent_setwatermark(s->bev, EV_READ, 0, INPUT_MAX);
-    bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+    bufferevent_enable(s->bev, plain_connection(s) ? EV_READ : EV_READ | EV_WRITE);
 }
 
 static void describe_peer(struct session *s, const struct sockaddr *peer)
@@ -1556,14 +1565,18 @@ static void greet(struct session *s)
     reply(s, "220 %s", smtpd.set.banner);
 }
 
+static void set_client_name(struct session *s, const char *name)
+{
+    snprintf(s->name, sizeof s->name, "%s", name);
+    snprintf(s->client, sizeof s->client, "%s[%s]", s->name, s->addr);
+}
+
 static void on_client_name(void *arg, const char *name)
 {
     struct session *s = arg;
     s->lookup = NULL;
-    if (name) {
-        snprintf(s->name, sizeof s->name, "%s", name);
-        snprintf(s->client, sizeof s->client, "%s[%s]", s->name, s->addr);
-    }
+    if (name)
+        set_client_name(s, name);
     greet(s);
     resume(s);
 }
@@ -1598,7 +1611,10 @@ void session_start(int fd, const struct sockaddr *peer, socklen_t len)
         s->bev = bufferevent_socket_new(smtpd.base, fd, BEV_OPT_CLOSE_ON_FREE);
     }
     setup_bev(s);
-    if (smtpd.dns == NULL) {
+    char kept[sizeof s->name];
+    if (smtpd.dns == NULL || dns_client_name_kept(smtpd.dns, s->addr, kept, sizeof kept)) {
+        if (smtpd.dns != NULL && kept[0])
+            set_client_name(s, kept);
         greet(s);
         return;
     }

@@ -187,6 +187,18 @@ START_TEST(unix_passwd)
         colons += *s == ':';
     ck_assert_int_eq(colons, 6);
     ck_assert_int_eq(dict_lookup(d, "ROOT", &value, err), 1);   /* keys are folded */
+    /* users found are remembered a moment (8 of them): more than that, twice over, each time
+     * with its own line */
+    static const char *const users[] = { "root", "daemon", "bin", "sys", "sync", "games",
+                                         "man", "lp", "mail", "news", "uucp", "proxy" };
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < sizeof users / sizeof users[0]; i++) {
+            ck_assert_int_eq(dict_lookup(d, users[i], &value, err), 1);
+            size_t n = strlen(users[i]);
+            ck_assert_msg(strncmp(value, users[i], n) == 0 && value[n] == ':', "%s: %s",
+                          users[i], value);
+        }
+    }
     ck_assert_int_eq(dict_lookup(d, "no-such-user-xyz", &value, err), 0);
     ck_assert_int_eq(dict_lookup(d, "", &value, err), 0);
     ck_assert_str_eq(dict_spec(d), "unix:passwd.byname");
