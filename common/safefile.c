@@ -27,20 +27,21 @@ int write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
-int safe_open(const char *path, int flags, mode_t mode, uid_t want_owner)
+/* safe_open, with the file's status in *st. */
+static int open_checked(const char *path, int flags, mode_t mode, uid_t want_owner,
+                        struct stat *st)
 {
     int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, mode);
     if (fd < 0)
         return -1;
-    struct stat st;
     int err = 0;
-    if (fstat(fd, &st) < 0)
+    if (fstat(fd, st) < 0)
         err = errno;
-    else if (!S_ISREG(st.st_mode))
+    else if (!S_ISREG(st->st_mode))
         err = EINVAL;
-    else if (want_owner != (uid_t)-1 && st.st_uid != want_owner)
+    else if (want_owner != (uid_t)-1 && st->st_uid != want_owner)
         err = EPERM;
-    else if (st.st_nlink > 1)
+    else if (st->st_nlink > 1)
         err = EMLINK;
     if (err) {
         close(fd);
@@ -51,9 +52,16 @@ int safe_open(const char *path, int flags, mode_t mode, uid_t want_owner)
     return fd;
 }
 
+int safe_open(const char *path, int flags, mode_t mode, uid_t want_owner)
+{
+    struct stat st;
+    return open_checked(path, flags, mode, want_owner, &st);
+}
+
 int safe_read_file(const char *path, size_t max, struct buf *out)
 {
-    int fd = safe_open(path, O_RDONLY, 0, (uid_t)-1);
+    struct stat st;
+    int fd = open_checked(path, O_RDONLY, 0, (uid_t)-1, &st);
     if (fd < 0)
         return -1;
     buf_reset(out);
@@ -65,13 +73,15 @@ int safe_read_file(const char *path, size_t max, struct buf *out)
                 continue;
             break;
         }
-        if (n == 0) {
-            close(fd);
-            return 0;
-        }
         if (out->len + (size_t)n > max || buf_append(out, chunk, (size_t)n) < 0) {
             errno = EFBIG;
             break;
+        }
+        /* the end: a read that came back empty, or short with as much as fstat saw (a
+         * regular file reads short only at its end; one that grew is read on) */
+        if (n == 0 || ((size_t)n < sizeof chunk && out->len == (size_t)st.st_size)) {
+            close(fd);
+            return 0;
         }
     }
     int e = errno;
