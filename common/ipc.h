@@ -64,7 +64,9 @@ int ipc_connect_unix(const char *path, int timeout_ms);
 int ipc_send(int fd, const struct ipc_msg *m, int timeout_ms);
 int ipc_recv(int fd, struct ipc_msg *m, size_t max, int timeout_ms, const char **why);
 /* Sends a wakeup message (no reply) to the service at path, e.g. "public/qmgr" after a new
- * queue file: a hint only, so every failure is ignored; never waits more than 10 ms. */
+ * queue file: a hint only, so every failure is ignored, and it never waits. The connection is
+ * kept for the next wakeup to the same path (the server reads wakeup after wakeup on it, and
+ * may close it when idle: the next call connects again); one process, no fork in between. */
 void ipc_wakeup(const char *path);
 /* connect + send request + receive one reply + close */
 int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *reply, size_t max,

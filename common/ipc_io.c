@@ -287,15 +287,48 @@ int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *reply,
     return 0;
 }
 
+/* The connection of the last ipc_wakeup, kept for the next one to the same socket. */
+static struct {
+    int fd;
+    char path[sizeof ((struct sockaddr_un *)0)->sun_path];
+} waker = { -1, "" };
+
 void ipc_wakeup(const char *path)
 {
-    int fd = connect_nonblocking(path, deadline_after(0));
-    if (fd < 0)
-        return;
-    struct ipc_msg m;
-    ipc_msg_init(&m);
-    ipc_add(&m, IPC_A_TYPE, IPC_T_WAKEUP);
-    ipc_send(fd, &m, 10);
-    ipc_msg_free(&m);
-    close(fd);
+    static struct buf frame;
+    if (frame.len == 0) {
+        struct ipc_msg m;
+        ipc_msg_init(&m);
+        buf_init(&frame, 64);
+        int r = ipc_add(&m, IPC_A_TYPE, IPC_T_WAKEUP) < 0 ? -1 : ipc_encode(&m, &frame);
+        ipc_msg_free(&m);
+        if (r < 0) {
+            buf_reset(&frame);
+            return;
+        }
+    }
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (waker.fd < 0 || strcmp(waker.path, path) != 0) {
+            if (waker.fd >= 0)
+                close(waker.fd);
+            waker.fd = connect_nonblocking(path, deadline_after(0));
+            if (waker.fd < 0 || strlen(path) >= sizeof waker.path) {
+                if (waker.fd >= 0)
+                    close(waker.fd);
+                waker.fd = -1;
+                return;
+            }
+            memcpy(waker.path, path, strlen(path) + 1);
+        }
+        ssize_t n = send(waker.fd, frame.data, frame.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n == (ssize_t)frame.len)
+            return;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;   /* wakeups the server has not read yet are there: it will scan */
+        /* the server closed it (it timed it out, or restarted), or only part went: a new one */
+        close(waker.fd);
+        waker.fd = -1;
+        if (n > 0)
+            return;
+    }
 }

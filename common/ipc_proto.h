@@ -19,7 +19,9 @@
 /* Message types, with who sends them to whom.
  *   wakeup   master -> any service with a wakeup time (master.conf column 6); no reply.
  *            Also sent by a program that wants a service to look at its queue now
- *            (e.g. a finished queue file -> qmgr).
+ *            (e.g. a finished queue file -> qmgr); ipc_wakeup keeps its connection and
+ *            sends its next wakeups on it, so a server reads wakeups until the client closes
+ *            (qmgr takes nothing else on such a connection).
  *   flush    `tern flush` -> qmgr (public/qmgr): retry every deferred message now;
  *            reply status. */
 #define IPC_QMGR_SOCKET "public/qmgr"   /* relative to the queue directory */

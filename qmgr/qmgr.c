@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -104,13 +105,30 @@ struct client {
     struct bufferevent *bev;
     bool have_uid;
     uid_t uid;               /* of the peer, from SO_PEERCRED */
+    bool waker;              /* it sent wakeups: it may send more on this connection, and
+                              * nothing else (ipc_wakeup keeps its connection) */
+    LIST_ENTRY(client) link;
 };
+static LIST_HEAD(, client) clients = LIST_HEAD_INITIALIZER(clients);
 
 static void client_close(struct client *c)
 {
+    LIST_REMOVE(c, link);
     bufferevent_free(c->bev);
     free(c);
     server_client_done();
+}
+
+/* SIGTERM: the connections kept only for wakeups go, so the process can end. */
+static void close_wakers(void)
+{
+    struct client *c = LIST_FIRST(&clients);
+    while (c) {
+        struct client *next = LIST_NEXT(c, link);
+        if (c->waker)
+            client_close(c);
+        c = next;
+    }
 }
 
 /* root, or the user this queue manager runs as (mail_owner, or everyone's user when
@@ -182,13 +200,23 @@ static void on_client_read(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    size_t len = evbuffer_get_length(in), used;
+    size_t len, used;
     struct ipc_msg m;
     ipc_msg_init(&m);
     const char *why = NULL;
-    int rc = ipc_decode((const char *)evbuffer_pullup(in, -1), len, CLIENT_MSG_MAX, &m, &used,
-                        &why);
-    if (rc == 0) {
+    int rc = 0;
+    /* wakeups, as many as are there: they are answered by a scan, and the connection stays */
+    while ((len = evbuffer_get_length(in)) > 0 &&
+           (rc = ipc_decode((const char *)evbuffer_pullup(in, -1), len, CLIENT_MSG_MAX, &m,
+                            &used, &why)) > 0 &&
+           ipc_get(&m, IPC_A_TYPE) && strcmp(ipc_get(&m, IPC_A_TYPE), IPC_T_WAKEUP) == 0) {
+        scan_request_incoming();
+        evbuffer_drain(in, used);
+        c->waker = true;
+    }
+    if (len == 0 || rc == 0 || c->waker) {
+        if (c->waker && len > 0 && rc != 0)   /* something else after wakeups */
+            client_close(c);
         ipc_msg_free(&m);
         return;
     }
@@ -196,10 +224,7 @@ static void on_client_read(struct bufferevent *bev, void *arg)
     enum qadmin_op op;
     struct ipc_msg reply;
     ipc_msg_init(&reply);
-    if (type && strcmp(type, IPC_T_WAKEUP) == 0) {
-        scan_request_incoming();
-        client_close(c);
-    } else if (type && strcmp(type, IPC_T_FLUSH) == 0) {
+    if (type && strcmp(type, IPC_T_FLUSH) == 0) {
         /* any local user may flush, but not so often that the queue manager does nothing
          * else: one request a second from users who are not root or mail_owner */
         static double last_user_flush;
@@ -265,6 +290,7 @@ static void on_accept(int fd, const struct sockaddr *peer, socklen_t peerlen)
         server_client_done();
         return;
     }
+    LIST_INSERT_HEAD(&clients, c, link);
     bufferevent_setcb(c->bev, on_client_read, on_client_write, on_client_event, c);
     struct timeval tv = { CLIENT_TIMEOUT, 0 };
     bufferevent_set_timeouts(c->bev, &tv, &tv);
@@ -309,6 +335,7 @@ int main(int argc, char **argv)
         .max_clients = 1000,
         .post_jail = post_jail,
         .accept = on_accept,
+        .stopping = close_wakers,
     };
     server_main(argc, argv, &ops);
 }

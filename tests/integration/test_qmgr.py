@@ -5,6 +5,7 @@ agent (batches, concurrency, retries), the queue directories and the log lines."
 import os
 import re
 import smtplib
+import socket
 import time
 
 import pytest
@@ -406,6 +407,32 @@ def test_file_being_written_is_left_alone(routed):
     send(routed, ["second@fake.example"])
     wait_for(lambda: routed.log_lines(rf"{qid}: removed$"), what="the sealed file delivered")
     assert agent.attempts["writing@fake.example"] == 1
+    agent.stop()
+
+
+def test_wakeups_on_one_connection_and_a_prompt_stop(routed):
+    """A program keeps its connection to public/qmgr for wakeup after wakeup (ipc_wakeup):
+    each one makes qmgr scan incoming/ (with the next periodic scan minutes away), the
+    connection stays open between them, and it does not hold up a stop."""
+    routed.conf("queue_run_delay = 300s\n")
+    agent = FakeAgent(routed)
+    routed.start()
+    send(routed, ["first@fake.example"])   # qmgr's first scans are behind it
+    wait_for(lambda: routed.log_lines(r": removed$"), what="the first message delivered")
+    waker = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    waker.settimeout(10)
+    waker.connect(os.path.join(routed.spool, "public", "qmgr"))
+    for i in range(2):
+        qid = make_queue_id()
+        write_queue_file(os.path.join(routed.incoming, qid), "s@sender.example",
+                         [f"woken{i}@fake.example"], b"Subject: x\r\n\r\nbody\r\n")
+        waker.sendall(ipc_encode([("type", "wakeup")]))
+        wait_for(lambda: routed.log_lines(rf"{qid}: removed$"), what=f"file {i} delivered")
+    started = time.monotonic()
+    routed.tern("stop")
+    assert time.monotonic() - started < 5
+    assert waker.recv(16) == b""   # qmgr closed it on its way out
+    waker.close()
     agent.stop()
 
 

@@ -626,6 +626,38 @@ START_TEST(connect_unix)
 }
 END_TEST
 
+/* ipc_wakeup keeps its connection: two wakeups arrive on one, and when the server closed it
+ * the next wakeup comes on a new one. */
+START_TEST(wakeup_keeps_its_connection)
+{
+    struct tmp_sock t;
+    listen_tmp(&t);
+    ipc_wakeup(t.path);
+    ipc_wakeup(t.path);
+    int peer = accept(t.fd, NULL, NULL);
+    ck_assert_int_ge(peer, 0);
+    struct ipc_msg m;
+    ipc_msg_init(&m);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(ipc_recv(peer, &m, 1000, 1000, NULL), 0);
+        ck_assert_str_eq(ipc_get(&m, "type"), "wakeup");
+    }
+    int fl = fcntl(t.fd, F_GETFL);
+    ck_assert_int_eq(fcntl(t.fd, F_SETFL, fl | O_NONBLOCK), 0);
+    ck_assert_int_eq(accept(t.fd, NULL, NULL), -1);   /* no second connection */
+    ck_assert_int_eq(fcntl(t.fd, F_SETFL, fl), 0);
+    close(peer);
+    ipc_wakeup(t.path);
+    peer = accept(t.fd, NULL, NULL);
+    ck_assert_int_ge(peer, 0);
+    ck_assert_int_eq(ipc_recv(peer, &m, 1000, 1000, NULL), 0);
+    ck_assert_str_eq(ipc_get(&m, "type"), "wakeup");
+    ipc_msg_free(&m);
+    close(peer);
+    unlisten_tmp(&t);
+}
+END_TEST
+
 START_TEST(connect_errors)
 {
     struct tmp_sock t;
@@ -753,6 +785,7 @@ static Suite *ipc_suite(void)
     tcase_add_test(io, send_to_closed_peer);
     tcase_add_test(io, connect_unix);
     tcase_add_test(io, connect_errors);
+    tcase_add_test(io, wakeup_keeps_its_connection);
     tcase_add_test(io, call_server);
     tcase_add_test(io, call_timeout);
     suite_add_tcase(s, io);
