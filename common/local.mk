@@ -4,6 +4,7 @@ common_libtern_a_SOURCES = \
 	common/mem.c common/mem.h \
 	common/buf.c common/buf.h \
 	common/clock.c common/clock.h \
+	common/pwcache.c common/pwcache.h \
 	common/log.c common/log.h \
 	common/config.c common/config.h common/params.def \
 	common/master_conf.c common/master_conf.h \

@@ -1,29 +1,17 @@
 /* conf.c: the settings of one delivery request, alias_maps (kept open: each request looks at
  * the hash: or btree: files again, so a rebuilt table counts at once; texthash: is read afresh
- * for each request), default_privs, and system user look-ups for the local agent (the users
- * found are remembered for PW_CACHE_MS, so a burst of mail to one user reads the password
- * database once, not once a message). */
-#include <errno.h>
-#include <pwd.h>
+ * for each request), default_privs, and system user look-ups for the local agent (through
+ * pwcache.h: a burst of mail to one user reads the password database once, not once a
+ * message). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "local.h"
 #include "mem.h"
-
-#define PW_BUF_START 4096
-#define PW_BUF_MAX (1024 * 1024)
-#define PW_CACHE_MS 2000     /* how long a user found is taken as is */
-#define PW_CACHE_SLOTS 8
-
-static struct {
-    struct identity id;
-    long long at;            /* monotonic ms of the look-up; 0: an empty slot */
-} pw_cache[PW_CACHE_SLOTS];
+#include "pwcache.h"
 
 static int add_class(void *arg, char *item, char *why)
 {
@@ -121,69 +109,27 @@ static bool plausible_name(const char *name)
 }
 
 
-/* A user found in the last PW_CACHE_MS: true with id filled. */
-static bool cached_pw(const char *name, struct identity *id, long long now)
-{
-    for (size_t i = 0; i < PW_CACHE_SLOTS; i++) {
-        if (pw_cache[i].at && now - pw_cache[i].at < PW_CACHE_MS &&
-            strcmp(pw_cache[i].id.name, name) == 0) {
-            *id = pw_cache[i].id;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Remembers a user found, in place of the oldest entry. */
-static void cache_pw(const struct identity *id, long long now)
-{
-    size_t oldest = 0;
-    for (size_t i = 0; i < PW_CACHE_SLOTS; i++) {
-        if (pw_cache[i].at && strcmp(pw_cache[i].id.name, id->name) == 0) {
-            oldest = i;
-            break;
-        }
-        if (pw_cache[i].at < pw_cache[oldest].at)
-            oldest = i;
-    }
-    pw_cache[oldest].id = *id;
-    pw_cache[oldest].at = now;
-}
-
-/* getpwnam_r with a growing buffer: 1 found (id filled), 0 none, -1 error. Found users are
- * remembered for PW_CACHE_MS (by the name asked for: a name that differs from the account's
- * own, as NSS may allow, is simply looked up each time). */
+/* A user (pwcache.h, which remembers one found for a moment): 1 found (id filled), 0 none,
+ * -1 error. */
 static int lookup_pw(const char *name, struct identity *id, char *err, size_t errlen)
 {
-    long long now = clock_ms() + 1;   /* never 0, which marks an empty slot */
-    if (cached_pw(name, id, now))
-        return 1;
-    struct passwd pw, *res = NULL;
-    int r = ERANGE;
-    for (size_t len = PW_BUF_START; r == ERANGE && len <= PW_BUF_MAX; len *= 2) {
-        char *buf = xmalloc(len);
-        r = getpwnam_r(name, &pw, buf, len, &res);
-        if (r == 0 && res) {
-            memset(id, 0, sizeof *id);
-            int n1 = snprintf(id->name, sizeof id->name, "%s", pw.pw_name);
-            int n2 = snprintf(id->home, sizeof id->home, "%s", pw.pw_dir ? pw.pw_dir : "/");
-            id->uid = pw.pw_uid;
-            id->gid = pw.pw_gid;
-            free(buf);
-            if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof id->name ||
-                (size_t)n2 >= sizeof id->home) {
-                snprintf(err, errlen, "user \"%s\": name or home directory too long", name);
-                return -1;
-            }
-            cache_pw(id, now);
-            return 1;
-        }
-        free(buf);
+    struct pw_user pw;
+    char why[256];
+    int r = pwcache_lookup(name, &pw, why, sizeof why);
+    if (r < 0)
+        snprintf(err, errlen, "cannot look up user \"%s\": %s", name, why);
+    if (r <= 0)
+        return r;
+    memset(id, 0, sizeof *id);
+    int n1 = snprintf(id->name, sizeof id->name, "%s", pw.name);
+    int n2 = snprintf(id->home, sizeof id->home, "%s", pw.dir[0] ? pw.dir : "/");
+    id->uid = pw.uid;
+    id->gid = pw.gid;
+    if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof id->name || (size_t)n2 >= sizeof id->home) {
+        snprintf(err, errlen, "user \"%s\": name or home directory too long", name);
+        return -1;
     }
-    if (r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM)
-        return 0;
-    snprintf(err, errlen, "cannot look up user \"%s\": %s", name, strerror(r));
-    return -1;
+    return 1;
 }
 
 const struct identity *conf_privs(struct local_conf *c)
