@@ -62,6 +62,8 @@ int ipc_decode(const char *data, size_t len, size_t max, struct ipc_msg *out, si
  * sends a malformed message gives errno EPROTO (and *why when why is not NULL). */
 int ipc_connect_unix(const char *path, int timeout_ms);
 int ipc_send(int fd, const struct ipc_msg *m, int timeout_ms);
+/* Sends bytes already encoded (the rest of a frame whose start went another way). */
+int ipc_send_bytes(int fd, const void *data, size_t len, int timeout_ms);
 int ipc_recv(int fd, struct ipc_msg *m, size_t max, int timeout_ms, const char **why);
 /* Sends a wakeup message (no reply) to the service at path, e.g. "public/qmgr" after a new
  * queue file: a hint only, so every failure is ignored, and it never waits. The connection is

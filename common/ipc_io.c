@@ -165,6 +165,11 @@ int ipc_send(int fd, const struct ipc_msg *m, int timeout_ms)
     return send_until(fd, m, deadline_after(timeout_ms));
 }
 
+int ipc_send_bytes(int fd, const void *data, size_t len, int timeout_ms)
+{
+    return send_all(fd, data, len, deadline_after(timeout_ms));
+}
+
 /* The size of the whole frame once its length prefix (already validated by ipc_decode) is
  * buffered, else 0. */
 static size_t frame_size(const struct buf *b)

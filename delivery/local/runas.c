@@ -262,27 +262,25 @@ static int send_job(int sock, int fd, const struct ipc_msg *job)
         c->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(c), &fd, sizeof fd);
     }
-    ssize_t n;
-    do
-        n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    int rc = n < 1 ? -1 : 0;
-    /* the rest of the frame, should the socket have taken only part of it */
-    size_t sent = n < 1 ? 0 : (size_t)n - 1;
+    /* the marker (and the descriptor) must go in the first call: wait for room if need be */
     long long deadline = clock_ms() + RUNAS_SEND_MS;
-    while (rc == 0 && sent < frame.len) {
-        ssize_t w = send(sock, frame.data + sent, frame.len - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (w > 0) {
-            sent += (size_t)w;
-            continue;
-        }
-        if (w < 0 && errno == EINTR)
-            continue;
+    ssize_t n;
+    for (;;) {
+        n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n >= 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+            break;
         long long left = deadline - clock_ms();
         struct pollfd p = { .fd = sock, .events = POLLOUT };
-        if (w == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) || left <= 0 ||
-            poll(&p, 1, (int)left) <= 0)
-            rc = -1;
+        if (errno != EINTR && (left <= 0 || poll(&p, 1, (int)left) <= 0)) {
+            errno = ETIMEDOUT;
+            break;
+        }
+    }
+    int rc = n < 1 ? -1 : 0;
+    if (rc == 0 && (size_t)n - 1 < frame.len) {   /* the rest of the frame */
+        long long left = deadline - clock_ms();
+        rc = ipc_send_bytes(sock, frame.data + (n - 1), frame.len - (size_t)(n - 1),
+                            left > 0 ? (int)left : 0);
     }
     int e = errno;
     buf_free(&frame);
