@@ -1,5 +1,6 @@
 # admin/local.mk: the commands admins run: tern (start/stop/init/setup/...), ternconf,
-# ternpasswd, ternqueue (the queue: list, flush, hold, delete, ...) and ternmap (tables).
+# ternpasswd, ternqueue (the queue: list, flush, hold, delete, ...) and ternmap (tables); their
+# man pages, and the unit test of ternqueue's listing formats.
 sbin_PROGRAMS += bin/tern bin/ternconf bin/ternpasswd bin/ternqueue bin/ternmap
 bin_tern_SOURCES = admin/tern.c admin/tern_init.c admin/tern_check.c admin/tern_setup.c \
 	admin/admin.h
@@ -14,9 +15,14 @@ bin_ternqueue_SOURCES = admin/ternqueue.c admin/ternqueue.h admin/ternqueue_supe
 bin_ternqueue_LDADD = $(TERN_LIBS)
 bin_ternmap_SOURCES = admin/ternmap.c
 bin_ternmap_LDADD = $(TERN_LIBS)
-# ternmap's side of the tables: dict_walk (-s) and dict_build_why (exit codes)
-check_PROGRAMS += tests/unit/test_dict_walk
-TESTS += tests/unit/test_dict_walk
-tests_unit_test_dict_walk_SOURCES = tests/unit/test_dict_walk.c
-EXTRA_DIST += tests/integration/test_ternmap.py
-dist_man_MANS += docs/ternmap.1 docs/aliases.5
+dist_man_MANS += docs/tern.8 docs/ternconf.1 docs/ternpasswd.1 docs/tern.conf.5 \
+	docs/ternqueue.1 docs/ternmap.1 docs/aliases.5
+EXTRA_DIST += tests/integration/test_commands.py tests/integration/test_ternmap.py \
+	tests/integration/test_ternqueue.py
+
+# the queue listing (queue/qlist.c) as ternqueue prints it (ternqueue_print.c)
+check_PROGRAMS += tests/unit/test_qlist
+TESTS += tests/unit/test_qlist
+tests_unit_test_qlist_SOURCES = tests/unit/test_qlist.c admin/ternqueue_print.c \
+	admin/ternqueue_print.h
+tests_unit_test_qlist_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/admin

@@ -1,4 +1,6 @@
-# common/local.mk: the library every tern program links (common/libtern.a).
+# common/local.mk: the library of what is not about mail (common/libtern.a): memory, buffers,
+# logging, configuration, tables, IPC, privileges, safe files, the server skeleton, the worker
+# pool, network lists and the resolver; and its unit tests.
 noinst_LIBRARIES += common/libtern.a
 common_libtern_a_SOURCES = \
 	common/mem.c common/mem.h \
@@ -9,7 +11,6 @@ common_libtern_a_SOURCES = \
 	common/config.c common/config.h common/params.def \
 	common/master_conf.c common/master_conf.h \
 	common/ipc.c common/ipc_io.c common/ipc.h common/ipc_proto.h \
-	common/delivery_proto.c common/delivery_proto.h \
 	common/priv.c common/priv.h \
 	common/safefile.c common/safefile.h \
 	common/dict.c common/dict_db.c common/dict_text.c common/dict.h common/dict_impl.h \
@@ -18,22 +19,20 @@ common_libtern_a_SOURCES = \
 	common/netmatch.c common/netmatch.h \
 	common/dns.c common/dns.h common/dns_impl.h common/dns_mx.c common/dns_route.c \
 	common/dict_unix.c \
-	common/lists.c common/lists.h \
-	queue/qdir.c queue/qdir.h \
-	queue/qfile.c queue/qfile.h \
-	queue/qspare.c queue/qspare.h \
-	queue/qcommit.c queue/qcommit.h \
-	queue/statuslog.c queue/statuslog.h \
-	queue/maildrop.c queue/maildrop.h \
-	queue/qlist.c queue/qlist.h \
-	queue/qadmin.c queue/qadmin.h
+	common/lists.c common/lists.h
+
+# unit tests (tests/unit/test_NAME.c, linked with the default LDADD of tests/local.mk)
+COMMON_UNIT_TESTS = tests/unit/test_buf tests/unit/test_config tests/unit/test_master_conf \
+	tests/unit/test_ipc tests/unit/test_dict tests/unit/test_safefile tests/unit/test_log \
+	tests/unit/test_priv tests/unit/test_mem tests/unit/test_server tests/unit/test_workpool \
+	tests/unit/test_netmatch tests/unit/test_dict_walk
+check_PROGRAMS += $(COMMON_UNIT_TESTS)
+TESTS += $(COMMON_UNIT_TESTS)
 
 # the resolver's tests: unit tests of its pure parts (dns_mx.c), and dnsq, which the integration
 # tests (tests/integration/test_dns.py, with the DNS server of dnsserver.py) run against libtern
 check_PROGRAMS += tests/unit/test_dns tests/dnsq
 TESTS += tests/unit/test_dns
-tests_unit_test_dns_SOURCES = tests/unit/test_dns.c
-tests_unit_test_dns_LDADD = $(TERN_LIBS) $(CHECK_LIBS)
 tests_dnsq_SOURCES = tests/dnsq.c
 tests_dnsq_LDADD = $(TERN_LIBS)
 EXTRA_DIST += tests/integration/dnsserver.py tests/integration/test_dns.py

@@ -1,5 +1,3 @@
-# docs/local.mk: man pages and architecture notes. The pages of the programs other folders
-# build are listed in those folders' local.mk.
-dist_man_MANS += docs/tern.8 docs/master.8 docs/ternconf.1 docs/ternpasswd.1 docs/tern.conf.5 \
-	docs/master.conf.5 docs/smtpd.8
+# docs/local.mk: the architecture notes and the conventions. The man pages are in docs/ too, but
+# each is listed in the local.mk of the folder whose program it describes.
 EXTRA_DIST += docs/ARCHITECTURE.md

@@ -15,9 +15,7 @@ libexec_smtp_SOURCES = delivery/smtp/smtp.c delivery/smtp/smtp.h \
 	delivery/smtp/reply.c delivery/smtp/reply.h \
 	delivery/smtp/nexthop.c delivery/smtp/nexthop.h \
 	delivery/smtp/dotstuff.c delivery/smtp/dotstuff.h \
-	delivery/smtp/downgrade.c delivery/smtp/downgrade.h \
-	smtpd/smtp_parse.c smtpd/smtp_parse.h
-libexec_smtp_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/delivery/smtp -I$(top_srcdir)/smtpd
+	delivery/smtp/downgrade.c delivery/smtp/downgrade.h
 libexec_smtp_LDADD = $(TERN_LIBS)
 
 check_PROGRAMS += tests/unit/test_smtp_parsers
@@ -26,13 +24,11 @@ tests_unit_test_smtp_parsers_SOURCES = tests/unit/test_smtp_parsers.c \
 	delivery/smtp/reply.c delivery/smtp/nexthop.c delivery/smtp/dotstuff.c \
 	delivery/smtp/downgrade.c
 tests_unit_test_smtp_parsers_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/delivery/smtp
-tests_unit_test_smtp_parsers_LDADD = $(TERN_LIBS) $(CHECK_LIBS)
 
 check_PROGRAMS += tests/unit/test_smtp_tls
 TESTS += tests/unit/test_smtp_tls
 tests_unit_test_smtp_tls_SOURCES = tests/unit/test_smtp_tls.c delivery/smtp/tls_client.c
 tests_unit_test_smtp_tls_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/delivery/smtp
-tests_unit_test_smtp_tls_LDADD = $(TERN_LIBS) $(CHECK_LIBS)
 
 dist_man_MANS += docs/smtp.8
-EXTRA_DIST += tests/integration/test_smtp_client.py
+EXTRA_DIST += tests/integration/test_smtp_client.py tests/integration/test_smtp.py

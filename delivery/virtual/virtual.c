@@ -2,7 +2,7 @@
  * It stays root (master.conf unpriv "n") only to fork: each delivery runs in a child that has
  * become the uid and gid virtual_uid_maps and virtual_gid_maps give (vdeliver.c). Per request
  * from qmgr (delivery_proto.h): read active/<queue_id>, then for each recipient find its
- * mailbox (vmailbox.c), prepend Return-Path:, Delivered-To: and X-Original-To: (delivery/local/header.c),
+ * mailbox (vmailbox.c), prepend Return-Path:, Delivered-To: and X-Original-To: (mail/header.c),
  * deliver, and answer one result per recipient; then wait for qmgr's next request on the same
  * connection (server_serve_kept). */
 #include <errno.h>

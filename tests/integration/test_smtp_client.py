@@ -1,5 +1,5 @@
 """Integration tests of the smtp/lmtp client's engine (delivery/smtp/). Most play qmgr's part:
-they put a queue file in spool/active/, send the `deliver` request (common/delivery_proto.h)
+they put a queue file in spool/active/, send the `deliver` request (mail/delivery_proto.h)
 to private/smtp or private/lmtp and check the per-recipient results, while a server of the
 test on loopback (tests/integration/smtpserver.py, or a scripted one here that sees every
 byte) plays the other side. A few go end to end through smtpd and qmgr."""

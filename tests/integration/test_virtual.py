@@ -1,6 +1,6 @@
 """Integration tests of the virtual delivery agent (delivery/virtual/): a test plays qmgr's part.
 It writes a queue file into spool/active/ of a running instance, sends a `deliver` request to
-spool/private/virtual (common/delivery_proto.h) and checks the reply and the mailboxes: Maildir
+spool/private/virtual (mail/delivery_proto.h) and checks the reply and the mailboxes: Maildir
 and mbox files written as the uid/gid of virtual_uid_maps/virtual_gid_maps, the catch-all, and
 the refusals (unknown user, a map value leaving virtual_mailbox_base, a uid below
 virtual_minimum_uid). The mailboxes belong to a system user made for the test (root only)."""

@@ -1,4 +1,4 @@
-/* test_delivery_proto.c: unit tests of common/delivery_proto.c: a request and a reply survive
+/* test_delivery_proto.c: unit tests of mail/delivery_proto.c: a request and a reply survive
  * encoding and decoding; the decoders refuse what does not fit the conversation (bad queue IDs,
  * missing or extra results, status codes that contradict the status, unknown attributes,
  * forward lists on recipients not sent, oversized values). */

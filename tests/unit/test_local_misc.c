@@ -1,5 +1,5 @@
 /* test_local_misc.c: unit tests of the local agent's small pure parts: the Delivered-To: loop
- * check and the prepended header lines (delivery/local/header.c), the sysexits meaning of a
+ * check and the prepended header lines (mail/header.c), the sysexits meaning of a
  * command's exit (exitcode.c), and the checks on a delivery child's report (report.c). */
 #include <check.h>
 #include <string.h>

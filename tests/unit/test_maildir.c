@@ -1,4 +1,4 @@
-/* test_maildir.c: unit tests of delivery/local/maildir.c: directory creation and reuse, the
+/* test_maildir.c: unit tests of mail/maildir.c: directory creation and reuse, the
  * delivered file (content with LF line ends, mode, name format, unique names), and clean
  * failures (a symlink for new/, an unwritable Maildir) that leave nothing in tmp/. */
 #include <check.h>

@@ -1,4 +1,4 @@
-/* test_mbox.c: unit tests of delivery/local/mbox.c: the From line, >From quoting (mboxrd), LF
+/* test_mbox.c: unit tests of mail/mbox.c: the From line, >From quoting (mboxrd), LF
  * line ends and the blank line after each message, appending, refusals (symbolic link, another
  * owner, hard links, not a regular file, size limit) that leave the file as it was, the file
  * cut back to its old size when a write fails half way, and both locks (waiting for a busy

@@ -1,5 +1,5 @@
 /* test_pickup.c: unit tests of pickup's pure parts: the RFC 5322 address-list parser
- * (pickup/addrlist.c) that sendmail -t and the recipient arguments go through, and the header
+ * (mail/addrlist.c) that sendmail -t and the recipient arguments go through, and the header
  * scan and rewrite (pickup/header_edit.c): where the header ends, which fields it has, Bcc: removed,
  * To:/Cc:/Bcc: values handed out. */
 #include <check.h>

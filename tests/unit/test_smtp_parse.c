@@ -1,4 +1,4 @@
-/* test_smtp_parse.c: table-driven unit tests of smtpd's pure parsers (smtpd/smtp_parse.c):
+/* test_smtp_parse.c: table-driven unit tests of the SMTP parsers (mail/smtp_parse.c):
  * command splitting, RFC 5321 paths and their bounds, HELO arguments, xtext and the ESMTP
  * MAIL/RCPT parameters. Every input is copied to an exact-size heap buffer so a sanitizer
  * build catches any read past len. */

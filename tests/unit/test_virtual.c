@@ -1,7 +1,7 @@
 /* test_virtual.c: unit tests of the virtual delivery agent's parts: the table look-up order and
  * the checks on map values and ids (vmailbox.c), and the delivery child (vdeliver.c):
  * directories, Maildir and mbox results, the identity it writes as, the deadline. (The header
- * lines and the loop check are delivery/local/header.c's, tested in test_local_misc.) */
+ * lines and the loop check are mail/header.c's, tested in test_local_misc.) */
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>

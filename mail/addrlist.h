@@ -1,4 +1,4 @@
-/* addrlist.h: the RFC 5322 address-list parser of pickup: it finds the mailboxes in a To:, Cc:
+/* addrlist.h: the RFC 5322 address-list parser: it finds the mailboxes in a To:, Cc:
  * or Bcc: header value (sendmail -t) and in the recipient arguments of sendmail, which may be
  * lists too ("a@x, Name <b@y>"). Pure: no I/O, no allocation that outlives the call. */
 #ifndef TERN_ADDRLIST_H

@@ -1,7 +1,7 @@
 /* maildir.h: delivery of one message into a Maildir (the qmail specification), used by the
- * local delivery agent in the child that already runs as the recipient: create the file in tmp/
- * under a unique name, write, fsync, link it into new/ (rename where links are not possible),
- * fsync new/, and only then report success. */
+ * local and virtual delivery agents in the child that already runs as the recipient: create
+ * the file in tmp/ under a unique name, write, fsync, link it into new/ (rename where links
+ * are not possible), fsync new/, and only then report success. */
 #ifndef TERN_MAILDIR_H
 #define TERN_MAILDIR_H
 #include <stddef.h>

@@ -1,8 +1,8 @@
-/* header.h: the message text local delivery reads and adds: the Delivered-To: loop check on the
+/* header.h: the message text the delivery agents (local, virtual) read and add: the Delivered-To: loop check on the
  * queued header, the Return-Path:, X-Original-To: and Delivered-To: lines it prepends, and
  * CRLF to LF conversion for commands. Pure functions over buffers. */
-#ifndef TERN_LOCAL_HEADER_H
-#define TERN_LOCAL_HEADER_H
+#ifndef TERN_MAIL_HEADER_H
+#define TERN_MAIL_HEADER_H
 #include <stdbool.h>
 #include <stddef.h>
 #include "buf.h"

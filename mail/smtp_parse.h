@@ -1,6 +1,7 @@
-/* smtp_parse.h: the SMTP command, address and ESMTP parameter parsers of smtpd: pure functions
- * over buffers (no I/O, no allocation that outlives the call, no global state), so they are
- * unit-tested and fuzzed directly (tests/unit/test_smtp_parse.c, tests/fuzz/). */
+/* smtp_parse.h: the SMTP command, address and ESMTP parameter parsers and xtext, used by smtpd,
+ * sendmail -bs, pickup, qmgr and smtp: pure functions over buffers (no I/O, no allocation that
+ * outlives the call, no global state), so they are unit-tested and fuzzed directly
+ * (tests/unit/test_smtp_parse.c, tests/fuzz/). */
 #ifndef TERN_SMTP_PARSE_H
 #define TERN_SMTP_PARSE_H
 #include <stdbool.h>
