@@ -9,9 +9,10 @@ mail_libternmail_a_SOURCES = \
 	mail/header.c mail/header.h \
 	mail/maildir.c mail/maildir.h \
 	mail/mbox.c mail/mbox.h \
-	mail/delivery_proto.c mail/delivery_proto.h
+	mail/delivery_proto.c mail/delivery_proto.h \
+	mail/smtp_rules.c mail/smtp_rules.h
 
 MAIL_UNIT_TESTS = tests/unit/test_smtp_parse tests/unit/test_maildir tests/unit/test_mbox \
-	tests/unit/test_delivery_proto
+	tests/unit/test_delivery_proto tests/unit/test_smtp_rules
 check_PROGRAMS += $(MAIL_UNIT_TESTS)
 TESTS += $(MAIL_UNIT_TESTS)
