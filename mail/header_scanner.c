@@ -132,26 +132,17 @@ enum header_event header_scanner_feed(struct header_scanner *s, const char *p, s
             }
             break;
         case S_NAME:
+        case S_NAME_WSP:
             if (c == ':') {
                 ev = field(s, at + 1, f);
                 i++;
             } else if (is_wsp(c)) {
                 s->state = S_NAME_WSP;
                 i++;
-            } else if (is_name_byte(c)) {
+            } else if (s->state == S_NAME && is_name_byte(c)) {
                 if (s->name_len < sizeof s->name)
                     s->name[s->name_len] = lower((char)c);
                 s->name_len++;
-                i++;
-            } else {
-                ev = ended(s, HEADER_END_BODY, s->line, s->line);
-            }
-            break;
-        case S_NAME_WSP:
-            if (c == ':') {
-                ev = field(s, at + 1, f);
-                i++;
-            } else if (is_wsp(c)) {
                 i++;
             } else {
                 ev = ended(s, HEADER_END_BODY, s->line, s->line);
