@@ -67,21 +67,22 @@ struct header_scanner {
 enum header_event {
     HEADER_EV_MORE,     /* every byte given was consumed; the header goes on */
     HEADER_EV_FIELD,    /* a field starts: its name and the colon were just consumed */
-    HEADER_EV_END,      /* the header ended (ended_by, end, body); nothing more is consumed */
+    HEADER_EV_END,      /* the header ended (ended_by, end, body) */
 };
 
 void header_scanner_init(struct header_scanner *s);
 
 /* Consumes bytes of p[0..n), which follow the bytes fed before, up to the next event, and
  * sets *used to the bytes consumed. On HEADER_EV_FIELD, *f has the field's name, start and
- * value (end is left 0: the field's continuation lines are still to come). Bytes after
- * HEADER_EV_END are the body's: the scanner takes none of them. */
+ * value (end is left 0: the field's continuation lines are still to come). Once the header
+ * ended the scanner takes no more bytes; the body starts at `body`, which may lie before the
+ * last byte taken (the start of a line that turned out to be no field). */
 enum header_event header_scanner_feed(struct header_scanner *s, const char *p, size_t n,
                                       size_t *used, struct header_field *f);
 
-/* The input ended after the bytes fed: decides the last line (a line that ended before its
- * name did is not a field; a lone CR is an empty line without its LF) and ends the header.
- * Always HEADER_EV_END. */
+/* The input ended after the bytes fed: decides the last line (a name whose colon never came
+ * is no field; a lone CR is an empty line without its LF) and ends the header. Always
+ * HEADER_EV_END. */
 enum header_event header_scanner_finish(struct header_scanner *s);
 
 /* The bytes fed so far that are, or may still turn out to be, header lines: what
