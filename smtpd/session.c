@@ -531,7 +531,7 @@ static void end_of_message(struct session *s, bool bdat)
         why = "552 5.3.4 Error: message header size exceeds limit";
     else if (!bdat && s->filter.bare_newline && smtpd.set.reject_bare_newline)
         why = "550 5.5.2 Error: bare <CR> or <LF> received";
-    else if (s->filter.received > smtpd.set.hopcount_limit)
+    else if (header_too_many_hops(s->filter.received, smtpd.set.hopcount_limit))
         why = "554 5.4.6 Error: too many hops";
     if (why) {
         log_reject(s, "END-OF-MESSAGE", why, NULL);
