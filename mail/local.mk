@@ -1,12 +1,14 @@
 # mail/local.mk: the mail layer (mail/libternmail.a): mail-specific code that more than one
 # program uses: the SMTP command, path and parameter parsers with xtext, the dialogue rules
-# smtpd and sendmail -bs share, RFC 5322 address lists, the header scanner (fields, the end of
-# the header, hopcount_limit), the header lines delivery adds, the mailbox writers (Maildir,
-# mbox) and the delivery request/reply protocol; and its unit tests.
+# smtpd and sendmail -bs share, RFC 5322 address lists, addresses split and keyed for table
+# look-ups, the header scanner (fields, the end of the header, hopcount_limit), the header
+# lines delivery adds, the mailbox writers (Maildir, mbox) and the delivery request/reply
+# protocol; and its unit tests.
 noinst_LIBRARIES += mail/libternmail.a
 mail_libternmail_a_SOURCES = \
 	mail/smtp_parse.c mail/smtp_parse.h \
 	mail/addrlist.c mail/addrlist.h \
+	mail/address.c mail/address.h \
 	mail/header_scanner.c mail/header_scanner.h \
 	mail/header.c mail/header.h \
 	mail/maildir.c mail/maildir.h \
@@ -15,6 +17,7 @@ mail_libternmail_a_SOURCES = \
 	mail/smtp_rules.c mail/smtp_rules.h
 
 MAIL_UNIT_TESTS = tests/unit/test_smtp_parse tests/unit/test_maildir tests/unit/test_mbox \
-	tests/unit/test_delivery_proto tests/unit/test_smtp_rules tests/unit/test_header
+	tests/unit/test_delivery_proto tests/unit/test_smtp_rules tests/unit/test_header \
+	tests/unit/test_address
 check_PROGRAMS += $(MAIL_UNIT_TESTS)
 TESTS += $(MAIL_UNIT_TESTS)
