@@ -5,12 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "address.h"
 #include "config.h"
 #include "lists.h"
 #include "mem.h"
 #include "vmailbox.h"
-
-#define KEY_MAX 512
 
 struct vmaps {
     struct table_list *mailbox, *uid, *gid;
@@ -46,24 +45,9 @@ void vmaps_close(struct vmaps *m)
     free(m);
 }
 
-int vmailbox_keys(const char *address, const char *delimiters, char keys[3][KEY_MAX])
-{
-    const char *at = strrchr(address, '@');
-    int n = 0;
-    snprintf(keys[n++], KEY_MAX, "%s", address);
-    if (!at || at == address || at[1] == '\0')
-        return n;
-    size_t local_len = (size_t)(at - address);
-    size_t cut = strcspn(address, delimiters);
-    if (delimiters[0] && cut > 0 && cut < local_len)
-        snprintf(keys[n++], KEY_MAX, "%.*s%s", (int)cut, address, at);
-    snprintf(keys[n++], KEY_MAX, "%s", at);
-    return n;
-}
-
 /* The first key any table of l has: 1 with value copied into out, 0, or -1 with err. */
-static int find_value(const struct table_list *l, char keys[3][KEY_MAX], int nkeys, char *out,
-                      size_t size, char *err, size_t errlen)
+static int find_value(const struct table_list *l, char keys[][ADDRESS_KEY_MAX], int nkeys,
+                      char *out, size_t size, char *err, size_t errlen)
 {
     for (int i = 0; i < nkeys; i++) {
         const char *v;
@@ -143,8 +127,9 @@ int vmailbox_path(const char *base, const char *value, struct vmailbox *out, cha
 
 /* The uid or gid of a recipient from one of the id tables; FOUND or the verdict that stops. */
 static enum vmailbox_verdict find_id(const struct table_list *l, const char *param,
-                                     char keys[3][KEY_MAX], int nkeys, const char *address,
-                                     unsigned long long *id, char *err, size_t errlen)
+                                     char keys[][ADDRESS_KEY_MAX], int nkeys,
+                                     const char *address, unsigned long long *id, char *err,
+                                     size_t errlen)
 {
     char value[64], why[VMAILBOX_ERR_MAX];
     int rc = find_value(l, keys, nkeys, value, sizeof value, why, sizeof why);
@@ -190,10 +175,13 @@ static enum vmailbox_verdict check_ids(const struct vmaps *m, const char *addres
 enum vmailbox_verdict vmailbox_find(const struct vmaps *m, const char *address,
                                     struct vmailbox *out, char *err, size_t errlen)
 {
-    char addr[KEY_MAX], keys[3][KEY_MAX], value[PATH_MAX], why[VMAILBOX_ERR_MAX];
+    char addr[ADDRESS_MAX], keys[ADDRESS_KEYS_MAX][ADDRESS_KEY_MAX], value[PATH_MAX],
+        why[VMAILBOX_ERR_MAX];
     snprintf(addr, sizeof addr, "%s", address);
     list_lower(addr);
-    int nkeys = vmailbox_keys(addr, m->delimiters, keys);
+    struct mail_address a;
+    address_split(addr, &a);   /* addr fits: it was cut to ADDRESS_MAX */
+    int nkeys = address_lookup_keys(&a, m->delimiters, ADDRESS_KEYS_ADDRESS, keys);
 
     int rc = find_value(m->mailbox, keys, nkeys, value, sizeof value, why, sizeof why);
     if (rc < 0) {

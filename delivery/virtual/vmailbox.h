@@ -1,7 +1,8 @@
 /* vmailbox.h: where the virtual delivery agent puts a recipient's mail: the mailbox path under
  * virtual_mailbox_base from virtual_mailbox_maps (a trailing "/" means Maildir) and the uid and
  * gid it is written as, from virtual_uid_maps and virtual_gid_maps. Every table is searched in
- * virtual(5) order: user+ext@domain, user@domain (recipient_delimiter), then @domain. */
+ * virtual(5) order (address_lookup_keys, mail/address.h): user+ext@domain, user@domain
+ * (recipient_delimiter), then @domain, with a quoted local part unquoted. */
 #ifndef TERN_VMAILBOX_H
 #define TERN_VMAILBOX_H
 #include <limits.h>
@@ -35,8 +36,8 @@ enum vmailbox_verdict {
 struct vmaps *vmaps_open(char *err, size_t errlen);
 void vmaps_close(struct vmaps *m);
 
-/* Looks the recipient (an address; folded to lower case here) up. err gets the reason for
- * every verdict but FOUND. */
+/* Looks the recipient (an address; folded to lower case here, its local part unquoted for the
+ * keys) up. err gets the reason for every verdict but FOUND. */
 enum vmailbox_verdict vmailbox_find(const struct vmaps *m, const char *address,
                                     struct vmailbox *out, char *err, size_t errlen);
 
@@ -48,9 +49,5 @@ int vmailbox_path(const char *base, const char *value, struct vmailbox *out, cha
                   size_t errlen);
 /* A decimal uid or gid below (id_t)-1. 0, or -1. */
 int vmailbox_id(const char *s, unsigned long long *out);
-/* The lookup keys of an address, most specific first: 2 or 3 of them into keys[3][size]
- * ("user+ext@dom", "user@dom" when a delimiter cuts it, "@dom"); 1 (the address alone) when it
- * has no domain. delimiters: each byte is one, "" for none. */
-int vmailbox_keys(const char *address, const char *delimiters, char keys[3][512]);
 
 #endif
