@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "address.h"
 #include "config.h"
 #include "dict.h"
 #include "lists.h"
@@ -14,7 +15,6 @@
 #include "policy.h"
 
 #define RESTRICTION_MAX 32
-#define KEY_MAX (sizeof ((struct smtp_address *)0)->local + SMTP_DOMAIN_MAX + 2)
 
 enum restriction { R_PERMIT_MYNETWORKS, R_PERMIT_SASL, R_REJECT_UNAUTH, R_DEFER_UNAUTH };
 
@@ -35,13 +35,6 @@ struct policy {
     struct netlist *mynetworks;
     enum restriction restrictions[RESTRICTION_MAX];
     size_t nrestrictions;
-};
-
-/* The recipient in the forms the tables are keyed by. */
-struct rcpt_forms {
-    char local[sizeof ((struct smtp_address *)0)->local];    /* unquoted, lower case */
-    char base[sizeof ((struct smtp_address *)0)->local];     /* without +ext; "" when none */
-    char domain[SMTP_DOMAIN_MAX + 1];                         /* lower case, no final dot */
 };
 
 /* ---- reading the configuration ---- */
@@ -158,18 +151,18 @@ static int domain_in(const struct domain_list *l, const char *domain)
 }
 
 /* The address class, in Postfix's order; -1 on a table error. */
-static int classify(struct policy *p, const struct rcpt_forms *f, enum rcpt_class *c)
+static int classify(struct policy *p, const struct mail_address *a, enum rcpt_class *c)
 {
     const struct domain_list *lists[] = { p->mydestination, p->virtual_alias_domains,
                                           p->virtual_mailbox_domains, p->relay_domains };
     static const enum rcpt_class classes[] = { C_LOCAL, C_VIRTUAL_ALIAS, C_VIRTUAL_MAILBOX,
                                                C_RELAY };
-    if (f->domain[0] == '\0') {   /* a bare local part is one of ours */
+    if (a->domain[0] == '\0') {   /* a bare local part is one of ours */
         *c = C_LOCAL;
         return 0;
     }
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
-        int rc = domain_in(lists[i], f->domain);
+        int rc = domain_in(lists[i], a->domain);
         if (rc != 0) {
             *c = classes[i];
             return rc < 0 ? -1 : 0;
@@ -179,55 +172,44 @@ static int classify(struct policy *p, const struct rcpt_forms *f, enum rcpt_clas
     return 0;
 }
 
-/* virtual(5) order: user+ext@domain, user@domain, @domain. */
-static int address_find(const struct table_list *m, const struct rcpt_forms *f)
+/* Whether a table of m has the recipient under one of its keys (address_lookup_keys: virtual(5)
+ * order for addresses, user+ext then user for local parts). */
+static int keys_find(const struct policy *p, const struct table_list *m,
+                     const struct mail_address *a, enum address_keys which)
 {
-    char key[KEY_MAX];
-    snprintf(key, sizeof key, "%s@%s", f->local, f->domain);
-    int rc = maps_find(m, key);
-    if (rc == 0 && f->base[0]) {
-        snprintf(key, sizeof key, "%s@%s", f->base, f->domain);
-        rc = maps_find(m, key);
-    }
-    if (rc == 0) {
-        snprintf(key, sizeof key, "@%s", f->domain);
-        rc = maps_find(m, key);
-    }
-    return rc;
-}
-
-/* Local recipients are keyed by the local part alone: user+ext, then user. */
-static int local_find(const struct table_list *m, const struct rcpt_forms *f)
-{
-    int rc = maps_find(m, f->local);
-    if (rc == 0 && f->base[0])
-        rc = maps_find(m, f->base);
+    char keys[ADDRESS_KEYS_MAX][ADDRESS_KEY_MAX];
+    int n = address_lookup_keys(a, p->delimiters, which, keys);
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = maps_find(m, keys[i]);
     return rc;
 }
 
 /* Whether a recipient of a domain tern serves exists: 1, 0 (table names the table that says
  * so), -1 on a table error. An address in virtual_alias_maps exists in every class, as Postfix
  * rewrites it before delivery; an empty table list accepts all but virtual alias domains. */
-static int recipient_known(struct policy *p, enum rcpt_class c, const struct rcpt_forms *f,
+static int recipient_known(struct policy *p, enum rcpt_class c, const struct mail_address *a,
                            const char **table)
 {
-    int rc = f->domain[0] ? address_find(p->virtual_alias_maps, f) : 0;
+    int rc = a->domain[0] ? keys_find(p, p->virtual_alias_maps, a, ADDRESS_KEYS_ADDRESS) : 0;
     if (rc != 0)
         return rc;
     switch (c) {
     case C_LOCAL:
         *table = "local recipient";
-        return table_list_count(p->local_maps) ? local_find(p->local_maps, f) : 1;
+        return table_list_count(p->local_maps)
+                   ? keys_find(p, p->local_maps, a, ADDRESS_KEYS_LOCAL) : 1;
     case C_VIRTUAL_ALIAS:
         *table = "virtual alias";
         return 0;
     case C_VIRTUAL_MAILBOX:
         *table = "virtual mailbox";
         return table_list_count(p->virtual_mailbox_maps)
-                   ? address_find(p->virtual_mailbox_maps, f) : 1;
+                   ? keys_find(p, p->virtual_mailbox_maps, a, ADDRESS_KEYS_ADDRESS) : 1;
     case C_RELAY:
         *table = "relay recipient";
-        return table_list_count(p->relay_maps) ? address_find(p->relay_maps, f) : 1;
+        return table_list_count(p->relay_maps)
+                   ? keys_find(p, p->relay_maps, a, ADDRESS_KEYS_ADDRESS) : 1;
     case C_OTHER:
         break;
     }
@@ -259,42 +241,11 @@ static enum rcpt_verdict relay_verdict(const struct policy *p, bool trusted_net,
 
 /* ---- the recipient ---- */
 
-/* The local part without quotes and escapes, in lower case, as the tables hold it. */
-static void unquote_local(const char *in, char *out, size_t size)
-{
-    bool quoted = in[0] == '"';
-    size_t n = 0;
-    for (const char *s = in + quoted; *s && n + 1 < size; s++) {
-        if (quoted && *s == '"')
-            break;
-        if (quoted && *s == '\\' && s[1])
-            s++;
-        out[n++] = *s;
-    }
-    out[n] = '\0';
-    list_lower(out);
-}
-
-static void make_forms(const struct smtp_address *rcpt, const char *delimiters,
-                       struct rcpt_forms *f)
-{
-    unquote_local(rcpt->local, f->local, sizeof f->local);
-    size_t n = strcspn(f->local, delimiters);
-    f->base[0] = '\0';
-    if (delimiters[0] && n > 0 && f->local[n] != '\0')
-        snprintf(f->base, sizeof f->base, "%.*s", (int)n, f->local);
-    snprintf(f->domain, sizeof f->domain, "%s", rcpt->domain);
-    list_lower(f->domain);
-    size_t dn = strlen(f->domain);
-    if (dn > 1 && f->domain[dn - 1] == '.')
-        f->domain[dn - 1] = '\0';
-}
-
 /* The percent hack, bang paths, a quoted @ and address literals all name a next hop inside the
  * address; for a client that may not relay none of them is accepted, whatever the domain. */
-static bool routing_trick(const struct smtp_address *rcpt, const struct rcpt_forms *f)
+static bool routing_trick(const struct smtp_address *rcpt, const struct mail_address *a)
 {
-    return rcpt->literal || rcpt->domain[0] == '[' || strpbrk(f->local, "%!@") != NULL;
+    return rcpt->literal || rcpt->domain[0] == '[' || strpbrk(a->local, "%!@") != NULL;
 }
 
 static enum rcpt_verdict reply_for(enum rcpt_verdict v, const char *table,
@@ -327,20 +278,19 @@ static enum rcpt_verdict reply_for(enum rcpt_verdict v, const char *table,
 static enum rcpt_verdict verdict(struct policy *p, const struct smtp_address *rcpt,
                                  bool trusted_net, bool authenticated, const char **table)
 {
-    struct rcpt_forms f;
-    if (rcpt->null)
-        return RCPT_RELAY_DENIED;
-    make_forms(rcpt, p->delimiters, &f);
-    if (f.domain[0] == '\0' && strcmp(f.local, "postmaster") == 0)
+    struct mail_address a;
+    if (rcpt->null || address_split(rcpt->address, &a) < 0)
+        return RCPT_RELAY_DENIED;   /* the parser keeps addresses far shorter than ADDRESS_MAX */
+    if (a.domain[0] == '\0' && strcmp(a.local, "postmaster") == 0)
         return RCPT_OK;   /* RFC 5321 4.5.1: always accepted */
-    if (!trusted_net && !authenticated && routing_trick(rcpt, &f))
+    if (!trusted_net && !authenticated && routing_trick(rcpt, &a))
         return RCPT_RELAY_DENIED;
     enum rcpt_class c;
-    if (classify(p, &f, &c) < 0)
+    if (classify(p, &a, &c) < 0)
         return RCPT_TEMPFAIL;
     if (c == C_OTHER)
         return relay_verdict(p, trusted_net, authenticated);
-    switch (recipient_known(p, c, &f, table)) {
+    switch (recipient_known(p, c, &a, table)) {
     case 1: return RCPT_OK;
     case 0: return RCPT_UNKNOWN_USER;
     default: return RCPT_TEMPFAIL;

@@ -135,6 +135,19 @@ START_TEST(local_delimiter)
           UNKNOWN_LOCAL("carol+news@mail.example.com"));
     /* an empty user part is not stripped to nothing */
     check(p, UNTRUSTED, "+alice", "mail.example.com", UNKNOWN_LOCAL("+alice@mail.example.com"));
+    /* a quoted local part is unquoted before it is cut */
+    check(p, UNTRUSTED, "\"Alice+News\"", "mail.example.com", ACCEPTED);
+    policy_close(p);
+
+    /* with '-' a delimiter, mailing list names are not cut (as local(8) does not cut them) */
+    p = open_ok("mydestination = mail.example.com\n"
+                "local_recipient_maps = inline:{owner=x, list=x}\n"
+                "recipient_delimiter = -\n");
+    check(p, UNTRUSTED, "list-x", "mail.example.com", ACCEPTED);
+    check(p, UNTRUSTED, "owner-list", "mail.example.com",
+          UNKNOWN_LOCAL("owner-list@mail.example.com"));
+    check(p, UNTRUSTED, "list-request", "mail.example.com",
+          UNKNOWN_LOCAL("list-request@mail.example.com"));
     policy_close(p);
 }
 END_TEST
@@ -224,6 +237,7 @@ START_TEST(virtual_alias)
     check(p, UNTRUSTED, "info", "valias.example", ACCEPTED);
     check(p, UNTRUSTED, "SALES", "VAlias.Example", ACCEPTED);
     check(p, UNTRUSTED, "info+x", "valias.example", ACCEPTED);
+    check(p, UNTRUSTED, "\"info+x\"", "valias.example", ACCEPTED);
     check(p, UNTRUSTED, "nobody", "valias.example", RCPT_UNKNOWN_USER,
           "550 5.1.1 <nobody@valias.example>: Recipient address rejected: User unknown in "
           "virtual alias table");
