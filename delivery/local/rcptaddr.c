@@ -4,95 +4,34 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include "lists.h"
-
-/* The '@' that starts the domain: the last one outside double quotes, or NULL. */
-static const char *domain_at(const char *a)
-{
-    const char *at = NULL;
-    bool quoted = false;
-    for (const char *p = a; *p; p++) {
-        if (quoted && *p == '\\' && p[1]) {
-            p++;
-            continue;
-        }
-        if (*p == '"')
-            quoted = !quoted;
-        else if (*p == '@' && !quoted)
-            at = p;
-    }
-    return at;
-}
-
-/* Copies local part p[0..n) to out, unquoting it when it is wholly quoted. -1 if too long. */
-static int copy_local(const char *p, size_t n, char *out, size_t size)
-{
-    size_t o = 0;
-    if (n >= 2 && p[0] == '"' && p[n - 1] == '"') {
-        for (size_t i = 1; i + 1 < n; i++) {
-            if (p[i] == '\\' && i + 2 < n)
-                i++;
-            if (o + 1 >= size)
-                return -1;
-            out[o++] = p[i];
-        }
-    } else {
-        if (n >= size)
-            return -1;
-        memcpy(out, p, n);
-        o = n;
-    }
-    out[o] = '\0';
-    return 0;
-}
-
-/* Where the extension's delimiter is in local, or NULL. */
-static char *find_delim(char *local, const char *delims)
-{
-    if (delims == NULL || *delims == '\0' || local[0] == '\0')
-        return NULL;
-    size_t len = strlen(local);
-    if (strchr(delims, '-') &&
-        (strncmp(local, "owner-", 6) == 0 ||
-         (len > 8 && strcmp(local + len - 8, "-request") == 0)))
-        return NULL;
-    char *d = local + 1 + strcspn(local + 1, delims);
-    return *d ? d : NULL;
-}
+#include "address.h"
 
 int rcpt_addr_split(const char *address, const char *delims, struct rcpt_addr *out)
 {
+    struct mail_address a;
     memset(out, 0, sizeof *out);
-    const char *at = domain_at(address);
-    size_t ln = at ? (size_t)(at - address) : strlen(address);
-    if (ln == 0 || copy_local(address, ln, out->local, sizeof out->local) < 0 ||
-        out->local[0] == '\0')
+    if (address_split(address, &a) < 0 || a.local[0] == '\0')
         return -1;
-    if (at && snprintf(out->domain, sizeof out->domain, "%s", at + 1) >= (int)sizeof out->domain)
-        return -1;
-    list_lower(out->local);
-    list_lower(out->domain);
-    memcpy(out->user, out->local, sizeof out->user);
-    char *d = find_delim(out->user, delims);
+    memcpy(out->local, a.local, sizeof out->local);
+    memcpy(out->domain, a.domain, sizeof out->domain);
+    memcpy(out->user, a.local, sizeof out->user);
+    const char *d = address_extension(a.local, delims);
     if (d) {
+        size_t n = (size_t)(d - a.local);
         out->delim = *d;
         snprintf(out->ext, sizeof out->ext, "%s", d + 1);
-        *d = '\0';
+        out->user[n] = '\0';
     }
     return 0;
 }
 
 bool rcpt_addr_is_self(const char *item, const char *const *names, size_t n, const char *domain)
 {
-    const char *at = domain_at(item);
-    if (at && strcasecmp(at + 1, domain) != 0)
-        return false;
-    char local[DELIVERY_ADDR_MAX];
-    size_t ln = at ? (size_t)(at - item) : strlen(item);
-    if (copy_local(item, ln, local, sizeof local) < 0)
+    struct mail_address a;
+    if (address_split(item, &a) < 0 || (address_at(item) && strcasecmp(a.domain, domain) != 0))
         return false;
     for (size_t i = 0; i < n; i++)
-        if (names[i] && names[i][0] && strcasecmp(local, names[i]) == 0)
+        if (names[i] && names[i][0] && strcasecmp(a.local, names[i]) == 0)
             return true;
     return false;
 }
@@ -100,7 +39,7 @@ bool rcpt_addr_is_self(const char *item, const char *const *names, size_t n, con
 int rcpt_addr_qualify(const char *item, const char *domain, char delim, const char *ext,
                       const char *delims, char *out, size_t size)
 {
-    const char *at = domain_at(item);
+    const char *at = address_at(item);
     size_t ln = at ? (size_t)(at - item) : strlen(item);
     bool add_ext = ext && ext[0] && delim && item[0] != '"';
     for (size_t i = 0; add_ext && i < ln; i++)

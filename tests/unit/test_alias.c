@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "aliasparse.h"
+#include "delivery_proto.h"
 #include "rcptaddr.h"
 #include "unit.h"
 
@@ -176,6 +177,11 @@ START_TEST(split_addresses)
     ck_assert_str_eq(a.domain, "");
     ck_assert_int_eq(rcpt_addr_split("@x", "+", &a), -1);
     ck_assert_int_eq(rcpt_addr_split("\"\"@x", "+", &a), -1);
+    /* the extension of a quoted local part, and a final dot off the domain */
+    ck_assert_int_eq(rcpt_addr_split("\"Joe+Lists\"@MX.Example.", "+", &a), 0);
+    ck_assert_str_eq(a.user, "joe");
+    ck_assert_str_eq(a.ext, "lists");
+    ck_assert_str_eq(a.domain, "mx.example");
 }
 END_TEST
 
@@ -186,7 +192,9 @@ START_TEST(self_references)
     ck_assert(rcpt_addr_is_self("JOE@MX.example", names, 2, "mx.example"));
     ck_assert(rcpt_addr_is_self("\"joe\"", names, 2, "mx.example"));
     ck_assert(rcpt_addr_is_self("joe+x", names, 2, "mx.example"));
+    ck_assert(rcpt_addr_is_self("\"Joe\"@mx.example.", names, 2, "mx.example"));
     ck_assert(!rcpt_addr_is_self("joe@elsewhere.example", names, 2, "mx.example"));
+    ck_assert(!rcpt_addr_is_self("joe@", names, 2, "mx.example"));
     ck_assert(!rcpt_addr_is_self("jane", names, 2, "mx.example"));
     const char *one[2] = { "joe", NULL };
     ck_assert(!rcpt_addr_is_self("joe+x", one, 2, "mx.example"));
