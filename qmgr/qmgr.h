@@ -156,9 +156,10 @@ int forward_write(struct qmsg *m, size_t i, const char *sender, const char *deli
 struct valias;
 struct valias *valias_open(char *err, size_t errlen);
 void valias_close(struct valias *v);
-/* Expands address through virtual_alias_maps (address, then @domain; recursively, with
- * self-references kept). 0 when the address has no alias, 1 with the result in *out (n
- * addresses, free with valias_free_list), -1 with err on a table error or past the bounds. */
+/* Expands address through virtual_alias_maps (user+ext@domain, user@domain, then @domain, the
+ * local part unquoted: mail/address.h; recursively, with self-references kept). 0 when the
+ * address has no alias, 1 with the result in *out (n addresses, free with valias_free_list),
+ * -1 with err on a table error or past the bounds. */
 int valias_expand(struct valias *v, const char *address, char ***out, size_t *n, char *err,
                   size_t errlen);
 void valias_free_list(char **list, size_t n);

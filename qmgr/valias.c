@@ -1,11 +1,14 @@
-/* valias.c: virtual_alias_maps expansion (Postfix's virtual(5)): an address is looked up as
- * user@domain, then @domain (the catch-all, which keeps the user part when the value is
- * @other.domain); each result is expanded again, so chains resolve in one step; an address
- * that maps to itself stays. Bounded in depth and in the number of addresses. */
+/* valias.c: virtual_alias_maps expansion (Postfix's virtual(5)): an address is looked up by
+ * mail/address.h's keys, user+ext@domain, user@domain (recipient_delimiter), then @domain (the
+ * catch-all, which keeps the user part when the value is @other.domain), its local part
+ * unquoted; each result is expanded again, so chains resolve in one step; an address that maps
+ * to itself stays. Bounded in depth and in the number of addresses. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "address.h"
+#include "config.h"
 #include "lists.h"
 #include "mem.h"
 #include "qmgr.h"
@@ -15,6 +18,7 @@
 
 struct valias {
     struct table_list *maps;
+    char *delimiters;   /* recipient_delimiter */
 };
 
 struct valias *valias_open(char *err, size_t errlen)
@@ -24,6 +28,7 @@ struct valias *valias_open(char *err, size_t errlen)
         free(v);
         return NULL;
     }
+    v->delimiters = xstrdup(config_str("recipient_delimiter"));
     return v;
 }
 
@@ -31,6 +36,7 @@ void valias_close(struct valias *v)
 {
     if (v) {
         table_list_free(v->maps);
+        free(v->delimiters);
         free(v);
     }
 }
@@ -67,25 +73,22 @@ static int add_result(struct expansion *x, const char *address)
 /* The value for address: 1 with a copy in *value (caller frees), 0 none, -1 error. */
 static int lookup(struct valias *v, const char *address, char **value, char *err, size_t errlen)
 {
-    char key[DELIVERY_ADDR_MAX];
-    snprintf(key, sizeof key, "%s", address);
-    list_lower(key);
+    struct mail_address a;
+    char keys[ADDRESS_KEYS_MAX][ADDRESS_KEY_MAX];
+    if (address_split(address, &a) < 0)
+        return 0;   /* longer than any address: no key could name it */
+    int nkeys = address_lookup_keys(&a, v->delimiters, ADDRESS_KEYS_ADDRESS, keys);
     const char *found = NULL;
-    int rc = table_list_find(v->maps, key, &found, err, errlen);
-    if (rc != 0) {
-        if (rc > 0)
-            *value = xstrdup(found);
+    int rc = 0, k = 0;
+    while (rc == 0 && k < nkeys)
+        rc = table_list_find(v->maps, keys[k++], &found, err, errlen);
+    if (rc <= 0)
         return rc;
-    }
-    char *at = strrchr(key, '@');
-    if (at == NULL)
-        return 0;
-    if ((rc = table_list_find(v->maps, at, &found, err, errlen)) <= 0)
-        return rc;
-    /* "@domain -> @other" keeps the user part */
-    if (found[0] == '@' && strpbrk(found, ", \t") == NULL) {
+    /* the catch-all (the last key of an address with a domain) "@domain -> @other" keeps the
+     * user part, as written */
+    if (a.domain[0] && k == nkeys && found[0] == '@' && strpbrk(found, ", \t") == NULL) {
         char mapped[DELIVERY_ADDR_MAX * 2];
-        snprintf(mapped, sizeof mapped, "%.*s%s", (int)(strrchr(address, '@') - address),
+        snprintf(mapped, sizeof mapped, "%.*s%s", (int)(address_at(address) - address),
                  address, found);
         *value = xstrdup(mapped);
     } else {

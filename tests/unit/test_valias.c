@@ -1,6 +1,6 @@
 /* test_valias.c: unit tests of qmgr/valias.c: virtual_alias_maps expansion (one address, lists,
- * chains, the @domain catch-all with and without a user part, self-references, duplicates,
- * nesting and size bounds, case folding, no tables at all). */
+ * chains, the @domain catch-all with and without a user part, extensions and quoted local
+ * parts, self-references, duplicates, nesting and size bounds, case folding, no tables). */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +20,11 @@ static void teardown(void)
     unit_rmtree(tmpdir);
 }
 
-/* Expands address under the given virtual_alias_maps value; returns the result as one string
+/* Expands address under the given configuration text; returns the result as one string
  * "a b c", "" for no alias, or "ERROR" for a failure. */
-static const char *expand(const char *maps, const char *address)
+static const char *expand_conf(const char *conf, const char *address)
 {
-    unit_load_config(unit_fmt("virtual_alias_maps = %s\n", maps), tmpdir);
+    unit_load_config(conf, tmpdir);
     char err[256];
     struct valias *v = valias_open(err, sizeof err);
     ck_assert_msg(v != NULL, "%s", err);
@@ -43,6 +43,12 @@ static const char *expand(const char *maps, const char *address)
         valias_free_list(list, n);
     valias_close(v);
     return out;
+}
+
+/* The same under the given virtual_alias_maps value alone. */
+static const char *expand(const char *maps, const char *address)
+{
+    return expand_conf(unit_fmt("virtual_alias_maps = %s\n", maps), address);
 }
 
 START_TEST(simple_and_lists)
@@ -85,6 +91,30 @@ START_TEST(catch_all)
 }
 END_TEST
 
+START_TEST(extensions_and_quotes)
+{
+    const char *conf = "recipient_delimiter = +-\n"
+                       "virtual_alias_maps = inline:{info@v.example=b@w.example, "
+                       "info+sales@v.example=s@w.example, @c.example=@w.example, "
+                       "owner@v.example=o@w.example}\n";
+    /* user+ext@domain first, then user@domain (the first delimiter cuts) */
+    ck_assert_str_eq(expand_conf(conf, "info+sales@v.example"), "s@w.example");
+    ck_assert_str_eq(expand_conf(conf, "Info+Other@V.Example"), "b@w.example");
+    ck_assert_str_eq(expand_conf(conf, "info-x+y@v.example"), "b@w.example");
+    /* no delimiter setting: the extension stays part of the user */
+    ck_assert_str_eq(expand("inline:{info@v.example=b@w.example}", "info+x@v.example"), "");
+    /* mailing list names are not cut at '-' */
+    ck_assert_str_eq(expand_conf(conf, "owner-list@v.example"), "");
+    /* a quoted local part is looked up unquoted */
+    ck_assert_str_eq(expand_conf(conf, "\"info\"@v.example"), "b@w.example");
+    ck_assert_str_eq(expand_conf(conf, "\"Info+Sales\"@v.example"), "s@w.example");
+    /* the catch-all keeps the user part as written, extension and quotes included */
+    ck_assert_str_eq(expand_conf(conf, "joe+x@c.example"), "joe+x@w.example");
+    ck_assert_str_eq(expand_conf(conf, "\"j d\"@c.example"), "\"j d\"@w.example");
+    ck_assert_str_eq(expand_conf(conf, "\"a@b\"@c.example"), "\"a@b\"@w.example");
+}
+END_TEST
+
 START_TEST(bounds)
 {
     /* a loop a -> b -> a is cut by the nesting bound: an error, not a hang */
@@ -121,6 +151,7 @@ int main(void)
     tcase_add_test(tc, simple_and_lists);
     tcase_add_test(tc, chains_self_and_duplicates);
     tcase_add_test(tc, catch_all);
+    tcase_add_test(tc, extensions_and_quotes);
     tcase_add_test(tc, bounds);
     suite_add_tcase(s, tc);
     return unit_run(s);
