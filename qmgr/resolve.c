@@ -1,12 +1,14 @@
 /* resolve.c: the queue manager's recipient resolver (see resolve.h): transport_maps in
- * transport(5) order (address, domain, .parent, *), then the address class from mydestination
- * and virtual_mailbox_domains, with relayhost or the domain as the smtp next hop. */
+ * transport(5) order (address, domain, .parent, *; the address and domain as mail/address.h
+ * splits them), then the address class from mydestination and virtual_mailbox_domains, with
+ * relayhost or the domain as the smtp next hop. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "address.h"
 #include "config.h"
 #include "lists.h"
 #include "mem.h"
@@ -120,31 +122,24 @@ static int transport_find(struct resolver *r, const char *address, const char *d
 int resolve_recipient(struct resolver *r, const char *address, struct resolved *out, char *err,
                       size_t errlen)
 {
-    char addr[sizeof out->recipient];
-    if (strlen(address) >= sizeof addr) {
+    struct mail_address a;
+    if (strlen(address) >= sizeof out->recipient || address_split(address, &a) < 0) {
         snprintf(err, errlen, "<%.64s...>: address longer than %zu bytes", address,
-                 sizeof addr - 1);
+                 sizeof out->recipient - 1);
         return -1;
     }
     memset(out, 0, sizeof *out);
     snprintf(out->recipient, sizeof out->recipient, "%s", address);
-    snprintf(addr, sizeof addr, "%s", address);
-    list_lower(addr);
-    char *at = strrchr(addr, '@');
-    char domain[sizeof addr] = "";
-    if (at) {
-        snprintf(domain, sizeof domain, "%s", at + 1);
-        size_t dn = strlen(domain);
-        if (dn > 0 && domain[dn - 1] == '.')
-            domain[dn - 1] = '\0';
-    }
+    const char *domain = a.domain;
     if (strlen(domain) > DOMAIN_MAX) {
         snprintf(err, errlen, "<%.64s...>: domain longer than %d bytes", address, DOMAIN_MAX);
         return -1;
     }
 
+    char key[ADDRESS_KEY_MAX];
+    address_key(&a, key);
     const char *value = NULL;
-    int rc = transport_find(r, addr, domain, &value, err, errlen);
+    int rc = transport_find(r, key, domain, &value, err, errlen);
     if (rc < 0)
         return -1;
     char transport[sizeof out->transport] = "", nexthop[sizeof out->nexthop] = "";

@@ -101,6 +101,13 @@ START_TEST(case_folding)
     check(r, "Bob@VMBox.Example", "virtual", "vmbox.example");
     check(r, "Carol@Example.ORG", "smtp", "example.org");
     check(r, "BOB@Route.Example", "lmtp", "x");
+    /* the address key has its local part unquoted, the domain a final dot removed */
+    check(r, "\"Bob\"@route.example", "lmtp", "x");
+    check(r, "bob@route.example.", "lmtp", "x");
+    check(r, "Carol@Example.ORG.", "smtp", "example.org");
+    /* an '@' inside quotes does not start a domain */
+    check(r, "\"carol@example.org\"", "local", "mail.example.com");
+    check(r, "\"carol@example.org\"@VMBox.Example", "virtual", "vmbox.example");
     resolver_close(r);
 }
 END_TEST
