@@ -1,8 +1,8 @@
 """Integration tests of the virtual delivery agent (delivery/virtual/): a test plays qmgr's part.
 It writes a queue file into spool/active/ of a running instance, sends a `deliver` request to
 spool/private/virtual (mail/delivery_proto.h) and checks the reply and the mailboxes: Maildir
-and mbox files written as the uid/gid of virtual_uid_maps/virtual_gid_maps, the catch-all, and
-the refusals (unknown user, a map value leaving virtual_mailbox_base, a uid below
+and mbox files written as the uid/gid of virtual_uid_maps/virtual_gid_maps, the catch-all, quoted
+local parts, and the refusals (unknown user, a map value leaving virtual_mailbox_base, a uid below
 virtual_minimum_uid). The mailboxes belong to a system user made for the test (root only)."""
 import grp
 import os
@@ -225,6 +225,21 @@ def test_catch_all_and_extension(virtual):
         assert b"Delivered-To: nobody@virt.example\n" in f.read()
     with open(alice[0], "rb") as f:
         assert b"Delivered-To: alice+lists@virt.example\n" in f.read()
+
+
+def test_quoted_local_part_finds_the_mailbox(virtual):
+    """RFC 5321: "alice"@virt.example is the mailbox alice@virt.example; quotes that are needed
+    ("a b") name another mailbox."""
+    virtual.configure({"alice@virt.example": "virt.example/alice/"},
+                      extra="recipient_delimiter = +\n")
+    rcpts = ['"alice"@virt.example', '"Alice+Lists"@virt.example', '"alice bob"@virt.example']
+    qid = virtual.queue(recipients=rcpts)
+    status, results = virtual.deliver(qid, rcpts)
+    assert status == "ok"
+    assert [r["status"] for r in results] == ["sent", "sent", "bounce"], results
+    assert results[2]["text"] == 'unknown user: ""alice bob"@virt.example"', results
+    assert len(maildir_files(virtual, "virt.example", "alice")) == 2
+    assert [p for p in virtual.everything() if "bob" in p] == []
 
 
 def test_unknown_user_bounces(virtual):
