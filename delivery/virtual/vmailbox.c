@@ -11,8 +11,14 @@
 #include "mem.h"
 #include "vmailbox.h"
 
+/* The tables, each searched by the recipient's keys, and the parameters that name them. */
+enum vtable { VT_MAILBOX, VT_UID, VT_GID, VT_COUNT };
+static const char *const vtable_param[VT_COUNT] = {
+    "virtual_mailbox_maps", "virtual_uid_maps", "virtual_gid_maps",
+};
+
 struct vmaps {
-    struct table_list *mailbox, *uid, *gid;
+    struct table_list *tables[VT_COUNT];
     char *base;
     char *delimiters;
     long long minimum_uid;
@@ -21,11 +27,11 @@ struct vmaps {
 struct vmaps *vmaps_open(char *err, size_t errlen)
 {
     struct vmaps *m = xcalloc(1, sizeof *m);
-    if (table_list_read("virtual_mailbox_maps", &m->mailbox, err, errlen) < 0 ||
-        table_list_read("virtual_uid_maps", &m->uid, err, errlen) < 0 ||
-        table_list_read("virtual_gid_maps", &m->gid, err, errlen) < 0) {
-        vmaps_close(m);
-        return NULL;
+    for (int t = 0; t < VT_COUNT; t++) {
+        if (table_list_read(vtable_param[t], &m->tables[t], err, errlen) < 0) {
+            vmaps_close(m);
+            return NULL;
+        }
     }
     m->base = xstrdup(config_str("virtual_mailbox_base"));
     m->delimiters = xstrdup(config_str("recipient_delimiter"));
@@ -37,9 +43,8 @@ void vmaps_close(struct vmaps *m)
 {
     if (!m)
         return;
-    table_list_free(m->mailbox);
-    table_list_free(m->uid);
-    table_list_free(m->gid);
+    for (int t = 0; t < VT_COUNT; t++)
+        table_list_free(m->tables[t]);
     free(m->base);
     free(m->delimiters);
     free(m);
@@ -126,13 +131,14 @@ int vmailbox_path(const char *base, const char *value, struct vmailbox *out, cha
 }
 
 /* The uid or gid of a recipient from one of the id tables; FOUND or the verdict that stops. */
-static enum vmailbox_verdict find_id(const struct table_list *l, const char *param,
+static enum vmailbox_verdict find_id(const struct vmaps *m, enum vtable t,
                                      char keys[][ADDRESS_KEY_MAX], int nkeys,
                                      const char *address, unsigned long long *id, char *err,
                                      size_t errlen)
 {
     char value[64], why[VMAILBOX_ERR_MAX];
-    int rc = find_value(l, keys, nkeys, value, sizeof value, why, sizeof why);
+    const char *param = vtable_param[t];
+    int rc = find_value(m->tables[t], keys, nkeys, value, sizeof value, why, sizeof why);
     if (rc < 0) {
         snprintf(err, errlen, "%s lookup of %s: %s", param, address, why);
         return VMAILBOX_TEMPORARY;
@@ -183,9 +189,10 @@ enum vmailbox_verdict vmailbox_find(const struct vmaps *m, const char *address,
     address_split(addr, &a);   /* addr fits: it was cut to ADDRESS_MAX */
     int nkeys = address_lookup_keys(&a, m->delimiters, ADDRESS_KEYS_ADDRESS, keys);
 
-    int rc = find_value(m->mailbox, keys, nkeys, value, sizeof value, why, sizeof why);
+    int rc = find_value(m->tables[VT_MAILBOX], keys, nkeys, value, sizeof value, why,
+                        sizeof why);
     if (rc < 0) {
-        snprintf(err, errlen, "virtual_mailbox_maps lookup of %s: %s", addr, why);
+        snprintf(err, errlen, "%s lookup of %s: %s", vtable_param[VT_MAILBOX], addr, why);
         return VMAILBOX_TEMPORARY;
     }
     if (rc == 0) {
@@ -197,10 +204,9 @@ enum vmailbox_verdict vmailbox_find(const struct vmaps *m, const char *address,
         return VMAILBOX_CONFIG;
     }
     unsigned long long uid, gid;
-    enum vmailbox_verdict v = find_id(m->uid, "virtual_uid_maps", keys, nkeys, addr, &uid, err,
-                                      errlen);
+    enum vmailbox_verdict v = find_id(m, VT_UID, keys, nkeys, addr, &uid, err, errlen);
     if (v == VMAILBOX_FOUND)
-        v = find_id(m->gid, "virtual_gid_maps", keys, nkeys, addr, &gid, err, errlen);
+        v = find_id(m, VT_GID, keys, nkeys, addr, &gid, err, errlen);
     if (v == VMAILBOX_FOUND)
         v = check_ids(m, addr, uid, gid, err, errlen);
     if (v != VMAILBOX_FOUND)
