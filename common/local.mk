@@ -10,7 +10,7 @@ common_libtern_a_SOURCES = \
 	common/log.c common/log.h \
 	common/config.c common/config.h common/params.def \
 	common/master_conf.c common/master_conf.h \
-	common/ipc.c common/ipc_io.c common/ipc.h common/ipc_proto.h \
+	common/ipc.c common/ipc_io.c common/ipc_evbuffer.c common/ipc.h common/ipc_proto.h \
 	common/priv.c common/priv.h \
 	common/safefile.c common/safefile.h \
 	common/dict.c common/dict_db.c common/dict_text.c common/dict.h common/dict_impl.h \

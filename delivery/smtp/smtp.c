@@ -195,15 +195,12 @@ static void refuse(struct client *c, const char *why)
 static void on_request(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    size_t len = evbuffer_get_length(in), used = 0;
     const char *why = NULL;
-    int rc = ipc_decode((const char *)evbuffer_pullup(in, -1), len, REQUEST_MAX, &c->in, &used,
-                        &why);
-    if (rc == 0 && len <= REQUEST_MAX)
+    int rc = ipc_evbuffer_take(bufferevent_get_input(bev), REQUEST_MAX, &c->in, &why);
+    if (rc == 0)
         return;
-    if (rc <= 0) {
-        log_warn("cannot read a request: %s", why ? why : "too long");
+    if (rc < 0) {
+        log_warn("cannot read a request: %s", why);
         client_free(c);
         return;
     }

@@ -1,8 +1,10 @@
-/* test_ipc.c: unit tests of the IPC codec (common/ipc.c) and its socket helpers
- * (common/ipc_io.c): framing, bounds, malformed input, timeouts and peers that go away.
+/* test_ipc.c: unit tests of the IPC codec (common/ipc.c), its reader for libevent buffers
+ * (common/ipc_evbuffer.c) and its socket helpers (common/ipc_io.c): framing, bounds, malformed
+ * input, messages arriving in pieces, timeouts and peers that go away.
  * (The look-ups and privilege drop of common/priv.c are tested in test_priv.c.) */
 #include <check.h>
 #include <errno.h>
+#include <event2/buffer.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -753,6 +755,129 @@ START_TEST(call_timeout)
 }
 END_TEST
 
+/* ---- ipc_evbuffer_take ---- */
+
+/* Two messages back to back, then the start of a third: a, b, and a's prefix. */
+static void encode_pair(struct buf *w, size_t *first_len)
+{
+    struct ipc_msg a, b;
+    ipc_msg_init(&a);
+    ipc_msg_init(&b);
+    ipc_add(&a, "type", "wakeup");
+    ipc_add(&b, "type", "flush");
+    ipc_add(&b, "reason", "a,b\n1:c=d,");
+    encode(&a, w);
+    *first_len = w->len;
+    ck_assert_int_eq(ipc_encode(&b, w), 0);
+    ipc_msg_free(&a);
+    ipc_msg_free(&b);
+}
+
+START_TEST(evbuffer_partial_frames)
+{
+    struct buf w;
+    size_t first;
+    encode_pair(&w, &first);
+    struct evbuffer *in = evbuffer_new();
+    struct ipc_msg m;
+    ipc_msg_init(&m);
+    ipc_add(&m, "stale", "1");
+    const char *why = NULL;
+    /* nothing, then all of the first message but its last byte: wait, drain nothing */
+    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), 0);
+    evbuffer_add(in, w.data, first - 1);
+    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), 0);
+    ck_assert_uint_eq(evbuffer_get_length(in), first - 1);
+    ck_assert_str_eq(ipc_get(&m, "stale"), "1");   /* untouched until a message is whole */
+    /* its last byte and the start of the second: the first comes, the start stays */
+    evbuffer_add(in, w.data + first - 1, 4);
+    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), 1);
+    ck_assert_uint_eq(m.count, 1);
+    ck_assert_str_eq(ipc_get(&m, "type"), "wakeup");
+    ck_assert_uint_eq(evbuffer_get_length(in), 3);
+    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), 0);
+    /* the rest of the second */
+    evbuffer_add(in, w.data + first + 3, w.len - first - 3);
+    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), 1);
+    ck_assert_str_eq(ipc_get(&m, "type"), "flush");
+    ck_assert_str_eq(ipc_get(&m, "reason"), "a,b\n1:c=d,");
+    ck_assert_uint_eq(evbuffer_get_length(in), 0);
+    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), 0);
+    ipc_msg_free(&m);
+    evbuffer_free(in);
+    buf_free(&w);
+}
+END_TEST
+
+/* The same bytes arriving one at a time: each message comes exactly when its last byte does,
+ * and never before. */
+START_TEST(evbuffer_split_at_every_byte)
+{
+    struct buf w;
+    size_t first;
+    encode_pair(&w, &first);
+    struct evbuffer *in = evbuffer_new();
+    struct ipc_msg m;
+    ipc_msg_init(&m);
+    const char *why = NULL;
+    size_t got = 0;
+    for (size_t i = 0; i < w.len; i++) {
+        evbuffer_add(in, w.data + i, 1);
+        int r = ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why);
+        bool ends_one = i + 1 == first || i + 1 == w.len;
+        ck_assert_msg(r == (ends_one ? 1 : 0), "after byte %zu: %d (%s)", i, r,
+                      why ? why : "-");
+        if (r == 1) {
+            ck_assert_str_eq(ipc_get(&m, "type"), got == 0 ? "wakeup" : "flush");
+            ck_assert_uint_eq(evbuffer_get_length(in), 0);
+            got++;
+        }
+    }
+    ck_assert_uint_eq(got, 2);
+    ipc_msg_free(&m);
+    evbuffer_free(in);
+    buf_free(&w);
+}
+END_TEST
+
+START_TEST(evbuffer_refuses_oversized_and_malformed)
+{
+    struct buf w;
+    size_t first;
+    encode_pair(&w, &first);
+    struct evbuffer *in = evbuffer_new();
+    struct ipc_msg m;
+    ipc_msg_init(&m);
+    const char *why = NULL;
+    /* a message of exactly max bytes is taken; with max one less, its length prefix alone is
+     * refused, before any of the payload is there */
+    evbuffer_add(in, w.data, first);
+    ck_assert_int_eq(ipc_evbuffer_take(in, first, &m, &why), 1);
+    evbuffer_add(in, w.data, 3);
+    ck_assert_int_eq(ipc_evbuffer_take(in, first - 1, &m, &why), -1);
+    ck_assert_str_eq(why, "message too large");
+    evbuffer_drain(in, evbuffer_get_length(in));
+    evbuffer_add_printf(in, "9999999:");
+    why = NULL;
+    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), -1);
+    ck_assert_str_eq(why, "message too large");
+    /* garbage is refused at once, without waiting for more */
+    evbuffer_drain(in, evbuffer_get_length(in));
+    evbuffer_add_printf(in, "12:x");
+    why = NULL;
+    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), -1);
+    ck_assert_ptr_nonnull(why);
+    evbuffer_drain(in, evbuffer_get_length(in));
+    evbuffer_add_printf(in, "x");
+    why = NULL;
+    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), -1);
+    ck_assert_str_eq(why, "length expected");
+    ipc_msg_free(&m);
+    evbuffer_free(in);
+    buf_free(&w);
+}
+END_TEST
+
 static Suite *ipc_suite(void)
 {
     Suite *s = suite_create("ipc");
@@ -772,6 +897,12 @@ static Suite *ipc_suite(void)
     tcase_add_test(codec, get_long_bounds);
     tcase_add_test(codec, check_required_allowed);
     suite_add_tcase(s, codec);
+
+    TCase *evb = tcase_create("evbuffer");
+    tcase_add_test(evb, evbuffer_partial_frames);
+    tcase_add_test(evb, evbuffer_split_at_every_byte);
+    tcase_add_test(evb, evbuffer_refuses_oversized_and_malformed);
+    suite_add_tcase(s, evb);
 
     TCase *io = tcase_create("io");
     tcase_set_timeout(io, 10);
