@@ -19,6 +19,22 @@
 #include "qfile.h"
 #include "statuslog.h"
 
+/* The attribute names (type, queue_id and status are ipc_proto.h's) */
+#define DELIVERY_A_NEXTHOP         "nexthop"
+#define DELIVERY_A_RCPT            "rcpt"
+#define DELIVERY_A_RCPT_ORIG       "rcpt_orig"
+#define DELIVERY_A_RCPT_NOTIFY     "rcpt_notify"
+#define DELIVERY_A_DEAD            "dead"
+#define DELIVERY_A_RCPT_STATUS     "rcpt_status"
+#define DELIVERY_A_RCPT_DSN        "rcpt_dsn"
+#define DELIVERY_A_RCPT_ACTION     "rcpt_action"
+#define DELIVERY_A_RCPT_TEXT       "rcpt_text"
+#define DELIVERY_A_RCPT_DIAG       "rcpt_diag"
+#define DELIVERY_A_RCPT_RELAY      "rcpt_relay"
+#define DELIVERY_A_RCPT_REMOTE_MTA "rcpt_remote_mta"
+#define DELIVERY_A_RCPT_FORWARD_SENDER "rcpt_forward_sender"
+#define DELIVERY_A_RCPT_FORWARD    "rcpt_forward"
+
 #define DELIVERY_RCPT_MAX 1000        /* recipients in one request */
 #define DELIVERY_FORWARD_MAX 1000     /* addresses one recipient may expand to */
 #define DELIVERY_ADDR_MAX 512         /* an address, NUL included */
@@ -82,6 +98,8 @@ int delivery_reply_decode(const struct ipc_msg *m, size_t nrcpt, struct delivery
 void delivery_reply_free(struct delivery_reply *r);
 
 const char *delivery_status_name(enum delivery_status s);   /* "sent", "defer", "bounce" */
+/* The status a name of delivery_status_name stands for: 0, or -1 for any other text. */
+int delivery_status_parse(const char *name, enum delivery_status *status);
 /* Whether dsn is an enhanced status code (RFC 3463: class.subject.detail, at most three digits
  * each) whose class (2, 4, 5) goes with status. */
 bool delivery_dsn_valid(const char *dsn, enum delivery_status status);

@@ -153,6 +153,24 @@ START_TEST(reply_refusals)
 }
 END_TEST
 
+START_TEST(status_names)
+{
+    static const enum delivery_status all[] = { DELIVERY_SENT, DELIVERY_DEFER, DELIVERY_BOUNCE };
+    static const char *const names[] = { "sent", "defer", "bounce" };
+    for (size_t i = 0; i < 3; i++) {
+        enum delivery_status st = i == 0 ? DELIVERY_BOUNCE : DELIVERY_SENT;
+        ck_assert_str_eq(delivery_status_name(all[i]), names[i]);
+        ck_assert_int_eq(delivery_status_parse(names[i], &st), 0);
+        ck_assert_int_eq(st, all[i]);
+    }
+    enum delivery_status st = DELIVERY_DEFER;
+    static const char *const bad[] = { "", "Sent", "sent ", "deferred", "bounc", "ok" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        ck_assert_int_eq(delivery_status_parse(bad[i], &st), -1);
+    ck_assert_int_eq(st, DELIVERY_DEFER);   /* untouched */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("delivery_proto");
@@ -161,6 +179,7 @@ int main(void)
     tcase_add_test(tc, request_refusals);
     tcase_add_test(tc, reply_round_trip);
     tcase_add_test(tc, reply_refusals);
+    tcase_add_test(tc, status_names);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
