@@ -3,8 +3,8 @@
  * recipient (recipient.c) and answers with one result per recipient, then waits for qmgr's next
  * request on the same connection (server_serve_kept). It stays root (master.conf
  * unpriv column n) only to look up tables and users and to fork: every step that touches a
- * user's files runs in a process that has become that user (runas.h: kept workers, a child per
- * command). One request per process at a time; the master runs more processes. */
+ * user's files runs in a process that has become that user (common/runas.h: kept workers, a
+ * child per command). One request per process at a time; the master runs more processes. */
 #include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
@@ -139,6 +139,7 @@ static void on_retire_timer(evutil_socket_t fd, short what, void *arg)
 
 static void post_jail(void)
 {
+    runas_set_label("delivery process");
     runas_set_server(userjob_serve);
     retire_timer = evtimer_new(server_base(), on_retire_timer, NULL);
     if (retire_timer == NULL || atexit(runas_retire_all) != 0 || atexit(conf_end) != 0)
