@@ -1,10 +1,11 @@
-/* delivery_proto.c: encoding and strict decoding of the qmgr <-> delivery agent conversation
- * (see delivery_proto.h). */
+/* delivery_proto.c: encoding and strict decoding of the qmgr <-> delivery agent conversation,
+ * and of the report a delivery step's process sends its agent (see delivery_proto.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "delivery_proto.h"
+#include "header.h"
 #include "ipc_proto.h"
 #include "mem.h"
 
@@ -271,4 +272,53 @@ void delivery_reply_free(struct delivery_reply *r)
     free(r->result);
     r->result = NULL;
     r->nresult = 0;
+}
+
+void delivery_report_vset(struct ipc_msg *report, enum delivery_status status, const char *dsn,
+                          const char *diag, const char *fmt, va_list ap)
+{
+    char text[STATUSLOG_TEXT_MAX], diag_text[STATUSLOG_TEXT_MAX];
+    vsnprintf(text, sizeof text, fmt, ap);
+    snprintf(diag_text, sizeof diag_text, "%s", diag ? diag : "");
+    text_printable(text);
+    text_printable(diag_text);
+    ipc_add(report, DELIVERY_REPORT_A_STATUS, delivery_status_name(status));
+    ipc_add(report, DELIVERY_REPORT_A_DSN, dsn);
+    ipc_add(report, DELIVERY_REPORT_A_TEXT, text);
+    if (diag_text[0])
+        ipc_add(report, DELIVERY_REPORT_A_DIAG, diag_text);
+}
+
+void delivery_report_set(struct ipc_msg *report, enum delivery_status status, const char *dsn,
+                         const char *diag, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    delivery_report_vset(report, status, dsn, diag, fmt, ap);
+    va_end(ap);
+}
+
+/* Whether s is what delivery_report_vset sends: within the bound, no control character. */
+static bool report_text_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] < 0x20 || s[n] == 0x7f || n >= STATUSLOG_TEXT_MAX - 1)
+            return false;
+    return true;
+}
+
+int delivery_report_get(const struct ipc_msg *report, enum delivery_status *status,
+                        const char **dsn, const char **text, const char **diag)
+{
+    const char *name = ipc_get(report, DELIVERY_REPORT_A_STATUS);
+    *dsn = ipc_get(report, DELIVERY_REPORT_A_DSN);
+    *text = ipc_get(report, DELIVERY_REPORT_A_TEXT);
+    *diag = ipc_get(report, DELIVERY_REPORT_A_DIAG);
+    if (*diag == NULL)
+        *diag = "";
+    if (!name || !*dsn || !*text || delivery_status_parse(name, status) < 0 ||
+        !delivery_dsn_valid(*dsn, *status) || !report_text_ok(*text) || !report_text_ok(*diag))
+        return -1;
+    return 0;
 }

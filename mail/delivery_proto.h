@@ -1,6 +1,7 @@
 /* delivery_proto.h: the request qmgr sends a delivery agent (local, virtual, smtp, lmtp) over
  * private/<transport>, and the agent's reply with one result per recipient, as structures
- * encoded in the IPC framing (ipc.h). The agent reads the message itself from active/<queue_id>
+ * encoded in the IPC framing (ipc.h); and the report of one delivery step that a process
+ * running as a user sends the local or virtual agent (below, "Report"). The agent reads the message itself from active/<queue_id>
  * (qfile_read); qmgr alone writes the queue: it marks recipients done, keeps the status logs and
  * turns a result's forward list into a new queue file.
  *
@@ -13,6 +14,7 @@
  *           all): qmgr then holds back its other mail until the retry time. */
 #ifndef TERN_DELIVERY_PROTO_H
 #define TERN_DELIVERY_PROTO_H
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include "ipc.h"
@@ -103,5 +105,32 @@ int delivery_status_parse(const char *name, enum delivery_status *status);
 /* Whether dsn is an enhanced status code (RFC 3463: class.subject.detail, at most three digits
  * each) whose class (2, 4, 5) goes with status. */
 bool delivery_dsn_valid(const char *dsn, enum delivery_status status);
+
+/* Report: the outcome of one delivery step (a mailbox or file write, a command, a list file
+ * read) as the process that did it, running as a user (common/runas.h), sends it to the local
+ * or virtual agent that forked it:
+ *           status=sent|defer|bounce dsn=CODE text=TEXT [diag=TEXT]
+ * then the attributes of the step's own (delivery/local/report.h, delivery/virtual/vdeliver.h).
+ * The agent is root and the process is not, so the report is checked like any peer's message:
+ * a known status, a DSN code of its class, printable texts. */
+#define DELIVERY_REPORT_A_STATUS "status"
+#define DELIVERY_REPORT_A_DSN    "dsn"
+#define DELIVERY_REPORT_A_TEXT   "text"
+#define DELIVERY_REPORT_A_DIAG   "diag"   /* Diagnostic-Code: "x-unix; ...", when there is one */
+
+/* Adds the outcome to report: status, dsn, the printf text and diag (when not NULL or "") with
+ * each cut to STATUSLOG_TEXT_MAX and its control characters made spaces (text_printable). */
+void delivery_report_set(struct ipc_msg *report, enum delivery_status status, const char *dsn,
+                         const char *diag, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+void delivery_report_vset(struct ipc_msg *report, enum delivery_status status, const char *dsn,
+                          const char *diag, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+/* The outcome in report, checked: 0 with the status, and dsn, text and diag ("" when absent)
+ * pointing into report; -1 when there is none or it is not valid (an unknown status, a DSN
+ * code that is not of its class, a control character in a text, a text over
+ * STATUSLOG_TEXT_MAX). The step's own attributes are the caller's to check. */
+int delivery_report_get(const struct ipc_msg *report, enum delivery_status *status,
+                        const char **dsn, const char **text, const char **diag);
 
 #endif

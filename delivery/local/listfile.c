@@ -86,8 +86,8 @@ void listfile_job_run(void *arg, struct ipc_msg *report)
         if (r < 0)
             goto out;
         if (r > 0) {
-            ipc_add(report, "found", j->path[i]);
-            ipc_add_len(report, "content", text.data, text.len);
+            ipc_add(report, LOCAL_REPORT_A_FOUND, j->path[i]);
+            ipc_add_len(report, LOCAL_REPORT_A_CONTENT, text.data, text.len);
             goto out;
         }
         if (!j->forward) {
@@ -96,9 +96,9 @@ void listfile_job_run(void *arg, struct ipc_msg *report)
             goto out;
         }
     }
-    ipc_add(report, "none", "1");
+    ipc_add(report, LOCAL_REPORT_A_NONE, "1");
 out:
     if (warning[0])
-        ipc_add(report, "warning", warning);
+        ipc_add(report, LOCAL_REPORT_A_WARNING, warning);
     buf_free(&text);
 }
