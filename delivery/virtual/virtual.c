@@ -1,6 +1,7 @@
 /* virtual.c: the virtual delivery agent (like Postfix's virtual(8)), on the server skeleton.
  * It stays root (master.conf unpriv "n") only to fork: each delivery runs in a child that has
- * become the uid and gid virtual_uid_maps and virtual_gid_maps give (vdeliver.c). Per request
+ * become the uid and gid virtual_uid_maps and virtual_gid_maps give (vdeliver.c, with
+ * common/runas.h). Per request
  * from qmgr (delivery_proto.h): read active/<queue_id>, then for each recipient find its
  * mailbox (vmailbox.c), prepend Return-Path:, Delivered-To: and X-Original-To: (mail/header.c),
  * deliver, and answer one result per recipient; then wait for qmgr's next request on the same
@@ -17,6 +18,7 @@
 #include "lists.h"
 #include "log.h"
 #include "qfile.h"
+#include "runas.h"
 #include "server.h"
 #include "vdeliver.h"
 #include "header.h"
@@ -45,18 +47,17 @@ static void set_config_error(struct delivery_reply *reply, size_t i, const char 
                         "mail system configuration error: %s", why);
 }
 
-/* Fills result i from a delivery's outcome. */
-static void set_outcome(struct delivery_reply *reply, size_t i, const struct message *msg,
-                        const char *addr, const struct vmailbox *mb,
-                        const struct vdeliver_outcome *o)
+/* Logs result i, which vdeliver set (file: what it wrote, when it delivered). */
+static void log_result(struct delivery_reply *reply, size_t i, const struct message *msg,
+                       const char *addr, const struct vmailbox *mb, const char *file)
 {
-    delivery_result_set(reply, i, o->status, o->dsn, "%s", o->text);
-    if (o->status == DELIVERY_SENT) {
-        snprintf(reply->result[i].action, sizeof reply->result[i].action, "delivered");
-        log_info("%s: to=<%s>: %s %s as uid %ld", msg->queue_id, addr, o->text, o->file,
+    struct delivery_result *x = &reply->result[i];
+    if (x->status == DELIVERY_SENT) {
+        snprintf(x->action, sizeof x->action, "delivered");
+        log_info("%s: to=<%s>: %s %s as uid %ld", msg->queue_id, addr, x->text, file,
                  (long)mb->uid);
-    } else if (o->status == DELIVERY_DEFER) {
-        log_warn("%s: to=<%s>: %s", msg->queue_id, addr, o->text);
+    } else if (x->status == DELIVERY_DEFER) {
+        log_warn("%s: to=<%s>: %s", msg->queue_id, addr, x->text);
     }
 }
 
@@ -102,10 +103,10 @@ static void deliver_one(const struct message *msg, const struct delivery_rcpt *r
     long long limit = config_size("mailbox_size_limit");
     struct vdeliver_job job = { msg->env.sender, head.data, head.len, msg->content.data,
                                 msg->content.len, limit > 0 ? (size_t)limit : 0 };
-    struct vdeliver_outcome o;
-    vdeliver(&mb, &job, deadline, &o);
+    char file[VDELIVER_FILE_MAX];
+    vdeliver(&mb, &job, deadline, reply, i, file);
     buf_free(&head);
-    set_outcome(reply, i, msg, addr, &mb, &o);
+    log_result(reply, i, msg, addr, &mb, file);
 }
 
 /* Sets every result to the same deferral (the message or the tables cannot be read). */
@@ -200,7 +201,9 @@ static bool serve(int fd)
     }
     struct delivery_reply reply;
     delivery_reply_init(&reply, req.nrcpt);
+    runas_child_close(fd);   /* a delivery child must not hold qmgr's connection */
     deliver_request(&req, &reply);
+    runas_child_keep(fd);
     if (delivery_reply_encode(&reply, &out) < 0) {
         log_error("%s: cannot encode the reply", req.queue_id);
         ipc_msg_clear(&out);
@@ -232,6 +235,7 @@ static void close_maps(void)
 
 static void post_jail(void)
 {
+    runas_set_label("delivery process");
     atexit(close_maps);
 }
 
