@@ -159,6 +159,22 @@ int delivery_reply_encode(const struct delivery_reply *r, struct ipc_msg *m)
     return rc < 0 ? -1 : 0;
 }
 
+int delivery_reply_message(const struct delivery_reply *r, struct ipc_msg *m)
+{
+    if (delivery_reply_encode(r, m) == 0)
+        return 0;
+    ipc_msg_clear(m);
+    ipc_add(m, IPC_A_STATUS, IPC_STATUS_DEFER);
+    ipc_add(m, IPC_A_REASON, "the reply does not fit the IPC framing");
+    return -1;
+}
+
+void delivery_reply_refusal(struct ipc_msg *m, const char *why)
+{
+    ipc_add(m, IPC_A_STATUS, IPC_STATUS_FAIL);
+    ipc_add(m, IPC_A_REASON, why);
+}
+
 bool delivery_dsn_valid(const char *s, enum delivery_status status)
 {
     char want = status == DELIVERY_SENT ? '2' : status == DELIVERY_DEFER ? '4' : '5';

@@ -1,9 +1,10 @@
 /* delivery_proto.h: the request qmgr sends a delivery agent (local, virtual, smtp, lmtp) over
  * private/<transport>, and the agent's reply with one result per recipient, as structures
  * encoded in the IPC framing (ipc.h); and the report of one delivery step that a process
- * running as a user sends the local or virtual agent (below, "Report"). The agent reads the message itself from active/<queue_id>
- * (qfile_read); qmgr alone writes the queue: it marks recipients done, keeps the status logs and
- * turns a result's forward list into a new queue file.
+ * running as a user sends the local or virtual agent (below, "Report"). The agent reads the
+ * message itself from active/<queue_id> (qfile_read); qmgr alone writes the queue: it marks
+ * recipients done, keeps the status logs and turns a result's forward list into a new queue
+ * file.
  *
  * Request:  type=deliver queue_id=ID nexthop=HOP, then per recipient, in this order:
  *           rcpt=ADDRESS rcpt_orig=ORIGINAL ("" if none) rcpt_notify=BITS (decimal)
@@ -38,6 +39,9 @@
 #define DELIVERY_A_RCPT_FORWARD    "rcpt_forward"
 
 #define DELIVERY_RCPT_MAX 1000        /* recipients in one request */
+/* bytes of an encoded request: one of DELIVERY_RCPT_MAX recipients with the longest addresses
+ * fits */
+#define DELIVERY_REQUEST_MAX ((size_t)DELIVERY_RCPT_MAX * (2 * DELIVERY_ADDR_MAX + 64) + 4096)
 #define DELIVERY_FORWARD_MAX 1000     /* addresses one recipient may expand to */
 #define DELIVERY_ADDR_MAX 512         /* an address, NUL included */
 
@@ -95,6 +99,12 @@ void delivery_result_set(struct delivery_reply *r, size_t i, enum delivery_statu
 /* Adds an address to result i's forward list; -1 past DELIVERY_FORWARD_MAX. */
 int delivery_result_forward(struct delivery_reply *r, size_t i, const char *address);
 int delivery_reply_encode(const struct delivery_reply *r, struct ipc_msg *m);
+/* The agent's answer: delivery_reply_encode, or when r does not fit the IPC framing, status=defer
+ * with a reason in its place (qmgr then tries every recipient again), and -1 for the agent to
+ * log. */
+int delivery_reply_message(const struct delivery_reply *r, struct ipc_msg *m);
+/* The agent's answer to a request it refuses (delivery_request_decode's why): status=fail. */
+void delivery_reply_refusal(struct ipc_msg *m, const char *why);
 int delivery_reply_decode(const struct ipc_msg *m, size_t nrcpt, struct delivery_reply *r,
                           const char **why);
 void delivery_reply_free(struct delivery_reply *r);

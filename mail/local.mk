@@ -1,7 +1,8 @@
 # mail/local.mk: the mail layer (mail/libternmail.a): mail-specific code that more than one
 # program uses: the SMTP command, path and parameter parsers with xtext, RFC 5322 address
-# lists, the header lines delivery adds, the mailbox writers (Maildir, mbox) and the delivery
-# request/reply protocol; and its unit tests.
+# lists, the header lines delivery adds, the mailbox writers (Maildir, mbox), the delivery
+# protocol (request, reply, a step's report) and the agents' side of a request; and its unit
+# tests.
 noinst_LIBRARIES += mail/libternmail.a
 mail_libternmail_a_SOURCES = \
 	mail/smtp_parse.c mail/smtp_parse.h \
@@ -9,9 +10,10 @@ mail_libternmail_a_SOURCES = \
 	mail/header.c mail/header.h \
 	mail/maildir.c mail/maildir.h \
 	mail/mbox.c mail/mbox.h \
-	mail/delivery_proto.c mail/delivery_proto.h
+	mail/delivery_proto.c mail/delivery_proto.h \
+	mail/delivery_agent.c mail/delivery_agent.h
 
 MAIL_UNIT_TESTS = tests/unit/test_smtp_parse tests/unit/test_maildir tests/unit/test_mbox \
-	tests/unit/test_delivery_proto
+	tests/unit/test_delivery_proto tests/unit/test_delivery_agent
 check_PROGRAMS += $(MAIL_UNIT_TESTS)
 TESTS += $(MAIL_UNIT_TESTS)

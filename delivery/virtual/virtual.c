@@ -1,11 +1,11 @@
 /* virtual.c: the virtual delivery agent (like Postfix's virtual(8)), on the server skeleton.
  * It stays root (master.conf unpriv "n") only to fork: each delivery runs in a child that has
  * become the uid and gid virtual_uid_maps and virtual_gid_maps give (vdeliver.c, with
- * common/runas.h). Per request
- * from qmgr (delivery_proto.h): read active/<queue_id>, then for each recipient find its
- * mailbox (vmailbox.c), prepend Return-Path:, Delivered-To: and X-Original-To: (mail/header.c),
- * deliver, and answer one result per recipient; then wait for qmgr's next request on the same
- * connection (server_serve_kept). */
+ * common/runas.h). Per request from qmgr (delivery_proto.h, served by delivery_agent.h): read
+ * active/<queue_id>, then for each recipient find its mailbox (vmailbox.c), prepend
+ * Return-Path:, Delivered-To: and X-Original-To: (mail/header.c), deliver, and answer one
+ * result per recipient; then wait for qmgr's next request on the same connection
+ * (server_serve_kept). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +13,7 @@
 #include <unistd.h>
 #include "clock.h"
 #include "config.h"
-#include "delivery_proto.h"
-#include "ipc_proto.h"
+#include "delivery_agent.h"
 #include "lists.h"
 #include "log.h"
 #include "qfile.h"
@@ -24,10 +23,7 @@
 #include "header.h"
 #include "vmailbox.h"
 
-#define REQUEST_TIMEOUT_MS (60 * 1000)   /* qmgr sends its request right after connecting */
-#define REPLY_TIMEOUT_MS (60 * 1000)
-/* a request of DELIVERY_RCPT_MAX recipients with the longest addresses fits */
-#define REQUEST_MAX ((size_t)DELIVERY_RCPT_MAX * (2 * DELIVERY_ADDR_MAX + 64) + 4096)
+#define IO_TIMEOUT_MS (60 * 1000)   /* qmgr sends its request right after connecting */
 #define HEAD_MAX (4 * DELIVERY_ADDR_MAX + 256)
 
 static struct vmaps *maps;   /* opened at the first request; again after a failure */
@@ -169,54 +165,12 @@ static void deliver_request(const struct delivery_request *req, struct delivery_
     buf_free(&msg.content);
 }
 
-static bool send_reply(int fd, const struct ipc_msg *m, const char *queue_id)
-{
-    if (ipc_send(fd, m, REPLY_TIMEOUT_MS) == 0)
-        return true;
-    log_warn("%s: cannot send the reply to the queue manager: %s", queue_id, strerror(errno));
-    return false;
-}
-
 /* Serves one request on fd; true when the connection stays open for the next one. */
 static bool serve(int fd)
 {
-    struct ipc_msg in, out;
-    const char *why = NULL;
-    bool keep = false;
-    ipc_msg_init(&in);
-    ipc_msg_init(&out);
-    if (ipc_recv(fd, &in, REQUEST_MAX, REQUEST_TIMEOUT_MS, &why) < 0) {
-        if (errno != ECONNRESET)   /* the queue manager closed a kept connection */
-            log_warn("cannot read a request: %s",
-                     errno == EPROTO && why ? why : strerror(errno));
-        goto done;
-    }
-    struct delivery_request req;
-    if (delivery_request_decode(&in, &req, &why) < 0) {
-        log_warn("bad delivery request: %s", why);
-        ipc_add(&out, IPC_A_STATUS, IPC_STATUS_FAIL);
-        ipc_add(&out, IPC_A_REASON, why);
-        send_reply(fd, &out, "-");
-        goto done;
-    }
-    struct delivery_reply reply;
-    delivery_reply_init(&reply, req.nrcpt);
     runas_child_close(fd);   /* a delivery child must not hold qmgr's connection */
-    deliver_request(&req, &reply);
+    bool keep = delivery_agent_serve(fd, DELIVERY_REQUEST_MAX, IO_TIMEOUT_MS, deliver_request);
     runas_child_keep(fd);
-    if (delivery_reply_encode(&reply, &out) < 0) {
-        log_error("%s: cannot encode the reply", req.queue_id);
-        ipc_msg_clear(&out);
-        ipc_add(&out, IPC_A_STATUS, IPC_STATUS_DEFER);
-        ipc_add(&out, IPC_A_REASON, "the reply does not fit the IPC framing");
-    }
-    keep = !server_stopping() && ipc_add(&out, IPC_A_KEEP, "1") == 0;
-    keep = send_reply(fd, &out, req.queue_id) && keep;
-    delivery_reply_free(&reply);
-    delivery_request_free(&req);
-done:
-    ipc_msg_free(&in);
-    ipc_msg_free(&out);
     return keep;
 }
 
