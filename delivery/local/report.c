@@ -1,5 +1,6 @@
-/* report.c: delivery step outcomes and their IPC form (report.h), the latter the mail layer's
- * Report (delivery_proto.h), which the virtual agent's children send too. */
+/* report.c: the outcome of a delivery step as the local agent keeps it (report.h), and its
+ * reading from the mail layer's Report (delivery_proto.h), which a process running as a user
+ * sends with delivery_report_set. */
 #include "report.h"
 
 #include <stdarg.h>
@@ -19,15 +20,6 @@ void outcome_set(struct outcome *o, enum delivery_status status, const char *dsn
     snprintf(o->diag, sizeof o->diag, "%s", diag ? diag : "");
     text_printable(o->text);
     text_printable(o->diag);
-}
-
-void report_set(struct ipc_msg *report, enum delivery_status status, const char *dsn,
-                const char *diag, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    delivery_report_vset(report, status, dsn, diag, fmt, ap);
-    va_end(ap);
 }
 
 int report_get(const struct ipc_msg *report, struct outcome *o)

@@ -1,9 +1,10 @@
 /* report.h: the local agent's worker protocol, what crosses the privilege boundary between its
  * root part and the processes that run as a user (common/runas.h): the attribute names of the
  * jobs it hands to a kept worker (userjob.c) and of what their reports add to the outcome of
- * mail/delivery_proto.h's Report; and the outcome of one delivery step (a mailbox, a file, a
- * command, reading a .forward) as the root part keeps it. The child runs as a user, so its
- * report is bounded and checked like any peer's. */
+ * mail/delivery_proto.h's Report (which the child sends with delivery_report_set); and the
+ * outcome of one delivery step (a mailbox, a file, a command, reading a .forward) as the root
+ * part keeps it. The child runs as a user, so its report is bounded and checked like any
+ * peer's. */
 #ifndef TERN_LOCAL_REPORT_H
 #define TERN_LOCAL_REPORT_H
 #include <stdbool.h>
@@ -41,10 +42,6 @@ struct outcome {
 /* Sets o (diag may be NULL). */
 void outcome_set(struct outcome *o, enum delivery_status status, const char *dsn,
                  const char *diag, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-/* In the child: adds the outcome to report (delivery_report_set). */
-void report_set(struct ipc_msg *report, enum delivery_status status, const char *dsn,
-                const char *diag, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* In the parent: the outcome in report, checked (delivery_report_get) and with texts cut and
  * made printable. 0, or -1 when the report is not valid. */

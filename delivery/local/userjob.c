@@ -134,7 +134,7 @@ static bool mailbox_from(const struct ipc_msg *job, const char *path_attr, int f
     if (maildir < 0 || file < 0 || !path || !sender || !head || (fd < 0) == !inline_body ||
         ipc_get_long(job, LOCAL_JOB_A_SIZE_LIMIT, 0, (long long)(SIZE_MAX >> 1), &limit) < 0 ||
         (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)))) {
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
         return false;
     }
     *mj = (struct mailbox_job){
@@ -149,8 +149,8 @@ static bool mailbox_from(const struct ipc_msg *job, const char *path_attr, int f
     if (len > 0) {
         body = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
         if (body == MAP_FAILED) {
-            report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot map the message: %s",
-                       strerror(errno));
+            delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot map the message: %s",
+                                strerror(errno));
             return false;
         }
     }
@@ -187,7 +187,7 @@ static void serve_mailbox(const struct ipc_msg *job, int fd, struct ipc_msg *rep
     const char *why;
     struct mailbox_job mj;
     if (ipc_check(job, required, names, &why) < 0) {
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
         return;
     }
     if (!mailbox_from(job, LOCAL_JOB_A_PATH, fd, &mj, report))
@@ -203,7 +203,7 @@ static void serve_listfile(const struct ipc_msg *job, struct ipc_msg *report)
     struct listfile_job lj = { .path = { NULL, NULL } };
     int forward = flag(job, LOCAL_JOB_A_FORWARD);
     if (ipc_check(job, names, names, &why) < 0 || forward < 0 || !listfile_from(job, &lj)) {
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed list file job");
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed list file job");
         return;
     }
     lj.forward = forward;
@@ -219,7 +219,7 @@ static void serve_forward(const struct ipc_msg *job, int fd, struct ipc_msg *rep
     const char *why;
     struct listfile_job lj = { .path = { NULL, NULL }, .forward = true };
     if (ipc_check(job, required, names, &why) < 0 || !listfile_from(job, &lj)) {
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed forward job");
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed forward job");
         return;
     }
     listfile_job_run(&lj, report);
@@ -242,5 +242,6 @@ void userjob_serve(const struct ipc_msg *job, int fd, struct ipc_msg *report)
     else if (type && strcmp(type, LOCAL_JOB_LISTFILE) == 0)
         serve_listfile(job, report);
     else
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "unknown job for a delivery process");
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL,
+                            "unknown job for a delivery process");
 }

@@ -35,13 +35,19 @@ START_TEST(request_round_trip)
 }
 END_TEST
 
+/* A message built attribute by attribute: attrs holds name, value pairs, then NULL. */
+static void msg_of(const char *const *attrs, struct ipc_msg *m)
+{
+    ipc_msg_init(m);
+    for (size_t i = 0; attrs[i]; i += 2)
+        ipc_add(m, attrs[i], attrs[i + 1]);
+}
+
 /* A request built attribute by attribute must be refused. */
 static void refuse_request(const char *const *attrs)
 {
     struct ipc_msg m;
-    ipc_msg_init(&m);
-    for (size_t i = 0; attrs[i]; i += 2)
-        ipc_add(&m, attrs[i], attrs[i + 1]);
+    msg_of(attrs, &m);
     struct delivery_request got;
     const char *why = NULL;
     ck_assert_int_eq(delivery_request_decode(&m, &got, &why), -1);
@@ -112,9 +118,7 @@ END_TEST
 static void refuse_reply(const char *const *attrs)
 {
     struct ipc_msg m;
-    ipc_msg_init(&m);
-    for (size_t i = 0; attrs[i]; i += 2)
-        ipc_add(&m, attrs[i], attrs[i + 1]);
+    msg_of(attrs, &m);
     struct delivery_reply got;
     const char *why = NULL;
     ck_assert_int_eq(delivery_reply_decode(&m, 1, &got, &why), -1);
@@ -214,9 +218,7 @@ END_TEST
 static void refuse_report(const char *const *attrs)
 {
     struct ipc_msg r;
-    ipc_msg_init(&r);
-    for (size_t i = 0; attrs[i]; i += 2)
-        ipc_add(&r, attrs[i], attrs[i + 1]);
+    msg_of(attrs, &r);
     enum delivery_status st;
     const char *dsn, *text, *diag;
     ck_assert_int_eq(delivery_report_get(&r, &st, &dsn, &text, &diag), -1);

@@ -757,8 +757,14 @@ END_TEST
 
 /* ---- ipc_evbuffer_take ---- */
 
-/* Two messages back to back, then the start of a third: a, b, and a's prefix. */
-static void encode_pair(struct buf *w, size_t *first_len)
+/* Each test's buffer (evb), the bytes of two messages back to back (pair: a wakeup of
+ * first_len bytes, then a flush whose reason holds framing characters) and the message read. */
+static struct evbuffer *evb;
+static struct buf pair;
+static size_t first_len;
+static struct ipc_msg taken;
+
+static void evb_setup(void)
 {
     struct ipc_msg a, b;
     ipc_msg_init(&a);
@@ -766,46 +772,52 @@ static void encode_pair(struct buf *w, size_t *first_len)
     ipc_add(&a, "type", "wakeup");
     ipc_add(&b, "type", "flush");
     ipc_add(&b, "reason", "a,b\n1:c=d,");
-    encode(&a, w);
-    *first_len = w->len;
-    ck_assert_int_eq(ipc_encode(&b, w), 0);
+    encode(&a, &pair);
+    first_len = pair.len;
+    ck_assert_int_eq(ipc_encode(&b, &pair), 0);
     ipc_msg_free(&a);
     ipc_msg_free(&b);
+    evb = evbuffer_new();
+    ipc_msg_init(&taken);
+}
+
+static void evb_teardown(void)
+{
+    ipc_msg_free(&taken);
+    evbuffer_free(evb);
+    buf_free(&pair);
+}
+
+static int take(size_t max, const char **why)
+{
+    *why = NULL;
+    return ipc_evbuffer_take(evb, max, &taken, why);
 }
 
 START_TEST(evbuffer_partial_frames)
 {
-    struct buf w;
-    size_t first;
-    encode_pair(&w, &first);
-    struct evbuffer *in = evbuffer_new();
-    struct ipc_msg m;
-    ipc_msg_init(&m);
-    ipc_add(&m, "stale", "1");
-    const char *why = NULL;
+    const char *why;
+    ipc_add(&taken, "stale", "1");
     /* nothing, then all of the first message but its last byte: wait, drain nothing */
-    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), 0);
-    evbuffer_add(in, w.data, first - 1);
-    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), 0);
-    ck_assert_uint_eq(evbuffer_get_length(in), first - 1);
-    ck_assert_str_eq(ipc_get(&m, "stale"), "1");   /* untouched until a message is whole */
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 0);
+    evbuffer_add(evb, pair.data, first_len - 1);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 0);
+    ck_assert_uint_eq(evbuffer_get_length(evb), first_len - 1);
+    ck_assert_str_eq(ipc_get(&taken, "stale"), "1");   /* untouched until a message is whole */
     /* its last byte and the start of the second: the first comes, the start stays */
-    evbuffer_add(in, w.data + first - 1, 4);
-    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), 1);
-    ck_assert_uint_eq(m.count, 1);
-    ck_assert_str_eq(ipc_get(&m, "type"), "wakeup");
-    ck_assert_uint_eq(evbuffer_get_length(in), 3);
-    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), 0);
+    evbuffer_add(evb, pair.data + first_len - 1, 4);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 1);
+    ck_assert_uint_eq(taken.count, 1);
+    ck_assert_str_eq(ipc_get(&taken, "type"), "wakeup");
+    ck_assert_uint_eq(evbuffer_get_length(evb), 3);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 0);
     /* the rest of the second */
-    evbuffer_add(in, w.data + first + 3, w.len - first - 3);
-    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), 1);
-    ck_assert_str_eq(ipc_get(&m, "type"), "flush");
-    ck_assert_str_eq(ipc_get(&m, "reason"), "a,b\n1:c=d,");
-    ck_assert_uint_eq(evbuffer_get_length(in), 0);
-    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), 0);
-    ipc_msg_free(&m);
-    evbuffer_free(in);
-    buf_free(&w);
+    evbuffer_add(evb, pair.data + first_len + 3, pair.len - first_len - 3);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 1);
+    ck_assert_str_eq(ipc_get(&taken, "type"), "flush");
+    ck_assert_str_eq(ipc_get(&taken, "reason"), "a,b\n1:c=d,");
+    ck_assert_uint_eq(evbuffer_get_length(evb), 0);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 0);
 }
 END_TEST
 
@@ -813,68 +825,47 @@ END_TEST
  * and never before. */
 START_TEST(evbuffer_split_at_every_byte)
 {
-    struct buf w;
-    size_t first;
-    encode_pair(&w, &first);
-    struct evbuffer *in = evbuffer_new();
-    struct ipc_msg m;
-    ipc_msg_init(&m);
-    const char *why = NULL;
-    size_t got = 0;
-    for (size_t i = 0; i < w.len; i++) {
-        evbuffer_add(in, w.data + i, 1);
-        int r = ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why);
-        bool ends_one = i + 1 == first || i + 1 == w.len;
+    const char *why;
+    size_t n = 0;
+    for (size_t i = 0; i < pair.len; i++) {
+        evbuffer_add(evb, pair.data + i, 1);
+        int r = take(IPC_MSG_MAX_DEFAULT, &why);
+        bool ends_one = i + 1 == first_len || i + 1 == pair.len;
         ck_assert_msg(r == (ends_one ? 1 : 0), "after byte %zu: %d (%s)", i, r,
                       why ? why : "-");
         if (r == 1) {
-            ck_assert_str_eq(ipc_get(&m, "type"), got == 0 ? "wakeup" : "flush");
-            ck_assert_uint_eq(evbuffer_get_length(in), 0);
-            got++;
+            ck_assert_str_eq(ipc_get(&taken, "type"), n == 0 ? "wakeup" : "flush");
+            ck_assert_uint_eq(evbuffer_get_length(evb), 0);
+            n++;
         }
     }
-    ck_assert_uint_eq(got, 2);
-    ipc_msg_free(&m);
-    evbuffer_free(in);
-    buf_free(&w);
+    ck_assert_uint_eq(n, 2);
 }
 END_TEST
 
 START_TEST(evbuffer_refuses_oversized_and_malformed)
 {
-    struct buf w;
-    size_t first;
-    encode_pair(&w, &first);
-    struct evbuffer *in = evbuffer_new();
-    struct ipc_msg m;
-    ipc_msg_init(&m);
-    const char *why = NULL;
+    const char *why;
     /* a message of exactly max bytes is taken; with max one less, its length prefix alone is
      * refused, before any of the payload is there */
-    evbuffer_add(in, w.data, first);
-    ck_assert_int_eq(ipc_evbuffer_take(in, first, &m, &why), 1);
-    evbuffer_add(in, w.data, 3);
-    ck_assert_int_eq(ipc_evbuffer_take(in, first - 1, &m, &why), -1);
+    evbuffer_add(evb, pair.data, first_len);
+    ck_assert_int_eq(take(first_len, &why), 1);
+    evbuffer_add(evb, pair.data, 3);
+    ck_assert_int_eq(take(first_len - 1, &why), -1);
     ck_assert_str_eq(why, "message too large");
-    evbuffer_drain(in, evbuffer_get_length(in));
-    evbuffer_add_printf(in, "9999999:");
-    why = NULL;
-    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), -1);
+    evbuffer_drain(evb, evbuffer_get_length(evb));
+    evbuffer_add_printf(evb, "9999999:");
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), -1);
     ck_assert_str_eq(why, "message too large");
     /* garbage is refused at once, without waiting for more */
-    evbuffer_drain(in, evbuffer_get_length(in));
-    evbuffer_add_printf(in, "12:x");
-    why = NULL;
-    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), -1);
+    evbuffer_drain(evb, evbuffer_get_length(evb));
+    evbuffer_add_printf(evb, "12:x");
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), -1);
     ck_assert_ptr_nonnull(why);
-    evbuffer_drain(in, evbuffer_get_length(in));
-    evbuffer_add_printf(in, "x");
-    why = NULL;
-    ck_assert_int_eq(ipc_evbuffer_take(in, IPC_MSG_MAX_DEFAULT, &m, &why), -1);
+    evbuffer_drain(evb, evbuffer_get_length(evb));
+    evbuffer_add_printf(evb, "x");
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), -1);
     ck_assert_str_eq(why, "length expected");
-    ipc_msg_free(&m);
-    evbuffer_free(in);
-    buf_free(&w);
 }
 END_TEST
 
@@ -898,11 +889,12 @@ static Suite *ipc_suite(void)
     tcase_add_test(codec, check_required_allowed);
     suite_add_tcase(s, codec);
 
-    TCase *evb = tcase_create("evbuffer");
-    tcase_add_test(evb, evbuffer_partial_frames);
-    tcase_add_test(evb, evbuffer_split_at_every_byte);
-    tcase_add_test(evb, evbuffer_refuses_oversized_and_malformed);
-    suite_add_tcase(s, evb);
+    TCase *evbuf = tcase_create("evbuffer");
+    tcase_add_checked_fixture(evbuf, evb_setup, evb_teardown);
+    tcase_add_test(evbuf, evbuffer_partial_frames);
+    tcase_add_test(evbuf, evbuffer_split_at_every_byte);
+    tcase_add_test(evbuf, evbuffer_refuses_oversized_and_malformed);
+    suite_add_tcase(s, evbuf);
 
     TCase *io = tcase_create("io");
     tcase_set_timeout(io, 10);

@@ -527,15 +527,20 @@ static void result_of(enum runas_result r, const char *err, const char *const *a
     ipc_msg_free(&report);
 }
 
+/* o must be a 4.3.0 deferral of the mailbox dir/alice, saying why after its path. */
+static void expect_deferred(const struct outcome *o, const char *why)
+{
+    ck_assert_int_eq(o->status, DELIVERY_DEFER);
+    ck_assert_str_eq(o->dsn, "4.3.0");
+    ck_assert_str_eq(o->text, unit_fmt("cannot deliver to %s/alice: %s", dir, why));
+    ck_assert_str_eq(o->file, "");
+}
+
 static void expect_malformed(const char *const *attrs)
 {
     struct outcome o;
     result_of(RUNAS_OK, "", attrs, &o);
-    ck_assert_int_eq(o.status, DELIVERY_DEFER);
-    ck_assert_str_eq(o.dsn, "4.3.0");
-    ck_assert_str_eq(o.text, unit_fmt("cannot deliver to %s/alice: malformed report from the "
-                                      "delivery process", dir));
-    ck_assert_str_eq(o.file, "");
+    expect_deferred(&o, "malformed report from the delivery process");
 }
 
 START_TEST(result_from_reports)
@@ -575,11 +580,7 @@ START_TEST(result_when_the_child_died_or_overstayed)
     struct outcome o;
     const char *stale[] = { "status", "sent", "dsn", "2.0.0", "text", "x", "file", "f", NULL };
     result_of(RUNAS_FAILED, "delivery process killed by signal 9", stale, &o);
-    ck_assert_int_eq(o.status, DELIVERY_DEFER);
-    ck_assert_str_eq(o.dsn, "4.3.0");
-    ck_assert_str_eq(o.text, unit_fmt("cannot deliver to %s/alice: delivery process killed by "
-                                      "signal 9", dir));
-    ck_assert_str_eq(o.file, "");
+    expect_deferred(&o, "delivery process killed by signal 9");
     result_of(RUNAS_TIMEOUT, "time limit exceeded", stale, &o);
     ck_assert_int_eq(o.status, DELIVERY_DEFER);
     ck_assert_str_eq(o.text, unit_fmt("delivery to %s/alice did not finish within "
