@@ -10,7 +10,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 #include "buf.h"
-#include "config.h"
+#include "config_admin.h"
 #include "log.h"
 #include "master_conf.h"
 

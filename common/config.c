@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "buf.h"
 #include "config.h"
+#include "config_impl.h"
 #include "log.h"
 #include "mem.h"
 #include "safefile.h"
@@ -19,7 +20,6 @@
 #define TERN_CONFIG_DIR "/etc/tern"
 #endif
 
-#define CONFIG_FILE_MAX (1024 * 1024)     /* bytes of tern.conf */
 #define CONFIG_LINE_MAX (64 * 1024)       /* bytes of one line, and of one joined definition */
 #define VALUE_MAX (1024 * 1024)           /* bytes of one expanded value */
 #define EXPAND_DEPTH_MAX 20               /* nested $name levels; more is almost surely a loop */
@@ -153,7 +153,7 @@ static size_t name_span(const char *s, size_t len)
     return n;
 }
 
-static bool valid_name(const char *s, size_t len)
+bool config_valid_name(const char *s, size_t len)
 {
     return len > 0 && name_span(s, len) == len;
 }
@@ -524,7 +524,7 @@ static int validate(const struct conf *c, const struct settings *over, char err[
 /* ---- parsing ---- */
 
 /* Splits `name = value` (whitespace around both trimmed) into the two parts. */
-static int split_assignment(const char *s, size_t len, char **name, char **value, char *why,
+int config_split_assignment(const char *s, size_t len, char **name, char **value, char *why,
                             size_t why_size)
 {
     while (len > 0 && isspace((unsigned char)s[len - 1]))
@@ -544,7 +544,7 @@ static int split_assignment(const char *s, size_t len, char **name, char **value
         snprintf(why, why_size, "missing parameter name before \"=\"");
         return -1;
     }
-    if (!valid_name(ns, (size_t)(ne - ns))) {
+    if (!config_valid_name(ns, (size_t)(ne - ns))) {
         snprintf(why, why_size, "bad parameter name \"%.*s\" (use letters, digits and _)",
                  (int)(ne - ns > 60 ? 60 : ne - ns), ns);
         return -1;
@@ -578,7 +578,8 @@ static int finish_definition(struct parser *ps)
     char *name, *value, why[CONFIG_ERR_MAX];
     int line = ps->def_line;
     ps->def_line = 0;
-    if (split_assignment(buf_str(&ps->def), ps->def.len, &name, &value, why, sizeof why) < 0)
+    if (config_split_assignment(buf_str(&ps->def), ps->def.len, &name, &value, why,
+                                sizeof why) < 0)
         return parse_error(ps, line, why);
     if (strcmp(name, "config_directory") == 0) {
         if (!ps->quiet)
@@ -667,7 +668,7 @@ int config_load_text(const char *name, const char *text, char err[CONFIG_ERR_MAX
     return load(name, NULL, text, strlen(text), err);
 }
 
-static char *config_path(const char *dir)
+char *config_path(const char *dir)
 {
     size_t n = strlen(dir);
     struct buf b;
@@ -676,7 +677,7 @@ static char *config_path(const char *dir)
     return buf_steal(&b);
 }
 
-static int read_config(const char *path, struct buf *text, char err[CONFIG_ERR_MAX])
+int config_read_file(const char *path, struct buf *text, char err[CONFIG_ERR_MAX])
 {
     if (safe_read_file(path, CONFIG_FILE_MAX, text) == 0)
         return 0;
@@ -693,7 +694,7 @@ int config_load(const char *dir, char err[CONFIG_ERR_MAX])
     char *path = config_path(dir);
     struct buf text;
     buf_init(&text, CONFIG_FILE_MAX);
-    int r = read_config(path, &text, err);
+    int r = config_read_file(path, &text, err);
     if (r == 0)
         r = load(path, dir, buf_str(&text), text.len, err);
     buf_free(&text);
@@ -732,7 +733,8 @@ static void override_restore(const char *name, const char *old_value)
 int config_override(const char *assignment, char err[CONFIG_ERR_MAX])
 {
     char *name, *value;
-    if (split_assignment(assignment, strlen(assignment), &name, &value, err, CONFIG_ERR_MAX) < 0)
+    if (config_split_assignment(assignment, strlen(assignment), &name, &value, err,
+                                CONFIG_ERR_MAX) < 0)
         return -1;
     const struct setting *old = settings_get(&overrides, name);
     char *old_value = old ? xstrdup(old->value) : NULL;
@@ -860,30 +862,23 @@ char *config_expand(const char *text)
     return expand_or_die(&src, NULL, text);
 }
 
-/* ---- listings ---- */
+/* ---- what the listings and edits of config_admin.c need (config_impl.h) ---- */
 
-void config_print(FILE *out, const char *name, bool defaults, bool no_names, bool raw)
+char *config_value_copy(const char *name, bool defaults, bool raw)
 {
     struct source src = { defaults ? NULL : &current, defaults ? NULL : &overrides };
     const char *v = raw_value(&src, name, NULL);
-    if (v == NULL) {
-        log_warn("%s: unknown parameter", name);
-        return;
-    }
-    char *expanded = raw ? NULL : expand_or_die(&src, name, NULL);
-    if (no_names)
-        fprintf(out, "%s\n", raw ? v : expanded);
-    else
-        fprintf(out, "%s = %s\n", name, raw ? v : expanded);
-    free(expanded);
+    if (v == NULL)
+        return NULL;
+    return raw ? xstrdup(v) : expand_or_die(&src, name, NULL);
 }
 
-static int compare_names(const void *a, const void *b)
+size_t config_set_count(void)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return current.file.n + overrides.n;
 }
 
-/* Adds the set names that are not in the table (user-defined ones), once each. */
+/* Adds the set names of s that are not in the table (user-defined ones), once each. */
 static size_t add_user_names(const char **names, size_t n, const struct settings *s)
 {
     for (size_t i = 0; i < s->n; i++) {
@@ -896,177 +891,19 @@ static size_t add_user_names(const char **names, size_t n, const struct settings
     return n;
 }
 
-void config_print_all(FILE *out, bool defaults, bool explicit_only, bool no_names, bool raw)
+size_t config_user_names(const char **names, size_t n)
 {
-    size_t table_size = 0;
-    while (param_table[table_size].name)
-        table_size++;
-    const char **names = xcalloc(table_size + current.file.n + overrides.n, sizeof *names);
-    size_t n = 0;
-    for (size_t i = 0; i < table_size; i++)
-        names[n++] = param_table[i].name;
-    if (!defaults) {
-        n = add_user_names(names, n, &current.file);
-        n = add_user_names(names, n, &overrides);
-    }
-    qsort(names, n, sizeof *names, compare_names);
-    for (size_t i = 0; i < n; i++) {
-        bool explicit_setting;
-        config_raw(names[i], &explicit_setting);
-        if (defaults || !explicit_only || explicit_setting)
-            config_print(out, names[i], defaults, no_names, raw);
-    }
-    free(names);
+    n = add_user_names(names, n, &current.file);
+    return add_user_names(names, n, &overrides);
 }
 
-/* ---- edits (ternconf -e / -X) ---- */
-
-enum line_kind { LINE_SKIPPED, LINE_CONTINUATION, LINE_DEFINITION, LINE_OTHER };
-
-/* Classifies a line as the parser sees it; *name is set (malloc'd) for a definition. */
-static enum line_kind classify(const char *p, size_t n, char **name)
+int config_check_text(const char *path, const char *dir, const char *text, size_t len,
+                      char err[CONFIG_ERR_MAX])
 {
-    size_t i = 0;
-    while (i < n && isspace((unsigned char)p[i]))
-        i++;
-    if (i == n || p[i] == '#')
-        return LINE_SKIPPED;
-    if (i > 0)
-        return LINE_CONTINUATION;
-    const char *eq = memchr(p, '=', n);
-    if (eq == NULL)
-        return LINE_OTHER;
-    const char *ne = eq;
-    while (ne > p && isspace((unsigned char)ne[-1]))
-        ne--;
-    *name = xstrndup(p, (size_t)(ne - p));
-    return LINE_DEFINITION;
-}
-
-/* Copies text to out without the definitions of name and their continuation lines (comment
- * lines among them stay); the first is replaced by `line` when it is not NULL, which is
- * otherwise appended at the end. Later duplicates go, so the new value is the one that wins. */
-static void rewrite(const char *text, size_t len, const char *name, const char *line,
-                    struct buf *out)
-{
-    bool dropping = false, placed = false;
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        size_t whole = n + (nl != NULL);
-        char *defined = NULL;
-        enum line_kind kind = classify(p, n, &defined);
-        if (kind == LINE_DEFINITION)
-            dropping = strcmp(defined, name) == 0;
-        else if (kind == LINE_OTHER)
-            dropping = false;
-        if (dropping && kind == LINE_DEFINITION && line && !placed) {
-            buf_printf(out, "%s\n", line);
-            placed = true;
-        }
-        if (!dropping || kind == LINE_SKIPPED)
-            buf_append(out, p, whole);
-        free(defined);
-        p += whole;
-    }
-    if (line && !placed) {
-        if (out->len > 0 && out->data[out->len - 1] != '\n')
-            buf_putc(out, '\n');
-        buf_printf(out, "%s\n", line);
-    }
-}
-
-/* Configuration errors set errno to EINVAL so ternconf can tell them from I/O errors. */
-static int edit_refused(void)
-{
-    errno = EINVAL;
-    return -1;
-}
-
-static int write_edited(const char *path, const char *text, size_t len, const struct buf *out,
-                        char err[CONFIG_ERR_MAX])
-{
-    if (out->len == len && memcmp(out->data, text, len) == 0)
-        return 0;
-    struct stat st;
-    mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0644;
-    if (safe_write_file(path, out->data, out->len, mode) < 0) {
-        int e = errno;
-        snprintf(err, CONFIG_ERR_MAX, "%.256s: cannot write: %s", path, strerror(e));
-        errno = e;
-        return -1;
-    }
-    return 0;
-}
-
-/* The edited text must load (syntax and types, without overrides) before it replaces the
- * file, so ternconf never writes a configuration that tern would refuse. */
-static int edit(const char *dir, const char *name, const char *line, char err[CONFIG_ERR_MAX])
-{
-    char *path = config_path(dir);
-    struct buf text, out;
-    buf_init(&text, CONFIG_FILE_MAX);
-    buf_init(&out, 2 * CONFIG_FILE_MAX);
-    int r = read_config(path, &text, err);
-    if (r == 0) {
-        rewrite(buf_str(&text), text.len, name, line, &out);
-        struct conf c = { { 0 }, xstrdup(path), xstrdup(dir) };
-        if (out.len > CONFIG_FILE_MAX) {
-            snprintf(err, CONFIG_ERR_MAX, "%.256s: file would be larger than %d bytes", path,
-                     CONFIG_FILE_MAX);
-            r = edit_refused();
-        } else if (parse_text(&c, buf_str(&out), out.len, true, err) < 0 ||
-                   validate(&c, NULL, err) < 0)
-            r = edit_refused();
-        else
-            r = write_edited(path, buf_str(&text), text.len, &out, err);
-        conf_free(&c);
-    }
-    buf_free(&text);
-    buf_free(&out);
-    free(path);
+    struct conf c = { { 0 }, xstrdup(path), xstrdup(dir) };
+    int r = parse_text(&c, text, len, true, err) < 0 || validate(&c, NULL, err) < 0 ? -1 : 0;
+    conf_free(&c);
     return r;
-}
-
-int config_edit_set(const char *dir, const char *assignment, char err[CONFIG_ERR_MAX])
-{
-    char *name, *value;
-    if (split_assignment(assignment, strlen(assignment), &name, &value, err, CONFIG_ERR_MAX) < 0)
-        return edit_refused();
-    int r;
-    if (strpbrk(value, "\r\n")) {
-        snprintf(err, CONFIG_ERR_MAX, "the value of %s must be a single line", name);
-        r = edit_refused();
-    } else if (strcmp(name, "config_directory") == 0) {
-        snprintf(err, CONFIG_ERR_MAX, "config_directory is set at run time, not in %s",
-                 CONFIG_FILE);
-        r = edit_refused();
-    } else {
-        if (!param_find(name)) {
-            char *path = config_path(dir);
-            log_warn("%s: unknown parameter \"%s\"", path, name);
-            free(path);
-        }
-        struct buf line;
-        buf_init(&line, BUF_UNBOUNDED);
-        buf_printf(&line, "%s =%s%s", name, *value ? " " : "", value);
-        r = edit(dir, name, buf_str(&line), err);
-        buf_free(&line);
-    }
-    free(name);
-    free(value);
-    return r;
-}
-
-int config_edit_remove(const char *dir, const char *name, char err[CONFIG_ERR_MAX])
-{
-    if (!valid_name(name, strlen(name))) {
-        snprintf(err, CONFIG_ERR_MAX, "bad parameter name \"%.60s\" (use letters, digits and _)",
-                 name);
-        return edit_refused();
-    }
-    return edit(dir, name, NULL, err);
 }
 
 int config_check_trusted(char err[CONFIG_ERR_MAX])

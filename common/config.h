@@ -61,15 +61,6 @@ int config_parse_time(const char *s, long long *seconds);   /* 10, 10s, 5m, 2h, 
 int config_parse_size(const char *s, long long *bytes);     /* 1024, 10k, 10m, 1g */
 int config_parse_int(const char *s, long long *out);
 
-/* Listings for ternconf: every parameter (defaults=true: default values), or only the ones
- * set explicitly (explicit_only). Values expanded unless raw. Format `name = value`,
- * or just the value with no_names. */
-void config_print(FILE *out, const char *name, bool defaults, bool no_names, bool raw);
-void config_print_all(FILE *out, bool defaults, bool explicit_only, bool no_names, bool raw);
-
-/* Edits DIR/tern.conf in place, atomically (temp file, fsync, rename): sets name = value, keeping
- * comments and order (ternconf -e), or removes the named parameters (ternconf -X). */
-int config_edit_set(const char *dir, const char *assignment, char err[CONFIG_ERR_MAX]);
-int config_edit_remove(const char *dir, const char *name, char err[CONFIG_ERR_MAX]);
+/* The listings and edits of ternconf are in config_admin.h. */
 
 #endif

@@ -9,7 +9,8 @@ common_libtern_a_SOURCES = \
 	common/clock.c common/clock.h \
 	common/pwcache.c common/pwcache.h \
 	common/log.c common/log.h \
-	common/config.c common/config.h common/params.def \
+	common/config.c common/config.h common/config_impl.h common/params.def \
+	common/config_admin.c common/config_admin.h \
 	common/master_conf.c common/master_conf.h \
 	common/ipc.c common/ipc_io.c common/ipc_evbuffer.c common/ipc.h common/ipc_proto.h \
 	common/priv.c common/priv.h \

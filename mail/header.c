@@ -1,39 +1,24 @@
-/* header.c: the Delivered-To: loop check, the prepended header lines and line-end conversion
- * of header.h. */
+/* header.c: the Delivered-To: loop check (on the fields header_scanner.c finds), the prepended
+ * header lines and line-end conversion of header.h. */
 #include "header.h"
 
 #include <string.h>
 #include <strings.h>
+#include "header_scanner.h"
 
-/* The next line of p[*pos..len): its start and length without the LF or CRLF; advances *pos. */
-static bool next_line(const char *p, size_t len, size_t *pos, const char **line, size_t *n)
+static bool is_space(char c)
 {
-    if (*pos >= len)
-        return false;
-    const char *s = p + *pos;
-    const char *nl = memchr(s, '\n', len - *pos);
-    size_t l = nl ? (size_t)(nl - s) : len - *pos;
-    *pos += l + (nl ? 1 : 0);
-    if (l > 0 && s[l - 1] == '\r')
-        l--;
-    *line = s;
-    *n = l;
-    return true;
-}
-
-static bool is_blank(char c)
-{
-    return c == ' ' || c == '\t';
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 /* Compares a Delivered-To: value (with folding white space, maybe in <>) with rcpt. */
 static bool value_is(const char *v, size_t n, const char *rcpt)
 {
-    while (n > 0 && (is_blank(*v) || *v == '\r' || *v == '\n')) {
+    while (n > 0 && is_space(*v)) {
         v++;
         n--;
     }
-    while (n > 0 && (is_blank(v[n - 1]) || v[n - 1] == '\r' || v[n - 1] == '\n'))
+    while (n > 0 && is_space(v[n - 1]))
         n--;
     if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
         v++;
@@ -44,24 +29,12 @@ static bool value_is(const char *v, size_t n, const char *rcpt)
 
 bool header_has_delivered_to(const char *msg, size_t len, const char *rcpt)
 {
-    static const char field[] = "delivered-to:";
-    size_t pos = 0, flen = sizeof field - 1;
-    const char *line;
-    size_t n;
-    bool more = next_line(msg, len, &pos, &line, &n);
-    while (more && n > 0) {
-        if (n < flen || strncasecmp(line, field, flen) != 0) {
-            more = next_line(msg, len, &pos, &line, &n);
-            continue;
-        }
-        /* the value runs on over continuation lines: take them as one span of the input */
-        const char *v = line + flen;
-        size_t end = (size_t)(line + n - msg);
-        while ((more = next_line(msg, len, &pos, &line, &n)) && n > 0 && is_blank(line[0]))
-            end = (size_t)(line + n - msg);
-        if (value_is(v, (size_t)(msg + end - v), rcpt))
+    struct header_fields it;
+    struct header_field f;
+    header_fields_init(&it, msg, len);
+    while (header_fields_next(&it, &f))
+        if (f.name == HEADER_DELIVERED_TO && value_is(msg + f.value, f.end - f.value, rcpt))
             return true;
-    }
     return false;
 }
 

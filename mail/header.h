@@ -1,15 +1,17 @@
-/* header.h: the message text the delivery agents (local, virtual) read and add: the Delivered-To: loop check on the
- * queued header, the Return-Path:, X-Original-To: and Delivered-To: lines it prepends, and
- * CRLF to LF conversion for commands. Pure functions over buffers. */
+/* header.h: the message text the delivery agents (local, virtual) read and add: the
+ * Delivered-To: loop check on the queued header, the Return-Path:, X-Original-To: and
+ * Delivered-To: lines they prepend, and CRLF to LF conversion for commands. Pure functions
+ * over buffers. */
 #ifndef TERN_MAIL_HEADER_H
 #define TERN_MAIL_HEADER_H
 #include <stdbool.h>
 #include <stddef.h>
 #include "buf.h"
 
-/* Whether the header section of msg (CRLF or LF line ends; it ends at the first empty line)
- * has a Delivered-To: field whose value (folded lines joined, <> removed) is rcpt, compared
- * without regard to case. */
+/* Whether the header section of msg (CRLF or LF line ends; it ends where header_scanner.h
+ * says: at the first empty line, or at the first line that is not a field) has a Delivered-To:
+ * field whose value (folded lines joined, <> removed) is rcpt, compared without regard to
+ * case. */
 bool header_has_delivered_to(const char *msg, size_t len, const char *rcpt);
 
 /* Appends "Return-Path: <sender>", "Delivered-To: rcpt" (folded to lower case) and

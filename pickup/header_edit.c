@@ -1,48 +1,8 @@
-/* header_edit.c: the header scan and rewrite of header_edit.h. A field is a line "name:"
- * where the name is printable ASCII without a colon; lines starting with a space or a tab
- * continue the field before them. */
+/* header_edit.c: the header scan and rewrite of header_edit.h, on the fields the mail layer's
+ * header scanner finds. The scan takes whole lines only, so a header cut at header_size_limit
+ * is cut between lines, and every field it counted is in header_len. */
 #include <string.h>
-#include <strings.h>
 #include "header_edit.h"
-
-/* The end of the line starting at p (after its LF), or NULL when it does not end before end. */
-static const char *line_end(const char *p, const char *end)
-{
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    return nl ? nl + 1 : NULL;
-}
-
-/* The length of the field name of a line, or 0 when the line is not a header field. White
- * space may come between the name and the colon (RFC 5322's obsolete syntax, which Postfix
- * accepts too). */
-static size_t field_name(const char *p, const char *eol)
-{
-    size_t n = 0;
-    while (p + n < eol && p[n] != ':' && p[n] != ' ' && p[n] != '\t') {
-        unsigned char c = (unsigned char)p[n];
-        if (c < 33 || c >= 127)
-            return 0;
-        n++;
-    }
-    size_t colon = n;
-    while (p + colon < eol && (p[colon] == ' ' || p[colon] == '\t'))
-        colon++;
-    return n > 0 && p + colon < eol && p[colon] == ':' ? n : 0;
-}
-
-/* Where the value of a field starts: after the colon that field_name found. */
-static const char *field_value(const char *p, size_t name_len)
-{
-    p += name_len;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    return p + 1;
-}
-
-static bool name_is(const char *p, size_t n, const char *name)
-{
-    return strlen(name) == n && strncasecmp(p, name, n) == 0;
-}
 
 void header_scan(const char *content, size_t len, struct header_info *info)
 {
@@ -52,70 +12,56 @@ void header_scan(const char *content, size_t len, struct header_info *info)
 
 void header_scan_more(const char *content, size_t len, struct header_info *info)
 {
-    if (info->complete)
+    struct header_scanner *s = &info->scan;
+    if (info->complete || len <= s->offset)
         return;
-    const char *p = content + info->header_len, *end = content + len;
-    while (p < end) {
-        const char *eol = line_end(p, end);
-        if (eol == NULL)
-            break;   /* an unfinished line: more content is needed to decide */
-        if (eol - p <= 2 && (p[0] == '\r' || p[0] == '\n')) {
-            info->blank_line = true;
+    /* up to the end of the last whole line: an unfinished one may still become anything */
+    const char *from = content + s->offset;
+    const char *last = memrchr(from, '\n', len - s->offset);
+    size_t n = last ? (size_t)(last + 1 - from) : 0;
+    for (;;) {
+        size_t used;
+        struct header_field f;
+        enum header_event ev = header_scanner_feed(s, from, n, &used, &f);
+        from += used;
+        n -= used;
+        if (ev == HEADER_EV_MORE)
+            break;
+        if (ev == HEADER_EV_END) {
             info->complete = true;
-            info->header_len = (size_t)(eol - content);
+            info->blank_line = s->ended_by == HEADER_END_BLANK;
+            info->header_len = s->body;
             return;
         }
-        if ((p[0] == ' ' || p[0] == '\t') && p != content) {
-            p = eol;
-            info->header_len = (size_t)(p - content);
-            continue;
-        }
-        size_t n = field_name(p, eol);
-        if (n == 0) {
-            info->complete = true;   /* the body starts here, without an empty line */
-            return;
-        }
-        if (name_is(p, n, "from"))
+        if (f.name == HEADER_FROM)
             info->has_from = true;
-        else if (name_is(p, n, "sender"))
+        else if (f.name == HEADER_SENDER)
             info->has_sender = true;
-        else if (name_is(p, n, "date"))
+        else if (f.name == HEADER_DATE)
             info->has_date = true;
-        else if (name_is(p, n, "message-id"))
+        else if (f.name == HEADER_MESSAGE_ID)
             info->has_msgid = true;
-        else if (name_is(p, n, "received"))
+        else if (f.name == HEADER_RECEIVED)
             info->received++;
-        p = eol;
-        info->header_len = (size_t)(p - content);
     }
+    info->header_len = s->offset;
 }
 
 int header_rewrite(const char *content, const struct header_info *info, bool extract,
                    struct buf *out, void (*cb)(const char *value, size_t len, void *arg),
                    void *arg)
 {
-    const char *p = content, *end = content + info->header_len;
-    while (p < end) {
-        const char *eol = line_end(p, end);
-        if (eol == NULL)
-            eol = end;
-        if (eol - p <= 2 && (p[0] == '\r' || p[0] == '\n'))
-            break;   /* the empty line: the caller writes it */
-        /* the whole field: this line and its continuation lines */
-        const char *fend = eol;
-        while (fend < end && (fend[0] == ' ' || fend[0] == '\t')) {
-            const char *e2 = line_end(fend, end);
-            fend = e2 ? e2 : end;
-        }
-        size_t n = field_name(p, eol);
-        bool bcc = name_is(p, n, "bcc");
-        if (extract && (bcc || name_is(p, n, "to") || name_is(p, n, "cc"))) {
-            const char *v = field_value(p, n);
-            cb(v, (size_t)(fend - v), arg);
-        }
-        if (!bcc && out && buf_append(out, p, (size_t)(fend - p)) < 0)
+    struct header_fields it;
+    struct header_field f;
+    header_fields_init(&it, content, info->header_len);
+    while (header_fields_next(&it, &f)) {
+        bool bcc = f.name == HEADER_BCC;
+        if (extract && (bcc || f.name == HEADER_TO || f.name == HEADER_CC))
+            cb(content + f.value, f.end - f.value, arg);
+        /* the whole field: its line and its continuation lines; the empty line is the
+         * caller's to write */
+        if (!bcc && out && buf_append(out, content + f.start, f.end - f.start) < 0)
             return -1;
-        p = fend;
     }
     return 0;
 }

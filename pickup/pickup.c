@@ -526,7 +526,7 @@ static enum outcome convert(struct job *j, const char **why)
     if (c->extract)
         header_rewrite(hdr.data, &hi, true, NULL, on_header_recipients, c);
     /* a message that went round too often is returned, not delivered (as smtpd refuses it) */
-    bool looped = hi.received > conf.hopcount_limit && conf.hopcount_limit > 0;
+    bool looped = header_too_many_hops(hi.received, conf.hopcount_limit);
     out = RETRY;
     if ((j->q = qfile_create()) == NULL) {
         *why = strerror(errno);

@@ -1,8 +1,8 @@
 /* smtp_stdio.c: sendmail -bs, the SMTP dialogue on standard input and output that some
  * programs (PHP frameworks, for one) use instead of arguments: EHLO/HELO, MAIL, RCPT, DATA,
- * RSET, NOOP, VRFY, HELP, QUIT with RFC 5321 replies and enhanced status codes. Paths and ESMTP
- * parameters go through smtpd's parsers; each message goes to terndrop like a command line
- * submission. The peer is the local user, whose uid pickup records, so there is no policy
+ * RSET, NOOP, VRFY, HELP, QUIT with RFC 5321 replies and enhanced status codes. Command lines,
+ * HELO, MAIL, RCPT and DATA follow smtpd's rules (mail/smtp_rules.h); each message goes to
+ * terndrop like a command line submission. The peer is the local user, whose uid pickup records, so there is no policy
  * beyond the syntax and the limits. */
 #include <errno.h>
 #include <poll.h>
@@ -17,6 +17,7 @@
 #include "maildrop.h"
 #include "sendmail.h"
 #include "smtp_parse.h"
+#include "smtp_rules.h"
 
 #define LINE_MAX_BYTES 2048      /* a command line; a DATA line may be any length */
 #define RCPT_MAX 1000            /* recipients of one message (then 452 4.5.3) */
@@ -105,28 +106,14 @@ static void do_mail(struct transaction *t, const struct smtp_command *c,
                     const struct sendmail_opts *o)
 {
     if (t->mail) {
-        reply("503 5.5.1 Error: nested MAIL command");
+        reply(SMTP_REPLY_NESTED_MAIL);
         return;
     }
     struct smtp_address a;
-    const char *why;
-    if (c->args_len < 5 || strncasecmp(c->args, "FROM:", 5) != 0) {
-        reply("501 5.5.4 Syntax: MAIL FROM:<address>");
-        return;
-    }
-    const char *p = c->args + 5;
-    size_t len = c->args_len - 5;
-    int used = smtp_parse_path(p, len, true, false, &a, &why);
-    if (used < 0) {
-        reply("501 5.1.7 Bad sender address syntax");
-        return;
-    }
-    if (smtp_parse_mail_params(p + used, len - (size_t)used, &t->mp, &why) < 0) {
-        reply("555 5.5.4 Unsupported option: %s", why);
-        return;
-    }
-    if (t->mp.has_size && o->size_limit > 0 && t->mp.size > o->size_limit) {
-        reply("552 5.3.4 Message size exceeds fixed limit");
+    char text[SMTP_RULE_REPLY_MAX];
+    const char *refused = smtp_rule_mail(c, o->size_limit, &a, &t->mp, text);
+    if (refused) {
+        reply("%s", refused);
         return;
     }
     snprintf(t->sender, sizeof t->sender, "%s", a.address);
@@ -137,29 +124,23 @@ static void do_mail(struct transaction *t, const struct smtp_command *c,
 static void do_rcpt(struct transaction *t, const struct smtp_command *c)
 {
     if (!t->mail) {
-        reply("503 5.5.1 Error: need MAIL command");
+        reply(SMTP_REPLY_NEED_MAIL);
         return;
     }
-    if (c->args_len < 3 || strncasecmp(c->args, "TO:", 3) != 0) {
-        reply("501 5.5.4 Syntax: RCPT TO:<address>");
+    struct smtp_address a;
+    struct rcpt_params rp;
+    char text[SMTP_RULE_REPLY_MAX];
+    const char *refused = smtp_rule_rcpt(c, t->mp.smtputf8, &a, &rp, text);
+    if (refused) {
+        reply("%s", refused);
         return;
     }
     if (t->nrcpt == RCPT_MAX) {
-        reply("452 4.5.3 Error: too many recipients");
+        reply(SMTP_REPLY_TOO_MANY_RCPTS);
         return;
     }
-    const char *why;
-    const char *p = c->args + 3;
-    size_t len = c->args_len - 3;
-    int used = smtp_parse_path(p, len, false, true, &t->rcpt[t->nrcpt], &why);
-    if (used < 0) {
-        reply("501 5.1.3 Bad recipient address syntax");
-        return;
-    }
-    if (smtp_parse_rcpt_params(p + used, len - (size_t)used, &t->rp[t->nrcpt], &why) < 0) {
-        reply("555 5.5.4 Unsupported option: %s", why);
-        return;
-    }
+    t->rcpt[t->nrcpt] = a;
+    t->rp[t->nrcpt] = rp;
     t->nrcpt++;
     reply("250 2.1.5 Ok");
 }
@@ -167,12 +148,9 @@ static void do_rcpt(struct transaction *t, const struct smtp_command *c)
 /* DATA: the lines up to "." go to terndrop, unstuffed. false when the input ended first. */
 static bool do_data(struct transaction *t, struct input *in, const struct sendmail_opts *o)
 {
-    if (!t->mail) {
-        reply("503 5.5.1 Error: need MAIL command");
-        return true;
-    }
-    if (t->nrcpt == 0) {
-        reply("554 5.5.1 Error: no valid recipients");
+    const char *refused = smtp_rule_content(t->mail, t->nrcpt);
+    if (refused) {
+        reply("%s", refused);
         return true;
     }
     struct drop d;
@@ -260,18 +238,18 @@ int smtp_stdio_run(const struct sendmail_opts *o)
             reply("500 5.5.2 Error: line too long");
             continue;
         }
-        if (memchr(line.data, '\0', line.len)) {
-            reply("500 5.5.2 Error: bad syntax");
+        const char *refused = smtp_rule_line(line.data, line.len);
+        if (refused) {
+            reply("%s", refused);
             continue;
         }
         struct smtp_command c;
         smtp_parse_command(line.data, line.len, &c);
-        const char *why;
         switch (c.verb) {
         case SMTP_EHLO:
         case SMTP_HELO:
-            if (smtp_parse_helo(c.args, c.args_len, &why) < 0) {
-                reply("501 5.5.4 Syntax: %s hostname", c.verb == SMTP_EHLO ? "EHLO" : "HELO");
+            if ((refused = smtp_rule_helo(&c)) != NULL) {
+                reply("%s", refused);
                 break;
             }
             reset(&t);

@@ -2,9 +2,9 @@
  * message; a leading dot is removed; a LF without CR or a CR without LF is a bare newline (the
  * SMTP smuggling vector), flagged and, when normalizing, stored as CRLF, but it never makes the
  * next dot a line start. BDAT: bytes pass as they are. Both: size, header size and Received:
- * count, and the missing Date:/Message-ID: of submission. */
+ * count (the mail layer's header scanner reads the header), and the missing Date:/Message-ID:
+ * of submission. */
 #include <string.h>
-#include <strings.h>
 #include "data.h"
 
 enum {
@@ -20,8 +20,8 @@ void data_filter_init(struct data_filter *f, bool bdat)
     memset(f, 0, sizeof *f);
     f->bdat = bdat;
     f->in_header = true;
-    f->line_start = true;
     f->state = D_LINE_START;
+    header_scanner_init(&f->header);
 }
 
 static void insert_missing(struct data_filter *f, struct buf *out, size_t at)
@@ -40,90 +40,65 @@ static void insert_missing(struct data_filter *f, struct buf *out, size_t at)
     buf_free(&add);
 }
 
-/* The header ends at the line starting at out[at]: add what is missing there. */
-static void end_header(struct data_filter *f, struct buf *out, size_t at, bool blank_line)
+/* The scanner found the end of the header: add what is missing there. */
+static void end_header(struct data_filter *f, struct buf *out)
 {
     f->in_header = false;
     if (f->too_big || f->header_too_big)
         return;
+    /* every byte the scanner took is in out: the header ends this far back from out's end */
+    size_t at = out->len - (f->header.offset - f->header.end);
     size_t before = out->len;
     insert_missing(f, out, at);
     /* a body that started without a blank line gets one after the added lines */
-    if (!blank_line && out->len != before && buf_append(out, "\r\n", 2) == 0) {
+    if (f->header.ended_by == HEADER_END_BODY && out->len != before &&
+        buf_append(out, "\r\n", 2) == 0) {
         size_t at2 = at + (out->len - 2 - before);
         memmove(out->data + at2 + 2, out->data + at2, out->len - 2 - at2);
         memcpy(out->data + at2, "\r\n", 2);
     }
 }
 
-static void name_decided(struct data_filter *f)
+static void note_field(struct data_filter *f, enum header_name name)
 {
-    f->name_done = true;
-    f->name[f->name_len] = '\0';
-    if (strcasecmp(f->name, "received") == 0)
+    if (name == HEADER_RECEIVED)
         f->received++;
-    else if (strcasecmp(f->name, "date") == 0)
+    else if (name == HEADER_DATE)
         f->has_date = true;
-    else if (strcasecmp(f->name, "message-id") == 0)
+    else if (name == HEADER_MESSAGE_ID)
         f->has_msgid = true;
 }
 
-/* Header bookkeeping for one content byte about to be stored at out->len. */
-static void track_header(struct data_filter *f, struct buf *out, char c)
+/* Counts n content bytes and stores them, unless the message is refused already (out's own
+ * bound counts as too big: it never grows past it). */
+static void store(struct data_filter *f, struct buf *out, const char *p, size_t n)
 {
-    if (f->line_start) {
-        f->line_start = false;
-        f->line_pos = out->len;
-        f->name_len = 0;
-        f->name_done = false;
-        if (c == ' ' || c == '\t')
-            f->name_done = true;   /* a continuation line */
-        else if (c == '\r' || c == '\n') {
-            end_header(f, out, out->len, true);
-            return;
-        }
-    }
-    if (f->name_done)
-        return;
-    if (c == ':') {
-        if (f->name_len == 0) {
-            end_header(f, out, f->line_pos, false);
-            return;
-        }
-        name_decided(f);
-    } else if (c > 32 && c < 127 && f->name_len < sizeof f->name - 1) {
-        f->name[f->name_len++] = c;
-    } else {
-        /* not a header field name: the body started without a blank line */
-        end_header(f, out, f->line_pos, false);
-    }
+    f->size += n;
+    if (f->size_limit && f->size > f->size_limit)
+        f->too_big = true;
+    if (!f->too_big && !f->header_too_big && buf_append(out, p, n) < 0)
+        f->too_big = true;
 }
 
 static void emit(struct data_filter *f, struct buf *out, const char *p, size_t n)
 {
-    if (!f->in_header) {
-        /* the body: counted and stored in one go (line_start matters only in the header) */
-        f->size += n;
-        if (f->size_limit && f->size > f->size_limit)
-            f->too_big = true;
-        if (!f->too_big && !f->header_too_big && buf_append(out, p, n) < 0)
-            f->too_big = true;
-        return;
+    /* the header goes through the scanner, up to each field and to its end */
+    while (f->in_header && n > 0) {
+        size_t used;
+        struct header_field field;
+        enum header_event ev = header_scanner_feed(&f->header, p, n, &used, &field);
+        if (f->header_limit && header_scanner_size(&f->header) > f->header_limit)
+            f->header_too_big = true;
+        store(f, out, p, used);
+        p += used;
+        n -= used;
+        if (ev == HEADER_EV_FIELD)
+            note_field(f, field.name);
+        else if (ev == HEADER_EV_END)
+            end_header(f, out);
     }
-    for (size_t i = 0; i < n; i++) {
-        f->size++;
-        if (f->size_limit && f->size > f->size_limit)
-            f->too_big = true;
-        if (f->in_header) {
-            track_header(f, out, p[i]);
-            if (f->in_header && ++f->header_size > f->header_limit && f->header_limit)
-                f->header_too_big = true;
-        }
-        if (!f->too_big && !f->header_too_big && buf_append(out, p + i, 1) < 0)
-            f->too_big = true;   /* out's own bound: treat as too big, never grow past it */
-        if (p[i] == '\n')
-            f->line_start = true;
-    }
+    if (n > 0)
+        store(f, out, p, n);
 }
 
 static void bare_newline(struct data_filter *f, struct buf *out, const char *as_is, size_t n)
@@ -206,6 +181,8 @@ size_t data_feed(struct data_filter *f, const char *p, size_t n, struct buf *out
 
 void data_finish(struct data_filter *f, struct buf *out)
 {
-    if (f->in_header)
-        end_header(f, out, out->len, true);
+    if (f->in_header) {
+        header_scanner_finish(&f->header);
+        end_header(f, out);
+    }
 }

@@ -1,13 +1,15 @@
 /* data.h: the message content filter of smtpd, pure and incremental: it turns the bytes of DATA
  * (dot-stuffed, ended only by <CRLF>.<CRLF>) or of BDAT chunks (counted, binary) into the content
  * to queue, and notes what decides the reply: the size, bare LF or CR (SMTP smuggling), the
- * header size and the Received: count. It never consumes a byte past the end of DATA, so no
- * byte of a message can be read as a command. */
+ * header size and the Received: count (read by the mail layer's header scanner, as pickup reads
+ * them). It never consumes a byte past the end of DATA, so no byte of a message can be read as
+ * a command. */
 #ifndef TERN_DATA_H
 #define TERN_DATA_H
 #include <stdbool.h>
 #include <stddef.h>
 #include "buf.h"
+#include "header_scanner.h"
 
 struct data_filter {
     /* settings */
@@ -25,18 +27,13 @@ struct data_filter {
     bool too_big;               /* content passed size_limit (the rest is read and dropped) */
     bool header_too_big;
     size_t size;                /* content bytes (after unstuffing), counted even past the limit */
-    int received;               /* Received: headers */
+    int received;               /* Received: headers (header_too_many_hops decides) */
     bool has_date, has_msgid;
 
     /* state */
     int state;
     bool in_header;
-    bool line_start;            /* content: at the start of a line */
-    size_t header_size;
-    size_t line_pos;            /* content: where the current header line starts in out */
-    char name[32];              /* content: the start of the current header line */
-    size_t name_len;
-    bool name_done;             /* the line's name is decided (a header, a continuation, text) */
+    struct header_scanner header;   /* the content's header, as it streams in */
 };
 
 /* in_header starts true; the rest zeroed. Settings are filled in by the caller afterwards. */

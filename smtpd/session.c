@@ -38,6 +38,7 @@
 #include "server.h"
 #include "session.h"
 #include "smtp_parse.h"
+#include "smtp_rules.h"
 #include "smtpd.h"
 #include "tls.h"
 #include "workpool.h"
@@ -139,8 +140,6 @@ static const char *verb_names[] = {
 };
 
 static void process(struct session *s);
-static bool has_control_bytes(const char *p, size_t n);
-static bool printable(const char *p, size_t n);
 static void linger_soon(struct session *s);
 static bool output_flushed(struct session *s);
 static void session_free(struct session *s);
@@ -532,7 +531,7 @@ static void end_of_message(struct session *s, bool bdat)
         why = "552 5.3.4 Error: message header size exceeds limit";
     else if (!bdat && s->filter.bare_newline && smtpd.set.reject_bare_newline)
         why = "550 5.5.2 Error: bare <CR> or <LF> received";
-    else if (s->filter.received > smtpd.set.hopcount_limit)
+    else if (header_too_many_hops(s->filter.received, smtpd.set.hopcount_limit))
         why = "554 5.4.6 Error: too many hops";
     if (why) {
         log_reject(s, "END-OF-MESSAGE", why, NULL);
@@ -585,8 +584,9 @@ static void ehlo_reply(struct session *s)
 
 static void cmd_helo(struct session *s, const struct smtp_command *c, bool ehlo)
 {
-    if (args_empty(c) || !printable(c->args, c->args_len)) {
-        reply(s, "501 5.5.4 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
+    const char *refused = smtp_rule_helo(c);
+    if (refused) {
+        reply(s, "%s", refused);
         return;
     }
     /* kept for Received: and the log; control characters were refused with the line */
@@ -604,22 +604,6 @@ static void cmd_helo(struct session *s, const struct smtp_command *c, bool ehlo)
     s->pipelining_offered = true;
 }
 
-/* MAIL FROM: / RCPT TO: -> the text after the colon and spaces, or NULL. */
-static const char *after_keyword(const struct smtp_command *c, const char *kw, size_t *len)
-{
-    size_t k = strlen(kw);
-    if (c->args_len < k || strncasecmp(c->args, kw, k) != 0)
-        return NULL;
-    const char *p = c->args + k;
-    size_t n = c->args_len - k;
-    while (n > 0 && *p == ' ') {
-        p++;
-        n--;
-    }
-    *len = n;
-    return p;
-}
-
 static bool queue_has_room(void)
 {
     struct statvfs st;
@@ -634,43 +618,24 @@ static bool queue_has_room(void)
 
 static void cmd_mail(struct session *s, const struct smtp_command *c)
 {
-    size_t len;
-    const char *p = after_keyword(c, "FROM:", &len);
-    const char *why = NULL;
     if (smtpd.set.helo_required && !s->helo_seen) {
         reply(s, "503 5.5.1 Error: send HELO/EHLO first");
         return;
     }
     if (s->in_mail) {
-        reply(s, "503 5.5.1 Error: nested MAIL command");
+        reply(s, SMTP_REPLY_NESTED_MAIL);
         return;
     }
     if (smtpd.set.require_auth && !s->authenticated) {
         reply(s, "530 5.7.0 Authentication required");
         return;
     }
-    if (p == NULL) {
-        reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
-        return;
-    }
     struct smtp_address a;
     struct mail_params mp;
-    int used = smtp_parse_path(p, len, true, false, &a, &why);
-    if (used < 0) {
-        reply(s, "501 5.1.7 Bad sender address syntax");
-        return;
-    }
-    if (smtp_parse_mail_params(p + used, len - (size_t)used, &mp, &why) < 0) {
-        reply(s, "555 5.5.4 Unsupported option: %s", why);
-        return;
-    }
-    if (a.utf8 && !mp.smtputf8) {
-        reply(s, "553 5.6.7 Must declare SMTPUTF8 to send an address with 8-bit characters");
-        return;
-    }
-    if (mp.has_size && smtpd.set.message_size_limit > 0 &&
-        mp.size > smtpd.set.message_size_limit) {
-        reply(s, "552 5.3.4 Message size exceeds fixed limit");
+    char text[SMTP_RULE_REPLY_MAX];
+    const char *refused = smtp_rule_mail(c, smtpd.set.message_size_limit, &a, &mp, text);
+    if (refused) {
+        reply(s, "%s", refused);
         return;
     }
     if (!queue_has_room()) {
@@ -689,33 +654,19 @@ static void cmd_mail(struct session *s, const struct smtp_command *c)
 
 static void cmd_rcpt(struct session *s, const struct smtp_command *c)
 {
-    size_t len;
-    const char *p = after_keyword(c, "TO:", &len);
-    const char *why = NULL;
     if (!s->in_mail) {
-        reply(s, "503 5.5.1 Error: need MAIL command");
-        return;
-    }
-    if (p == NULL) {
-        reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+        reply(s, SMTP_REPLY_NEED_MAIL);
         return;
     }
     struct rcpt r;
-    int used = smtp_parse_path(p, len, false, true, &r.addr, &why);
-    if (used < 0) {
-        reply(s, "501 5.1.3 Bad recipient address syntax");
-        return;
-    }
-    if (smtp_parse_rcpt_params(p + used, len - (size_t)used, &r.params, &why) < 0) {
-        reply(s, "555 5.5.4 Unsupported option: %s", why);
-        return;
-    }
-    if (r.addr.utf8 && !s->mparams.smtputf8) {
-        reply(s, "553 5.6.7 Must declare SMTPUTF8 to send an address with 8-bit characters");
+    char rule_text[SMTP_RULE_REPLY_MAX];
+    const char *refused = smtp_rule_rcpt(c, s->mparams.smtputf8, &r.addr, &r.params, rule_text);
+    if (refused) {
+        reply(s, "%s", refused);
         return;
     }
     if (s->nrcpt >= (size_t)smtpd.set.recipient_limit) {
-        reply(s, "452 4.5.3 Error: too many recipients");
+        reply(s, SMTP_REPLY_TOO_MANY_RCPTS);
         return;
     }
     char text[REPLY_MAX];
@@ -738,12 +689,9 @@ static void cmd_rcpt(struct session *s, const struct smtp_command *c)
 /* What DATA and BDAT need before the content may start; 0 or -1 (replied). */
 static int content_may_start(struct session *s)
 {
-    if (!s->in_mail) {
-        reply(s, "503 5.5.1 Error: need MAIL command");
-        return -1;
-    }
-    if (s->nrcpt == 0) {
-        reply(s, "554 5.5.1 Error: no valid recipients");
+    const char *refused = smtp_rule_content(s->in_mail, s->nrcpt);
+    if (refused) {
+        reply(s, "%s", refused);
         return -1;
     }
     return 0;
@@ -1020,7 +968,7 @@ static void auth_response(struct session *s, const char *line, size_t len)
         sodium_memzero(password, sizeof password);
     } else if (s->auth_step == 1) {
         /* the login goes into the log and Received:, so no control characters */
-        if (n == 0 || n >= AUTH_FIELD_MAX || !printable((char *)msg, (size_t)n)) {
+        if (n == 0 || n >= AUTH_FIELD_MAX || !smtp_text_printable((char *)msg, (size_t)n)) {
             s->mode = MODE_COMMAND;
             reply(s, "501 5.5.2 Error: malformed authentication response");
         } else {
@@ -1185,28 +1133,12 @@ static int read_line(struct session *s, struct evbuffer *in, char **line, size_t
     return 1;
 }
 
-static bool has_control_bytes(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (((unsigned char)p[i] < 32 && p[i] != '\t') || p[i] == 0x7f)
-            return true;
-    return false;
-}
-
-/* Text that goes into the log and Received: as it is (HELO, logins): no TAB either. */
-static bool printable(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)p[i] < 32 || p[i] == 0x7f)
-            return false;
-    return true;
-}
-
 static void handle_line(struct session *s, char *line, size_t len)
 {
-    if (has_control_bytes(line, len)) {
+    const char *refused = smtp_rule_line(line, len);
+    if (refused) {
         s->mode = MODE_COMMAND;
-        reply(s, "500 5.5.2 Error: bad character in command");
+        reply(s, "%s", refused);
         return;
     }
     if (s->mode == MODE_AUTH) {

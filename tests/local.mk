@@ -16,4 +16,5 @@ EXTRA_DIST += tests/check-layers tests/integration/run-pytest tests/integration/
 	tests/integration/smtpserver.py tests/fuzz tests/unit/unit.h
 # the fuzz runner builds its targets itself (with clang's libFuzzer when there is one)
 CLEANFILES += tests/fuzz/fuzz_command tests/fuzz/fuzz_path tests/fuzz/fuzz_params \
-	tests/fuzz/fuzz_command-replay tests/fuzz/fuzz_path-replay tests/fuzz/fuzz_params-replay
+	tests/fuzz/fuzz_command-replay tests/fuzz/fuzz_path-replay tests/fuzz/fuzz_params-replay \
+	tests/fuzz/fuzz_header tests/fuzz/fuzz_header-replay

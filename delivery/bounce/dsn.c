@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dsn.h"
+#include "header_scanner.h"
 #include "mem.h"
 #include "qfile.h"
 
@@ -198,12 +199,20 @@ static void put_status(struct out *o, const struct dsn_message *m)
     put(o, "\r\n");
 }
 
-/* The original, line by line with CRLF ends: only its header when headers_only, and only
- * whole lines within size_limit bytes of it. */
+/* The original, line by line with CRLF ends: only its header when headers_only (where the
+ * header scanner says it ends), and only whole lines within size_limit bytes of it. */
 static void put_original(struct out *o, const struct dsn_message *m)
 {
     const char *p = m->original ? m->original : "";
     size_t len = m->original ? m->original_len : 0, pos = 0;
+    if (m->headers_only) {
+        struct header_fields it;
+        struct header_field f;
+        header_fields_init(&it, p, len);
+        while (header_fields_next(&it, &f))
+            continue;   /* on to the end of the header */
+        len = it.scan.end;
+    }
     while (pos < len) {
         const char *nl = memchr(p + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - p) + 1 : len;
@@ -214,8 +223,6 @@ static void put_original(struct out *o, const struct dsn_message *m)
             n--;
         if (n > 0 && p[pos + n - 1] == '\r')
             n--;
-        if (m->headers_only && n == 0)
-            break;   /* the empty line that ends the header */
         put_len(o, p + pos, n);
         put(o, "\r\n");
         pos = end;

@@ -1,12 +1,14 @@
-/* downgrade.c: 8-bit MIME content to 7-bit (downgrade.h). An entity is a header, a blank
- * line and a body; a multipart body is split at its boundary lines (RFC 2046 5.1.1: the CRLF
- * before a delimiter belongs to the delimiter), each part an entity of its own; a
- * message/rfc822 body is an entity too. Everything not converted is copied byte for byte. */
+/* downgrade.c: 8-bit MIME content to 7-bit (downgrade.h). An entity is a header (as the mail
+ * layer's header scanner reads it), a blank line and a body; a multipart body is split at its
+ * boundary lines (RFC 2046 5.1.1: the CRLF before a delimiter belongs to the delimiter), each
+ * part an entity of its own; a message/rfc822 body is an entity too. Everything not converted
+ * is copied byte for byte. */
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 #include "dotstuff.h"
 #include "downgrade.h"
+#include "header_scanner.h"
 
 #define VALUE_MAX 1000          /* an unfolded header value looked at; longer ones are cut */
 #define BOUNDARY_MAX 200        /* RFC 2046 allows 70 */
@@ -22,8 +24,11 @@ struct entity {
     bool mime_version;
     char boundary[BOUNDARY_MAX + 1];
     struct span cte;            /* the Content-Transfer-Encoding field, lines and all */
-    size_t header_len;          /* up to and including the blank line (all of it if none) */
+    size_t fields_end;          /* where the header's fields end */
+    size_t header_len;          /* up to and including the blank line, if any (the body's
+                                 * start; all of the entity when it has no body) */
     bool has_body;
+    bool blank_line;            /* an empty line ended the header */
 };
 
 /* The end of the line at p (after its LF, or end). */
@@ -33,30 +38,9 @@ static const char *line_end(const char *p, const char *end)
     return nl ? nl + 1 : end;
 }
 
-static bool is_blank_line(const char *p, const char *end)
-{
-    return (end - p >= 2 && p[0] == '\r' && p[1] == '\n') || (end - p >= 1 && p[0] == '\n');
-}
-
-/* The field's value, unfolded and cut to VALUE_MAX. */
-static void field_value(const char *p, const char *end, char *out)
-{
-    const char *colon = memchr(p, ':', (size_t)(end - p));
-    size_t n = 0;
-    for (const char *q = colon ? colon + 1 : end; q < end && n < VALUE_MAX; q++)
-        out[n++] = *q == '\r' || *q == '\n' || *q == '\t' ? ' ' : *q;
-    out[n] = '\0';
-}
-
-static bool field_is(const char *p, const char *end, const char *name)
-{
-    size_t n = strlen(name);
-    return (size_t)(end - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':';
-}
-
 static const char *skip_space(const char *s)
 {
-    while (*s == ' ')
+    while (*s == ' ' || *s == '\t')
         s++;
     return s;
 }
@@ -78,7 +62,7 @@ static void boundary_param(const char *v, char *out)
             for (p++; *p && *p != '"' && n < BOUNDARY_MAX; p++)
                 out[n++] = *p;
         } else {
-            for (; *p && *p != ';' && *p != ' ' && n < BOUNDARY_MAX; p++)
+            for (; *p && !strchr("; \t\r", *p) && n < BOUNDARY_MAX; p++)
                 out[n++] = *p;
         }
         out[n] = '\0';
@@ -102,7 +86,7 @@ static void content_type(struct entity *e, const char *v)
 static void transfer_encoding(struct entity *e, const char *v)
 {
     v = skip_space(v);
-    size_t n = strcspn(v, " ;");
+    size_t n = strcspn(v, " \t\r;");
     e->encoded = !((n == 4 && strncasecmp(v, "7bit", 4) == 0) ||
                    (n == 4 && strncasecmp(v, "8bit", 4) == 0) ||
                    (n == 6 && strncasecmp(v, "binary", 6) == 0));
@@ -114,26 +98,26 @@ static void parse_header(const char *in, size_t len, bool default_message, struc
 {
     memset(e, 0, sizeof *e);
     e->message = default_message;
-    const char *p = in, *end = in + len;
     char value[VALUE_MAX + 1];
-    while (p < end && !is_blank_line(p, end)) {
-        const char *f = p, *fend = line_end(p, end);
-        while (fend < end && (*fend == ' ' || *fend == '\t'))
-            fend = line_end(fend, end);
-        if (field_is(f, fend, "Content-Type")) {
-            field_value(f, fend, value);
+    struct header_fields it;
+    struct header_field f;
+    header_fields_init(&it, in, len);
+    while (header_fields_next(&it, &f)) {
+        if (f.name == HEADER_CONTENT_TYPE) {
+            header_unfold(in + f.value, f.end - f.value, value, sizeof value);
             content_type(e, value);
-        } else if (field_is(f, fend, "Content-Transfer-Encoding")) {
-            field_value(f, fend, value);
+        } else if (f.name == HEADER_CONTENT_TRANSFER_ENCODING) {
+            header_unfold(in + f.value, f.end - f.value, value, sizeof value);
             transfer_encoding(e, value);
-            e->cte = (struct span){ f, (size_t)(fend - f) };
-        } else if (field_is(f, fend, "MIME-Version")) {
+            e->cte = (struct span){ in + f.start, f.end - f.start };
+        } else if (f.name == HEADER_MIME_VERSION) {
             e->mime_version = true;
         }
-        p = fend;
     }
-    e->has_body = p < end;
-    e->header_len = p < end ? (size_t)(line_end(p, end) - in) : len;
+    e->fields_end = it.scan.end;
+    e->header_len = it.scan.body;
+    e->has_body = it.scan.ended_by != HEADER_END_INPUT;
+    e->blank_line = it.scan.ended_by == HEADER_END_BLANK;
 }
 
 static int entity(const char *in, size_t len, bool default_message, int depth, bool top,
@@ -217,18 +201,20 @@ static int entity(const char *in, size_t len, bool default_message, int depth, b
         rc |= buf_append(out, in, e.header_len);
     } else {
         /* the header without its old Content-Transfer-Encoding, the new one last */
-        const char *blank = in;
-        for (const char *p = in; p < in + e.header_len; p = line_end(p, in + len))
-            if (is_blank_line(p, in + len))
-                blank = p;
-        const char *cte = e.cte.p ? e.cte.p : blank;
+        const char *fields_end = in + e.fields_end;
+        const char *cte = e.cte.p ? e.cte.p : fields_end;
         rc |= buf_append(out, in, (size_t)(cte - in));
         if (e.cte.p)
-            rc |= buf_append(out, cte + e.cte.len, (size_t)(blank - (cte + e.cte.len)));
+            rc |= buf_append(out, cte + e.cte.len, (size_t)(fields_end - (cte + e.cte.len)));
         if (top && !e.mime_version)
             rc |= buf_puts(out, "MIME-Version: 1.0\r\n");
         rc |= buf_puts(out, "Content-Transfer-Encoding: quoted-printable\r\n");
-        rc |= buf_append(out, blank, (size_t)(in + e.header_len - blank));
+        /* the empty line; a body that started without one gets one, so that no encoded line
+         * can be read as a header field */
+        if (e.blank_line)
+            rc |= buf_append(out, fields_end, (size_t)(body - fields_end));
+        else
+            rc |= buf_puts(out, "\r\n");
         return rc < 0 ? -1 : qp_encode(body, body_len, out);
     }
     if (rc < 0)

@@ -186,6 +186,31 @@ def test_bs_speaks_smtp_on_stdin(mta, people):
     assert m.get_body().get_content().startswith(".leading dot")
 
 
+def test_bs_applies_the_rules_of_smtpd(mta, people):
+    """sendmail -bs answers as smtpd does: an 8-bit address needs SMTPUTF8 (553 5.6.7), spaces
+    may follow "FROM:", a HELO name with a TAB and a line with a control byte are refused."""
+    u = people()
+    mta.start()
+    rcpt = f"{u.pw_name}@{HOST}"
+    dialogue = ("HELO a\tb\r\nEHLO client.example\r\nNO\x01OP\r\n"
+                "MAIL FROM:<j\u00f6rg@example.org>\r\n"
+                "MAIL FROM: <bs@example.org>\r\n"
+                f"RCPT TO:<\u00e9@{HOST}>\r\nRCPT TO:<{rcpt}>\r\nRSET\r\n"
+                "MAIL FROM:<j\u00f6rg@example.org> SMTPUTF8\r\n"
+                f"RCPT TO:<{rcpt}>\r\nDATA\r\nSubject: utf8\r\n\r\nx\r\n.\r\nQUIT\r\n")
+    r = sendmail(mta, ["-bs"], dialogue.encode())
+    assert r.returncode == 0, r.stderr
+    replies = [line for line in r.stdout.decode().split("\r\n") if re.match(r"\d{3} ", line)]
+    assert [line[:3] for line in replies] == \
+        ["220", "501", "250", "500", "553", "250", "553", "250", "250", "250", "250", "354",
+         "250", "221"], replies
+    assert replies[1] == "501 5.5.4 Syntax: HELO hostname"
+    assert replies[3] == "500 5.5.2 Error: bad character in command"
+    assert replies[4].startswith("553 5.6.7 Must declare SMTPUTF8")
+    (m,) = wait_mail(mta, u.pw_name)
+    assert m["Return-Path"] == "<j\u00f6rg@example.org>"
+
+
 def test_ordinary_user_submits_through_terndrop(mta, people):
     sender, rcpt = people(), people()
     mta.conf(f"relayhost = [127.0.0.1]:{free_port()}\n")   # nobody answers: mail stays

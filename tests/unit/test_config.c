@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config.h"
+#include "config_admin.h"
 #include "unit.h"
 
 static char err[CONFIG_ERR_MAX];

@@ -170,6 +170,69 @@ START_TEST(missing_headers_added)
 }
 END_TEST
 
+/* The header as pickup reads it too (mail/header_scanner.c): white space before the colon is
+ * still a field, so such a Received: counts; a first line starting with white space is body. */
+START_TEST(header_rules_shared_with_pickup)
+{
+    static const size_t steps[] = { 0, 1, 3 };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        struct run r;
+        run_filter(&r, "Received : a\r\nReceived\t: b\r\nX-Received: c\r\n\r\n"
+                       "Received: body\r\n.\r\n", steps[i], false);
+        ck_assert_int_eq(r.f.received, 2);
+        ck_assert(!r.f.in_header);
+        buf_free(&r.out);
+    }
+    struct run r;
+    run_with_added_headers(&r, "Subject : s\r\n\r\nb\r\n.\r\n");
+    ck_assert_str_eq(r.out.data, "Subject : s\r\nDate: D\r\nMessage-ID: <M>\r\n\r\nb\r\n");
+    buf_free(&r.out);
+    run_with_added_headers(&r, " folded: no field before\r\nDate: x\r\n.\r\n");
+    ck_assert_str_eq(r.out.data, "Date: D\r\nMessage-ID: <M>\r\n\r\n"
+                                 " folded: no field before\r\nDate: x\r\n");
+    buf_free(&r.out);
+}
+END_TEST
+
+/* header_size_limit counts the header's lines, not the empty line after them */
+START_TEST(header_limit_is_exact)
+{
+    static const size_t steps[] = { 0, 1 };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        struct run r;
+        data_filter_init(&r.f, false);
+        r.f.header_limit = 20;
+        buf_init(&r.out, 1 << 20);
+        const char *t = "Subject: 123456789\r\n\r\nbody\r\n.\r\n";   /* 20 bytes of header */
+        for (size_t k = 0; k < strlen(t); k += steps[i] ? steps[i] : strlen(t))
+            data_feed(&r.f, t + k, steps[i] ? steps[i] : strlen(t), &r.out);
+        ck_assert(r.f.done && !r.f.header_too_big);
+        buf_free(&r.out);
+        data_filter_init(&r.f, false);
+        r.f.header_limit = 19;
+        buf_init(&r.out, 1 << 20);
+        data_feed(&r.f, t, strlen(t), &r.out);
+        ck_assert(r.f.done && r.f.header_too_big);
+        buf_free(&r.out);
+    }
+}
+END_TEST
+
+/* BDAT content whose last line has no line end and is no field: the added lines go before it */
+START_TEST(bdat_last_line_not_a_field)
+{
+    struct run r;
+    data_filter_init(&r.f, true);
+    r.f.date_header = "Date: D\r\n";
+    buf_init(&r.out, 1 << 20);
+    const char *t = "Subject: s\r\nhello";
+    data_feed(&r.f, t, strlen(t), &r.out);
+    data_finish(&r.f, &r.out);
+    ck_assert_str_eq(r.out.data, "Subject: s\r\nDate: D\r\n\r\nhello");
+    buf_free(&r.out);
+}
+END_TEST
+
 START_TEST(bdat_is_binary)
 {
     struct run r;
@@ -197,6 +260,9 @@ int main(void)
     tcase_add_test(tc, size_limit);
     tcase_add_test(tc, header_limit_and_received);
     tcase_add_test(tc, missing_headers_added);
+    tcase_add_test(tc, header_rules_shared_with_pickup);
+    tcase_add_test(tc, header_limit_is_exact);
+    tcase_add_test(tc, bdat_last_line_not_a_field);
     tcase_add_test(tc, bdat_is_binary);
     suite_add_tcase(s, tc);
     return unit_run(s);

@@ -185,6 +185,15 @@ START_TEST(headers_only)
     ck_assert_ptr_nonnull(strstr(t, "\r\nSubject: hello\r\n\r\n--4Q1AbC"));
     ck_assert_ptr_null(strstr(t, "body line"));
     buf_free(&b);
+    /* a body that starts without an empty line is not returned either */
+    static const char no_blank[] = "From: a@example.org\r\nSubject: hello\r\n"
+                                   "body line\r\n\r\nmore body\r\n";
+    m.original = no_blank;
+    m.original_len = sizeof no_blank - 1;
+    t = format(&m, &b);
+    ck_assert_ptr_nonnull(strstr(t, "\r\nSubject: hello\r\n\r\n--4Q1AbC"));
+    ck_assert_ptr_null(strstr(t, "body line"));
+    buf_free(&b);
 }
 END_TEST
 

@@ -53,6 +53,11 @@ START_TEST(delivered_to_edges)
     ck_assert(!has("Subject: x\r\n Delivered-To: alice@virt.example\r\n\r\n", a));
     ck_assert(!has("Delivered-To: alice@virt.\r\n example\r\n\r\n", a));
     ck_assert(!has("", a));
+    /* the header as smtpd and pickup read it: white space before the colon is still the
+     * field; the header ends at the first line that is no field, too */
+    ck_assert(has("Delivered-To : alice@virt.example\r\n\r\n", a));
+    ck_assert(!has("Subject: x\r\nno field\r\nDelivered-To: alice@virt.example\r\n\r\n", a));
+    ck_assert(!has(" Delivered-To: alice@virt.example\r\n\r\n", a));
     /* a huge folded value is no match and no overflow */
     struct buf b;
     buf_init(&b, BUF_UNBOUNDED);

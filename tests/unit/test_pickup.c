@@ -130,6 +130,30 @@ START_TEST(header_scan_cases)
 }
 END_TEST
 
+/* The fields counted are those of whole lines, all within header_len, so a header cut there
+ * (header_size_limit) keeps every field it counted; the rules are smtpd's (one scanner). */
+START_TEST(header_scan_whole_lines)
+{
+    struct header_info hi;
+    const char *m = "Received : a\r\nReceived: b\r\n\tc\r\nReceived: d";
+    header_scan(m, strlen(m), &hi);
+    ck_assert(!hi.complete);
+    ck_assert_int_eq(hi.received, 2);
+    ck_assert_int_eq(hi.header_len, strlen("Received : a\r\nReceived: b\r\n\tc\r\n"));
+    /* the rest of the line comes: now it counts */
+    const char *more = "Received : a\r\nReceived: b\r\n\tc\r\nReceived: d\r\n\r\nx";
+    header_scan_more(more, strlen(more), &hi);
+    ck_assert(hi.complete && hi.blank_line);
+    ck_assert_int_eq(hi.received, 3);
+    ck_assert_int_eq(hi.header_len, strlen(more) - 1);
+    /* 8-bit bytes in a name: not a field, the body starts there */
+    m = "From: a\r\nT\xf6: b\r\n\r\n";
+    header_scan(m, strlen(m), &hi);
+    ck_assert(hi.complete && !hi.blank_line && hi.has_from);
+    ck_assert_int_eq(hi.header_len, strlen("From: a\r\n"));
+}
+END_TEST
+
 static void joined(const char *value, size_t len, void *arg)
 {
     struct buf *b = arg;
@@ -173,6 +197,7 @@ int main(void)
     tcase_add_test(tc, address_too_long);
     tcase_add_test(tc, callback_stops);
     tcase_add_test(tc, header_scan_cases);
+    tcase_add_test(tc, header_scan_whole_lines);
     tcase_add_test(tc, header_rewrite_removes_bcc);
     suite_add_tcase(s, tc);
     return unit_run(s);

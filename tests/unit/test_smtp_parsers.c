@@ -464,6 +464,17 @@ static const struct down_case {
      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
      "Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n"
      "Content-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--b--\r\n"},
+    {"an obsolete field with white space before its colon is still the field",
+     "Content-Transfer-Encoding : 8bit\r\nMIME-Version\t: 1.0\r\n\r\n\xe9\r\n",
+     "MIME-Version\t: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n"},
+    {"a body that starts without an empty line gets one before its encoded form",
+     "Subject: x\r\ncaf\xc3\xa9 body\r\n",
+     "Subject: x\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n"
+     "\r\ncaf=C3=A9 body\r\n"},
+    {"a part without a header or an empty line",
+     "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nplain \xe9\r\n--b--\r\n",
+     "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+     "Content-Transfer-Encoding: quoted-printable\r\n\r\nplain =E9\r\n--b--\r\n"},
     {"a multipart without its close delimiter",
      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\n\xe9\r\n",
      "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
