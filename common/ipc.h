@@ -5,12 +5,15 @@
  * Lengths are decimal without leading zeros; names are [a-z0-9_]{1,32}; values are any bytes
  * except NUL (so CR, LF and commas from peer text can never forge an attribute). The decoder is
  * strict and pure (no I/O) and rejects anything else. Message types and attribute names live in
- * ipc_proto.h; blocking helpers with timeouts are at the end of this file. */
+ * ipc_proto.h; the reader for an event loop (ipc_evbuffer.c) and the blocking helpers with
+ * timeouts (ipc_io.c) are at the end of this file. */
 #ifndef TERN_IPC_H
 #define TERN_IPC_H
 #include <stdbool.h>
 #include <stddef.h>
 #include "buf.h"
+
+struct evbuffer;   /* libevent's (event2/buffer.h): only ipc_evbuffer_take needs it */
 
 #define IPC_NAME_MAX 32
 #define IPC_MSG_MAX_DEFAULT (1024 * 1024)   /* bytes of one encoded message */
@@ -55,6 +58,13 @@ int ipc_encode(const struct ipc_msg *m, struct buf *out);
  * reason in *why when the input is malformed or the message would exceed max bytes. */
 int ipc_decode(const char *data, size_t len, size_t max, struct ipc_msg *out, size_t *used,
                const char **why);
+
+/* For a process on an event loop: takes one message off the front of in (a libevent input
+ * buffer). 1: m holds it (cleared first) and its bytes are drained, so what follows stays for
+ * the next call; 0: in holds no more than the start of a message (nothing drained; wait for
+ * more); -1 with a static reason in *why: the bytes are malformed or the message would exceed
+ * max bytes (the connection cannot go on). */
+int ipc_evbuffer_take(struct evbuffer *in, size_t max, struct ipc_msg *m, const char **why);
 
 /* Blocking helpers over stream sockets. timeout_ms bounds the whole call (negative: no limit);
  * on timeout they fail with errno ETIMEDOUT. ipc_connect_unix returns the connected descriptor

@@ -1,12 +1,24 @@
 /* ipc_proto.h: every conversation between tern processes, at a glance: the message types
  * (attribute "type") and the attribute names. Each request gets one reply with a "status"
- * attribute (IPC_STATUS_*) and, on failure, a "reason". */
+ * attribute (IPC_STATUS_*) and, on failure, a "reason".
+ *
+ * The conversations whose messages are built by a codec of a later layer have their names in
+ * that codec's header (this one, in common/, cannot include them):
+ *   deliver      qmgr -> a delivery agent and its reply (below): mail/delivery_proto.h,
+ *                DELIVERY_A_*
+ *   report       a process that runs as a user -> the local or virtual agent that forked it,
+ *                the outcome of one delivery step (common/runas.h carries it):
+ *                mail/delivery_proto.h, DELIVERY_REPORT_A_*; local's jobs for its kept
+ *                workers and what their reports add: delivery/local/report.h, LOCAL_JOB_*
+ *                and LOCAL_REPORT_A_*; virtual's addition: delivery/virtual/vdeliver.h
+ *   status logs  the records of defer/, bounce/ and trace/ (not a conversation, the same
+ *                framing on disk): queue/statuslog.h, STATUSLOG_A_*
+ * The master's status socket is not in this framing: fixed records, common/master_proto.h. */
 #ifndef TERN_IPC_PROTO_H
 #define TERN_IPC_PROTO_H
 
 /* Attribute names */
 #define IPC_A_TYPE      "type"      /* the message type, first in every message */
-#define IPC_A_SERVICE   "service"   /* a server's announcement of itself */
 #define IPC_A_STATUS    "status"
 #define IPC_A_REASON    "reason"
 #define IPC_A_QUEUE_ID  "queue_id"

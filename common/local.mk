@@ -1,6 +1,7 @@
 # common/local.mk: the library of what is not about mail (common/libtern.a): memory, buffers,
-# logging, configuration, tables, IPC, privileges, safe files, the server skeleton, the worker
-# pool, network lists and the resolver; and its unit tests.
+# logging, configuration, tables, IPC, privileges, work done as another user (runas), safe
+# files, the server skeleton, the worker pool, network lists and the resolver; and its unit
+# tests.
 noinst_LIBRARIES += common/libtern.a
 common_libtern_a_SOURCES = \
 	common/mem.c common/mem.h \
@@ -11,8 +12,9 @@ common_libtern_a_SOURCES = \
 	common/config.c common/config.h common/config_impl.h common/params.def \
 	common/config_admin.c common/config_admin.h \
 	common/master_conf.c common/master_conf.h \
-	common/ipc.c common/ipc_io.c common/ipc.h common/ipc_proto.h \
+	common/ipc.c common/ipc_io.c common/ipc_evbuffer.c common/ipc.h common/ipc_proto.h \
 	common/priv.c common/priv.h \
+	common/runas.c common/runas.h \
 	common/safefile.c common/safefile.h \
 	common/dict.c common/dict_db.c common/dict_text.c common/dict.h common/dict_impl.h \
 	common/server.c common/server.h common/master_proto.h \
@@ -26,7 +28,7 @@ common_libtern_a_SOURCES = \
 COMMON_UNIT_TESTS = tests/unit/test_buf tests/unit/test_config tests/unit/test_master_conf \
 	tests/unit/test_ipc tests/unit/test_dict tests/unit/test_safefile tests/unit/test_log \
 	tests/unit/test_priv tests/unit/test_mem tests/unit/test_server tests/unit/test_workpool \
-	tests/unit/test_netmatch tests/unit/test_dict_walk
+	tests/unit/test_netmatch tests/unit/test_dict_walk tests/unit/test_runas
 check_PROGRAMS += $(COMMON_UNIT_TESTS)
 TESTS += $(COMMON_UNIT_TESTS)
 

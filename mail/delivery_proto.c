@@ -1,14 +1,13 @@
-/* delivery_proto.c: encoding and strict decoding of the qmgr <-> delivery agent conversation
- * (see delivery_proto.h). */
+/* delivery_proto.c: encoding and strict decoding of the qmgr <-> delivery agent conversation,
+ * and of the report a delivery step's process sends its agent (see delivery_proto.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "delivery_proto.h"
+#include "header.h"
 #include "ipc_proto.h"
 #include "mem.h"
-
-#define T_DELIVER IPC_T_DELIVER
 
 static int copy_value(char *out, size_t size, const struct ipc_attr *a)
 {
@@ -20,11 +19,12 @@ static int copy_value(char *out, size_t size, const struct ipc_attr *a)
 
 int delivery_request_encode(const struct delivery_request *r, struct ipc_msg *m)
 {
-    int rc = ipc_add(m, IPC_A_TYPE, T_DELIVER) | ipc_add(m, IPC_A_QUEUE_ID, r->queue_id) |
-             ipc_add(m, "nexthop", r->nexthop);
+    int rc = ipc_add(m, IPC_A_TYPE, IPC_T_DELIVER) | ipc_add(m, IPC_A_QUEUE_ID, r->queue_id) |
+             ipc_add(m, DELIVERY_A_NEXTHOP, r->nexthop);
     for (size_t i = 0; i < r->nrcpt; i++)
-        rc |= ipc_add(m, "rcpt", r->rcpt[i].address) | ipc_add(m, "rcpt_orig", r->rcpt[i].orig) |
-              ipc_addf(m, "rcpt_notify", "%u", r->rcpt[i].notify);
+        rc |= ipc_add(m, DELIVERY_A_RCPT, r->rcpt[i].address) |
+              ipc_add(m, DELIVERY_A_RCPT_ORIG, r->rcpt[i].orig) |
+              ipc_addf(m, DELIVERY_A_RCPT_NOTIFY, "%u", r->rcpt[i].notify);
     return rc < 0 ? -1 : 0;
 }
 
@@ -33,7 +33,7 @@ int delivery_request_decode(const struct ipc_msg *m, struct delivery_request *r,
 {
     memset(r, 0, sizeof *r);
     if (m->count < 3 || strcmp(m->attr[0].name, IPC_A_TYPE) != 0 ||
-        strcmp(m->attr[0].value, T_DELIVER) != 0) {
+        strcmp(m->attr[0].value, IPC_T_DELIVER) != 0) {
         *why = "not a delivery request";
         return -1;
     }
@@ -42,7 +42,7 @@ int delivery_request_decode(const struct ipc_msg *m, struct delivery_request *r,
         *why = "bad queue_id";
         return -1;
     }
-    if (strcmp(m->attr[2].name, "nexthop") != 0 ||
+    if (strcmp(m->attr[2].name, DELIVERY_A_NEXTHOP) != 0 ||
         copy_value(r->nexthop, sizeof r->nexthop, &m->attr[2]) < 0) {
         *why = "bad nexthop";
         return -1;
@@ -58,8 +58,9 @@ int delivery_request_decode(const struct ipc_msg *m, struct delivery_request *r,
         const struct ipc_attr *a = &m->attr[3 + 3 * i];
         char *end;
         unsigned long notify;
-        if (strcmp(a[0].name, "rcpt") != 0 || strcmp(a[1].name, "rcpt_orig") != 0 ||
-            strcmp(a[2].name, "rcpt_notify") != 0 ||
+        if (strcmp(a[0].name, DELIVERY_A_RCPT) != 0 ||
+            strcmp(a[1].name, DELIVERY_A_RCPT_ORIG) != 0 ||
+            strcmp(a[2].name, DELIVERY_A_RCPT_NOTIFY) != 0 ||
             copy_value(r->rcpt[i].address, sizeof r->rcpt[i].address, &a[0]) < 0 ||
             copy_value(r->rcpt[i].orig, sizeof r->rcpt[i].orig, &a[1]) < 0 ||
             (notify = strtoul(a[2].value, &end, 10), *end || a[2].value_len == 0 ||
@@ -87,6 +88,18 @@ const char *delivery_status_name(enum delivery_status s)
     case DELIVERY_BOUNCE: return "bounce";
     default: return "defer";
     }
+}
+
+int delivery_status_parse(const char *name, enum delivery_status *status)
+{
+    static const enum delivery_status all[] = { DELIVERY_SENT, DELIVERY_DEFER, DELIVERY_BOUNCE };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (strcmp(name, delivery_status_name(all[i])) == 0) {
+            *status = all[i];
+            return 0;
+        }
+    }
+    return -1;
 }
 
 void delivery_reply_init(struct delivery_reply *r, size_t nrcpt)
@@ -124,26 +137,42 @@ int delivery_reply_encode(const struct delivery_reply *r, struct ipc_msg *m)
 {
     int rc = ipc_add(m, IPC_A_STATUS, IPC_STATUS_OK);
     if (r->dead)
-        rc |= ipc_add(m, "dead", "1");
+        rc |= ipc_add(m, DELIVERY_A_DEAD, "1");
     for (size_t i = 0; i < r->nresult; i++) {
         const struct delivery_result *x = &r->result[i];
-        rc |= ipc_add(m, "rcpt_status", delivery_status_name(x->status));
-        rc |= ipc_add(m, "rcpt_dsn", x->dsn);
+        rc |= ipc_add(m, DELIVERY_A_RCPT_STATUS, delivery_status_name(x->status));
+        rc |= ipc_add(m, DELIVERY_A_RCPT_DSN, x->dsn);
         if (x->action[0])
-            rc |= ipc_add(m, "rcpt_action", x->action);
-        rc |= ipc_add(m, "rcpt_text", x->text);
+            rc |= ipc_add(m, DELIVERY_A_RCPT_ACTION, x->action);
+        rc |= ipc_add(m, DELIVERY_A_RCPT_TEXT, x->text);
         if (x->diag[0])
-            rc |= ipc_add(m, "rcpt_diag", x->diag);
+            rc |= ipc_add(m, DELIVERY_A_RCPT_DIAG, x->diag);
         if (x->relay[0])
-            rc |= ipc_add(m, "rcpt_relay", x->relay);
+            rc |= ipc_add(m, DELIVERY_A_RCPT_RELAY, x->relay);
         if (x->remote_mta[0])
-            rc |= ipc_add(m, "rcpt_remote_mta", x->remote_mta);
+            rc |= ipc_add(m, DELIVERY_A_RCPT_REMOTE_MTA, x->remote_mta);
         if (x->forward_sender[0])
-            rc |= ipc_add(m, "rcpt_forward_sender", x->forward_sender);
+            rc |= ipc_add(m, DELIVERY_A_RCPT_FORWARD_SENDER, x->forward_sender);
         for (size_t k = 0; k < x->nforward; k++)
-            rc |= ipc_add(m, "rcpt_forward", x->forward[k]);
+            rc |= ipc_add(m, DELIVERY_A_RCPT_FORWARD, x->forward[k]);
     }
     return rc < 0 ? -1 : 0;
+}
+
+int delivery_reply_message(const struct delivery_reply *r, struct ipc_msg *m)
+{
+    if (delivery_reply_encode(r, m) == 0)
+        return 0;
+    ipc_msg_clear(m);
+    ipc_add(m, IPC_A_STATUS, IPC_STATUS_DEFER);
+    ipc_add(m, IPC_A_REASON, "the reply does not fit the IPC framing");
+    return -1;
+}
+
+void delivery_reply_refusal(struct ipc_msg *m, const char *why)
+{
+    ipc_add(m, IPC_A_STATUS, IPC_STATUS_FAIL);
+    ipc_add(m, IPC_A_REASON, why);
 }
 
 bool delivery_dsn_valid(const char *s, enum delivery_status status)
@@ -178,26 +207,20 @@ int delivery_reply_decode(const struct ipc_msg *m, size_t nrcpt, struct delivery
         goto fail;
     }
     i = 1;
-    if (i < n && strcmp(a[i].name, "dead") == 0) {
+    if (i < n && strcmp(a[i].name, DELIVERY_A_DEAD) == 0) {
         r->dead = strcmp(a[i].value, "1") == 0;
         i++;
     }
     struct delivery_result *x = NULL;
     for (; i < n; i++) {
         const char *name = a[i].name, *v = a[i].value;
-        if (strcmp(name, "rcpt_status") == 0) {
+        if (strcmp(name, DELIVERY_A_RCPT_STATUS) == 0) {
             if (r->nresult >= nrcpt) {
                 *why = "more results than recipients";
                 goto fail;
             }
             x = &r->result[r->nresult++];
-            if (strcmp(v, "sent") == 0)
-                x->status = DELIVERY_SENT;
-            else if (strcmp(v, "defer") == 0)
-                x->status = DELIVERY_DEFER;
-            else if (strcmp(v, "bounce") == 0)
-                x->status = DELIVERY_BOUNCE;
-            else {
+            if (delivery_status_parse(v, &x->status) < 0) {
                 *why = "bad rcpt_status";
                 goto fail;
             }
@@ -208,21 +231,21 @@ int delivery_reply_decode(const struct ipc_msg *m, size_t nrcpt, struct delivery
             goto fail;
         }
         int bad = 0;
-        if (strcmp(name, "rcpt_dsn") == 0)
+        if (strcmp(name, DELIVERY_A_RCPT_DSN) == 0)
             bad = copy_value(x->dsn, sizeof x->dsn, &a[i]) < 0;
-        else if (strcmp(name, "rcpt_action") == 0)
+        else if (strcmp(name, DELIVERY_A_RCPT_ACTION) == 0)
             bad = copy_value(x->action, sizeof x->action, &a[i]);
-        else if (strcmp(name, "rcpt_text") == 0)
+        else if (strcmp(name, DELIVERY_A_RCPT_TEXT) == 0)
             bad = copy_value(x->text, sizeof x->text, &a[i]);
-        else if (strcmp(name, "rcpt_diag") == 0)
+        else if (strcmp(name, DELIVERY_A_RCPT_DIAG) == 0)
             bad = copy_value(x->diag, sizeof x->diag, &a[i]);
-        else if (strcmp(name, "rcpt_relay") == 0)
+        else if (strcmp(name, DELIVERY_A_RCPT_RELAY) == 0)
             bad = copy_value(x->relay, sizeof x->relay, &a[i]);
-        else if (strcmp(name, "rcpt_remote_mta") == 0)
+        else if (strcmp(name, DELIVERY_A_RCPT_REMOTE_MTA) == 0)
             bad = copy_value(x->remote_mta, sizeof x->remote_mta, &a[i]);
-        else if (strcmp(name, "rcpt_forward_sender") == 0)
+        else if (strcmp(name, DELIVERY_A_RCPT_FORWARD_SENDER) == 0)
             bad = copy_value(x->forward_sender, sizeof x->forward_sender, &a[i]);
-        else if (strcmp(name, "rcpt_forward") == 0)
+        else if (strcmp(name, DELIVERY_A_RCPT_FORWARD) == 0)
             bad = x->nforward >= DELIVERY_FORWARD_MAX || a[i].value_len == 0 ||
                   a[i].value_len >= DELIVERY_ADDR_MAX ||
                   (x->forward = xrealloc(x->forward, (x->nforward + 1) * sizeof *x->forward),
@@ -265,4 +288,53 @@ void delivery_reply_free(struct delivery_reply *r)
     free(r->result);
     r->result = NULL;
     r->nresult = 0;
+}
+
+void delivery_report_vset(struct ipc_msg *report, enum delivery_status status, const char *dsn,
+                          const char *diag, const char *fmt, va_list ap)
+{
+    char text[STATUSLOG_TEXT_MAX], diag_text[STATUSLOG_TEXT_MAX];
+    vsnprintf(text, sizeof text, fmt, ap);
+    snprintf(diag_text, sizeof diag_text, "%s", diag ? diag : "");
+    text_printable(text);
+    text_printable(diag_text);
+    ipc_add(report, DELIVERY_REPORT_A_STATUS, delivery_status_name(status));
+    ipc_add(report, DELIVERY_REPORT_A_DSN, dsn);
+    ipc_add(report, DELIVERY_REPORT_A_TEXT, text);
+    if (diag_text[0])
+        ipc_add(report, DELIVERY_REPORT_A_DIAG, diag_text);
+}
+
+void delivery_report_set(struct ipc_msg *report, enum delivery_status status, const char *dsn,
+                         const char *diag, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    delivery_report_vset(report, status, dsn, diag, fmt, ap);
+    va_end(ap);
+}
+
+/* Whether s is what delivery_report_vset sends: within the bound, no control character. */
+static bool report_text_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] < 0x20 || s[n] == 0x7f || n >= STATUSLOG_TEXT_MAX - 1)
+            return false;
+    return true;
+}
+
+int delivery_report_get(const struct ipc_msg *report, enum delivery_status *status,
+                        const char **dsn, const char **text, const char **diag)
+{
+    const char *name = ipc_get(report, DELIVERY_REPORT_A_STATUS);
+    *dsn = ipc_get(report, DELIVERY_REPORT_A_DSN);
+    *text = ipc_get(report, DELIVERY_REPORT_A_TEXT);
+    *diag = ipc_get(report, DELIVERY_REPORT_A_DIAG);
+    if (*diag == NULL)
+        *diag = "";
+    if (!name || !*dsn || !*text || delivery_status_parse(name, status) < 0 ||
+        !delivery_dsn_valid(*dsn, *status) || !report_text_ok(*text) || !report_text_ok(*diag))
+        return -1;
+    return 0;
 }

@@ -2,8 +2,8 @@
 # program uses: the SMTP command, path and parameter parsers with xtext, the dialogue rules
 # smtpd and sendmail -bs share, RFC 5322 address lists, addresses split and keyed for table
 # look-ups, the header scanner (fields, the end of the header, hopcount_limit), the header
-# lines delivery adds, the mailbox writers (Maildir, mbox) and the delivery request/reply
-# protocol; and its unit tests.
+# lines delivery adds, the mailbox writers (Maildir, mbox), the delivery protocol (request,
+# reply, a step's report) and the agents' side of a request; and its unit tests.
 noinst_LIBRARIES += mail/libternmail.a
 mail_libternmail_a_SOURCES = \
 	mail/smtp_parse.c mail/smtp_parse.h \
@@ -14,10 +14,11 @@ mail_libternmail_a_SOURCES = \
 	mail/maildir.c mail/maildir.h \
 	mail/mbox.c mail/mbox.h \
 	mail/delivery_proto.c mail/delivery_proto.h \
-	mail/smtp_rules.c mail/smtp_rules.h
+	mail/smtp_rules.c mail/smtp_rules.h \
+	mail/delivery_agent.c mail/delivery_agent.h
 
 MAIL_UNIT_TESTS = tests/unit/test_smtp_parse tests/unit/test_maildir tests/unit/test_mbox \
 	tests/unit/test_delivery_proto tests/unit/test_smtp_rules tests/unit/test_header \
-	tests/unit/test_address
+	tests/unit/test_address tests/unit/test_delivery_agent
 check_PROGRAMS += $(MAIL_UNIT_TESTS)
 TESTS += $(MAIL_UNIT_TESTS)

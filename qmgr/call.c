@@ -136,21 +136,18 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
     struct call *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    size_t len = evbuffer_get_length(in);
     const char *why = NULL;
-    size_t used = 0;
-    int rc = ipc_decode((const char *)evbuffer_pullup(in, -1), len, CALL_REPLY_MAX, &c->reply,
-                        &used, &why);
-    if (rc == 0 && len < CALL_REPLY_MAX)
+    int rc = ipc_evbuffer_take(in, CALL_REPLY_MAX, &c->reply, &why);
+    if (rc == 0)
         return;
-    if (rc <= 0) {
-        snprintf(c->error, sizeof c->error, "malformed reply: %s", why ? why : "too long");
+    if (rc < 0) {
+        snprintf(c->error, sizeof c->error, "malformed reply: %s", why);
         call_end(c, false, false);
         return;
     }
-    /* one request, one reply: bytes after it break the protocol, so the connection goes */
-    bool keep = ipc_take_keep(&c->reply) && used == len;
-    evbuffer_drain(in, used);   /* the next call on a kept connection starts empty */
+    /* one request, one reply: bytes after it break the protocol, so the connection goes (the
+     * reply's own bytes are drained: the next call on a kept connection starts empty) */
+    bool keep = ipc_take_keep(&c->reply) && evbuffer_get_length(in) == 0;
     call_end(c, true, keep);
 }
 

@@ -200,22 +200,18 @@ static void on_client_read(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    size_t len, used;
     struct ipc_msg m;
     ipc_msg_init(&m);
     const char *why = NULL;
-    int rc = 0;
+    int rc;
     /* wakeups, as many as are there: they are answered by a scan, and the connection stays */
-    while ((len = evbuffer_get_length(in)) > 0 &&
-           (rc = ipc_decode((const char *)evbuffer_pullup(in, -1), len, CLIENT_MSG_MAX, &m,
-                            &used, &why)) > 0 &&
+    while ((rc = ipc_evbuffer_take(in, CLIENT_MSG_MAX, &m, &why)) > 0 &&
            ipc_get(&m, IPC_A_TYPE) && strcmp(ipc_get(&m, IPC_A_TYPE), IPC_T_WAKEUP) == 0) {
         scan_request_incoming();
-        evbuffer_drain(in, used);
         c->waker = true;
     }
-    if (len == 0 || rc == 0 || c->waker) {
-        if (c->waker && len > 0 && rc != 0)   /* something else after wakeups */
+    if (rc == 0 || c->waker) {
+        if (c->waker && rc != 0)   /* something else after wakeups */
             client_close(c);
         ipc_msg_free(&m);
         return;

@@ -12,9 +12,11 @@
 #include "safefile.h"
 #include "statuslog.h"
 
-static const char *const required_names[] = { "recipient", "status", "action", "when", NULL };
-static const char *const allowed_names[] = { "orig_recipient", "notify", "remote_mta",
-                                             "diagnostic", "reason", NULL };
+static const char *const required_names[] = { STATUSLOG_A_RECIPIENT, STATUSLOG_A_STATUS,
+                                              STATUSLOG_A_ACTION, STATUSLOG_A_WHEN, NULL };
+static const char *const allowed_names[] = { STATUSLOG_A_ORIG_RECIPIENT, STATUSLOG_A_NOTIFY,
+                                             STATUSLOG_A_REMOTE_MTA, STATUSLOG_A_DIAGNOSTIC,
+                                             STATUSLOG_A_REASON, NULL };
 
 /* Adds a fixed-size field, never reading past its array even when it lacks a NUL. */
 static int add_field(struct ipc_msg *m, const char *name, const char *field, size_t size)
@@ -41,15 +43,16 @@ static int encode_record(const struct status_record *r, struct buf *out)
     struct ipc_msg m;
     ipc_msg_init(&m);
     int rc = -1;
-    if (add_field(&m, "recipient", r->recipient, sizeof r->recipient) < 0
-        || add_field(&m, "orig_recipient", r->orig_recipient, sizeof r->orig_recipient) < 0
-        || ipc_addf(&m, "notify", "%u", r->notify) < 0
-        || add_field(&m, "status", r->status, sizeof r->status) < 0
-        || add_field(&m, "action", r->action, sizeof r->action) < 0
-        || add_field(&m, "remote_mta", r->remote_mta, sizeof r->remote_mta) < 0
-        || add_field(&m, "diagnostic", r->diagnostic, sizeof r->diagnostic) < 0
-        || add_field(&m, "reason", r->reason, sizeof r->reason) < 0
-        || ipc_addf(&m, "when", "%lld", (long long)r->when) < 0)
+    if (add_field(&m, STATUSLOG_A_RECIPIENT, r->recipient, sizeof r->recipient) < 0
+        || add_field(&m, STATUSLOG_A_ORIG_RECIPIENT, r->orig_recipient,
+                     sizeof r->orig_recipient) < 0
+        || ipc_addf(&m, STATUSLOG_A_NOTIFY, "%u", r->notify) < 0
+        || add_field(&m, STATUSLOG_A_STATUS, r->status, sizeof r->status) < 0
+        || add_field(&m, STATUSLOG_A_ACTION, r->action, sizeof r->action) < 0
+        || add_field(&m, STATUSLOG_A_REMOTE_MTA, r->remote_mta, sizeof r->remote_mta) < 0
+        || add_field(&m, STATUSLOG_A_DIAGNOSTIC, r->diagnostic, sizeof r->diagnostic) < 0
+        || add_field(&m, STATUSLOG_A_REASON, r->reason, sizeof r->reason) < 0
+        || ipc_addf(&m, STATUSLOG_A_WHEN, "%lld", (long long)r->when) < 0)
         errno = EINVAL;
     else if (ipc_encode(&m, out) < 0)
         errno = EMSGSIZE;
@@ -115,18 +118,20 @@ static int decode_record(const struct ipc_msg *m, struct status_record *r)
     const char *why;
     long long when, notify = 0;
     if (ipc_check(m, required_names, allowed_names, &why) < 0
-        || ipc_get_long(m, "when", INT64_MIN, INT64_MAX, &when) < 0
-        || (ipc_get(m, "notify") && ipc_get_long(m, "notify", 0, UINT32_MAX, &notify) < 0))
+        || ipc_get_long(m, STATUSLOG_A_WHEN, INT64_MIN, INT64_MAX, &when) < 0
+        || (ipc_get(m, STATUSLOG_A_NOTIFY)
+            && ipc_get_long(m, STATUSLOG_A_NOTIFY, 0, UINT32_MAX, &notify) < 0))
         return -1;
     memset(r, 0, sizeof *r);
-    copy_field(r->recipient, sizeof r->recipient, ipc_get(m, "recipient"));
-    copy_field(r->orig_recipient, sizeof r->orig_recipient, ipc_get(m, "orig_recipient"));
+    copy_field(r->recipient, sizeof r->recipient, ipc_get(m, STATUSLOG_A_RECIPIENT));
+    copy_field(r->orig_recipient, sizeof r->orig_recipient,
+               ipc_get(m, STATUSLOG_A_ORIG_RECIPIENT));
     r->notify = (unsigned)notify;
-    copy_field(r->status, sizeof r->status, ipc_get(m, "status"));
-    copy_field(r->action, sizeof r->action, ipc_get(m, "action"));
-    copy_field(r->remote_mta, sizeof r->remote_mta, ipc_get(m, "remote_mta"));
-    copy_field(r->diagnostic, sizeof r->diagnostic, ipc_get(m, "diagnostic"));
-    copy_field(r->reason, sizeof r->reason, ipc_get(m, "reason"));
+    copy_field(r->status, sizeof r->status, ipc_get(m, STATUSLOG_A_STATUS));
+    copy_field(r->action, sizeof r->action, ipc_get(m, STATUSLOG_A_ACTION));
+    copy_field(r->remote_mta, sizeof r->remote_mta, ipc_get(m, STATUSLOG_A_REMOTE_MTA));
+    copy_field(r->diagnostic, sizeof r->diagnostic, ipc_get(m, STATUSLOG_A_DIAGNOSTIC));
+    copy_field(r->reason, sizeof r->reason, ipc_get(m, STATUSLOG_A_REASON));
     r->when = (time_t)when;
     return 0;
 }

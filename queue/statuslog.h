@@ -9,6 +9,18 @@
 
 #define STATUSLOG_TEXT_MAX 2048      /* reason and diagnostic texts are cut to this */
 
+/* The attribute names of a record, one for each field of status_record; recipient, status,
+ * action and when are in every record. */
+#define STATUSLOG_A_RECIPIENT      "recipient"
+#define STATUSLOG_A_ORIG_RECIPIENT "orig_recipient"
+#define STATUSLOG_A_NOTIFY         "notify"
+#define STATUSLOG_A_STATUS         "status"
+#define STATUSLOG_A_ACTION         "action"
+#define STATUSLOG_A_REMOTE_MTA     "remote_mta"
+#define STATUSLOG_A_DIAGNOSTIC     "diagnostic"
+#define STATUSLOG_A_REASON         "reason"
+#define STATUSLOG_A_WHEN           "when"
+
 struct status_record {
     char recipient[512];         /* the envelope recipient */
     char orig_recipient[512];    /* ORCPT address, or "" */

@@ -270,22 +270,22 @@ static int list_report(struct rcpt_job *job, const struct listfile_job *lj,
                        const struct ipc_msg *report, struct buf *text, char *found,
                        size_t found_size)
 {
-    const char *warning = ipc_get(report, "warning");
+    const char *warning = ipc_get(report, LOCAL_REPORT_A_WARNING);
     if (warning) {
         char w[600];
         snprintf(w, sizeof w, "%s", warning);
         text_printable(w);
         log_warn("%s: to=<%s>: %s", job->msg->queue_id, job->address, w);
     }
-    const char *path = ipc_get(report, "found");
-    if (ipc_get(report, "none"))
+    const char *path = ipc_get(report, LOCAL_REPORT_A_FOUND);
+    if (ipc_get(report, LOCAL_REPORT_A_NONE))
         return 0;
-    if (ipc_get(report, "status")) {
+    if (ipc_get(report, DELIVERY_REPORT_A_STATUS)) {
         take_outcome(job, report);
     } else if (path && (strcmp(path, lj->path[0]) == 0 || (lj->path[1] &&
                                                            strcmp(path, lj->path[1]) == 0))) {
         for (size_t k = 0; k < report->count; k++) {
-            if (strcmp(report->attr[k].name, "content") == 0) {
+            if (strcmp(report->attr[k].name, LOCAL_REPORT_A_CONTENT) == 0) {
                 buf_append(text, report->attr[k].value, report->attr[k].value_len);
                 break;
             }

@@ -156,15 +156,15 @@ static void report_exit(const struct command_job *j, int status, struct capture 
     struct exit_meaning m;
     exitcode_meaning(status, &m);
     if (m.status == DELIVERY_SENT)
-        report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to command: %s", cmd);
+        delivery_report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to command: %s", cmd);
     else if (WIFSIGNALED(status))
-        report_set(report, m.status, m.dsn, *o ? diag : NULL,
-                   "command killed by signal %d: %s%s%s", WTERMSIG(status), cmd,
-                   *o ? ". Command output: " : "", o);
+        delivery_report_set(report, m.status, m.dsn, *o ? diag : NULL,
+                            "command killed by signal %d: %s%s%s", WTERMSIG(status), cmd,
+                            *o ? ". Command output: " : "", o);
     else
-        report_set(report, m.status, m.dsn, *o ? diag : NULL,
-                   "command died with status %d (%s): %s%s%s", WEXITSTATUS(status), m.text, cmd,
-                   *o ? ". Command output: " : "", o);
+        delivery_report_set(report, m.status, m.dsn, *o ? diag : NULL,
+                            "command died with status %d (%s): %s%s%s", WEXITSTATUS(status),
+                            m.text, cmd, *o ? ". Command output: " : "", o);
 }
 
 void command_job_run(void *arg, struct ipc_msg *report)
@@ -176,13 +176,14 @@ void command_job_run(void *arg, struct ipc_msg *report)
     text_to_lf(j->body, j->body_len, &input);
     int in[2] = { -1, -1 }, out[2] = { -1, -1 };
     if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot make a pipe: %s",
-                   strerror(errno));
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot make a pipe: %s",
+                            strerror(errno));
         goto out;
     }
     pid_t pid = fork();
     if (pid < 0) {
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot fork: %s", strerror(errno));
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot fork: %s",
+                            strerror(errno));
         goto out;
     }
     if (pid == 0)

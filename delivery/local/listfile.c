@@ -26,8 +26,8 @@ static int read_one(const char *path, bool forward, struct buf *text, char *warn
                      strerror(errno));
             return 0;
         }
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot open %s: %s", path,
-                   strerror(errno));
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot open %s: %s", path,
+                            strerror(errno));
         return -1;
     }
     struct stat st;
@@ -48,7 +48,7 @@ static int read_one(const char *path, bool forward, struct buf *text, char *warn
             snprintf(warning, wlen, "ignoring %s: %s", path, bad);
             return 0;
         }
-        report_set(report, DELIVERY_DEFER, "4.3.5", NULL, "refusing %s: %s", path, bad);
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.5", NULL, "refusing %s: %s", path, bad);
         return -1;
     }
     char chunk[8192];
@@ -57,8 +57,8 @@ static int read_one(const char *path, bool forward, struct buf *text, char *warn
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 || (n > 0 && buf_append(text, chunk, (size_t)n) < 0)) {
-            report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot read %s: %s", path,
-                       n < 0 ? strerror(errno) : "too large");
+            delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot read %s: %s", path,
+                                n < 0 ? strerror(errno) : "too large");
             close(fd);
             return -1;
         }
@@ -67,8 +67,8 @@ static int read_one(const char *path, bool forward, struct buf *text, char *warn
     }
     close(fd);
     if (memchr(text->data, '\0', text->len)) {
-        report_set(report, DELIVERY_DEFER, "4.3.5", NULL, "refusing %s: it holds a NUL byte",
-                   path);
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.5", NULL,
+                            "refusing %s: it holds a NUL byte", path);
         return -1;
     }
     return 1;
@@ -86,19 +86,19 @@ void listfile_job_run(void *arg, struct ipc_msg *report)
         if (r < 0)
             goto out;
         if (r > 0) {
-            ipc_add(report, "found", j->path[i]);
-            ipc_add_len(report, "content", text.data, text.len);
+            ipc_add(report, LOCAL_REPORT_A_FOUND, j->path[i]);
+            ipc_add_len(report, LOCAL_REPORT_A_CONTENT, text.data, text.len);
             goto out;
         }
         if (!j->forward) {
-            report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot open %s: %s",
-                       j->path[i], strerror(ENOENT));
+            delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot open %s: %s",
+                                j->path[i], strerror(ENOENT));
             goto out;
         }
     }
-    ipc_add(report, "none", "1");
+    ipc_add(report, LOCAL_REPORT_A_NONE, "1");
 out:
     if (warning[0])
-        ipc_add(report, "warning", warning);
+        ipc_add(report, LOCAL_REPORT_A_WARNING, warning);
     buf_free(&text);
 }

@@ -1,18 +1,18 @@
 /* local.c: the local delivery agent, local(8). qmgr connects to private/local and sends a
- * delivery request (delivery_proto.h); the agent reads active/<queue_id> itself, delivers each
- * recipient (recipient.c) and answers with one result per recipient, then waits for qmgr's next
- * request on the same connection (server_serve_kept). It stays root (master.conf
- * unpriv column n) only to look up tables and users and to fork: every step that touches a
- * user's files runs in a process that has become that user (runas.h: kept workers, a child per
- * command). One request per process at a time; the master runs more processes. */
+ * delivery request (delivery_proto.h, served by delivery_agent.h); the agent reads
+ * active/<queue_id> itself, delivers each recipient (recipient.c) and answers with one result
+ * per recipient, then waits for qmgr's next request on the same connection
+ * (server_serve_kept). It stays root (master.conf unpriv column n) only to look up tables and
+ * users and to fork: every step that touches a user's files runs in a process that has become
+ * that user (common/runas.h: kept workers, a child per command). One request per process at a
+ * time; the master runs more processes. */
 #include <errno.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "delivery_proto.h"
-#include "ipc_proto.h"
+#include "delivery_agent.h"
 #include "local.h"
 #include "log.h"
 #include "qfile.h"
@@ -78,45 +78,12 @@ static void deliver_all(const struct delivery_request *r, struct delivery_reply 
 /* Serves one request on fd; true when the connection stays open for the next one. */
 static bool serve(int fd)
 {
-    struct ipc_msg req, rep;
-    ipc_msg_init(&req);
-    ipc_msg_init(&rep);
-    struct delivery_request r;
-    struct delivery_reply reply;
-    memset(&r, 0, sizeof r);
-    memset(&reply, 0, sizeof reply);
-    const char *why = NULL;
-    bool keep = false;
-    if (ipc_recv(fd, &req, IPC_MSG_MAX_DEFAULT, LOCAL_IO_MS, &why) < 0) {
-        if (errno != ECONNRESET)   /* the queue manager closed a kept connection */
-            log_warn("cannot read a delivery request: %s", why ? why : strerror(errno));
-        goto out;
-    }
-    if (delivery_request_decode(&req, &r, &why) < 0) {
-        log_warn("refusing a delivery request: %s", why);
-        ipc_add(&rep, IPC_A_STATUS, IPC_STATUS_FAIL);
-        ipc_add(&rep, IPC_A_REASON, why);
-        ipc_send(fd, &rep, LOCAL_IO_MS);
-        goto out;
-    }
-    delivery_reply_init(&reply, r.nrcpt);
-    runas_child_close(fd);
-    deliver_all(&r, &reply);
+    runas_child_close(fd);   /* no process that runs as a user may hold qmgr's connection */
+    bool keep = delivery_agent_serve(fd, DELIVERY_REQUEST_MAX, LOCAL_IO_MS, deliver_all);
     runas_child_keep(fd);
-    keep = !server_stopping();
-    if (delivery_reply_encode(&reply, &rep) < 0 ||
-        (keep && ipc_add(&rep, IPC_A_KEEP, "1") < 0) || ipc_send(fd, &rep, LOCAL_IO_MS) < 0) {
-        log_warn("%s: cannot send the delivery reply: %s", r.queue_id, strerror(errno));
-        keep = false;
-    }
     struct timeval every = { RETIRE_CHECK_S, 0 };
     if (!evtimer_pending(retire_timer, NULL))
         evtimer_add(retire_timer, &every);
-out:
-    delivery_reply_free(&reply);
-    delivery_request_free(&r);
-    ipc_msg_free(&req);
-    ipc_msg_free(&rep);
     return keep;
 }
 
@@ -139,6 +106,7 @@ static void on_retire_timer(evutil_socket_t fd, short what, void *arg)
 
 static void post_jail(void)
 {
+    runas_set_label("delivery process");
     runas_set_server(userjob_serve);
     retire_timer = evtimer_new(server_base(), on_retire_timer, NULL);
     if (retire_timer == NULL || atexit(runas_retire_all) != 0 || atexit(conf_end) != 0)

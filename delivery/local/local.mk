@@ -2,8 +2,8 @@
 # man page, and the unit tests of its pure parts.
 LOCAL_AGENT_SOURCES = delivery/local/local.h delivery/local/conf.c \
 	delivery/local/recipient.c delivery/local/expand.c delivery/local/actions.c \
-	delivery/local/runas.c delivery/local/runas.h delivery/local/report.c \
-	delivery/local/report.h delivery/local/mailbox.c delivery/local/mailbox.h \
+	delivery/local/report.c delivery/local/report.h delivery/local/mailbox.c \
+	delivery/local/mailbox.h \
 	delivery/local/command.c delivery/local/command.h delivery/local/listfile.c \
 	delivery/local/listfile.h delivery/local/aliasparse.c delivery/local/aliasparse.h \
 	delivery/local/rcptaddr.c delivery/local/rcptaddr.h delivery/local/exitcode.c \

@@ -21,7 +21,8 @@ static int check_maildir_owner(const char *path, struct ipc_msg *report)
     while (n > 1 && path[n - 1] == '/')
         n--;
     if (n >= sizeof dir) {
-        report_set(report, DELIVERY_BOUNCE, "5.2.0", NULL, "maildir %s: path too long", path);
+        delivery_report_set(report, DELIVERY_BOUNCE, "5.2.0", NULL, "maildir %s: path too long",
+                            path);
         return -1;
     }
     memcpy(dir, path, n);
@@ -30,25 +31,26 @@ static int check_maildir_owner(const char *path, struct ipc_msg *report)
     int r = lstat(dir, &st);
     if (r < 0 && errno == ENOENT) {
         if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-            report_set(report, DELIVERY_DEFER, "4.2.0", NULL, "maildir %s: cannot create: %s",
-                       dir, strerror(errno));
+            delivery_report_set(report, DELIVERY_DEFER, "4.2.0", NULL,
+                                "maildir %s: cannot create: %s", dir, strerror(errno));
             return -1;
         }
         r = lstat(dir, &st);
     }
     if (r < 0) {
-        report_set(report, DELIVERY_DEFER, "4.2.0", NULL, "maildir %s: %s", dir,
-                   strerror(errno));
+        delivery_report_set(report, DELIVERY_DEFER, "4.2.0", NULL, "maildir %s: %s", dir,
+                            strerror(errno));
         return -1;
     }
     if (!S_ISDIR(st.st_mode)) {
-        report_set(report, DELIVERY_DEFER, "4.2.0", NULL, "maildir %s: not a directory", dir);
+        delivery_report_set(report, DELIVERY_DEFER, "4.2.0", NULL, "maildir %s: not a directory",
+                            dir);
         return -1;
     }
     if (st.st_uid != geteuid()) {
-        report_set(report, DELIVERY_DEFER, "4.2.0", NULL,
-                   "maildir %s: owned by uid %ld, not by the recipient (uid %ld)", dir,
-                   (long)st.st_uid, (long)geteuid());
+        delivery_report_set(report, DELIVERY_DEFER, "4.2.0", NULL,
+                            "maildir %s: owned by uid %ld, not by the recipient (uid %ld)", dir,
+                            (long)st.st_uid, (long)geteuid());
         return -1;
     }
     return 0;
@@ -57,9 +59,9 @@ static int check_maildir_owner(const char *path, struct ipc_msg *report)
 static void deliver_maildir(const struct mailbox_job *j, struct ipc_msg *report)
 {
     if (j->size_limit > 0 && j->head_len + j->body_len > j->size_limit) {
-        report_set(report, DELIVERY_BOUNCE, "5.2.2", NULL,
-                   "message too large for the mailbox (mailbox_size_limit %zu bytes)",
-                   j->size_limit);
+        delivery_report_set(report, DELIVERY_BOUNCE, "5.2.2", NULL,
+                            "message too large for the mailbox (mailbox_size_limit %zu bytes)",
+                            j->size_limit);
         return;
     }
     if (check_maildir_owner(j->path, report) < 0)
@@ -67,13 +69,14 @@ static void deliver_maildir(const struct mailbox_job *j, struct ipc_msg *report)
     char name[1300], err[MAILDIR_ERR_MAX];
     if (maildir_deliver(j->path, j->head, j->head_len, j->body, j->body_len, name, sizeof name,
                         err) < 0) {
-        report_set(report, DELIVERY_DEFER, "4.2.0", NULL, "%s", err);
+        delivery_report_set(report, DELIVERY_DEFER, "4.2.0", NULL, "%s", err);
         return;
     }
     if (j->file)
-        report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to maildir: %s", j->path);
+        delivery_report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to maildir: %s",
+                            j->path);
     else
-        report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to maildir");
+        delivery_report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to maildir");
 }
 
 /* /dev/null as a /file target: the message goes nowhere, and that is what was asked. */
@@ -87,7 +90,8 @@ static bool is_dev_null(const char *path)
 static void deliver_mbox(const struct mailbox_job *j, struct ipc_msg *report)
 {
     if (j->file && is_dev_null(j->path)) {
-        report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to file: %s", j->path);
+        delivery_report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to file: %s",
+                            j->path);
         return;
     }
     bool temporary;
@@ -96,14 +100,15 @@ static void deliver_mbox(const struct mailbox_job *j, struct ipc_msg *report)
                      j->size_limit, true, &temporary, err) < 0) {
         bool full = errno == EFBIG;
         const char *dsn = temporary ? "4.2.0" : full ? "5.2.2" : "5.2.0";
-        report_set(report, temporary ? DELIVERY_DEFER : DELIVERY_BOUNCE, dsn, NULL, "%s%s",
-                   j->file ? "cannot append to file: " : "", err);
+        delivery_report_set(report, temporary ? DELIVERY_DEFER : DELIVERY_BOUNCE, dsn, NULL,
+                            "%s%s", j->file ? "cannot append to file: " : "", err);
         return;
     }
     if (j->file)
-        report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to file: %s", j->path);
+        delivery_report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to file: %s",
+                            j->path);
     else
-        report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to mailbox");
+        delivery_report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to mailbox");
 }
 
 void mailbox_job_run(void *arg, struct ipc_msg *report)

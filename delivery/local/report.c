@@ -1,4 +1,6 @@
-/* report.c: delivery step outcomes and their IPC form (report.h). */
+/* report.c: the outcome of a delivery step as the local agent keeps it (report.h), and its
+ * reading from the mail layer's Report (delivery_proto.h), which a process running as a user
+ * sends with delivery_report_set. */
 #include "report.h"
 
 #include <stdarg.h>
@@ -6,60 +8,26 @@
 #include <string.h>
 #include "header.h"
 
-static void vset(struct outcome *o, enum delivery_status status, const char *dsn,
-                 const char *diag, const char *fmt, va_list ap)
-    __attribute__((format(printf, 5, 0)));
-static void vset(struct outcome *o, enum delivery_status status, const char *dsn,
-                 const char *diag, const char *fmt, va_list ap)
+void outcome_set(struct outcome *o, enum delivery_status status, const char *dsn,
+                 const char *diag, const char *fmt, ...)
 {
     o->status = status;
     snprintf(o->dsn, sizeof o->dsn, "%s", dsn);
+    va_list ap;
+    va_start(ap, fmt);
     vsnprintf(o->text, sizeof o->text, fmt, ap);
+    va_end(ap);
     snprintf(o->diag, sizeof o->diag, "%s", diag ? diag : "");
     text_printable(o->text);
     text_printable(o->diag);
 }
 
-void outcome_set(struct outcome *o, enum delivery_status status, const char *dsn,
-                 const char *diag, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vset(o, status, dsn, diag, fmt, ap);
-    va_end(ap);
-}
-
-void report_set(struct ipc_msg *report, enum delivery_status status, const char *dsn,
-                const char *diag, const char *fmt, ...)
-{
-    struct outcome o;
-    va_list ap;
-    va_start(ap, fmt);
-    vset(&o, status, dsn, diag, fmt, ap);
-    va_end(ap);
-    ipc_add(report, "status", delivery_status_name(status));
-    ipc_add(report, "dsn", o.dsn);
-    ipc_add(report, "text", o.text);
-    if (o.diag[0])
-        ipc_add(report, "diag", o.diag);
-}
-
 int report_get(const struct ipc_msg *report, struct outcome *o)
 {
-    const char *status = ipc_get(report, "status"), *dsn = ipc_get(report, "dsn");
-    const char *text = ipc_get(report, "text"), *diag = ipc_get(report, "diag");
-    if (!status || !dsn || !text)
-        return -1;
     enum delivery_status st;
-    if (strcmp(status, "sent") == 0)
-        st = DELIVERY_SENT;
-    else if (strcmp(status, "defer") == 0)
-        st = DELIVERY_DEFER;
-    else if (strcmp(status, "bounce") == 0)
-        st = DELIVERY_BOUNCE;
-    else
-        return -1;
-    if (strlen(dsn) >= sizeof o->dsn || !delivery_dsn_valid(dsn, st))
+    const char *dsn, *text, *diag;
+    if (delivery_report_get(report, &st, &dsn, &text, &diag) < 0 ||
+        strlen(dsn) >= sizeof o->dsn)
         return -1;
     outcome_set(o, st, dsn, diag, "%s", text);
     return 0;

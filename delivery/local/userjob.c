@@ -10,22 +10,24 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "ipc_proto.h"
 #include "report.h"
 
-#define JOB_MAILBOX "mailbox"
-#define JOB_LISTFILE "listfile"
-#define JOB_FORWARD "forward"
+/* The attributes a mailbox write always has besides its path (add_mailbox), for ipc_check. */
+#define MAILBOX_ATTRS LOCAL_JOB_A_MAILDIR, LOCAL_JOB_A_FILE, LOCAL_JOB_A_SENDER, LOCAL_JOB_A_HEAD, \
+    LOCAL_JOB_A_SIZE_LIMIT
 
 /* The attributes of a mailbox write, its path under path_attr. */
 static int add_mailbox(const struct mailbox_job *j, const char *path_attr, struct ipc_msg *job)
 {
     if (ipc_add(job, path_attr, j->path) < 0 ||
-        ipc_add(job, "maildir", j->maildir ? "1" : "0") < 0 ||
-        ipc_add(job, "file", j->file ? "1" : "0") < 0 || ipc_add(job, "sender", j->sender) < 0 ||
-        ipc_add_len(job, "head", j->head, j->head_len) < 0 ||
-        ipc_addf(job, "size_limit", "%zu", j->size_limit) < 0)
+        ipc_add(job, LOCAL_JOB_A_MAILDIR, j->maildir ? "1" : "0") < 0 ||
+        ipc_add(job, LOCAL_JOB_A_FILE, j->file ? "1" : "0") < 0 ||
+        ipc_add(job, LOCAL_JOB_A_SENDER, j->sender) < 0 ||
+        ipc_add_len(job, LOCAL_JOB_A_HEAD, j->head, j->head_len) < 0 ||
+        ipc_addf(job, LOCAL_JOB_A_SIZE_LIMIT, "%zu", j->size_limit) < 0)
         return -1;
-    if (j->body && ipc_add_len(job, "body", j->body, j->body_len) < 0)
+    if (j->body && ipc_add_len(job, LOCAL_JOB_A_BODY, j->body, j->body_len) < 0)
         return -1;
     return 0;
 }
@@ -39,20 +41,22 @@ bool userjob_content_inline(const char *data, size_t len)
 static int add_paths(const struct listfile_job *j, struct ipc_msg *job)
 {
     for (size_t i = 0; i < 2 && j->path[i]; i++)
-        if (ipc_add(job, "path", j->path[i]) < 0)
+        if (ipc_add(job, LOCAL_JOB_A_PATH, j->path[i]) < 0)
             return -1;
     return 0;
 }
 
 int userjob_mailbox(const struct mailbox_job *j, struct ipc_msg *job)
 {
-    return ipc_add(job, "type", JOB_MAILBOX) < 0 ? -1 : add_mailbox(j, "path", job);
+    if (ipc_add(job, IPC_A_TYPE, LOCAL_JOB_MAILBOX) < 0)
+        return -1;
+    return add_mailbox(j, LOCAL_JOB_A_PATH, job);
 }
 
 int userjob_listfile(const struct listfile_job *j, struct ipc_msg *job)
 {
-    if (ipc_add(job, "type", JOB_LISTFILE) < 0 ||
-        ipc_add(job, "forward", j->forward ? "1" : "0") < 0)
+    if (ipc_add(job, IPC_A_TYPE, LOCAL_JOB_LISTFILE) < 0 ||
+        ipc_add(job, LOCAL_JOB_A_FORWARD, j->forward ? "1" : "0") < 0)
         return -1;
     return add_paths(j, job);
 }
@@ -60,7 +64,8 @@ int userjob_listfile(const struct listfile_job *j, struct ipc_msg *job)
 int userjob_forward(const struct listfile_job *lj, const struct mailbox_job *mj,
                     struct ipc_msg *job)
 {
-    if (ipc_add(job, "type", JOB_FORWARD) < 0 || add_mailbox(mj, "mailbox_path", job) < 0)
+    if (ipc_add(job, IPC_A_TYPE, LOCAL_JOB_FORWARD) < 0 ||
+        add_mailbox(mj, LOCAL_JOB_A_MAILBOX_PATH, job) < 0)
         return -1;
     return add_paths(lj, job);
 }
@@ -120,16 +125,16 @@ static bool mailbox_from(const struct ipc_msg *job, const char *path_attr, int f
                          struct mailbox_job *mj, struct ipc_msg *report)
 {
     long long limit;
-    int maildir = flag(job, "maildir"), file = flag(job, "file");
-    const char *path = ipc_get(job, path_attr), *sender = ipc_get(job, "sender");
+    int maildir = flag(job, LOCAL_JOB_A_MAILDIR), file = flag(job, LOCAL_JOB_A_FILE);
+    const char *path = ipc_get(job, path_attr), *sender = ipc_get(job, LOCAL_JOB_A_SENDER);
     size_t head_len = 0, inline_len = 0;
-    const char *head = value_of(job, "head", &head_len);
-    const char *inline_body = value_of(job, "body", &inline_len);
+    const char *head = value_of(job, LOCAL_JOB_A_HEAD, &head_len);
+    const char *inline_body = value_of(job, LOCAL_JOB_A_BODY, &inline_len);
     struct stat st;
     if (maildir < 0 || file < 0 || !path || !sender || !head || (fd < 0) == !inline_body ||
-        ipc_get_long(job, "size_limit", 0, (long long)(SIZE_MAX >> 1), &limit) < 0 ||
+        ipc_get_long(job, LOCAL_JOB_A_SIZE_LIMIT, 0, (long long)(SIZE_MAX >> 1), &limit) < 0 ||
         (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)))) {
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
         return false;
     }
     *mj = (struct mailbox_job){
@@ -144,8 +149,8 @@ static bool mailbox_from(const struct ipc_msg *job, const char *path_attr, int f
     if (len > 0) {
         body = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
         if (body == MAP_FAILED) {
-            report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot map the message: %s",
-                       strerror(errno));
+            delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "cannot map the message: %s",
+                                strerror(errno));
             return false;
         }
     }
@@ -166,7 +171,7 @@ static bool listfile_from(const struct ipc_msg *job, struct listfile_job *lj)
 {
     size_t n = 0;
     for (size_t i = 0; i < job->count; i++) {
-        if (strcmp(job->attr[i].name, "path") != 0)
+        if (strcmp(job->attr[i].name, LOCAL_JOB_A_PATH) != 0)
             continue;
         if (n == 2)
             return false;   /* more than a listfile_job holds */
@@ -177,17 +182,15 @@ static bool listfile_from(const struct ipc_msg *job, struct listfile_job *lj)
 
 static void serve_mailbox(const struct ipc_msg *job, int fd, struct ipc_msg *report)
 {
-    static const char *const required[] = { "type", "path", "maildir", "file", "sender",
-                                            "head", "size_limit", NULL };
-    static const char *const names[] = { "type", "path", "maildir", "file", "sender", "head",
-                                         "size_limit", "body", NULL };
+    static const char *const required[] = { IPC_A_TYPE, LOCAL_JOB_A_PATH, MAILBOX_ATTRS, NULL };
+    static const char *const names[] = { LOCAL_JOB_A_BODY, NULL };
     const char *why;
     struct mailbox_job mj;
     if (ipc_check(job, required, names, &why) < 0) {
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
         return;
     }
-    if (!mailbox_from(job, "path", fd, &mj, report))
+    if (!mailbox_from(job, LOCAL_JOB_A_PATH, fd, &mj, report))
         return;
     mailbox_job_run(&mj, report);
     mailbox_done(&mj);
@@ -195,12 +198,12 @@ static void serve_mailbox(const struct ipc_msg *job, int fd, struct ipc_msg *rep
 
 static void serve_listfile(const struct ipc_msg *job, struct ipc_msg *report)
 {
-    static const char *const names[] = { "type", "forward", "path", NULL };
+    static const char *const names[] = { IPC_A_TYPE, LOCAL_JOB_A_FORWARD, LOCAL_JOB_A_PATH, NULL };
     const char *why;
     struct listfile_job lj = { .path = { NULL, NULL } };
-    int forward = flag(job, "forward");
+    int forward = flag(job, LOCAL_JOB_A_FORWARD);
     if (ipc_check(job, names, names, &why) < 0 || forward < 0 || !listfile_from(job, &lj)) {
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed list file job");
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed list file job");
         return;
     }
     lj.forward = forward;
@@ -210,21 +213,20 @@ static void serve_listfile(const struct ipc_msg *job, struct ipc_msg *report)
 /* A .forward, and when there is none, the mailbox at once. */
 static void serve_forward(const struct ipc_msg *job, int fd, struct ipc_msg *report)
 {
-    static const char *const required[] = { "type", "path", "mailbox_path", "maildir", "file",
-                                            "sender", "head", "size_limit", NULL };
-    static const char *const names[] = { "type", "path", "mailbox_path", "maildir", "file",
-                                         "sender", "head", "size_limit", "body", NULL };
+    static const char *const required[] = { IPC_A_TYPE, LOCAL_JOB_A_PATH, LOCAL_JOB_A_MAILBOX_PATH,
+                                            MAILBOX_ATTRS, NULL };
+    static const char *const names[] = { LOCAL_JOB_A_BODY, NULL };
     const char *why;
     struct listfile_job lj = { .path = { NULL, NULL }, .forward = true };
     if (ipc_check(job, required, names, &why) < 0 || !listfile_from(job, &lj)) {
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed forward job");
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed forward job");
         return;
     }
     listfile_job_run(&lj, report);
-    if (!ipc_get(report, "none"))
+    if (!ipc_get(report, LOCAL_REPORT_A_NONE))
         return;
     struct mailbox_job mj;
-    if (!mailbox_from(job, "mailbox_path", fd, &mj, report))
+    if (!mailbox_from(job, LOCAL_JOB_A_MAILBOX_PATH, fd, &mj, report))
         return;
     mailbox_job_run(&mj, report);
     mailbox_done(&mj);
@@ -232,13 +234,14 @@ static void serve_forward(const struct ipc_msg *job, int fd, struct ipc_msg *rep
 
 void userjob_serve(const struct ipc_msg *job, int fd, struct ipc_msg *report)
 {
-    const char *type = ipc_get(job, "type");
-    if (type && strcmp(type, JOB_MAILBOX) == 0)
+    const char *type = ipc_get(job, IPC_A_TYPE);
+    if (type && strcmp(type, LOCAL_JOB_MAILBOX) == 0)
         serve_mailbox(job, fd, report);
-    else if (type && strcmp(type, JOB_FORWARD) == 0)
+    else if (type && strcmp(type, LOCAL_JOB_FORWARD) == 0)
         serve_forward(job, fd, report);
-    else if (type && strcmp(type, JOB_LISTFILE) == 0)
+    else if (type && strcmp(type, LOCAL_JOB_LISTFILE) == 0)
         serve_listfile(job, report);
     else
-        report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "unknown job for a delivery process");
+        delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL,
+                            "unknown job for a delivery process");
 }

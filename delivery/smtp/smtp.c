@@ -17,7 +17,6 @@
 #include "conn_cache.h"
 #include "deliver.h"
 #include "dns.h"
-#include "ipc_proto.h"
 #include "log.h"
 #include "mem.h"
 #include "server.h"
@@ -27,8 +26,6 @@
 
 #define REQUEST_TIMEOUT 60          /* seconds: qmgr sends its request right after connecting */
 #define REPLY_TIMEOUT 60
-/* a request of DELIVERY_RCPT_MAX recipients with the longest addresses fits */
-#define REQUEST_MAX ((size_t)DELIVERY_RCPT_MAX * (2 * DELIVERY_ADDR_MAX + 64) + 4096)
 
 struct smtp_settings smtp_set;
 
@@ -171,12 +168,8 @@ static void on_delivered(void *arg, const struct delivery_reply *reply)
     struct client *c = arg;
     struct ipc_msg out;
     ipc_msg_init(&out);
-    if (delivery_reply_encode(reply, &out) < 0) {
+    if (delivery_reply_message(reply, &out) < 0)
         log_error("%s: cannot encode the reply", c->queue_id);
-        ipc_msg_clear(&out);
-        ipc_add(&out, IPC_A_STATUS, IPC_STATUS_DEFER);
-        ipc_add(&out, IPC_A_REASON, "the reply does not fit the IPC framing");
-    }
     send_msg(c, &out);
     ipc_msg_free(&out);
 }
@@ -186,8 +179,7 @@ static void refuse(struct client *c, const char *why)
     log_warn("bad delivery request: %s", why);
     struct ipc_msg out;
     ipc_msg_init(&out);
-    ipc_add(&out, IPC_A_STATUS, IPC_STATUS_FAIL);
-    ipc_add(&out, IPC_A_REASON, why);
+    delivery_reply_refusal(&out, why);
     send_msg(c, &out);
     ipc_msg_free(&out);
 }
@@ -195,15 +187,12 @@ static void refuse(struct client *c, const char *why)
 static void on_request(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
-    size_t len = evbuffer_get_length(in), used = 0;
     const char *why = NULL;
-    int rc = ipc_decode((const char *)evbuffer_pullup(in, -1), len, REQUEST_MAX, &c->in, &used,
-                        &why);
-    if (rc == 0 && len <= REQUEST_MAX)
+    int rc = ipc_evbuffer_take(bufferevent_get_input(bev), DELIVERY_REQUEST_MAX, &c->in, &why);
+    if (rc == 0)
         return;
-    if (rc <= 0) {
-        log_warn("cannot read a request: %s", why ? why : "too long");
+    if (rc < 0) {
+        log_warn("cannot read a request: %s", why);
         client_free(c);
         return;
     }
@@ -250,7 +239,7 @@ static void on_accept(int fd, const struct sockaddr *peer, socklen_t len)
     bufferevent_setcb(c->bev, on_request, NULL, on_client_event, c);
     struct timeval tv = { REQUEST_TIMEOUT, 0 };
     bufferevent_set_timeouts(c->bev, &tv, NULL);
-    bufferevent_setwatermark(c->bev, EV_READ, 0, REQUEST_MAX + 1);
+    bufferevent_setwatermark(c->bev, EV_READ, 0, DELIVERY_REQUEST_MAX + 1);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 

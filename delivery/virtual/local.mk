@@ -1,7 +1,7 @@
 # delivery/virtual/local.mk: the virtual delivery agent (virtual mailboxes), installed as
 # $(pkglibexecdir)/virtual; it writes with the mail layer's Maildir and mbox writers.
-# Its table look-ups and delivery child are unit tested by tests/unit/test_virtual
-# (tests/unit/test_virtual.c).
+# Its delivery child runs through common/runas.c. Its table look-ups and delivery child are
+# unit tested by tests/unit/test_virtual (tests/unit/test_virtual.c).
 pkglibexec_PROGRAMS += libexec/virtual
 libexec_virtual_SOURCES = delivery/virtual/virtual.c delivery/virtual/vmailbox.c \
 	delivery/virtual/vmailbox.h delivery/virtual/vdeliver.c delivery/virtual/vdeliver.h

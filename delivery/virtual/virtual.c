@@ -1,10 +1,11 @@
 /* virtual.c: the virtual delivery agent (like Postfix's virtual(8)), on the server skeleton.
  * It stays root (master.conf unpriv "n") only to fork: each delivery runs in a child that has
- * become the uid and gid virtual_uid_maps and virtual_gid_maps give (vdeliver.c). Per request
- * from qmgr (delivery_proto.h): read active/<queue_id>, then for each recipient find its
- * mailbox (vmailbox.c), prepend Return-Path:, Delivered-To: and X-Original-To: (mail/header.c),
- * deliver, and answer one result per recipient; then wait for qmgr's next request on the same
- * connection (server_serve_kept). */
+ * become the uid and gid virtual_uid_maps and virtual_gid_maps give (vdeliver.c, with
+ * common/runas.h). Per request from qmgr (delivery_proto.h, served by delivery_agent.h): read
+ * active/<queue_id>, then for each recipient find its mailbox (vmailbox.c), prepend
+ * Return-Path:, Delivered-To: and X-Original-To: (mail/header.c), deliver, and answer one
+ * result per recipient; then wait for qmgr's next request on the same connection
+ * (server_serve_kept). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,20 +13,17 @@
 #include <unistd.h>
 #include "clock.h"
 #include "config.h"
-#include "delivery_proto.h"
-#include "ipc_proto.h"
+#include "delivery_agent.h"
 #include "lists.h"
 #include "log.h"
 #include "qfile.h"
+#include "runas.h"
 #include "server.h"
 #include "vdeliver.h"
 #include "header.h"
 #include "vmailbox.h"
 
-#define REQUEST_TIMEOUT_MS (60 * 1000)   /* qmgr sends its request right after connecting */
-#define REPLY_TIMEOUT_MS (60 * 1000)
-/* a request of DELIVERY_RCPT_MAX recipients with the longest addresses fits */
-#define REQUEST_MAX ((size_t)DELIVERY_RCPT_MAX * (2 * DELIVERY_ADDR_MAX + 64) + 4096)
+#define IO_TIMEOUT_MS (60 * 1000)   /* qmgr sends its request right after connecting */
 #define HEAD_MAX (4 * DELIVERY_ADDR_MAX + 256)
 
 static struct vmaps *maps;   /* opened at the first request; again after a failure */
@@ -45,18 +43,17 @@ static void set_config_error(struct delivery_reply *reply, size_t i, const char 
                         "mail system configuration error: %s", why);
 }
 
-/* Fills result i from a delivery's outcome. */
-static void set_outcome(struct delivery_reply *reply, size_t i, const struct message *msg,
-                        const char *addr, const struct vmailbox *mb,
-                        const struct vdeliver_outcome *o)
+/* Logs result i, which vdeliver set (file: what it wrote, when it delivered). */
+static void log_result(struct delivery_reply *reply, size_t i, const struct message *msg,
+                       const char *addr, const struct vmailbox *mb, const char *file)
 {
-    delivery_result_set(reply, i, o->status, o->dsn, "%s", o->text);
-    if (o->status == DELIVERY_SENT) {
-        snprintf(reply->result[i].action, sizeof reply->result[i].action, "delivered");
-        log_info("%s: to=<%s>: %s %s as uid %ld", msg->queue_id, addr, o->text, o->file,
+    struct delivery_result *x = &reply->result[i];
+    if (x->status == DELIVERY_SENT) {
+        snprintf(x->action, sizeof x->action, "delivered");
+        log_info("%s: to=<%s>: %s %s as uid %ld", msg->queue_id, addr, x->text, file,
                  (long)mb->uid);
-    } else if (o->status == DELIVERY_DEFER) {
-        log_warn("%s: to=<%s>: %s", msg->queue_id, addr, o->text);
+    } else if (x->status == DELIVERY_DEFER) {
+        log_warn("%s: to=<%s>: %s", msg->queue_id, addr, x->text);
     }
 }
 
@@ -102,10 +99,10 @@ static void deliver_one(const struct message *msg, const struct delivery_rcpt *r
     long long limit = config_size("mailbox_size_limit");
     struct vdeliver_job job = { msg->env.sender, head.data, head.len, msg->content.data,
                                 msg->content.len, limit > 0 ? (size_t)limit : 0 };
-    struct vdeliver_outcome o;
-    vdeliver(&mb, &job, deadline, &o);
+    char file[VDELIVER_FILE_MAX];
+    vdeliver(&mb, &job, deadline, reply, i, file);
     buf_free(&head);
-    set_outcome(reply, i, msg, addr, &mb, &o);
+    log_result(reply, i, msg, addr, &mb, file);
 }
 
 /* Sets every result to the same deferral (the message or the tables cannot be read). */
@@ -168,52 +165,12 @@ static void deliver_request(const struct delivery_request *req, struct delivery_
     buf_free(&msg.content);
 }
 
-static bool send_reply(int fd, const struct ipc_msg *m, const char *queue_id)
-{
-    if (ipc_send(fd, m, REPLY_TIMEOUT_MS) == 0)
-        return true;
-    log_warn("%s: cannot send the reply to the queue manager: %s", queue_id, strerror(errno));
-    return false;
-}
-
 /* Serves one request on fd; true when the connection stays open for the next one. */
 static bool serve(int fd)
 {
-    struct ipc_msg in, out;
-    const char *why = NULL;
-    bool keep = false;
-    ipc_msg_init(&in);
-    ipc_msg_init(&out);
-    if (ipc_recv(fd, &in, REQUEST_MAX, REQUEST_TIMEOUT_MS, &why) < 0) {
-        if (errno != ECONNRESET)   /* the queue manager closed a kept connection */
-            log_warn("cannot read a request: %s",
-                     errno == EPROTO && why ? why : strerror(errno));
-        goto done;
-    }
-    struct delivery_request req;
-    if (delivery_request_decode(&in, &req, &why) < 0) {
-        log_warn("bad delivery request: %s", why);
-        ipc_add(&out, IPC_A_STATUS, IPC_STATUS_FAIL);
-        ipc_add(&out, IPC_A_REASON, why);
-        send_reply(fd, &out, "-");
-        goto done;
-    }
-    struct delivery_reply reply;
-    delivery_reply_init(&reply, req.nrcpt);
-    deliver_request(&req, &reply);
-    if (delivery_reply_encode(&reply, &out) < 0) {
-        log_error("%s: cannot encode the reply", req.queue_id);
-        ipc_msg_clear(&out);
-        ipc_add(&out, IPC_A_STATUS, IPC_STATUS_DEFER);
-        ipc_add(&out, IPC_A_REASON, "the reply does not fit the IPC framing");
-    }
-    keep = !server_stopping() && ipc_add(&out, IPC_A_KEEP, "1") == 0;
-    keep = send_reply(fd, &out, req.queue_id) && keep;
-    delivery_reply_free(&reply);
-    delivery_request_free(&req);
-done:
-    ipc_msg_free(&in);
-    ipc_msg_free(&out);
+    runas_child_close(fd);   /* a delivery child must not hold qmgr's connection */
+    bool keep = delivery_agent_serve(fd, DELIVERY_REQUEST_MAX, IO_TIMEOUT_MS, deliver_request);
+    runas_child_keep(fd);
     return keep;
 }
 
@@ -232,6 +189,7 @@ static void close_maps(void)
 
 static void post_jail(void)
 {
+    runas_set_label("delivery process");
     atexit(close_maps);
 }
 

@@ -1,8 +1,10 @@
-/* test_ipc.c: unit tests of the IPC codec (common/ipc.c) and its socket helpers
- * (common/ipc_io.c): framing, bounds, malformed input, timeouts and peers that go away.
+/* test_ipc.c: unit tests of the IPC codec (common/ipc.c), its reader for libevent buffers
+ * (common/ipc_evbuffer.c) and its socket helpers (common/ipc_io.c): framing, bounds, malformed
+ * input, messages arriving in pieces, timeouts and peers that go away.
  * (The look-ups and privilege drop of common/priv.c are tested in test_priv.c.) */
 #include <check.h>
 #include <errno.h>
+#include <event2/buffer.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -753,6 +755,120 @@ START_TEST(call_timeout)
 }
 END_TEST
 
+/* ---- ipc_evbuffer_take ---- */
+
+/* Each test's buffer (evb), the bytes of two messages back to back (pair: a wakeup of
+ * first_len bytes, then a flush whose reason holds framing characters) and the message read. */
+static struct evbuffer *evb;
+static struct buf pair;
+static size_t first_len;
+static struct ipc_msg taken;
+
+static void evb_setup(void)
+{
+    struct ipc_msg a, b;
+    ipc_msg_init(&a);
+    ipc_msg_init(&b);
+    ipc_add(&a, "type", "wakeup");
+    ipc_add(&b, "type", "flush");
+    ipc_add(&b, "reason", "a,b\n1:c=d,");
+    encode(&a, &pair);
+    first_len = pair.len;
+    ck_assert_int_eq(ipc_encode(&b, &pair), 0);
+    ipc_msg_free(&a);
+    ipc_msg_free(&b);
+    evb = evbuffer_new();
+    ipc_msg_init(&taken);
+}
+
+static void evb_teardown(void)
+{
+    ipc_msg_free(&taken);
+    evbuffer_free(evb);
+    buf_free(&pair);
+}
+
+static int take(size_t max, const char **why)
+{
+    *why = NULL;
+    return ipc_evbuffer_take(evb, max, &taken, why);
+}
+
+START_TEST(evbuffer_partial_frames)
+{
+    const char *why;
+    ipc_add(&taken, "stale", "1");
+    /* nothing, then all of the first message but its last byte: wait, drain nothing */
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 0);
+    evbuffer_add(evb, pair.data, first_len - 1);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 0);
+    ck_assert_uint_eq(evbuffer_get_length(evb), first_len - 1);
+    ck_assert_str_eq(ipc_get(&taken, "stale"), "1");   /* untouched until a message is whole */
+    /* its last byte and the start of the second: the first comes, the start stays */
+    evbuffer_add(evb, pair.data + first_len - 1, 4);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 1);
+    ck_assert_uint_eq(taken.count, 1);
+    ck_assert_str_eq(ipc_get(&taken, "type"), "wakeup");
+    ck_assert_uint_eq(evbuffer_get_length(evb), 3);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 0);
+    /* the rest of the second */
+    evbuffer_add(evb, pair.data + first_len + 3, pair.len - first_len - 3);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 1);
+    ck_assert_str_eq(ipc_get(&taken, "type"), "flush");
+    ck_assert_str_eq(ipc_get(&taken, "reason"), "a,b\n1:c=d,");
+    ck_assert_uint_eq(evbuffer_get_length(evb), 0);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 0);
+}
+END_TEST
+
+/* The same bytes arriving one at a time: each message comes exactly when its last byte does,
+ * and never before. */
+START_TEST(evbuffer_split_at_every_byte)
+{
+    const char *why;
+    size_t n = 0;
+    for (size_t i = 0; i < pair.len; i++) {
+        evbuffer_add(evb, pair.data + i, 1);
+        int r = take(IPC_MSG_MAX_DEFAULT, &why);
+        bool ends_one = i + 1 == first_len || i + 1 == pair.len;
+        ck_assert_msg(r == (ends_one ? 1 : 0), "after byte %zu: %d (%s)", i, r,
+                      why ? why : "-");
+        if (r == 1) {
+            ck_assert_str_eq(ipc_get(&taken, "type"), n == 0 ? "wakeup" : "flush");
+            ck_assert_uint_eq(evbuffer_get_length(evb), 0);
+            n++;
+        }
+    }
+    ck_assert_uint_eq(n, 2);
+}
+END_TEST
+
+START_TEST(evbuffer_refuses_oversized_and_malformed)
+{
+    const char *why;
+    /* a message of exactly max bytes is taken; with max one less, its length prefix alone is
+     * refused, before any of the payload is there */
+    evbuffer_add(evb, pair.data, first_len);
+    ck_assert_int_eq(take(first_len, &why), 1);
+    evbuffer_add(evb, pair.data, 3);
+    ck_assert_int_eq(take(first_len - 1, &why), -1);
+    ck_assert_str_eq(why, "message too large");
+    evbuffer_drain(evb, evbuffer_get_length(evb));
+    evbuffer_add_printf(evb, "9999999:");
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), -1);
+    ck_assert_str_eq(why, "message too large");
+    /* garbage is refused at once, without waiting for more */
+    evbuffer_drain(evb, evbuffer_get_length(evb));
+    evbuffer_add_printf(evb, "12:x");
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), -1);
+    ck_assert_ptr_nonnull(why);
+    evbuffer_drain(evb, evbuffer_get_length(evb));
+    evbuffer_add_printf(evb, "x");
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), -1);
+    ck_assert_str_eq(why, "length expected");
+}
+END_TEST
+
 static Suite *ipc_suite(void)
 {
     Suite *s = suite_create("ipc");
@@ -772,6 +888,13 @@ static Suite *ipc_suite(void)
     tcase_add_test(codec, get_long_bounds);
     tcase_add_test(codec, check_required_allowed);
     suite_add_tcase(s, codec);
+
+    TCase *evbuf = tcase_create("evbuffer");
+    tcase_add_checked_fixture(evbuf, evb_setup, evb_teardown);
+    tcase_add_test(evbuf, evbuffer_partial_frames);
+    tcase_add_test(evbuf, evbuffer_split_at_every_byte);
+    tcase_add_test(evbuf, evbuffer_refuses_oversized_and_malformed);
+    suite_add_tcase(s, evbuf);
 
     TCase *io = tcase_create("io");
     tcase_set_timeout(io, 10);

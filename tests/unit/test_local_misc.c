@@ -147,7 +147,7 @@ START_TEST(reports)
     struct ipc_msg r;
     struct outcome o;
     ipc_msg_init(&r);
-    report_set(&r, DELIVERY_BOUNCE, "5.1.1", "x-unix; no\nsuch", "unknown %s", "joe");
+    delivery_report_set(&r, DELIVERY_BOUNCE, "5.1.1", "x-unix; no\nsuch", "unknown %s", "joe");
     ck_assert_int_eq(report_get(&r, &o), 0);
     ck_assert(o.status == DELIVERY_BOUNCE);
     ck_assert_str_eq(o.dsn, "5.1.1");

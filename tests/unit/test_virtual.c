@@ -1,6 +1,7 @@
 /* test_virtual.c: unit tests of the virtual delivery agent's parts: the table look-up order and
  * the checks on map values and ids (vmailbox.c), and the delivery child (vdeliver.c):
- * directories, Maildir and mbox results, the identity it writes as, the deadline. (The header
+ * directories, Maildir and mbox results, the identity it writes as, the deadline, and how the
+ * parent takes a child's report (a child that dies, a malformed report, a timeout). (The header
  * lines and the loop check are mail/header.c's, tested in test_local_misc.) */
 #include <check.h>
 #include <dirent.h>
@@ -248,6 +249,52 @@ static struct vmailbox mailbox(const char *value, uid_t uid, gid_t gid)
     return mb;
 }
 
+/* A result of vdeliver_write or vdeliver, as the tests look at it. */
+struct outcome {
+    enum delivery_status status;
+    char dsn[16];
+    char text[STATUSLOG_TEXT_MAX];
+    char file[VDELIVER_FILE_MAX];
+};
+
+/* vdeliver_write as the test's own user: its report must be valid. */
+static void write_as_self(const struct vmailbox *mb, const struct vdeliver_job *j,
+                          struct outcome *o)
+{
+    struct ipc_msg report;
+    ipc_msg_init(&report);
+    vdeliver_write(mb, j, &report);
+    const char *dsn, *text, *diag, *file = ipc_get(&report, VDELIVER_REPORT_A_FILE);
+    ck_assert_int_eq(delivery_report_get(&report, &o->status, &dsn, &text, &diag), 0);
+    ck_assert_str_eq(diag, "");
+    ck_assert((o->status == DELIVERY_SENT) == (file != NULL));
+    snprintf(o->dsn, sizeof o->dsn, "%s", dsn);
+    snprintf(o->text, sizeof o->text, "%s", text);
+    snprintf(o->file, sizeof o->file, "%s", file ? file : "");
+    ipc_msg_free(&report);
+}
+
+/* Copies result 0 of reply and frees it. */
+static void take_result(struct delivery_reply *reply, const char *file, struct outcome *o)
+{
+    const struct delivery_result *x = &reply->result[0];
+    o->status = x->status;
+    snprintf(o->dsn, sizeof o->dsn, "%s", x->dsn);
+    snprintf(o->text, sizeof o->text, "%s", x->text);
+    snprintf(o->file, sizeof o->file, "%s", file);
+    delivery_reply_free(reply);
+}
+
+/* vdeliver, its result copied to o. */
+static void deliver(const struct vmailbox *mb, long long deadline, struct outcome *o)
+{
+    struct delivery_reply reply;
+    delivery_reply_init(&reply, 1);
+    char file[VDELIVER_FILE_MAX] = "stale";
+    vdeliver(mb, &job, deadline, &reply, 0, file);
+    take_result(&reply, file, o);
+}
+
 static void read_file(const char *path, struct buf *out)
 {
     FILE *f = fopen(path, "rb");
@@ -262,8 +309,8 @@ static void read_file(const char *path, struct buf *out)
 START_TEST(write_maildir_makes_directories)
 {
     struct vmailbox mb = mailbox("dom/sub/alice/", getuid(), getgid());
-    struct vdeliver_outcome o;
-    vdeliver_write(&mb, &job, &o);
+    struct outcome o;
+    write_as_self(&mb, &job, &o);
     ck_assert_int_eq(o.status, DELIVERY_SENT);
     ck_assert_str_eq(o.dsn, "2.0.0");
     ck_assert_str_eq(o.text, "delivered to maildir");
@@ -281,7 +328,7 @@ START_TEST(write_maildir_makes_directories)
                              "Subject: hi\n\nFrom here.\nbody\n");
     buf_free(&b);
     /* existing directories are used as they are */
-    vdeliver_write(&mb, &job, &o);
+    write_as_self(&mb, &job, &o);
     ck_assert_int_eq(o.status, DELIVERY_SENT);
     ck_assert_int_eq(unit_count_entries(unit_fmt("%s/dom/sub/alice/new", dir)), 2);
 }
@@ -291,14 +338,14 @@ START_TEST(write_refuses_a_file_in_the_way)
 {
     ck_assert_int_eq(unit_write_file(unit_fmt("%s/dom", dir), "x"), 0);
     struct vmailbox mb = mailbox("dom/alice/", getuid(), getgid());
-    struct vdeliver_outcome o;
-    vdeliver_write(&mb, &job, &o);
+    struct outcome o;
+    write_as_self(&mb, &job, &o);
     ck_assert_int_eq(o.status, DELIVERY_DEFER);
     ck_assert_str_eq(o.dsn, "4.2.0");
     ck_assert_str_eq(o.text, unit_fmt("%s/dom is not a directory", dir));
     /* the Maildir itself a file: the writer's own reason */
     mb = mailbox("dom/", getuid(), getgid());
-    vdeliver_write(&mb, &job, &o);
+    write_as_self(&mb, &job, &o);
     ck_assert_int_eq(o.status, DELIVERY_DEFER);
     ck_assert_str_eq(o.dsn, "4.2.0");
     ck_assert_ptr_nonnull(strstr(o.text, unit_fmt("%s/dom", dir)));
@@ -310,13 +357,13 @@ START_TEST(write_maildir_size_limit)
     struct vdeliver_job big = job;
     big.size_limit = big.head_len + big.body_len - 1;
     struct vmailbox mb = mailbox("alice/", getuid(), getgid());
-    struct vdeliver_outcome o;
-    vdeliver_write(&mb, &big, &o);
+    struct outcome o;
+    write_as_self(&mb, &big, &o);
     ck_assert_int_eq(o.status, DELIVERY_BOUNCE);
     ck_assert_str_eq(o.dsn, "5.2.3");
     ck_assert_int_eq(unit_count_entries(unit_fmt("%s/alice/new", dir)), -1);
     big.size_limit++;
-    vdeliver_write(&mb, &big, &o);
+    write_as_self(&mb, &big, &o);
     ck_assert_int_eq(o.status, DELIVERY_SENT);
 }
 END_TEST
@@ -324,8 +371,8 @@ END_TEST
 START_TEST(write_mbox)
 {
     struct vmailbox mb = mailbox("dom/bob", getuid(), getgid());
-    struct vdeliver_outcome o;
-    vdeliver_write(&mb, &job, &o);
+    struct outcome o;
+    write_as_self(&mb, &job, &o);
     ck_assert_int_eq(o.status, DELIVERY_SENT);
     ck_assert_str_eq(o.dsn, "2.0.0");
     ck_assert_str_eq(o.text, "delivered to mailbox");
@@ -349,8 +396,8 @@ START_TEST(write_mbox_failures)
     /* not a regular file: for good */
     ck_assert_int_eq(mkdir(unit_fmt("%s/bob", dir), 0700), 0);
     struct vmailbox mb = mailbox("bob", getuid(), getgid());
-    struct vdeliver_outcome o;
-    vdeliver_write(&mb, &job, &o);
+    struct outcome o;
+    write_as_self(&mb, &job, &o);
     ck_assert_int_eq(o.status, DELIVERY_BOUNCE);
     ck_assert_str_eq(o.dsn, "5.2.0");
     ck_assert_int_eq(strncmp(o.text, unit_fmt("cannot update mailbox %s/bob: ", dir),
@@ -359,7 +406,7 @@ START_TEST(write_mbox_failures)
     struct vdeliver_job big = job;
     big.size_limit = 20;
     mb = mailbox("carol", getuid(), getgid());
-    vdeliver_write(&mb, &big, &o);
+    write_as_self(&mb, &big, &o);
     ck_assert_int_eq(o.status, DELIVERY_BOUNCE);
     ck_assert_str_eq(o.dsn, "5.2.2");
 }
@@ -384,8 +431,8 @@ START_TEST(deliver_in_a_child_as_the_owner)
     gid_t gid;
     delivery_ids(&uid, &gid);
     struct vmailbox mb = mailbox("dom/alice/", uid, gid);
-    struct vdeliver_outcome o;
-    vdeliver(&mb, &job, clock_ms() + 30000, &o);
+    struct outcome o;
+    deliver(&mb, clock_ms() + 30000, &o);
     ck_assert_msg(o.status == DELIVERY_SENT, "%s %s", o.dsn, o.text);
     ck_assert_str_eq(o.text, "delivered to maildir");
     struct stat st;
@@ -396,7 +443,7 @@ START_TEST(deliver_in_a_child_as_the_owner)
     ck_assert_int_eq(st.st_uid, uid);
 
     mb = mailbox("dom/bob", uid, gid);
-    vdeliver(&mb, &job, clock_ms() + 30000, &o);
+    deliver(&mb, clock_ms() + 30000, &o);
     ck_assert_msg(o.status == DELIVERY_SENT, "%s %s", o.dsn, o.text);
     ck_assert_str_eq(o.text, "delivered to mailbox");
     ck_assert_int_eq(stat(o.file, &st), 0);
@@ -410,8 +457,8 @@ START_TEST(deliver_past_the_deadline_is_deferred)
     gid_t gid;
     delivery_ids(&uid, &gid);
     struct vmailbox mb = mailbox("alice/", uid, gid);
-    struct vdeliver_outcome o;
-    vdeliver(&mb, &job, clock_ms() - 1, &o);
+    struct outcome o;
+    deliver(&mb, clock_ms() - 1, &o);
     ck_assert_int_eq(o.status, DELIVERY_DEFER);
     ck_assert_str_eq(o.dsn, "4.3.0");
     ck_assert_str_eq(o.text, unit_fmt("delivery to %s/alice did not finish within "
@@ -428,9 +475,9 @@ START_TEST(deliver_overstaying_child_is_killed)
     delivery_ids(&uid, &gid);
     ck_assert_int_eq(unit_write_file(unit_fmt("%s/bob.lock", dir), ""), 0);
     struct vmailbox mb = mailbox("bob", uid, gid);
-    struct vdeliver_outcome o;
+    struct outcome o;
     long long start = unit_now_ms();
-    vdeliver(&mb, &job, clock_ms() + 500, &o);
+    deliver(&mb, clock_ms() + 500, &o);
     ck_assert_int_lt(unit_now_ms() - start, 8000);   /* the lock wait alone is ~10 s */
     ck_assert_int_eq(o.status, DELIVERY_DEFER);
     ck_assert_str_eq(o.dsn, "4.3.0");
@@ -443,15 +490,148 @@ END_TEST
 START_TEST(deliver_never_as_root)
 {
     struct vmailbox mb = mailbox("alice/", 0, 100);
-    struct vdeliver_outcome o;
-    vdeliver(&mb, &job, clock_ms() + 30000, &o);
+    struct outcome o;
+    deliver(&mb, clock_ms() + 30000, &o);
     ck_assert_int_eq(o.status, DELIVERY_DEFER);
     ck_assert_str_eq(o.dsn, "4.3.5");
     ck_assert_ptr_nonnull(strstr(o.text, "refusing"));
     mb = mailbox("alice/", 100, 0);
-    vdeliver(&mb, &job, clock_ms() + 30000, &o);
+    deliver(&mb, clock_ms() + 30000, &o);
     ck_assert_str_eq(o.dsn, "4.3.5");
     ck_assert_int_eq(unit_count_entries(dir), 0);
+}
+END_TEST
+
+/* How the parent reads the end of a child: result i and file from runas_run_until's result. */
+static void result_of(enum runas_result r, const char *err, const char *const *attrs,
+                      struct outcome *o)
+{
+    struct vmailbox mb = mailbox("alice/", 1000, 1000);
+    struct ipc_msg report;
+    ipc_msg_init(&report);
+    for (size_t i = 0; attrs && attrs[i]; i += 2)
+        ipc_add(&report, attrs[i], attrs[i + 1]);
+    struct delivery_reply reply;
+    delivery_reply_init(&reply, 1);
+    char file[VDELIVER_FILE_MAX] = "stale";
+    vdeliver_result(&mb, r, err, &report, &reply, 0, file);
+    take_result(&reply, file, o);
+    ipc_msg_free(&report);
+}
+
+/* o must be a 4.3.0 deferral of the mailbox dir/alice, saying why after its path. */
+static void expect_deferred(const struct outcome *o, const char *why)
+{
+    ck_assert_int_eq(o->status, DELIVERY_DEFER);
+    ck_assert_str_eq(o->dsn, "4.3.0");
+    ck_assert_str_eq(o->text, unit_fmt("cannot deliver to %s/alice: %s", dir, why));
+    ck_assert_str_eq(o->file, "");
+}
+
+static void expect_malformed(const char *const *attrs)
+{
+    struct outcome o;
+    result_of(RUNAS_OK, "", attrs, &o);
+    expect_deferred(&o, "malformed report from the delivery process");
+}
+
+START_TEST(result_from_reports)
+{
+    struct outcome o;
+    const char *sent[] = { "status", "sent", "dsn", "2.0.0", "text", "delivered to maildir",
+                           "file", "/v/alice/new/1.x\n", NULL };
+    result_of(RUNAS_OK, "", sent, &o);
+    ck_assert_int_eq(o.status, DELIVERY_SENT);
+    ck_assert_str_eq(o.dsn, "2.0.0");
+    ck_assert_str_eq(o.text, "delivered to maildir");
+    ck_assert_str_eq(o.file, "/v/alice/new/1.x ");   /* printable: it goes into the log */
+    const char *bounced[] = { "status", "bounce", "dsn", "5.2.2", "text", "full", NULL };
+    result_of(RUNAS_OK, "", bounced, &o);
+    ck_assert_int_eq(o.status, DELIVERY_BOUNCE);
+    ck_assert_str_eq(o.dsn, "5.2.2");
+    ck_assert_str_eq(o.text, "full");
+    ck_assert_str_eq(o.file, "");
+    /* reports that are not what a delivery child sends */
+    const char *contradiction[] = { "status", "sent", "dsn", "5.0.0", "text", "x", "file", "f",
+                                    NULL };
+    const char *sent_without_file[] = { "status", "sent", "dsn", "2.0.0", "text", "x", NULL };
+    const char *file_without_delivery[] = { "status", "defer", "dsn", "4.2.0", "text", "x",
+                                            "file", "f", NULL };
+    const char *forged_line[] = { "status", "defer", "dsn", "4.2.0", "text", "x\nto=<y>", NULL };
+    const char *empty[] = { NULL };
+    expect_malformed(contradiction);
+    expect_malformed(sent_without_file);
+    expect_malformed(file_without_delivery);
+    expect_malformed(forged_line);
+    expect_malformed(empty);
+}
+END_TEST
+
+START_TEST(result_when_the_child_died_or_overstayed)
+{
+    struct outcome o;
+    const char *stale[] = { "status", "sent", "dsn", "2.0.0", "text", "x", "file", "f", NULL };
+    result_of(RUNAS_FAILED, "delivery process killed by signal 9", stale, &o);
+    expect_deferred(&o, "delivery process killed by signal 9");
+    result_of(RUNAS_TIMEOUT, "time limit exceeded", stale, &o);
+    ck_assert_int_eq(o.status, DELIVERY_DEFER);
+    ck_assert_str_eq(o.text, unit_fmt("delivery to %s/alice did not finish within "
+                                      "command_time_limit; stopped", dir));
+}
+END_TEST
+
+/* The pid of a child of parent other than self, within 5 s; 0 if none shows up. */
+static pid_t find_child(pid_t parent, pid_t self)
+{
+    for (long long end = unit_now_ms() + 5000; unit_now_ms() < end; usleep(5000)) {
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            long pid = atol(e->d_name), ppid = 0;
+            FILE *f = pid > 0 && pid != self ? fopen(unit_fmt("/proc/%ld/stat", pid), "r")
+                                             : NULL;
+            if (f && fscanf(f, "%*d %*s %*c %ld", &ppid) == 1 && ppid == parent) {
+                fclose(f);
+                closedir(d);
+                return (pid_t)pid;
+            }
+            if (f)
+                fclose(f);
+        }
+        if (d)
+            closedir(d);
+    }
+    return 0;
+}
+
+/* A child killed while it writes (here: while it waits for an mbox lock) gives no report: the
+ * recipient is deferred and the mailbox left as it was. */
+START_TEST(deliver_child_that_dies)
+{
+    uid_t uid;
+    gid_t gid;
+    delivery_ids(&uid, &gid);
+    runas_set_label("delivery process");
+    ck_assert_int_eq(unit_write_file(unit_fmt("%s/bob.lock", dir), ""), 0);
+    struct vmailbox mb = mailbox("bob", uid, gid);
+    pid_t parent = getpid();
+    pid_t killer = fork();
+    ck_assert_int_ge(killer, 0);
+    if (killer == 0) {
+        pid_t child = find_child(parent, getpid());
+        _exit(child > 0 && kill(child, SIGKILL) == 0 ? 0 : 1);
+    }
+    struct outcome o;
+    long long start = unit_now_ms();
+    deliver(&mb, clock_ms() + 30000, &o);
+    ck_assert_int_lt(unit_now_ms() - start, 8000);   /* the lock wait alone is ~10 s */
+    unit_expect_exit(killer, 10000, 0);
+    ck_assert_int_eq(o.status, DELIVERY_DEFER);
+    ck_assert_str_eq(o.dsn, "4.3.0");
+    ck_assert_str_eq(o.text, unit_fmt("cannot deliver to %s/bob: delivery process killed by "
+                                      "signal 9", dir));
+    struct stat st;
+    ck_assert_int_eq(stat(unit_fmt("%s/bob", dir), &st), -1);
 }
 END_TEST
 
@@ -459,13 +639,13 @@ END_TEST
 static void check_not_root(uid_t uid, gid_t gid)
 {
     struct vmailbox mb = mailbox("alice/", uid + 1, gid);
-    struct vdeliver_outcome o;
-    vdeliver(&mb, &job, clock_ms() + 30000, &o);
+    struct outcome o;
+    deliver(&mb, clock_ms() + 30000, &o);
     ck_assert_int_eq(o.status, DELIVERY_DEFER);
     ck_assert_str_eq(o.dsn, "4.3.5");
     ck_assert_ptr_nonnull(strstr(o.text, "does not run as root"));
     mb = mailbox("alice/", uid, gid);
-    vdeliver(&mb, &job, clock_ms() + 30000, &o);
+    deliver(&mb, clock_ms() + 30000, &o);
     ck_assert_msg(o.status == DELIVERY_SENT, "%s %s", o.dsn, o.text);
 }
 
@@ -511,6 +691,9 @@ static Suite *suite(void)
     tcase_add_test(tc, deliver_overstaying_child_is_killed);
     tcase_add_test(tc, deliver_never_as_root);
     tcase_add_test(tc, deliver_when_not_root);
+    tcase_add_test(tc, result_from_reports);
+    tcase_add_test(tc, result_when_the_child_died_or_overstayed);
+    tcase_add_test(tc, deliver_child_that_dies);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,8 +1,9 @@
 /* runas.c: jobs done as a user (see runas.h): one job in a child forked for it, or a job handed
- * to a kept worker. Every such process leads its own process group, closes the agent's
- * descriptors (the qmgr connection, the other workers' sockets), drops root with priv_drop
- * before any job runs, asks to be killed if the agent dies, and ends with _exit so nothing of
- * the parent's (atexit handlers, stdio buffers) runs twice. */
+ * to a kept worker. Every such process leads its own process group, closes the parent's
+ * descriptors (a client's connection, the other workers' sockets), drops root with priv_drop
+ * before any job runs, asks to be killed if the parent dies, and ends with _exit so nothing of
+ * the parent's (atexit handlers, stdio buffers) runs twice. Both ways read the report the same
+ * way (ipc_recv, bounded; no_report when there is none). */
 #include "clock.h"
 #include "runas.h"
 
@@ -24,17 +25,18 @@
 #define RUNAS_SEND_MS 30000      /* the child's report must reach the parent within this */
 #define RUNAS_REAP_MS 10000      /* waiting for a killed or finished child to be reaped */
 #define RUNAS_JOB_MAX (64 * 1024)   /* bytes of one encoded job for a kept worker */
-#define WORKER_MAX 4             /* kept workers of one agent process (one per uid and gid) */
+#define WORKER_MAX 4             /* kept workers of one process (one per uid and gid) */
 #define WORKER_IDLE_MS 5000      /* a worker unused this long is retired (runas_retire_idle),
-                                    so that a user can be removed soon after a delivery */
+                                    so that a user can be removed soon after a job */
 #define WORKER_JOBS 1000         /* jobs before a worker is replaced, bounding any slow leak */
 #define WORKER_WAIT_MS (3600 * 1000)   /* a worker left without a job this long ends itself */
 
 static int close_in_child[4] = { -1, -1, -1, -1 };
+static const char *label = "process";
 
 struct worker {
     pid_t pid;                   /* 0: a free slot */
-    int sock;                    /* the agent's end of the socketpair */
+    int sock;                    /* the parent's end of the socketpair */
     uid_t uid;
     gid_t gid;
     long long last_used;         /* monotonic ms */
@@ -42,6 +44,11 @@ struct worker {
 };
 static struct worker workers[WORKER_MAX];
 static runas_serve worker_serve;
+
+void runas_set_label(const char *what)
+{
+    label = what;
+}
 
 void runas_child_close(int fd)
 {
@@ -60,15 +67,15 @@ void runas_child_keep(int fd)
             close_in_child[i] = -1;
 }
 
-/* The agent's effective uid, read once (it never changes in the agent; become() forgets it in
- * a child). */
-static uid_t agent_euid = (uid_t)-1;
+/* The effective uid, read once (it never changes in the parent; become() forgets it in a
+ * child). */
+static uid_t parent_euid = (uid_t)-1;
 
 uid_t runas_euid(void)
 {
-    if (agent_euid == (uid_t)-1)
-        agent_euid = geteuid();
-    return agent_euid;
+    if (parent_euid == (uid_t)-1)
+        parent_euid = geteuid();
+    return parent_euid;
 }
 
 bool runas_possible(uid_t uid)
@@ -78,11 +85,11 @@ bool runas_possible(uid_t uid)
 }
 
 
-/* In a new child: its own process group, none of the agent's descriptors but its own socket (a
+/* In a new child: its own process group, none of the parent's descriptors but its own socket (a
  * command run as one user must never reach another user's worker), then uid and gid. */
 static void become(pid_t parent, uid_t uid, gid_t gid)
 {
-    agent_euid = (uid_t)-1;
+    parent_euid = (uid_t)-1;
     umask(077);   /* whatever a child creates is the user's alone */
     /* the skeleton's libevent handlers must not run here */
     signal(SIGTERM, SIG_DFL);
@@ -95,12 +102,12 @@ static void become(pid_t parent, uid_t uid, gid_t gid)
     for (size_t i = 0; i < WORKER_MAX; i++)
         if (workers[i].pid > 0)
             close(workers[i].sock);
-    memset(workers, 0, sizeof workers);   /* they are the agent's, not this process's */
+    memset(workers, 0, sizeof workers);   /* they are the parent's, not this process's */
     if (geteuid() == 0)
         priv_drop(uid, gid, NULL);
     else if (geteuid() != uid)
         _exit(77);   /* runas_possible was not asked: nothing to do as someone else */
-    /* setuid cleared the parent-death signal; a job must not outlive the agent */
+    /* setuid cleared the parent-death signal; a job must not outlive its parent */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         _exit(1);
@@ -142,11 +149,11 @@ static void kill_group(pid_t pid, int *status)
 static void describe_exit(int status, char *err, size_t errlen)
 {
     if (WIFSIGNALED(status))
-        snprintf(err, errlen, "delivery process killed by signal %d", WTERMSIG(status));
+        snprintf(err, errlen, "%s killed by signal %d", label, WTERMSIG(status));
     else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-        snprintf(err, errlen, "delivery process exited with status %d", WEXITSTATUS(status));
+        snprintf(err, errlen, "%s exited with status %d", label, WEXITSTATUS(status));
     else
-        snprintf(err, errlen, "delivery process ended without a report");
+        snprintf(err, errlen, "%s ended without a report", label);
 }
 
 /* A process that ended without a valid report (errno e from ipc_recv, why its reason for a
@@ -154,8 +161,7 @@ static void describe_exit(int status, char *err, size_t errlen)
 static enum runas_result no_report(int e, const char *why, int status, char *err, size_t errlen)
 {
     if (e == EPROTO)
-        snprintf(err, errlen, "malformed report from the delivery process: %s",
-                 why ? why : "?");
+        snprintf(err, errlen, "malformed report from the %s: %s", label, why ? why : "?");
     else
         describe_exit(status, err, errlen);
     return RUNAS_FAILED;
@@ -188,10 +194,31 @@ static pid_t fork_connected(int *sock, char *err, size_t errlen)
     return pid;
 }
 
-enum runas_result runas_run(uid_t uid, gid_t gid, long long time_limit, runas_job job,
-                            void *arg, struct ipc_msg *report, char *err, size_t errlen)
+/* Milliseconds of a limit in seconds, at most INT_MAX (what poll and ipc_recv take). */
+static long long seconds_ms(long long seconds)
+{
+    return seconds > INT_MAX / 1000 ? INT_MAX : seconds * 1000;
+}
+
+/* Milliseconds left until deadline: 0 once it has passed, at most INT_MAX. */
+static int ms_until(long long deadline)
+{
+    long long left = deadline - clock_ms();
+    return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+static enum runas_result timed_out(char *err, size_t errlen)
+{
+    snprintf(err, errlen, "time limit exceeded");
+    return RUNAS_TIMEOUT;
+}
+
+enum runas_result runas_run_until(uid_t uid, gid_t gid, long long deadline, runas_job job,
+                                  void *arg, struct ipc_msg *report, char *err, size_t errlen)
 {
     err[0] = '\0';
+    if (clock_ms() >= deadline)
+        return timed_out(err, errlen);
     pid_t parent = getpid();
     int sock;
     pid_t pid = fork_connected(&sock, err, errlen);
@@ -200,31 +227,39 @@ enum runas_result runas_run(uid_t uid, gid_t gid, long long time_limit, runas_jo
     if (pid == 0)
         child_main(sock, parent, uid, gid, job, arg);
 
-    long long limit_ms = time_limit > INT_MAX / 1000 ? INT_MAX : time_limit * 1000;
-    long long deadline = clock_ms() + limit_ms;
     const char *why = NULL;
-    int rc = ipc_recv(sock, report, RUNAS_REPORT_MAX, (int)limit_ms, &why);
+    int rc = ipc_recv(sock, report, RUNAS_REPORT_MAX, ms_until(deadline), &why);
     int e = errno;
     close(sock);
     int status = 0;
     if (rc < 0 && e == ETIMEDOUT) {
         kill_group(pid, &status);
-        snprintf(err, errlen, "time limit of %llds exceeded", time_limit);
-        return RUNAS_TIMEOUT;
+        return timed_out(err, errlen);
     }
-    long long reap_by = deadline > clock_ms() + RUNAS_REAP_MS ? deadline : clock_ms() + RUNAS_REAP_MS;
+    long long reap_by = clock_ms() + RUNAS_REAP_MS;
+    if (reap_by < deadline)
+        reap_by = deadline;
     if (!reap(pid, reap_by, &status)) {
         kill_group(pid, &status);
         if (rc == 0)
             return RUNAS_OK;   /* it reported, then hung: the report stands */
-        snprintf(err, errlen, "time limit of %llds exceeded", time_limit);
-        return RUNAS_TIMEOUT;
+        return timed_out(err, errlen);
     }
     /* the job's own children may linger in the group after it ended: they go too */
     kill(-pid, SIGKILL);
     if (rc == 0)
         return RUNAS_OK;
     return no_report(e, why, status, err, errlen);
+}
+
+enum runas_result runas_run(uid_t uid, gid_t gid, long long time_limit, runas_job job,
+                            void *arg, struct ipc_msg *report, char *err, size_t errlen)
+{
+    enum runas_result r = runas_run_until(uid, gid, clock_ms() + seconds_ms(time_limit), job,
+                                          arg, report, err, errlen);
+    if (r == RUNAS_TIMEOUT)
+        snprintf(err, errlen, "time limit of %llds exceeded", time_limit);
+    return r;
 }
 
 /* ---- kept workers ---- */
@@ -288,7 +323,7 @@ static int send_job(int sock, int fd, const struct ipc_msg *job)
     return rc;
 }
 
-/* 1 with a job (and *fd, or -1), 0 when the agent closed its end or sent nothing for
+/* 1 with a job (and *fd, or -1), 0 when the parent closed its end or sent nothing for
  * WORKER_WAIT_MS, -1 on a broken exchange. */
 static int recv_job(int sock, int *fd, struct ipc_msg *job)
 {
@@ -406,21 +441,18 @@ enum runas_result runas_call(uid_t uid, gid_t gid, long long time_limit,
         return RUNAS_FAILED;
     int status = 0;
     if (send_job(w->sock, fd, job) < 0) {
-        snprintf(err, errlen, "cannot hand the job to the delivery process: %s",
-                 strerror(errno));
+        snprintf(err, errlen, "cannot hand the job to the %s: %s", label, strerror(errno));
         worker_end(w, true, NULL);
         return RUNAS_FAILED;
     }
-    long long limit_ms = time_limit > INT_MAX / 1000 ? INT_MAX : time_limit * 1000;
     const char *why = NULL;
     ipc_msg_clear(report);
     /* the report comes once the job is done: wait for it first, then read it at once */
-    long long deadline = clock_ms() + limit_ms;
+    long long deadline = clock_ms() + seconds_ms(time_limit);
     struct pollfd p = { .fd = w->sock, .events = POLLIN };
-    while (poll(&p, 1, (int)limit_ms) < 0 && errno == EINTR)
-        limit_ms = deadline - clock_ms() > 0 ? deadline - clock_ms() : 0;
-    limit_ms = deadline - clock_ms() > 0 ? deadline - clock_ms() : 0;
-    if (ipc_recv(w->sock, report, RUNAS_REPORT_MAX, (int)limit_ms, &why) == 0) {
+    while (poll(&p, 1, ms_until(deadline)) < 0 && errno == EINTR)
+        ;
+    if (ipc_recv(w->sock, report, RUNAS_REPORT_MAX, ms_until(deadline), &why) == 0) {
         w->last_used = clock_ms();
         if (++w->jobs >= WORKER_JOBS)
             worker_end(w, false, NULL);
