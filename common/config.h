@@ -38,7 +38,9 @@ const char *config_loaded_dir(void);                  /* directory of the last c
 int config_override(const char *assignment, char err[CONFIG_ERR_MAX]);
 
 /* Lookups of known parameters; a name missing from the table is a programming error (fatal).
- * Strings are expanded; the returned pointer is valid until the next config_load. */
+ * Strings are expanded; the returned pointer is valid until the next config_load. An empty
+ * myhostname reads as the system's host name ("localhost" when it has none), so
+ * config_str("myhostname") is never empty and callers need no fallback of their own. */
 const char *config_str(const char *name);
 long long config_int(const char *name);
 bool config_bool(const char *name);

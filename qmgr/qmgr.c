@@ -90,8 +90,6 @@ static void read_settings(void)
     if (c->daemon_timeout < 1)
         c->daemon_timeout = 1;
     snprintf(c->myhostname, sizeof c->myhostname, "%s", config_str("myhostname"));
-    if (c->myhostname[0] == '\0' && gethostname(c->myhostname, sizeof c->myhostname - 1) < 0)
-        snprintf(c->myhostname, sizeof c->myhostname, "localhost");
     const char *db = config_str("double_bounce_sender");
     if (strchr(db, '@'))
         snprintf(c->double_bounce, sizeof c->double_bounce, "%.1000s", db);

@@ -54,10 +54,6 @@ struct resolver *resolver_open(char *err, size_t errlen)
         resolver_close(r);
         return NULL;
     }
-    if (r->myhostname[0] == '\0' &&
-        (gethostname(r->myhostname, sizeof r->myhostname) < 0 || r->myhostname[0] == '\0'))
-        snprintf(r->myhostname, sizeof r->myhostname, "localhost");
-    r->myhostname[sizeof r->myhostname - 1] = '\0';
     return r;
 }
 
