@@ -1,5 +1,5 @@
 # mail/local.mk: the mail layer (mail/libternmail.a): mail-specific code that more than one
-# program uses: the SMTP command, path and parameter parsers with xtext, the dialogue rules
+# program uses: the SMTP command, path and parameter parsers (xtext: queue/), the dialogue rules
 # smtpd and sendmail -bs share, RFC 5322 address lists, addresses split and keyed for table
 # look-ups, the header scanner (fields, the end of the header, hopcount_limit), the header
 # lines delivery adds, the mailbox writers (Maildir, mbox), the delivery protocol (request,

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <limits.h>
 #include <string.h>
+#include "xtext.h"
 
 /* Sets the static reason of a failure; returns -1. */
 static int fail(const char **why, const char *reason)
@@ -49,11 +50,6 @@ static bool is_qtext(unsigned char c)
 }
 
 /* RFC 3461 xchar: '!'..'~' except '+' and '=' */
-static bool is_xchar(unsigned char c)
-{
-    return c >= 33 && c <= 126 && c != '+' && c != '=';
-}
-
 static bool ieq(const char *s, size_t len, const char *word)
 {
     size_t n = strlen(word);
@@ -431,66 +427,6 @@ int smtp_parse_path(const char *s, size_t len, bool allow_null, bool allow_bare_
     return r;
 }
 
-/* ---- xtext ---- */
-
-static int hexval(unsigned char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-int smtp_xtext_decode(const char *s, size_t len, char *out, size_t size)
-{
-    size_t o = 0;
-    if (size == 0)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '+') {
-            if (len - i < 3)
-                return -1;
-            int hi = hexval((unsigned char)s[i + 1]), lo = hexval((unsigned char)s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            c = (unsigned char)(hi * 16 + lo);
-            i += 2;
-        } else if (!is_xchar(c)) {
-            return -1;
-        }
-        if (o + 1 >= size || o >= INT_MAX)
-            return -1;
-        out[o++] = (char)c;
-    }
-    out[o] = '\0';
-    return (int)o;
-}
-
-int smtp_xtext_encode(const char *s, size_t len, char *out, size_t size)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    if (size == 0)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        size_t need = is_xchar(c) ? 1 : 3;
-        if (o + need >= size || o + need > INT_MAX)
-            return -1;
-        if (need == 1) {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '+';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
-    return (int)o;
-}
-
 /* ---- ESMTP parameters ---- */
 
 struct param {
@@ -581,7 +517,7 @@ static int parse_size(const char *v, size_t len, long long *size)
  * and ORCPT), or also 8-bit when allow_8bit. */
 static int decode_text(const struct param *p, char *out, size_t size, bool allow_8bit)
 {
-    int n = smtp_xtext_decode(p->val, p->val_len, out, size);
+    int n = xtext_decode(p->val, p->val_len, out, size);
     if (n <= 0)
         return -1;
     for (int i = 0; i < n; i++) {

@@ -1,7 +1,7 @@
-/* smtp_parse.h: the SMTP command, address and ESMTP parameter parsers and xtext, used by smtpd,
- * sendmail -bs, pickup, qmgr and smtp: pure functions over buffers (no I/O, no allocation that
- * outlives the call, no global state), so they are unit-tested and fuzzed directly
- * (tests/unit/test_smtp_parse.c, tests/fuzz/). */
+/* smtp_parse.h: the SMTP command, address and ESMTP parameter parsers, used by smtpd,
+ * sendmail -bs and pickup: pure functions over buffers (no I/O, no allocation that outlives the
+ * call, no global state), so they are unit-tested and fuzzed directly
+ * (tests/unit/test_smtp_parse.c, tests/fuzz/). The xtext of ENVID and ORCPT is queue/xtext.h. */
 #ifndef TERN_SMTP_PARSE_H
 #define TERN_SMTP_PARSE_H
 #include <stdbool.h>
@@ -78,12 +78,6 @@ struct rcpt_params {
  * with a static reason in *why (the caller replies 555 5.5.4 for unknown/bad parameters). */
 int smtp_parse_mail_params(const char *s, size_t len, struct mail_params *out, const char **why);
 int smtp_parse_rcpt_params(const char *s, size_t len, struct rcpt_params *out, const char **why);
-
-/* xtext (RFC 3461): decodes "+XX" hex escapes into out (NUL-terminated, at most size-1 bytes).
- * Returns the decoded length, or -1 for bad xtext or too long. */
-int smtp_xtext_decode(const char *s, size_t len, char *out, size_t size);
-/* Encodes for the log and the queue file: bytes outside 33..126, '+' and '=' become +XX. */
-int smtp_xtext_encode(const char *s, size_t len, char *out, size_t size);
 
 /* HELO/EHLO argument: a domain or an address literal; returns 0 or -1 with *why. */
 int smtp_parse_helo(const char *s, size_t len, const char **why);

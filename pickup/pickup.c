@@ -28,6 +28,7 @@
 #include "server.h"
 #include "smtp_parse.h"
 #include "statuslog.h"
+#include "xtext.h"
 
 #define STALE_TEMP_SECONDS (24 * 3600)   /* a terndrop that died left t<random> behind */
 #define CHUNK (64 * 1024)                /* content records written */
@@ -404,7 +405,7 @@ static int write_envelope(struct job *j)
     r |= qfile_put_attr(j->q, "uid", uid);
     if (c->envid[0]) {
         char xt[SMTP_ENVID_MAX * 3 + 1];
-        smtp_xtext_encode(c->envid, strlen(c->envid), xt, sizeof xt);
+        xtext_encode(c->envid, strlen(c->envid), xt, sizeof xt);
         r |= qfile_put_attr(j->q, "envid", xt);
     }
     if (c->ret[0])

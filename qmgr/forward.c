@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "qmgr.h"
-#include "smtp_parse.h"
+#include "xtext.h"
 
 /* The ORCPT record of the copy: the original's, or rfc822;<the recipient> in xtext. */
 static int put_orcpt(struct qfile *q, const struct qrcpt *r, const char *orcpt_record,
@@ -16,7 +16,7 @@ static int put_orcpt(struct qfile *q, const struct qrcpt *r, const char *orcpt_r
         return qfile_put(q, QREC_RCPT_ORCPT, orcpt_record, orcpt_len);
     char xt[DELIVERY_ADDR_MAX * 3 + 8];
     memcpy(xt, "rfc822;", 7);
-    if (smtp_xtext_encode(r->address, strlen(r->address), xt + 7, sizeof xt - 7) < 0)
+    if (xtext_encode(r->address, strlen(r->address), xt + 7, sizeof xt - 7) < 0)
         return 0;   /* cannot happen for a bounded address; no ORCPT then */
     return qfile_put(q, QREC_RCPT_ORCPT, xt, strlen(xt));
 }

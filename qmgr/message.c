@@ -16,7 +16,7 @@
 #include "mem.h"
 #include "qmgr.h"
 #include "qspare.h"
-#include "smtp_parse.h"
+#include "xtext.h"
 #include "statuslog.h"
 
 static TAILQ_HEAD(, qmsg) active_list = TAILQ_HEAD_INITIALIZER(active_list);
@@ -109,7 +109,7 @@ static int load_rcpt(const struct qfile_rcpt *rc, void *arg)
     r->state = rc->done ? QR_DONE : QR_TODO;
     char orig[DELIVERY_ADDR_MAX] = "";
     if (rc->orcpt && rc->orcpt_len > 7 && strncasecmp(rc->orcpt, "rfc822;", 7) == 0 &&
-        smtp_xtext_decode(rc->orcpt + 7, rc->orcpt_len - 7, orig, sizeof orig) < 0)
+        xtext_decode(rc->orcpt + 7, rc->orcpt_len - 7, orig, sizeof orig) < 0)
         orig[0] = '\0';
     for (char *p = orig; *p; p++)      /* only printable text reaches logs and agents */
         if ((unsigned char)*p < 0x20 || *p == 0x7f)

@@ -1,5 +1,5 @@
 # queue/local.mk: the queue library (queue/libternqueue.a): the queue directory rules, the queue
-# file format (one writer, one reader), spare files, the commit of a new file, the status logs,
+# file format (one writer, one reader; xtext), spare files, the commit of a new file, the status logs,
 # maildrop/ files, the listing and the admin actions; and its unit tests.
 noinst_LIBRARIES += queue/libternqueue.a
 queue_libternqueue_a_SOURCES = \
@@ -10,9 +10,10 @@ queue_libternqueue_a_SOURCES = \
 	queue/statuslog.c queue/statuslog.h \
 	queue/maildrop.c queue/maildrop.h \
 	queue/qlist.c queue/qlist.h \
-	queue/qadmin.c queue/qadmin.h
+	queue/qadmin.c queue/qadmin.h \
+	queue/xtext.c queue/xtext.h
 
 QUEUE_UNIT_TESTS = tests/unit/test_qdir tests/unit/test_qfile tests/unit/test_statuslog \
-	tests/unit/test_maildrop tests/unit/test_qadmin
+	tests/unit/test_maildrop tests/unit/test_qadmin tests/unit/test_xtext
 check_PROGRAMS += $(QUEUE_UNIT_TESTS)
 TESTS += $(QUEUE_UNIT_TESTS)

@@ -18,6 +18,7 @@
 #include "sendmail.h"
 #include "smtp_parse.h"
 #include "smtp_rules.h"
+#include "xtext.h"
 
 #define LINE_MAX_BYTES 2048      /* a command line; a DATA line may be any length */
 #define RCPT_MAX 1000            /* recipients of one message (then 452 4.5.3) */
@@ -173,10 +174,8 @@ static bool do_data(struct transaction *t, struct input *in, const struct sendma
             drop_rcpt_param(&d, QREC_RCPT_NOTIFY, num);
         }
         if (t->rp[i].orcpt_type[0]) {
-            char xt[SMTP_ORCPT_MAX * 3 + 1], o2[sizeof xt + 40];
-            smtp_xtext_encode(t->rp[i].orcpt, strlen(t->rp[i].orcpt), xt, sizeof xt);
-            snprintf(o2, sizeof o2, "%s;%s", t->rp[i].orcpt_type, xt);
-            if (strlen(o2) <= MAILDROP_FIELD_MAX)
+            char o2[MAILDROP_FIELD_MAX + 1];   /* left out when longer than a field */
+            if (xtext_orcpt(t->rp[i].orcpt_type, t->rp[i].orcpt, o2, sizeof o2) >= 0)
                 drop_rcpt_param(&d, QREC_RCPT_ORCPT, o2);
         }
     }

@@ -42,6 +42,7 @@
 #include "smtpd.h"
 #include "tls.h"
 #include "workpool.h"
+#include "xtext.h"
 
 #define AUTH_LINE_MAX 12288          /* RFC 4954 */
 #define CONTENT_FLUSH (64 * 1024)    /* queue file content records */
@@ -350,7 +351,7 @@ static int write_envelope(struct session *s)
     if (s->tls)
         r |= put_attr(s, "tls", s->tls_info);
     if (s->mparams.envid[0]) {
-        smtp_xtext_encode(s->mparams.envid, strlen(s->mparams.envid), xt, sizeof xt);
+        xtext_encode(s->mparams.envid, strlen(s->mparams.envid), xt, sizeof xt);
         r |= put_attr(s, "envid", xt);
     }
     if (s->mparams.ret != RET_NONE)
@@ -370,7 +371,7 @@ static int write_envelope(struct session *s)
         if (rc->params.orcpt_type[0]) {
             struct buf o;
             buf_init(&o, BUF_UNBOUNDED);
-            smtp_xtext_encode(rc->params.orcpt, strlen(rc->params.orcpt), xt, sizeof xt);
+            xtext_encode(rc->params.orcpt, strlen(rc->params.orcpt), xt, sizeof xt);
             buf_printf(&o, "%s;%s", rc->params.orcpt_type, xt);
             r |= qfile_put(s->q, QREC_RCPT_ORCPT, o.data, o.len);
             buf_free(&o);

@@ -10,6 +10,7 @@
 #include "header_scanner.h"
 #include "mem.h"
 #include "qfile.h"
+#include "xtext.h"
 
 #define FOLD_AT 78      /* long field lines are folded at a space past this column */
 #define LINE_HARD 990   /* and broken here when there is no space (RFC 5322: 998) */
@@ -103,27 +104,16 @@ static void put_boundary(struct out *o, const char *boundary, bool last)
     put_line3(o, "--", boundary, last ? "--" : NULL, NULL);
 }
 
-/* The ENVID decoded from xtext (RFC 3461: "+XX" for a byte in hex), when that is valid and
- * gives printable ASCII; else the xtext as queued (printable too, the qfile writer's job). */
+/* The ENVID decoded from xtext (xtext.h), when that is valid and gives printable ASCII; else the
+ * xtext as queued (printable too, the qfile writer's job). */
 static const char *envid_text(const char *xtext, char *out, size_t size)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-    for (const char *p = xtext; *p; p++) {
-        int c = (unsigned char)*p;
-        if (c == '+') {
-            const char *hi = p[1] ? strchr(hex, p[1]) : NULL;
-            const char *lo = hi && p[2] ? strchr(hex, p[2]) : NULL;
-            if (!lo)
-                return xtext;
-            c = (int)((hi - hex) * 16 + (lo - hex));
-            p += 2;
-        }
-        if (c < 0x20 || c > 0x7e || n + 1 >= size)
+    int n = xtext_decode(xtext, strlen(xtext), out, size);
+    if (n < 0)
+        return xtext;
+    for (int i = 0; i < n; i++)
+        if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] > 0x7e)
             return xtext;
-        out[n++] = (char)c;
-    }
-    out[n] = '\0';
     return out;
 }
 

@@ -12,8 +12,8 @@
 #include "mem.h"
 #include "qfile.h"
 #include "server.h"
-#include "smtp_parse.h"
 #include "xact.h"
+#include "xtext.h"
 
 #define LINE_MAX_OUT 2048
 #define NO_INDEX SIZE_MAX
@@ -201,7 +201,7 @@ static void send_rcpt(struct xact *x, size_t k)
             notify_text(rc->notify, notify, sizeof notify);
             n += snprintf(line + n, sizeof line - (size_t)n, " NOTIFY=%s", notify);
         }
-        if (rc->orig[0] && smtp_xtext_encode(rc->orig, strlen(rc->orig), xt, sizeof xt) > 0)
+        if (rc->orig[0] && xtext_encode(rc->orig, strlen(rc->orig), xt, sizeof xt) > 0)
             snprintf(line + n, sizeof line - (size_t)n, " ORCPT=rfc822;%s", xt);
     }
     command(x, CMD_RCPT, k, line);

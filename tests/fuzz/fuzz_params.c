@@ -4,6 +4,7 @@
 #include <string.h>
 #include "fuzz_check.h"
 #include "smtp_parse.h"
+#include "xtext.h"
 
 static void check_printable(const char *s, size_t max)
 {
@@ -59,19 +60,19 @@ static void check_xtext(const char *s, size_t size)
     static char enc[3 * 4096 + 1], dec[4096 + 1], dec2[4096 + 1];
     if (size > 4096)
         return;
-    int e = smtp_xtext_encode(s, size, enc, sizeof enc);
+    int e = xtext_encode(s, size, enc, sizeof enc);
     FUZZ_CHECK(e >= (int)size && e <= 3 * (int)size && enc[e] == '\0');
-    FUZZ_CHECK(smtp_xtext_encode(s, size, enc, (size_t)e) == -1);
-    int d = smtp_xtext_decode(enc, (size_t)e, dec, sizeof dec);
+    FUZZ_CHECK(xtext_encode(s, size, enc, (size_t)e) == -1);
+    int d = xtext_decode(enc, (size_t)e, dec, sizeof dec);
     FUZZ_CHECK(d == (int)size && memcmp(dec, s, size) == 0 && dec[d] == '\0');
-    d = smtp_xtext_decode(s, size, dec, sizeof dec);
+    d = xtext_decode(s, size, dec, sizeof dec);
     if (d < 0)
         return;
     FUZZ_CHECK((size_t)d <= size && dec[d] == '\0');
-    FUZZ_CHECK(smtp_xtext_decode(s, size, dec2, (size_t)d) == -1);
-    e = smtp_xtext_encode(dec, (size_t)d, enc, sizeof enc);
+    FUZZ_CHECK(xtext_decode(s, size, dec2, (size_t)d) == -1);
+    e = xtext_encode(dec, (size_t)d, enc, sizeof enc);
     FUZZ_CHECK(e >= 0);
-    FUZZ_CHECK(smtp_xtext_decode(enc, (size_t)e, dec2, sizeof dec2) == d);
+    FUZZ_CHECK(xtext_decode(enc, (size_t)e, dec2, sizeof dec2) == d);
     FUZZ_CHECK(memcmp(dec, dec2, (size_t)d) == 0);
 }
 

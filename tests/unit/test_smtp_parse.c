@@ -1,7 +1,7 @@
 /* test_smtp_parse.c: table-driven unit tests of the SMTP parsers (mail/smtp_parse.c):
- * command splitting, RFC 5321 paths and their bounds, HELO arguments, xtext and the ESMTP
- * MAIL/RCPT parameters. Every input is copied to an exact-size heap buffer so a sanitizer
- * build catches any read past len. */
+ * command splitting, RFC 5321 paths and their bounds, HELO arguments and the ESMTP MAIL/RCPT
+ * parameters (xtext itself is tested by test_xtext.c). Every input is copied to an exact-size
+ * heap buffer so a sanitizer build catches any read past len. */
 #include <check.h>
 #include <limits.h>
 #include <stdio.h>
@@ -516,100 +516,6 @@ START_TEST(helo_bounds)
 }
 END_TEST
 
-/* ---- xtext ---- */
-
-static const struct xtext_case {
-    const char *in;
-    size_t len;
-    size_t size;
-    int ret;
-    const char *out;
-    size_t out_len;
-} xdecode_cases[] = {
-    {S("abc"), 16, 3, S("abc")},
-    {S(""), 16, 0, S("")},
-    {S("a+2Bb"), 16, 3, S("a+b")},
-    {S("+3D+20+7E"), 16, 3, S("= ~")},
-    {S("+00x"), 16, 2, S("\0x")},
-    {S("+FF"), 16, 1, S("\xff")},
-    {S("joe@example.com"), 16, 15, S("joe@example.com")},
-    {S("<>"), 16, 2, S("<>")},
-    {S("abcd"), 5, 4, S("abcd")},
-    {S("abcd"), 4, -1, S("")},
-    {S("a+2Bb"), 4, 3, S("a+b")},
-    {S("a+2Bb"), 3, -1, S("")},
-    {S("a"), 0, -1, S("")},
-    {S("+"), 16, -1, S("")},
-    {S("+2"), 16, -1, S("")},
-    {S("a+2"), 16, -1, S("")},
-    {S("+2g"), 16, -1, S("")},
-    {S("+2b"), 16, -1, S("")},
-    {S("+G0"), 16, -1, S("")},
-    {S("a=b"), 16, -1, S("")},
-    {S("a b"), 16, -1, S("")},
-    {S("a\0b"), 16, -1, S("")},
-    {S("a\x7f"), 16, -1, S("")},
-    {S("\xc3\xa9"), 16, -1, S("")},
-    {S("a\tb"), 16, -1, S("")},
-};
-
-START_TEST(xtext_decode_table)
-{
-    const struct xtext_case *c = &xdecode_cases[_i];
-    char *in = exact_copy(c->in, c->len);
-    char out[32];
-    memset(out, 'Z', sizeof out);
-    int r = smtp_xtext_decode(in, c->len, out, c->size);
-    free(in);
-    ck_assert_msg(r == c->ret, "case %d: returned %d, want %d", _i, r, c->ret);
-    if (r >= 0) {
-        ck_assert_uint_eq((size_t)r, c->out_len);
-        ck_assert_mem_eq(out, c->out, c->out_len);
-        ck_assert_int_eq(out[r], '\0');
-    }
-    if (c->size < sizeof out)
-        ck_assert_int_eq(out[c->size], 'Z');        /* nothing written past size */
-}
-END_TEST
-
-START_TEST(xtext_encode)
-{
-    char out[64];
-    ck_assert_int_eq(smtp_xtext_encode(S("a+b=c d\x01\xff~!"), out, sizeof out), 21);
-    ck_assert_str_eq(out, "a+2Bb+3Dc+20d+01+FF~!");
-    ck_assert_int_eq(smtp_xtext_encode(S(""), out, 1), 0);
-    ck_assert_str_eq(out, "");
-    ck_assert_int_eq(smtp_xtext_encode(S(""), out, 0), -1);
-    ck_assert_int_eq(smtp_xtext_encode(S("abc"), out, 4), 3);
-    ck_assert_int_eq(smtp_xtext_encode(S("abc"), out, 3), -1);
-    ck_assert_int_eq(smtp_xtext_encode(S("a+"), out, 5), 4);
-    ck_assert_str_eq(out, "a+2B");
-    ck_assert_int_eq(smtp_xtext_encode(S("a+"), out, 4), -1);
-    ck_assert_int_eq(smtp_xtext_encode(S("\0"), out, sizeof out), 3);
-    ck_assert_str_eq(out, "+00");
-}
-END_TEST
-
-START_TEST(xtext_round_trip)
-{
-    char all[256], enc[1024], dec[300];
-    for (int i = 0; i < 256; i++)
-        all[i] = (char)i;
-    int e = smtp_xtext_encode(all, sizeof all, enc, sizeof enc);
-    ck_assert_int_gt(e, 0);
-    ck_assert_uint_eq(strlen(enc), (size_t)e);
-    int d = smtp_xtext_decode(enc, (size_t)e, dec, sizeof dec);
-    ck_assert_int_eq(d, 256);
-    ck_assert_mem_eq(dec, all, sizeof all);
-    /* canonical xtext encodes back to itself */
-    static const char canon[] = "rfc822;joe+2Bx@example.com+20";
-    d = smtp_xtext_decode(S(canon), dec, sizeof dec);
-    ck_assert_int_eq(d, (int)strlen("rfc822;joe+x@example.com "));
-    e = smtp_xtext_encode(dec, (size_t)d, enc, sizeof enc);
-    ck_assert_str_eq(enc, canon);
-}
-END_TEST
-
 /* ---- MAIL parameters ---- */
 
 static const struct mail_case {
@@ -871,9 +777,6 @@ static Suite *smtp_parse_suite(void)
     tcase_add_test(tc, path_total_bound);
     TABLE(tc, helo_table, helo_cases);
     tcase_add_test(tc, helo_bounds);
-    TABLE(tc, xtext_decode_table, xdecode_cases);
-    tcase_add_test(tc, xtext_encode);
-    tcase_add_test(tc, xtext_round_trip);
     TABLE(tc, mail_params_table, mail_cases);
     tcase_add_test(tc, mail_params_bounds);
     TABLE(tc, rcpt_params_table, rcpt_cases);
