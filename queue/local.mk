@@ -1,9 +1,10 @@
 # queue/local.mk: the queue library (queue/libternqueue.a): the queue directory rules, the queue
-# file format (one writer, one reader; xtext), spare files, the commit of a new file, the status logs,
+# file format (the record codec, one writer, one reader; xtext), spare files, the commit of a new file, the status logs,
 # maildrop/ files, the listing and the admin actions; and its unit tests.
 noinst_LIBRARIES += queue/libternqueue.a
 queue_libternqueue_a_SOURCES = \
 	queue/qdir.c queue/qdir.h \
+	queue/qrecord.c queue/qrecord.h \
 	queue/qfile.c queue/qfile.h \
 	queue/qspare.c queue/qspare.h \
 	queue/qcommit.c queue/qcommit.h \

@@ -1,6 +1,7 @@
 /* maildrop.c: the maildrop file rules of maildrop.h: the record order and bounds that terndrop
  * enforces on what sendmail sends and pickup enforces again on what it reads, and a buffered
- * record reader over a descriptor with a per-read timeout. */
+ * record reader over a descriptor with a per-read timeout (the record headers decoded by
+ * qrec_head, as strictly as in queue files). */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -176,37 +177,28 @@ int maildrop_read(struct maildrop_reader *r, int *type, const char **data, size_
     int rc = fill(r, 1);
     if (rc <= 0)
         return rc;
-    /* the header: a type byte and a varint of at most 5 bytes */
-    size_t hdr = 1;
-    unsigned long long n = 0;
-    for (int shift = 0;; shift += 7) {
-        if (hdr > 5) {
-            errno = EPROTO;
+    /* the header under the rules of every record reader (qrec_head), a byte more at a time */
+    size_t hlen, n;
+    enum qrec_head_result h;
+    while ((h = qrec_head(r->buf + r->pos, r->len - r->pos, type, &n, &hlen)) ==
+           QREC_HEAD_SHORT) {
+        if ((rc = fill(r, r->len - r->pos + 1)) <= 0) {
+            if (rc == 0)
+                errno = EPROTO;   /* truncated */
             return -1;
         }
-        if ((rc = fill(r, hdr + 1)) < 0)
-            return -1;
-        if (rc == 0) {
-            errno = EPROTO;   /* truncated */
-            return -1;
-        }
-        unsigned char b = (unsigned char)r->buf[r->pos + hdr++];
-        n |= (unsigned long long)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            break;
     }
-    if (n > QREC_DATA_MAX) {
+    if (h == QREC_HEAD_BAD) {
         errno = EPROTO;
         return -1;
     }
-    if ((rc = fill(r, hdr + (size_t)n)) <= 0) {
+    if ((rc = fill(r, hlen + n)) <= 0) {
         if (rc == 0)
             errno = EPROTO;
         return -1;
     }
-    *type = (unsigned char)r->buf[r->pos];
-    *data = r->buf + r->pos + hdr;
-    *len = (size_t)n;
-    r->pos += hdr + (size_t)n;
+    *data = r->buf + r->pos + hlen;
+    *len = n;
+    r->pos += hlen + n;
     return 1;
 }

@@ -1,6 +1,6 @@
 /* maildrop.h: the files of maildrop/, written by the set-gid terndrop helper for sendmail(1)
  * and turned into queue files by pickup(8). A maildrop file uses the record format of queue
- * files (qfile.h: a type byte, a varint length, the data), in this order:
+ * files (qrecord.h: a type byte, a varint length, the data), in this order:
  *
  *   MAGIC "tern-maildrop-1"
  *   SENDER        the envelope sender ("" for <>); an address without @ gets @$myorigin

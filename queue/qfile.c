@@ -1,6 +1,7 @@
-/* qfile.c: the queue file of qfile.h: the record codec (pure), queue IDs, the buffered writer
- * that creates incoming/<ID> (mode 0200) and seals it complete (0600), and the strict reader.
- * The asynchronous commit (group directory fsync off the event loop) is in qcommit.c. */
+/* qfile.c: the queue file of qfile.h: queue IDs, the buffered writer that creates
+ * incoming/<ID> (mode 0200) and seals it complete (0600), and the strict reader. The record
+ * codec is in qrecord.c, the asynchronous commit (group directory fsync off the event loop) in
+ * qcommit.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -17,76 +18,9 @@
 #include "qspare.h"
 #include "safefile.h"
 
-#define QREC_LEN_BYTES 5            /* a length varint has at most 5 bytes */
 #define QFILE_FLUSH_AT (64u << 10)  /* the writer's buffer is flushed past this */
 #define QFILE_INCOMING "incoming/"
 #define QFILE_PATH_MAX (sizeof QFILE_INCOMING + QFILE_ID_MAX + 48)
-
-/* ---- records ---- */
-
-static size_t varint_put(unsigned char *out, size_t v)
-{
-    size_t n = 0;
-    do {
-        unsigned char c = v & 0x7f;
-        v >>= 7;
-        out[n++] = (unsigned char)(c | (v ? 0x80 : 0));
-    } while (v);
-    return n;
-}
-
-int qrec_put(struct buf *out, enum qrec_type type, const void *data, size_t len)
-{
-    if (len > QREC_DATA_MAX)
-        return -1;
-    unsigned char head[1 + QREC_LEN_BYTES];
-    head[0] = (unsigned char)type;
-    size_t hlen = 1 + varint_put(head + 1, len);
-    /* all or nothing: never leave half a record in out */
-    if (out->len > out->max || out->max - out->len < hlen + len)
-        return -1;
-    if (buf_append(out, head, hlen) < 0 || buf_append(out, data, len) < 0)
-        return -1;
-    return 0;
-}
-
-/* The length varint at data[*pos]: minimal encoding only (no trailing zero groups), at most
- * QREC_LEN_BYTES bytes, at most QREC_DATA_MAX. */
-static int varint_get(const unsigned char *data, size_t len, size_t *pos, size_t *value)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < QREC_LEN_BYTES; i++) {
-        if (*pos >= len)
-            return -1;
-        unsigned char c = data[(*pos)++];
-        v |= (uint64_t)(c & 0x7f) << (7 * i);
-        if (!(c & 0x80)) {
-            if (i > 0 && c == 0)
-                return -1;
-            if (v > QREC_DATA_MAX)
-                return -1;
-            *value = (size_t)v;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-int qrec_get(const char *data, size_t len, size_t *pos, int *type, const char **rec,
-             size_t *rec_len)
-{
-    if (*pos >= len)
-        return 0;
-    size_t p = *pos, n;
-    int t = (unsigned char)data[p++];
-    if (varint_get((const unsigned char *)data, len, &p, &n) < 0 || len - p < n)
-        return -1;
-    *type = t;
-    *rec = data + p;
-    *rec_len = n;
-    *pos = p + n;
-    return 1;
-}
 
 /* ---- queue IDs ----
  * ID = 11 characters of the arrival time in microseconds since the epoch, then 1 to 13 of the
@@ -275,7 +209,7 @@ struct qfile *qfile_create(void)
         errno = e;
         return NULL;
     }
-    buf_init(&q->out, QFILE_FLUSH_AT + QREC_DATA_MAX + 1 + QREC_LEN_BYTES);
+    buf_init(&q->out, QFILE_FLUSH_AT + QREC_DATA_MAX + QREC_HEAD_MAX);
     if (put_header(q, &now) < 0) {
         int e = errno;
         qfile_abort(q);

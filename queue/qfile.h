@@ -2,10 +2,8 @@
  * pickup and bounce) use to put a message in incoming/ durably; plus a strict reader for qmgr,
  * the admin tools and the tests.
  *
- * A queue file is a sequence of records: one type byte, the data length as a little-endian
- * base-128 varint (7 bits a byte, high bit = more; at most 5 bytes), then the data. Nothing in
- * the data is ever interpreted as structure, so no CR, LF or NUL from a peer can forge a record
- * (DESIGN.md §2, invariant 4). The first record is the magic QREC_MAGIC; the last is QREC_END.
+ * A queue file is a sequence of records (qrecord.h: a type byte, a varint length, the data).
+ * The first record is the magic QREC_MAGIC; the last is QREC_END.
  *
  * Durability: the file is a spare (qspare.h) renamed to incoming/<ID>, or a new file created as
  * incoming/t<unique> and at once renamed to incoming/<ID>; either way with mode 0200
@@ -21,28 +19,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "buf.h"
+#include "qrecord.h"
 
 #define QFILE_ID_MAX 32          /* a queue ID is shorter than this, NUL included */
-#define QREC_DATA_MAX (1u << 20) /* largest record the reader accepts (content chunks are 64 KiB) */
-
-/* Record types. Envelope records come first, in this order: MAGIC, TIME, then SENDER, the
- * message attributes (ATTR), RECIPIENT records each followed by its own RCPT_* records, then
- * CONTENT records, then END. */
-enum qrec_type {
-    QREC_MAGIC = 'V',        /* "tern-queue-1" */
-    QREC_TIME = 'T',         /* arrival time: decimal seconds.microseconds */
-    QREC_SENDER = 'S',       /* envelope sender, "" for <> */
-    QREC_ATTR = 'A',         /* name=value: client_name, client_address, client_port, helo,
-                              * protocol, sasl_username, tls, envid, ret, body, smtputf8 */
-    QREC_RECIPIENT = 'R',    /* an envelope recipient still to deliver */
-    QREC_DONE = 'D',         /* a recipient delivered (same data as its R record; qmgr later
-                              * overwrites the type byte of an R record in place) */
-    QREC_RCPT_NOTIFY = 'N',  /* NOTIFY bits of the recipient before it, decimal */
-    QREC_RCPT_ORCPT = 'O',   /* type;address of ORCPT of the recipient before it */
-    QREC_CONTENT = 'C',      /* a chunk of the message (header and body, lines end in CRLF) */
-    QREC_END = 'E',          /* empty; the file is complete only with it */
-};
-
 #define QREC_MAGIC_TEXT "tern-queue-1"
 
 /* The NOTIFY bits of a QREC_RCPT_NOTIFY record (RFC 3461), 0 when the client gave none. */
@@ -59,14 +38,6 @@ enum qrec_type {
 #define QFILE_MODE_WARNED 0100
 /* Whether a queue directory entry with this mode (from lstat) is a complete message. */
 bool qfile_complete(mode_t mode);
-
-/* Appends one record to out (a struct buf with the caller's bound). -1 when out is full or
- * len > QREC_DATA_MAX. Pure: used by the writer and by tests that forge files. */
-int qrec_put(struct buf *out, enum qrec_type type, const void *data, size_t len);
-/* Reads one record at data[*pos]: 1 and advances *pos (type, pointer and length of the data
- * within data[]), 0 at the end of the input, -1 for a truncated or malformed record. Pure. */
-int qrec_get(const char *data, size_t len, size_t *pos, int *type, const char **rec,
-             size_t *rec_len);
 
 /* A queue ID: the arrival time in microseconds (fixed width, so IDs sort by arrival) followed
  * by the inode number of the queue file, in an alphabet of digits and upper-case letters:

@@ -15,7 +15,6 @@
 #include "qlist.h"
 #include "statuslog.h"
 
-#define REC_HEAD_MAX 6            /* type byte + a varint of at most 5 bytes */
 #define ADDRESS_SHOWN_MAX 2048    /* longer addresses (forged files only) are cut */
 #define WIRE_CHUNK_BYTES (256u << 10)
 
@@ -27,29 +26,6 @@ static int fail(const char **why, const char *reason, int err)
 {
     *why = reason;
     errno = err;
-    return -1;
-}
-
-/* The header of the record at p[0..avail): 1 with its type, data length and header length;
- * 0 when avail ends inside the header; -1 when malformed (a varint longer than 5 bytes, not
- * minimal, or over QREC_DATA_MAX: the rules of qrec_get). */
-static int rec_head(const unsigned char *p, size_t avail, int *type, size_t *len, size_t *hlen)
-{
-    uint64_t v = 0;
-    for (size_t i = 0; i < REC_HEAD_MAX - 1; i++) {
-        if (1 + i >= avail)
-            return 0;
-        unsigned char c = p[1 + i];
-        v |= (uint64_t)(c & 0x7f) << (7 * i);
-        if (!(c & 0x80)) {
-            if ((i > 0 && c == 0) || v > QREC_DATA_MAX)
-                return -1;
-            *type = p[0];
-            *len = (size_t)v;
-            *hlen = 2 + i;
-            return 1;
-        }
-    }
     return -1;
 }
 
@@ -99,14 +75,15 @@ static int scan_records(int fd, unsigned long long size, struct buf *records,
     for (;;) {
         if (off >= size)
             return fail(why, off == 0 ? "empty file" : "no end record", EPROTO);
-        unsigned char head[REC_HEAD_MAX];
-        size_t avail = size - off < REC_HEAD_MAX ? (size_t)(size - off) : REC_HEAD_MAX;
+        unsigned char head[QREC_HEAD_MAX];
+        size_t avail = size - off < QREC_HEAD_MAX ? (size_t)(size - off) : QREC_HEAD_MAX;
         ssize_t got = read_at(fd, head, avail, (off_t)off);
         if (got < 0)
             return fail(why, "cannot read the file", errno);
         int type;
         size_t len, hlen;
-        if (rec_head(head, (size_t)got, &type, &len, &hlen) <= 0 || size - off - hlen < len)
+        if (qrec_head(head, (size_t)got, &type, &len, &hlen) != QREC_HEAD_OK ||
+            size - off - hlen < len)
             return fail(why, "truncated or malformed record", EPROTO);
         if (type == QREC_CONTENT || type == QREC_END) {
             if (!content)
@@ -123,7 +100,7 @@ static int scan_records(int fd, unsigned long long size, struct buf *records,
         } else {
             if (content)
                 return fail(why, "record out of order", EPROTO);
-            if (records->len + hlen + len + REC_HEAD_MAX > QLIST_ENVELOPE_MAX)
+            if (records->len + hlen + len + QREC_HEAD_MAX > QLIST_ENVELOPE_MAX)
                 return fail(why, "envelope too large", EFBIG);
             if (buf_append(records, head, hlen) < 0 ||
                 copy_data(fd, (off_t)(off + hlen), len, records) < 0)

@@ -1,8 +1,11 @@
 /* test_maildrop.c: unit tests of queue/maildrop.c, the rules terndrop and pickup both apply to
  * a maildrop file (record order, bounds, the size limit) and the record reader over a
- * descriptor (records split across reads, truncation, oversized lengths, the read timeout). */
+ * descriptor (records split across reads, truncation at every byte, lengths not minimal or
+ * oversized, the read timeout). */
 #include <check.h>
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "buf.h"
@@ -187,6 +190,75 @@ START_TEST(reader_errors)
 }
 END_TEST
 
+/* Reads every record of bytes[0..n) from a file (so any size fits): the records read before the
+ * end or the error; *rc is the last maildrop_read result and *err its errno. */
+static int read_all(const char *bytes, size_t n, int *rc, int *err)
+{
+    char path[] = "/tmp/test_maildrop.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    unlink(path);
+    ck_assert_int_eq(write(fd, bytes, n), (ssize_t)n);
+    ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+    struct maildrop_reader r;
+    maildrop_reader_init(&r, fd, -1);
+    int count = 0, type;
+    const char *data;
+    size_t len;
+    errno = 0;
+    while ((*rc = maildrop_read(&r, &type, &data, &len)) == 1)
+        count++;
+    *err = errno;
+    maildrop_reader_free(&r);
+    close(fd);
+    return count;
+}
+
+/* The reader is as strict as the queue file reader (qrec_head), though ordinary users write
+ * these files: cut at every byte, a varint not minimal, of six bytes, or over QREC_DATA_MAX. */
+START_TEST(reader_strict_headers)
+{
+    struct buf in;
+    buf_init(&in, BUF_UNBOUNDED);
+    size_t ends[3];
+    qrec_put(&in, QREC_MAGIC, MAILDROP_MAGIC_TEXT, strlen(MAILDROP_MAGIC_TEXT));
+    ends[0] = in.len;
+    char big[300];
+    memset(big, 'z', sizeof big);
+    qrec_put(&in, QREC_CONTENT, big, sizeof big);
+    ends[1] = in.len;
+    qrec_put(&in, QREC_END, "", 0);
+    ends[2] = in.len;
+    int rc, err;
+    for (size_t n = 0; n <= in.len; n++) {
+        int whole = n >= ends[2] ? 3 : n >= ends[1] ? 2 : n >= ends[0] ? 1 : 0;
+        ck_assert_int_eq(read_all(in.data, n, &rc, &err), whole);
+        bool boundary = n == 0 || n == ends[0] || n == ends[1] || n == ends[2];
+        ck_assert_msg(boundary ? rc == 0 : rc == -1 && err == EPROTO, "cut at %zu", n);
+    }
+    buf_free(&in);
+    static const struct { const char *bytes; size_t n; } bad[] = {
+        { "S\x80\x00", 3 },                       /* 0 in two bytes */
+        { "S\x81\x00" "a", 4 },                    /* 1 in two bytes */
+        { "S\x83\x80\x00" "abc", 7 },              /* 3 in three bytes */
+        { "S\x80\x80\x80\x80\x80\x01", 7 },       /* six bytes */
+        { "C\x81\x80\x40", 4 },                   /* 2^20 + 1 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(read_all(bad[i].bytes, bad[i].n, &rc, &err), 0);
+        ck_assert_msg(rc == -1 && err == EPROTO, "case %zu", i);
+    }
+    /* exactly QREC_DATA_MAX is a record */
+    buf_init(&in, BUF_UNBOUNDED);
+    char *max = calloc(1, QREC_DATA_MAX);
+    ck_assert_int_eq(qrec_put(&in, QREC_CONTENT, max, QREC_DATA_MAX), 0);
+    ck_assert_int_eq(read_all(in.data, in.len, &rc, &err), 1);
+    ck_assert_int_eq(rc, 0);
+    free(max);
+    buf_free(&in);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("maildrop");
@@ -195,6 +267,7 @@ int main(void)
     tcase_add_test(tc, bounds);
     tcase_add_test(tc, reader_pieces);
     tcase_add_test(tc, reader_errors);
+    tcase_add_test(tc, reader_strict_headers);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }

@@ -1,4 +1,5 @@
-/* test_qfile.c: unit tests of queue/qfile.c and queue/qcommit.c: the record codec, queue IDs,
+/* test_qfile.c: unit tests of queue/qfile.c, queue/qrecord.c and queue/qcommit.c: the record
+ * codec (the header decoder at every byte), queue IDs,
  * the writer (temporary name, mode, commit), the strict reader against forged and damaged
  * files, commits off the event loop, alone, in a burst and from several threads, and spare
  * files (queue/qspare.c): reuse, the checks of a claim, the bounds of retire. */
@@ -126,6 +127,61 @@ START_TEST(record_get_rejects_malformed)
     ck_assert_int_eq(get_one(big, n), 1);
     ck_assert_int_eq(get_one(big, n - 1), -1);
     free(big);
+}
+END_TEST
+
+/* The header decoder on a buffer that may end anywhere: "need more" until the last byte of the
+ * header, then the same verdict whatever follows; never a verdict from a partial varint. */
+static enum qrec_head_result head_of(const char *p, size_t avail, size_t *len, size_t *hlen)
+{
+    int type = -1;
+    *len = *hlen = 0;
+    enum qrec_head_result r = qrec_head(p, avail, &type, len, hlen);
+    if (r == QREC_HEAD_OK)
+        ck_assert_int_eq(type, (unsigned char)p[0]);
+    return r;
+}
+
+START_TEST(record_head_at_every_byte)
+{
+    static const size_t lens[] = { 0, 1, 127, 128, 16383, 16384, 65536, QREC_DATA_MAX };
+    char *data = calloc(1, QREC_DATA_MAX);
+    ck_assert_ptr_nonnull(data);
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        struct buf b;
+        buf_init(&b, BUF_UNBOUNDED);
+        ck_assert_int_eq(qrec_put(&b, QREC_CONTENT, data, lens[i]), 0);
+        size_t hlen = b.len - lens[i], len, h;
+        for (size_t k = 0; k < hlen; k++)
+            ck_assert_int_eq(head_of(b.data, k, &len, &h), QREC_HEAD_SHORT);
+        for (size_t k = hlen; k <= hlen + 2 && k <= b.len; k++) {
+            ck_assert_int_eq(head_of(b.data, k, &len, &h), QREC_HEAD_OK);
+            ck_assert_uint_eq(len, lens[i]);
+            ck_assert_uint_eq(h, hlen);
+        }
+        /* qrec_get wants the whole record: every shorter cut is malformed */
+        for (size_t k = 1; k < b.len; k += k < 8 ? 1 : b.len / 7)
+            ck_assert_int_eq(get_one(b.data, k), -1);
+        ck_assert_int_eq(get_one(b.data, b.len), 1);
+        buf_free(&b);
+    }
+    free(data);
+    /* malformed: a verdict at the byte that makes it so, "need more" before */
+    static const struct { const char *head; size_t n; } bad[] = {
+        { "S\x80\x00", 3 },                   /* not minimal: 0 in two bytes */
+        { "S\x85\x80\x00", 4 },               /* not minimal: 5 in three bytes */
+        { "S\x80\x80\x80\x80\x80", 6 },       /* a sixth varint byte would follow */
+        { "S\x80\x80\x80\x80\x01", 6 },       /* 2^28 in five bytes: over the max */
+        { "S\x81\x80\x40", 4 },               /* 2^20 + 1: over the max */
+        { "S\xff\xff\xff\xff\x0f", 6 },       /* 2^32 - 1 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t len, h;
+        for (size_t k = 0; k < bad[i].n; k++)
+            ck_assert_int_eq(head_of(bad[i].head, k, &len, &h), QREC_HEAD_SHORT);
+        ck_assert_msg(head_of(bad[i].head, bad[i].n, &len, &h) == QREC_HEAD_BAD, "case %zu", i);
+        ck_assert_int_eq(get_one(bad[i].head, bad[i].n), -1);
+    }
 }
 END_TEST
 
@@ -1167,6 +1223,7 @@ int main(void)
     tcase_add_test(rec, record_data_is_never_structure);
     tcase_add_test(rec, record_put_bounds);
     tcase_add_test(rec, record_get_rejects_malformed);
+    tcase_add_test(rec, record_head_at_every_byte);
     tcase_add_test(rec, ids_fixed_width_time_part);
     tcase_add_test(rec, ids_sort_by_arrival);
     tcase_add_test(rec, ids_validity);

@@ -164,6 +164,53 @@ START_TEST(damaged_files_refused)
 }
 END_TEST
 
+/* The record headers under the rules of qrec_get (qrec_head): cut at every byte, a varint that
+ * is not minimal, has six bytes or says more than QREC_DATA_MAX, in the envelope (copied) or
+ * in the content (only skipped), is refused. */
+START_TEST(record_headers_strict)
+{
+    struct buf b;
+    forge(&b, "s@example.com", two_rcpts, two_chunks);
+    for (size_t n = 0; n < b.len; n++)
+        refused(b.data, n, EPROTO);
+    static const struct { const char *bytes; size_t n; } bad[] = {
+        { "S\x80\x00", 3 }, { "S\x81\x00" "a", 4 }, { "S\x80\x80\x80\x80\x80\x01", 7 },
+        { "S\x81\x80\x40", 4 }, { "C\x80\x00", 3 }, { "C\x83\x80\x00" "abc", 7 },
+        { "C\x80\x80\x80\x80\x80\x01", 7 }, { "C\x81\x80\x40", 4 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct buf f;
+        buf_init(&f, BUF_UNBOUNDED);
+        put(&f, QREC_MAGIC, QREC_MAGIC_TEXT);
+        put(&f, QREC_TIME, "1700000000.250000");
+        if (bad[i].bytes[0] == QREC_CONTENT)
+            put(&f, QREC_SENDER, "s@example.com");
+        buf_append(&f, bad[i].bytes, bad[i].n);
+        put(&f, QREC_END, "");
+        refused(f.data, f.len, EPROTO);
+        buf_free(&f);
+    }
+    /* a content record of exactly QREC_DATA_MAX is counted, not refused */
+    struct buf f;
+    buf_init(&f, BUF_UNBOUNDED);
+    buf_append(&f, b.data, b.len - 2);
+    char *big = calloc(1, QREC_DATA_MAX);
+    ck_assert_int_eq(qrec_put(&f, QREC_CONTENT, big, QREC_DATA_MAX), 0);
+    put(&f, QREC_END, "");
+    write_bytes("incoming/big", f.data, f.len);
+    struct buf records;
+    buf_init(&records, QLIST_ENVELOPE_MAX);
+    struct qlist_envelope env;
+    const char *why = NULL;
+    ck_assert_int_eq(qlist_read_envelope("incoming/big", &records, &env, &why), 0);
+    ck_assert_uint_eq(env.content_size, CONTENT_SIZE + QREC_DATA_MAX);
+    free(big);
+    buf_free(&records);
+    buf_free(&f);
+    buf_free(&b);
+}
+END_TEST
+
 static void defer_record(const char *id, const char *rcpt, const char *reason)
 {
     struct status_record r;
@@ -519,6 +566,7 @@ int main(void)
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, envelope_read_without_content);
     tcase_add_test(t, damaged_files_refused);
+    tcase_add_test(t, record_headers_strict);
     tcase_add_test(t, entry_with_reasons_and_next_attempt);
     tcase_add_test(t, walk_over_the_queues);
     tcase_add_test(t, wire_round_trip_in_several_messages);
