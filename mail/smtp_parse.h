@@ -6,7 +6,7 @@
 #define TERN_SMTP_PARSE_H
 #include <stdbool.h>
 #include <stddef.h>
-#include "qfile.h"   /* NOTIFY_* */
+#include "qenvelope.h"   /* NOTIFY_* */
 
 enum smtp_verb {
     SMTP_HELO, SMTP_EHLO, SMTP_MAIL, SMTP_RCPT, SMTP_DATA, SMTP_BDAT, SMTP_RSET, SMTP_NOOP,

@@ -28,10 +28,8 @@
 #include "server.h"
 #include "smtp_parse.h"
 #include "statuslog.h"
-#include "xtext.h"
 
 #define STALE_TEMP_SECONDS (24 * 3600)   /* a terndrop that died left t<random> behind */
-#define CHUNK (64 * 1024)                /* content records written */
 
 static struct {
     char myhostname[256];
@@ -386,45 +384,33 @@ static int read_header(struct job *j, struct crlf *norm, struct buf *hdr, struct
     return 0;
 }
 
-/* Content in records of at most CHUNK bytes (the line-end conversion may double a record). */
-static int put_content(struct qfile *q, const char *p, size_t n)
-{
-    for (size_t off = 0; off < n; off += CHUNK)
-        if (qfile_put(q, QREC_CONTENT, p + off, n - off < CHUNK ? n - off : CHUNK) < 0)
-            return -1;
-    return 0;
-}
-
-static int write_envelope(struct job *j)
+/* The envelope of the queue file; a message that looped gets no recipients (each gets a failure
+ * record instead). */
+static int write_envelope(struct job *j, bool looped)
 {
     struct conversion *c = &j->c;
-    int r = qfile_put(j->q, QREC_SENDER, c->sender, strlen(c->sender));
-    r |= qfile_put_attr(j->q, "protocol", "local");
-    char uid[32];
-    snprintf(uid, sizeof uid, "%lu", (unsigned long)j->uid);
-    r |= qfile_put_attr(j->q, "uid", uid);
-    if (c->envid[0]) {
-        char xt[SMTP_ENVID_MAX * 3 + 1];
-        xtext_encode(c->envid, strlen(c->envid), xt, sizeof xt);
-        r |= qfile_put_attr(j->q, "envid", xt);
+    size_t n = looped ? 0 : c->nrcpt;
+    struct qenvelope_rcpt *rcpt = xcalloc(n ? n : 1, sizeof *rcpt);
+    for (size_t i = 0; i < n; i++) {
+        rcpt[i].address = c->rcpt[i].address;
+        rcpt[i].notify = c->rcpt[i].notify;
+        /* the ORCPT as the maildrop file gave it ("type;xtext") */
+        rcpt[i].orcpt_record = c->rcpt[i].orcpt[0] ? c->rcpt[i].orcpt : NULL;
     }
-    if (c->ret[0])
-        r |= qfile_put_attr(j->q, "ret", c->ret);
-    if (c->body[0])
-        r |= qfile_put_attr(j->q, "body", c->body);
-    if (c->smtputf8)
-        r |= qfile_put_attr(j->q, "smtputf8", "yes");
-    for (size_t i = 0; i < c->nrcpt; i++) {
-        const struct rcpt *rc = &c->rcpt[i];
-        r |= qfile_put(j->q, QREC_RECIPIENT, rc->address, strlen(rc->address));
-        if (rc->notify) {
-            char num[16];
-            snprintf(num, sizeof num, "%u", rc->notify);
-            r |= qfile_put(j->q, QREC_RCPT_NOTIFY, num, strlen(num));
-        }
-        if (rc->orcpt[0])
-            r |= qfile_put(j->q, QREC_RCPT_ORCPT, rc->orcpt, strlen(rc->orcpt));
-    }
+    struct qenvelope e = {
+        .sender = c->sender,
+        .protocol = "local",
+        .has_uid = true,
+        .uid = j->uid,
+        .envid = c->envid[0] ? c->envid : NULL,
+        .ret = c->ret[0] ? c->ret : NULL,
+        .body = c->body[0] ? c->body : NULL,
+        .smtputf8 = c->smtputf8,
+        .rcpt = rcpt,
+        .nrcpt = n,
+    };
+    int r = qfile_put_envelope(j->q, &e);
+    free(rcpt);
     return r;
 }
 
@@ -452,7 +438,7 @@ static int write_header(struct job *j, const char *hdr, const struct header_info
         buf_printf(&h, "Message-ID: <%s@%s>\r\n", qfile_id(j->q), conf.myhostname);
     if (hi->blank_line || body_follows)
         buf_puts(&h, "\r\n");
-    int r = put_content(j->q, h.data, h.len);
+    int r = qfile_put_content(j->q, h.data, h.len);
     buf_free(&h);
     return r;
 }
@@ -515,7 +501,7 @@ static enum outcome convert(struct job *j, const char **why)
     if (read_envelope(j, &type, &data, &len, why) < 0)
         return j->read_error ? RETRY : CORRUPT;
     struct buf hdr;
-    buf_init(&hdr, conf.header_limit + 2 * CHUNK + 2 * QREC_DATA_MAX);
+    buf_init(&hdr, conf.header_limit + 2 * QFILE_CONTENT_CHUNK + 2 * QREC_DATA_MAX);
     struct crlf norm = { false };
     struct header_info hi;
     enum outcome out = CORRUPT;
@@ -533,15 +519,11 @@ static enum outcome convert(struct job *j, const char **why)
         *why = strerror(errno);
         goto done;
     }
-    size_t kept = c->nrcpt;
-    if (looped)
-        c->nrcpt = 0;   /* no R records: each recipient gets a failure record instead */
     const char *body = hdr.data + hi.header_len;
     size_t body_len = hdr.len - hi.header_len;
-    int w = write_envelope(j);
-    c->nrcpt = kept;
-    if (w < 0 || write_header(j, hdr.data, &hi, body_len > 0 || type == QREC_CONTENT) < 0 ||
-        put_content(j->q, body, body_len) < 0) {
+    if (write_envelope(j, looped) < 0 ||
+        write_header(j, hdr.data, &hi, body_len > 0 || type == QREC_CONTENT) < 0 ||
+        qfile_put_content(j->q, body, body_len) < 0) {
         *why = strerror(errno);
         goto done;
     }
@@ -550,7 +532,7 @@ static enum outcome convert(struct job *j, const char **why)
     while (type == QREC_CONTENT) {
         buf_reset(&chunk);
         if (crlf_feed(&norm, data, len, &chunk) < 0 ||
-            put_content(j->q, chunk.data, chunk.len) < 0) {
+            qfile_put_content(j->q, chunk.data, chunk.len) < 0) {
             *why = strerror(errno);
             goto done;
         }
@@ -561,7 +543,7 @@ static enum outcome convert(struct job *j, const char **why)
             goto done;
         }
     }
-    if (!line_end && qfile_put(j->q, QREC_CONTENT, "\r\n", 2) < 0) {
+    if (!line_end && qfile_put_content(j->q, "\r\n", 2) < 0) {
         *why = strerror(errno);
         goto done;
     }

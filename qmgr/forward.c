@@ -4,22 +4,11 @@
  * so notices and logs still show the address the mail was sent to. Written and committed
  * (mode 0600, fsync, fsync of incoming/) before the original recipient is marked done. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include "mem.h"
 #include "qmgr.h"
 #include "xtext.h"
-
-/* The ORCPT record of the copy: the original's, or rfc822;<the recipient> in xtext. */
-static int put_orcpt(struct qfile *q, const struct qrcpt *r, const char *orcpt_record,
-                     size_t orcpt_len)
-{
-    if (orcpt_record)
-        return qfile_put(q, QREC_RCPT_ORCPT, orcpt_record, orcpt_len);
-    char xt[DELIVERY_ADDR_MAX * 3 + 8];
-    memcpy(xt, "rfc822;", 7);
-    if (xtext_encode(r->address, strlen(r->address), xt + 7, sizeof xt - 7) < 0)
-        return 0;   /* cannot happen for a bounded address; no ORCPT then */
-    return qfile_put(q, QREC_RCPT_ORCPT, xt, strlen(xt));
-}
 
 struct find_orcpt {
     size_t offset;
@@ -61,37 +50,38 @@ int forward_write(struct qmsg *m, size_t i, const char *sender, const char *deli
         snprintf(err, errlen, "cannot create a queue file: %m");
         goto out;
     }
-    const char *s = sender ? sender : m->sender;
-    int w = qfile_put(q, QREC_SENDER, s, strlen(s));
-    if (env.envid[0])
-        w |= qfile_put_attr(q, "envid", env.envid);
-    if (env.ret[0])
-        w |= qfile_put_attr(q, "ret", env.ret);
-    char forwarded[64];
-    snprintf(forwarded, sizeof forwarded, "%s", m->id);
-    w |= qfile_put_attr(q, "forwarded_from", forwarded);
-    if (valias)
-        w |= qfile_put_attr(q, "valias_expanded", "yes");
+    /* the ORCPT of the copies: the original's, or rfc822;<the recipient> (none when that
+     * cannot be encoded, which a bounded address never fails) */
+    char xt[DELIVERY_ADDR_MAX * 3 + 8];
+    char *orcpt = f.orcpt ? xstrndup(f.orcpt, f.len) : NULL;
+    if (!orcpt && xtext_orcpt("rfc822", m->rcpt[i].address, xt, sizeof xt) >= 0)
+        orcpt = xstrdup(xt);
+    struct qenvelope_rcpt *rcpt = xcalloc(naddrs ? naddrs : 1, sizeof *rcpt);
     for (size_t k = 0; k < naddrs; k++) {
-        w |= qfile_put(q, QREC_RECIPIENT, addrs[k], strlen(addrs[k]));
-        if (m->rcpt[i].notify) {
-            char num[16];
-            snprintf(num, sizeof num, "%u", m->rcpt[i].notify);
-            w |= qfile_put(q, QREC_RCPT_NOTIFY, num, strlen(num));
-        }
-        w |= put_orcpt(q, &m->rcpt[i], f.orcpt, f.len);
+        rcpt[k].address = addrs[k];
+        rcpt[k].notify = m->rcpt[i].notify;
+        rcpt[k].orcpt_record = orcpt;
     }
+    struct qenvelope e = {
+        .sender = sender ? sender : m->sender,
+        .envid_xtext = env.envid[0] ? env.envid : NULL,
+        .ret = env.ret[0] ? env.ret : NULL,
+        .forwarded_from = m->id,
+        .valias_expanded = valias,
+        .rcpt = rcpt,
+        .nrcpt = naddrs,
+    };
+    int w = qfile_put_envelope(q, &e);
+    free(rcpt);
+    free(orcpt);
     if (delivered_to) {
         struct buf h;
         buf_init(&h, BUF_UNBOUNDED);
         buf_printf(&h, "Delivered-To: %s\r\n", delivered_to);
-        w |= qfile_put(q, QREC_CONTENT, h.data, h.len);
+        w |= qfile_put_content(q, h.data, h.len);
         buf_free(&h);
     }
-    for (size_t off = 0; off < content.len; off += 65536) {
-        size_t n = content.len - off < 65536 ? content.len - off : 65536;
-        w |= qfile_put(q, QREC_CONTENT, content.data + off, n);
-    }
+    w |= qfile_put_content(q, content.data, content.len);
     if (w != 0 || qfile_finish(q) < 0) {
         snprintf(err, errlen, "cannot write a queue file: %m");
         goto out;

@@ -1,7 +1,7 @@
 /* qfile.c: the queue file of qfile.h: queue IDs, the buffered writer that creates
- * incoming/<ID> (mode 0200) and seals it complete (0600), and the strict reader. The record
- * codec is in qrecord.c, the asynchronous commit (group directory fsync off the event loop) in
- * qcommit.c. */
+ * incoming/<ID> (mode 0200) and seals it complete (0600), the loading of a file for the strict
+ * reader (qparse.c) and the done mark. The record codec is in qrecord.c, the envelope records in
+ * qenvelope.c, the asynchronous commit (group directory fsync off the event loop) in qcommit.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -262,6 +262,17 @@ int qfile_put_attr(struct qfile *q, const char *name, const char *value)
     return r;
 }
 
+int qfile_put_content(struct qfile *q, const void *data, size_t len)
+{
+    const char *p = data;
+    for (size_t off = 0; off < len; off += QFILE_CONTENT_CHUNK) {
+        size_t n = len - off < QFILE_CONTENT_CHUNK ? len - off : QFILE_CONTENT_CHUNK;
+        if (qfile_put(q, QREC_CONTENT, p + off, n) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int qfile_finish(struct qfile *q)
 {
     if (qfile_put(q, QREC_END, NULL, 0) < 0 || flush_out(q) < 0)
@@ -323,176 +334,7 @@ int qfile_commit_sync(struct qfile *q)
     return 0;
 }
 
-/* ---- the reader ---- */
-
-/* Where a record may appear: the envelope order of qfile.h as a sequence of sections. */
-enum section {
-    SEC_START, SEC_MAGIC, SEC_TIME, SEC_SENDER, SEC_ATTR, SEC_RCPT, SEC_CONTENT, SEC_END
-};
-
-struct reader {
-    enum section sec;
-    struct qfile_envelope *env;
-    size_t offset;   /* of the current record */
-    const char *why;
-};
-
-static bool parse_time(const char *s, size_t len, double *out)
-{
-    /* <digits>.<6 digits> */
-    const char *dot = memchr(s, '.', len);
-    if (!dot || dot == s || dot - s > 19 || (size_t)(s + len - dot) != 7)
-        return false;
-    double secs = 0, usec = 0;
-    for (const char *p = s; p < s + len; p++) {
-        if (p == dot)
-            continue;
-        if (*p < '0' || *p > '9')
-            return false;
-        if (p < dot)
-            secs = secs * 10 + (*p - '0');
-        else
-            usec = usec * 10 + (*p - '0');
-    }
-    *out = secs + usec / 1e6;
-    return true;
-}
-
-static bool is_rcpt(int type)
-{
-    return type == QREC_RECIPIENT || type == QREC_DONE;
-}
-
-/* The section a record of this type opens or continues, given the current one; -1 when the
- * record is out of order. */
-static int next_section(enum section cur, int type)
-{
-    switch (type) {
-    case QREC_MAGIC: return cur == SEC_START ? SEC_MAGIC : -1;
-    case QREC_TIME: return cur == SEC_MAGIC ? SEC_TIME : -1;
-    case QREC_SENDER: return cur == SEC_TIME ? SEC_SENDER : -1;
-    case QREC_ATTR: return cur == SEC_SENDER || cur == SEC_ATTR ? SEC_ATTR : -1;
-    case QREC_RECIPIENT:
-    case QREC_DONE:
-    case QREC_RCPT_NOTIFY:
-    case QREC_RCPT_ORCPT:
-        if (cur == SEC_RCPT || (is_rcpt(type) && (cur == SEC_SENDER || cur == SEC_ATTR)))
-            return SEC_RCPT;
-        return -1;
-    case QREC_CONTENT:
-        return cur >= SEC_SENDER && cur <= SEC_CONTENT ? SEC_CONTENT : -1;
-    case QREC_END: return cur >= SEC_SENDER && cur <= SEC_CONTENT ? SEC_END : -1;
-    default: return -1;
-    }
-}
-
-static bool known_type(int type)
-{
-    switch (type) {
-    case QREC_MAGIC: case QREC_TIME: case QREC_SENDER: case QREC_ATTR: case QREC_RECIPIENT:
-    case QREC_DONE: case QREC_RCPT_NOTIFY: case QREC_RCPT_ORCPT: case QREC_CONTENT:
-    case QREC_END:
-        return true;
-    default:
-        return false;
-    }
-}
-
-static int reader_fail(struct reader *r, const char *why)
-{
-    r->why = why;
-    return -1;
-}
-
-/* Checks one record against the section rules and fills in the envelope. */
-static int reader_record(struct reader *r, int type, const char *data, size_t len)
-{
-    if (!known_type(type))
-        return reader_fail(r, "unknown record type");
-    int sec = next_section(r->sec, type);
-    if (sec < 0)
-        return reader_fail(r, "record out of order");
-    struct qfile_envelope *env = r->env;
-    switch (type) {
-    case QREC_MAGIC:
-        if (len != strlen(QREC_MAGIC_TEXT) || memcmp(data, QREC_MAGIC_TEXT, len) != 0)
-            return reader_fail(r, "bad magic record");
-        break;
-    case QREC_TIME:
-        if (!parse_time(data, len, &env->arrival))
-            return reader_fail(r, "bad arrival time record");
-        break;
-    case QREC_SENDER:
-        if (len >= sizeof env->sender || memchr(data, '\0', len))
-            return reader_fail(r, "bad sender record");
-        memcpy(env->sender, data, len);
-        env->sender[len] = '\0';
-        break;
-    case QREC_ATTR:
-        if (len > 6 && memcmp(data, "envid=", 6) == 0 && len - 6 < sizeof env->envid &&
-            !memchr(data, '\0', len)) {
-            memcpy(env->envid, data + 6, len - 6);
-            env->envid[len - 6] = '\0';
-        } else if (len == 19 && memcmp(data, "valias_expanded=yes", 19) == 0) {
-            env->valias_expanded = true;
-        } else if (len > 4 && memcmp(data, "ret=", 4) == 0 && len - 4 < sizeof env->ret &&
-                   !memchr(data, '\0', len)) {
-            memcpy(env->ret, data + 4, len - 4);
-            env->ret[len - 4] = '\0';
-        }
-        break;
-    case QREC_RECIPIENT:
-    case QREC_DONE:
-        env->nrcpt++;
-        break;
-    case QREC_CONTENT:
-        if (r->sec != SEC_CONTENT)
-            env->content_offset = r->offset;
-        break;
-    case QREC_END:
-        if (len != 0)
-            return reader_fail(r, "bad end record");
-        if (r->sec != SEC_CONTENT)
-            env->content_offset = r->offset;   /* no content: it would start here */
-        break;
-    }
-    r->sec = (enum section)sec;
-    return 0;
-}
-
-/* env->nrcpt counts every recipient record, delivered (D) or not (R). */
-static int parse_file(const char *in, size_t in_len, struct qfile_envelope *env,
-                      const char **why)
-{
-    struct reader r = { SEC_START, env, 0, NULL };
-    size_t pos = 0;
-    for (;;) {
-        int type;
-        const char *data;
-        size_t len;
-        r.offset = pos;
-        int got = qrec_get(in, in_len, &pos, &type, &data, &len);
-        if (got < 0) {
-            *why = "truncated or malformed record";
-            return -1;
-        }
-        if (got == 0)
-            break;
-        if (r.sec == SEC_END) {
-            *why = "data after the end record";
-            return -1;
-        }
-        if (reader_record(&r, type, data, len) < 0) {
-            *why = r.why;
-            return -1;
-        }
-    }
-    if (r.sec != SEC_END) {
-        *why = r.sec == SEC_START ? "empty file" : "no end record";
-        return -1;
-    }
-    return 0;
-}
+/* ---- loading a file ---- */
 
 int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envelope *env,
                const char **why)
@@ -505,15 +347,13 @@ int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envel
         *why = errno == EFBIG ? "file too large" : "cannot read the file";
         return -1;
     }
-    if (parse_file(out->data, out->len, env, why) < 0) {
+    if (qfile_parse(out->data, out->len, env, why) < 0) {
         errno = EPROTO;
         return -1;
     }
     return 0;
 }
 
-/* The whole file is checked first (as qfile_read does), so cb never sees part of a malformed
- * file. cb returning non-zero stops the walk early; that is not an error. */
 size_t qfile_read_limit(void)
 {
     /* not the current message_size_limit alone: mail queued under a larger one must still be
@@ -522,83 +362,6 @@ size_t qfile_read_limit(void)
     if (limit < QFILE_CONTENT_MAX)
         limit = QFILE_CONTENT_MAX;
     return limit + (size_t)config_size("bounce_size_limit") + (16u << 20);
-}
-
-int qfile_content(const char *data, size_t len, const struct qfile_envelope *env,
-                  struct buf *out)
-{
-    size_t pos = env->content_offset;
-    for (;;) {
-        int type;
-        const char *rec;
-        size_t rec_len;
-        int got = qrec_get(data, len, &pos, &type, &rec, &rec_len);
-        if (got < 0)
-            return -1;
-        if (got == 0 || type == QREC_END)
-            return 0;
-        if (type != QREC_CONTENT)
-            return -1;
-        if (buf_append(out, rec, rec_len) < 0)
-            return -1;
-    }
-}
-
-static unsigned parse_notify(const char *s, size_t len)
-{
-    unsigned v = 0;
-    if (len == 0 || len > 3)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    return v & (NOTIFY_NEVER | NOTIFY_SUCCESS | NOTIFY_FAILURE | NOTIFY_DELAY);
-}
-
-int qfile_recipients(const char *data, size_t len,
-                     int (*cb)(const struct qfile_rcpt *rcpt, void *arg), void *arg)
-{
-    struct qfile_envelope env;
-    const char *why;
-    memset(&env, 0, sizeof env);
-    if (parse_file(data, len, &env, &why) < 0)
-        return -1;
-    size_t pos = 0;
-    struct qfile_rcpt cur;
-    bool have = false;
-    for (;;) {
-        size_t offset = pos;   /* of the record's type byte */
-        int type;
-        const char *rec;
-        size_t rec_len;
-        int got = qrec_get(data, len, &pos, &type, &rec, &rec_len);
-        if (got < 0)
-            return -1;   /* cannot happen: parse_file accepted it */
-        if (have && (got == 0 || (type != QREC_RCPT_NOTIFY && type != QREC_RCPT_ORCPT))) {
-            have = false;
-            if (cb(&cur, arg) != 0)
-                return 0;
-        }
-        if (got == 0)
-            return 0;
-        if (is_rcpt(type)) {
-            memset(&cur, 0, sizeof cur);
-            cur.address = rec;
-            cur.address_len = rec_len;
-            cur.done = type == QREC_DONE;
-            cur.offset = offset;
-            have = true;
-        } else if (have && type == QREC_RCPT_NOTIFY) {
-            cur.notify = parse_notify(rec, rec_len);
-        } else if (have && type == QREC_RCPT_ORCPT) {
-            cur.orcpt = rec;
-            cur.orcpt_len = rec_len;
-        } else if (type == QREC_CONTENT || type == QREC_END) {
-            return 0;
-        }
-    }
 }
 
 int qfile_mark_done(int fd, size_t offset)

@@ -1,9 +1,10 @@
-/* qfile.h: the queue file: its record format, its queue ID, and the writer that smtpd (and later
- * pickup and bounce) use to put a message in incoming/ durably; plus a strict reader for qmgr,
- * the admin tools and the tests.
+/* qfile.h: the queue file: its record format, its queue ID, and the writer that smtpd, pickup,
+ * qmgr (forwarded copies) and bounce (notices) use to put a message in incoming/ durably; plus a
+ * strict reader for qmgr, the admin tools and the tests.
  *
  * A queue file is a sequence of records (qrecord.h: a type byte, a varint length, the data).
- * The first record is the magic QREC_MAGIC; the last is QREC_END.
+ * The first record is the magic QREC_MAGIC; the last is QREC_END. The envelope records between
+ * are written from a struct qenvelope (qenvelope.h, which names the attributes).
  *
  * Durability: the file is a spare (qspare.h) renamed to incoming/<ID>, or a new file created as
  * incoming/t<unique> and at once renamed to incoming/<ID>; either way with mode 0200
@@ -19,16 +20,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "buf.h"
+#include "qenvelope.h"
 #include "qrecord.h"
 
 #define QFILE_ID_MAX 32          /* a queue ID is shorter than this, NUL included */
 #define QREC_MAGIC_TEXT "tern-queue-1"
-
-/* The NOTIFY bits of a QREC_RCPT_NOTIFY record (RFC 3461), 0 when the client gave none. */
-#define NOTIFY_NEVER   1u
-#define NOTIFY_SUCCESS 2u
-#define NOTIFY_FAILURE 4u
-#define NOTIFY_DELAY   8u
+#define QFILE_CONTENT_CHUNK (64u << 10)   /* the most content qfile_put_content puts in a record */
 
 /* Mode bits of a queue file: 0200 while it is written, 0600 once complete (every reader checks
  * qfile_complete); qmgr adds the owner's execute bit once it sent the delay notice, so a restart
@@ -58,6 +55,9 @@ const char *qfile_id(const struct qfile *q);
  * errno on a write error; once an error happened every later call fails too. */
 int qfile_put(struct qfile *q, enum qrec_type type, const void *data, size_t len);
 int qfile_put_attr(struct qfile *q, const char *name, const char *value);
+/* The message content (header and body, CRLF line ends), as CONTENT records of at most
+ * QFILE_CONTENT_CHUNK bytes each. */
+int qfile_put_content(struct qfile *q, const void *data, size_t len);
 /* Writes END, flushes, and cuts off what a reused spare held beyond it. After it, the file only
  * needs qcommit. -1 with errno. */
 int qfile_finish(struct qfile *q);
@@ -78,8 +78,7 @@ void qfile_free(struct qfile *q);
 int qfile_commit_sync(struct qfile *q);
 
 /* Reading a complete queue file (qmgr, tools, tests): loads it whole (bounded by max) and checks
- * its structure: MAGIC first, END last, every record well formed and of a known type, the
- * envelope records in order. 0, or -1 with a static reason in *why and errno: EPROTO for a
+ * its structure (qfile_parse). 0, or -1 with a static reason in *why and errno: EPROTO for a
  * malformed file, EFBIG for one larger than max, another value when it could not be read. */
 struct qfile_envelope {
     char sender[512];
@@ -93,6 +92,10 @@ struct qfile_envelope {
 };
 int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envelope *env,
                const char **why);
+/* The check of qfile_read over a file held in data[0..len): MAGIC first, END last, every record
+ * well formed and of a known type, the envelope records in order; fills env. 0, or -1 with a
+ * static reason in *why. Pure. */
+int qfile_parse(const char *data, size_t len, struct qfile_envelope *env, const char **why);
 
 /* The largest queue file a reader should load: the larger of message_size_limit and
  * QFILE_CONTENT_MAX, plus room for the envelope, the headers tern adds and a notice's text.

@@ -18,8 +18,7 @@ enum qrec_type {
     QREC_MAGIC = 'V',        /* "tern-queue-1" (a maildrop file: "tern-maildrop-1") */
     QREC_TIME = 'T',         /* arrival time: decimal seconds.microseconds */
     QREC_SENDER = 'S',       /* envelope sender, "" for <> */
-    QREC_ATTR = 'A',         /* name=value: client_name, client_address, client_port, helo,
-                              * protocol, sasl_username, tls, envid, ret, body, smtputf8 */
+    QREC_ATTR = 'A',         /* name=value: the QATTR_* names of qenvelope.h */
     QREC_RECIPIENT = 'R',    /* an envelope recipient still to deliver */
     QREC_DONE = 'D',         /* a recipient delivered (same data as its R record; qmgr later
                               * overwrites the type byte of an R record in place) */

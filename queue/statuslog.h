@@ -24,7 +24,7 @@
 struct status_record {
     char recipient[512];         /* the envelope recipient */
     char orig_recipient[512];    /* ORCPT address, or "" */
-    unsigned notify;             /* NOTIFY_* bits (qfile.h), 0 when none */
+    unsigned notify;             /* NOTIFY_* bits (qenvelope.h), 0 when none */
     char status[16];             /* enhanced status code, e.g. "5.1.1" */
     char action[16];             /* failed, delayed, delivered, relayed, expanded */
     char remote_mta[256];        /* "dns; mx.example.org" or "" */

@@ -42,7 +42,6 @@
 #include "smtpd.h"
 #include "tls.h"
 #include "workpool.h"
-#include "xtext.h"
 
 #define AUTH_LINE_MAX 12288          /* RFC 4954 */
 #define CONTENT_FLUSH (64 * 1024)    /* queue file content records */
@@ -332,51 +331,37 @@ static void rfc5322_date(char *out, size_t size, time_t t)
     strftime(out, size, "%a, %d %b %Y %H:%M:%S %z", &tm);
 }
 
-static int put_attr(struct session *s, const char *name, const char *value)
-{
-    return qfile_put_attr(s->q, name, value);
-}
-
+/* The envelope of the queue file, from the session (qenvelope.h writes the records). */
 static int write_envelope(struct session *s)
 {
-    char num[32], xt[SMTP_ORCPT_MAX * 3 + 1];
-    int r = qfile_put(s->q, QREC_SENDER, s->sender.address, strlen(s->sender.address));
-    r |= put_attr(s, "client_name", s->name);
-    r |= put_attr(s, "client_address", s->addr);
-    r |= put_attr(s, "client_port", s->port);
-    r |= put_attr(s, "helo", s->helo);
-    r |= put_attr(s, "protocol", protocol(s));
-    if (s->authenticated)
-        r |= put_attr(s, "sasl_username", s->login);
-    if (s->tls)
-        r |= put_attr(s, "tls", s->tls_info);
-    if (s->mparams.envid[0]) {
-        xtext_encode(s->mparams.envid, strlen(s->mparams.envid), xt, sizeof xt);
-        r |= put_attr(s, "envid", xt);
-    }
-    if (s->mparams.ret != RET_NONE)
-        r |= put_attr(s, "ret", s->mparams.ret == RET_FULL ? "FULL" : "HDRS");
-    static const char *bodies[] = { "", "7BIT", "8BITMIME", "BINARYMIME" };
-    if (s->mparams.body != BODY_NONE)
-        r |= put_attr(s, "body", bodies[s->mparams.body]);
-    if (s->mparams.smtputf8)
-        r |= put_attr(s, "smtputf8", "yes");
+    static const char *const bodies[] = { NULL, "7BIT", "8BITMIME", "BINARYMIME" };
+    struct qenvelope_rcpt *rcpt = xcalloc(s->nrcpt ? s->nrcpt : 1, sizeof *rcpt);
     for (size_t i = 0; i < s->nrcpt; i++) {
         const struct rcpt *rc = &s->rcpts[i];
-        r |= qfile_put(s->q, QREC_RECIPIENT, rc->addr.address, strlen(rc->addr.address));
-        if (rc->params.notify) {
-            snprintf(num, sizeof num, "%u", rc->params.notify);
-            r |= qfile_put(s->q, QREC_RCPT_NOTIFY, num, strlen(num));
-        }
-        if (rc->params.orcpt_type[0]) {
-            struct buf o;
-            buf_init(&o, BUF_UNBOUNDED);
-            xtext_encode(rc->params.orcpt, strlen(rc->params.orcpt), xt, sizeof xt);
-            buf_printf(&o, "%s;%s", rc->params.orcpt_type, xt);
-            r |= qfile_put(s->q, QREC_RCPT_ORCPT, o.data, o.len);
-            buf_free(&o);
-        }
+        rcpt[i].address = rc->addr.address;
+        rcpt[i].notify = rc->params.notify;
+        rcpt[i].orcpt_type = rc->params.orcpt_type;
+        rcpt[i].orcpt = rc->params.orcpt;
     }
+    struct qenvelope e = {
+        .sender = s->sender.address,
+        .client_name = s->name,
+        .client_address = s->addr,
+        .client_port = s->port,
+        .helo = s->helo,
+        .protocol = protocol(s),
+        .sasl_username = s->authenticated ? s->login : NULL,
+        .tls = s->tls ? s->tls_info : NULL,
+        .envid = s->mparams.envid[0] ? s->mparams.envid : NULL,
+        .ret = s->mparams.ret == RET_NONE ? NULL
+             : s->mparams.ret == RET_FULL ? QATTR_RET_FULL : QATTR_RET_HDRS,
+        .body = bodies[s->mparams.body],
+        .smtputf8 = s->mparams.smtputf8,
+        .rcpt = rcpt,
+        .nrcpt = s->nrcpt,
+    };
+    int r = qfile_put_envelope(s->q, &e);
+    free(rcpt);
     return r;
 }
 
@@ -397,7 +382,7 @@ static int write_received(struct session *s)
     if (s->nrcpt == 1)
         buf_printf(&h, "\r\n\tfor <%s>", s->rcpts[0].addr.address);
     buf_printf(&h, "; %s\r\n", date);
-    int r = qfile_put(s->q, QREC_CONTENT, h.data, h.len);
+    int r = qfile_put_content(s->q, h.data, h.len);
     buf_free(&h);
     return r;
 }

@@ -16,7 +16,6 @@
 #include "notice.h"
 #include "statuslog.h"
 
-#define CONTENT_CHUNK (64u << 10)      /* bytes of one CONTENT record */
 #define RECORD_TEXT_MAX (16u << 10)    /* room one record takes in the notice, folded, twice */
 #define NOTICE_TEXT_ROOM (64u << 10)   /* the notice's own header and texts */
 #define BOUNDARY_MAX 70                /* RFC 2046 */
@@ -191,14 +190,10 @@ static int format_notice(struct job *j, const char *new_id, struct buf *text)
 
 static int put_records(struct qfile *q, const struct job *j, const struct buf *text)
 {
-    if (qfile_put(q, QREC_SENDER, j->from, strlen(j->from)) < 0
-        || qfile_put(q, QREC_RECIPIENT, j->res->notice_to, strlen(j->res->notice_to)) < 0)
+    struct qenvelope_rcpt to = { .address = j->res->notice_to };
+    struct qenvelope e = { .sender = j->from, .rcpt = &to, .nrcpt = 1 };
+    if (qfile_put_envelope(q, &e) < 0 || qfile_put_content(q, text->data, text->len) < 0)
         return -1;
-    for (size_t pos = 0; pos < text->len; pos += CONTENT_CHUNK) {
-        size_t n = text->len - pos < CONTENT_CHUNK ? text->len - pos : CONTENT_CHUNK;
-        if (qfile_put(q, QREC_CONTENT, text->data + pos, n) < 0)
-            return -1;
-    }
     return qfile_finish(q);
 }
 

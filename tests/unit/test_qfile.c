@@ -1,5 +1,5 @@
-/* test_qfile.c: unit tests of queue/qfile.c, queue/qrecord.c and queue/qcommit.c: the record
- * codec (the header decoder at every byte), queue IDs,
+/* test_qfile.c: unit tests of queue/qfile.c, queue/qrecord.c, queue/qparse.c and
+ * queue/qcommit.c: the record codec (the header decoder at every byte), queue IDs,
  * the writer (temporary name, mode, commit), the strict reader against forged and damaged
  * files, commits off the event loop, alone, in a burst and from several threads, and spare
  * files (queue/qspare.c): reuse, the checks of a claim, the bounds of retire. */

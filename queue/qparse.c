@@ -1,0 +1,274 @@
+/* qparse.c: the strict reader of qfile.h over a queue file held in memory: the record order
+ * and forms (qfile_parse), the content and the recipients. Pure (no I/O, no global state), so
+ * the fuzz target tests/fuzz/fuzz_qrecord.c links it with the record codec alone. */
+#include <stdbool.h>
+#include <string.h>
+#include "qfile.h"
+
+/* Where a record may appear: the envelope order of qfile.h as a sequence of sections. */
+enum section {
+    SEC_START, SEC_MAGIC, SEC_TIME, SEC_SENDER, SEC_ATTR, SEC_RCPT, SEC_CONTENT, SEC_END
+};
+
+struct reader {
+    enum section sec;
+    struct qfile_envelope *env;
+    size_t offset;   /* of the current record */
+    const char *why;
+};
+
+static bool parse_time(const char *s, size_t len, double *out)
+{
+    /* <digits>.<6 digits> */
+    const char *dot = memchr(s, '.', len);
+    if (!dot || dot == s || dot - s > 19 || (size_t)(s + len - dot) != 7)
+        return false;
+    double secs = 0, usec = 0;
+    for (const char *p = s; p < s + len; p++) {
+        if (p == dot)
+            continue;
+        if (*p < '0' || *p > '9')
+            return false;
+        if (p < dot)
+            secs = secs * 10 + (*p - '0');
+        else
+            usec = usec * 10 + (*p - '0');
+    }
+    *out = secs + usec / 1e6;
+    return true;
+}
+
+static bool is_rcpt(int type)
+{
+    return type == QREC_RECIPIENT || type == QREC_DONE;
+}
+
+/* The section a record of this type opens or continues, given the current one; -1 when the
+ * record is out of order. */
+static int next_section(enum section cur, int type)
+{
+    switch (type) {
+    case QREC_MAGIC: return cur == SEC_START ? SEC_MAGIC : -1;
+    case QREC_TIME: return cur == SEC_MAGIC ? SEC_TIME : -1;
+    case QREC_SENDER: return cur == SEC_TIME ? SEC_SENDER : -1;
+    case QREC_ATTR: return cur == SEC_SENDER || cur == SEC_ATTR ? SEC_ATTR : -1;
+    case QREC_RECIPIENT:
+    case QREC_DONE:
+    case QREC_RCPT_NOTIFY:
+    case QREC_RCPT_ORCPT:
+        if (cur == SEC_RCPT || (is_rcpt(type) && (cur == SEC_SENDER || cur == SEC_ATTR)))
+            return SEC_RCPT;
+        return -1;
+    case QREC_CONTENT:
+        return cur >= SEC_SENDER && cur <= SEC_CONTENT ? SEC_CONTENT : -1;
+    case QREC_END: return cur >= SEC_SENDER && cur <= SEC_CONTENT ? SEC_END : -1;
+    default: return -1;
+    }
+}
+
+static bool known_type(int type)
+{
+    switch (type) {
+    case QREC_MAGIC: case QREC_TIME: case QREC_SENDER: case QREC_ATTR: case QREC_RECIPIENT:
+    case QREC_DONE: case QREC_RCPT_NOTIFY: case QREC_RCPT_ORCPT: case QREC_CONTENT:
+    case QREC_END:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Whether the ATTR record data[0..len) is "name=value": then the value in *value, *value_len. */
+static bool attr_value(const char *data, size_t len, const char *name, const char **value,
+                       size_t *value_len)
+{
+    size_t n = strlen(name);
+    if (len <= n || memcmp(data, name, n) != 0 || data[n] != '=')
+        return false;
+    *value = data + n + 1;
+    *value_len = len - n - 1;
+    return true;
+}
+
+/* An attribute value the envelope keeps: non-empty, without NUL, fitting out; else it stays. */
+static void copy_value(const char *v, size_t vlen, char *out, size_t size)
+{
+    if (vlen == 0 || vlen >= size || memchr(v, '\0', vlen))
+        return;
+    memcpy(out, v, vlen);
+    out[vlen] = '\0';
+}
+
+static int reader_fail(struct reader *r, const char *why)
+{
+    r->why = why;
+    return -1;
+}
+
+/* Checks one record against the section rules and fills in the envelope. */
+static int reader_record(struct reader *r, int type, const char *data, size_t len)
+{
+    if (!known_type(type))
+        return reader_fail(r, "unknown record type");
+    int sec = next_section(r->sec, type);
+    if (sec < 0)
+        return reader_fail(r, "record out of order");
+    struct qfile_envelope *env = r->env;
+    switch (type) {
+    case QREC_MAGIC:
+        if (len != strlen(QREC_MAGIC_TEXT) || memcmp(data, QREC_MAGIC_TEXT, len) != 0)
+            return reader_fail(r, "bad magic record");
+        break;
+    case QREC_TIME:
+        if (!parse_time(data, len, &env->arrival))
+            return reader_fail(r, "bad arrival time record");
+        break;
+    case QREC_SENDER:
+        if (len >= sizeof env->sender || memchr(data, '\0', len))
+            return reader_fail(r, "bad sender record");
+        memcpy(env->sender, data, len);
+        env->sender[len] = '\0';
+        break;
+    case QREC_ATTR: {
+        const char *v;
+        size_t vlen;
+        if (attr_value(data, len, QATTR_ENVID, &v, &vlen))
+            copy_value(v, vlen, env->envid, sizeof env->envid);
+        else if (attr_value(data, len, QATTR_RET, &v, &vlen))
+            copy_value(v, vlen, env->ret, sizeof env->ret);
+        else if (attr_value(data, len, QATTR_VALIAS_EXPANDED, &v, &vlen) &&
+                 vlen == strlen(QATTR_YES) && memcmp(v, QATTR_YES, vlen) == 0)
+            env->valias_expanded = true;
+        break;
+    }
+    case QREC_RECIPIENT:
+    case QREC_DONE:
+        env->nrcpt++;
+        break;
+    case QREC_CONTENT:
+        if (r->sec != SEC_CONTENT)
+            env->content_offset = r->offset;
+        break;
+    case QREC_END:
+        if (len != 0)
+            return reader_fail(r, "bad end record");
+        if (r->sec != SEC_CONTENT)
+            env->content_offset = r->offset;   /* no content: it would start here */
+        break;
+    }
+    r->sec = (enum section)sec;
+    return 0;
+}
+
+/* env->nrcpt counts every recipient record, delivered (D) or not (R). */
+int qfile_parse(const char *in, size_t in_len, struct qfile_envelope *env, const char **why)
+{
+    memset(env, 0, sizeof *env);
+    struct reader r = { SEC_START, env, 0, NULL };
+    size_t pos = 0;
+    for (;;) {
+        int type;
+        const char *data;
+        size_t len;
+        r.offset = pos;
+        int got = qrec_get(in, in_len, &pos, &type, &data, &len);
+        if (got < 0) {
+            *why = "truncated or malformed record";
+            return -1;
+        }
+        if (got == 0)
+            break;
+        if (r.sec == SEC_END) {
+            *why = "data after the end record";
+            return -1;
+        }
+        if (reader_record(&r, type, data, len) < 0) {
+            *why = r.why;
+            return -1;
+        }
+    }
+    if (r.sec != SEC_END) {
+        *why = r.sec == SEC_START ? "empty file" : "no end record";
+        return -1;
+    }
+    return 0;
+}
+
+int qfile_content(const char *data, size_t len, const struct qfile_envelope *env,
+                  struct buf *out)
+{
+    size_t pos = env->content_offset;
+    for (;;) {
+        int type;
+        const char *rec;
+        size_t rec_len;
+        int got = qrec_get(data, len, &pos, &type, &rec, &rec_len);
+        if (got < 0)
+            return -1;
+        if (got == 0 || type == QREC_END)
+            return 0;
+        if (type != QREC_CONTENT)
+            return -1;
+        if (buf_append(out, rec, rec_len) < 0)
+            return -1;
+    }
+}
+
+static unsigned parse_notify(const char *s, size_t len)
+{
+    unsigned v = 0;
+    if (len == 0 || len > 3)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    return v & (NOTIFY_NEVER | NOTIFY_SUCCESS | NOTIFY_FAILURE | NOTIFY_DELAY);
+}
+
+/* The whole file is checked first (as qfile_read does), so cb never sees part of a malformed
+ * file. cb returning non-zero stops the walk early; that is not an error. */
+int qfile_recipients(const char *data, size_t len,
+                     int (*cb)(const struct qfile_rcpt *rcpt, void *arg), void *arg)
+{
+    struct qfile_envelope env;
+    const char *why;
+    if (qfile_parse(data, len, &env, &why) < 0)
+        return -1;
+    size_t pos = 0;
+    struct qfile_rcpt cur;
+    bool have = false;
+    for (;;) {
+        size_t offset = pos;   /* of the record's type byte */
+        int type;
+        const char *rec;
+        size_t rec_len;
+        int got = qrec_get(data, len, &pos, &type, &rec, &rec_len);
+        if (got < 0)
+            return -1;   /* cannot happen: qfile_parse accepted it */
+        if (have && (got == 0 || (type != QREC_RCPT_NOTIFY && type != QREC_RCPT_ORCPT))) {
+            have = false;
+            if (cb(&cur, arg) != 0)
+                return 0;
+        }
+        if (got == 0)
+            return 0;
+        if (is_rcpt(type)) {
+            memset(&cur, 0, sizeof cur);
+            cur.address = rec;
+            cur.address_len = rec_len;
+            cur.done = type == QREC_DONE;
+            cur.offset = offset;
+            have = true;
+        } else if (have && type == QREC_RCPT_NOTIFY) {
+            cur.notify = parse_notify(rec, rec_len);
+        } else if (have && type == QREC_RCPT_ORCPT) {
+            cur.orcpt = rec;
+            cur.orcpt_len = rec_len;
+        } else if (type == QREC_CONTENT || type == QREC_END) {
+            return 0;
+        }
+    }
+}
+
