@@ -18,4 +18,5 @@ EXTRA_DIST += tests/check-layers tests/integration/run-pytest tests/integration/
 CLEANFILES += tests/fuzz/fuzz_command tests/fuzz/fuzz_path tests/fuzz/fuzz_params \
 	tests/fuzz/fuzz_command-replay tests/fuzz/fuzz_path-replay tests/fuzz/fuzz_params-replay \
 	tests/fuzz/fuzz_header tests/fuzz/fuzz_header-replay \
-	tests/fuzz/fuzz_address tests/fuzz/fuzz_address-replay
+	tests/fuzz/fuzz_address tests/fuzz/fuzz_address-replay \
+	tests/fuzz/fuzz_qrecord tests/fuzz/fuzz_qrecord-replay
