@@ -27,17 +27,30 @@ int write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
+int safe_open_stat(const char *path, int flags, mode_t mode, struct stat *st)
+{
+    int fd = open(path, flags | O_CLOEXEC | O_NONBLOCK, mode);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    /* O_NONBLOCK guarded against FIFOs during open; it stays, as regular files ignore it */
+    return fd;
+}
+
 /* safe_open, with the file's status in *st. */
 static int open_checked(const char *path, int flags, mode_t mode, uid_t want_owner,
                         struct stat *st)
 {
-    int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, mode);
+    int fd = safe_open_stat(path, flags | O_NOFOLLOW, mode, st);
     if (fd < 0)
         return -1;
     int err = 0;
-    if (fstat(fd, st) < 0)
-        err = errno;
-    else if (!S_ISREG(st->st_mode))
+    if (!S_ISREG(st->st_mode))
         err = EINVAL;
     else if (want_owner != (uid_t)-1 && st->st_uid != want_owner)
         err = EPERM;
@@ -48,7 +61,6 @@ static int open_checked(const char *path, int flags, mode_t mode, uid_t want_own
         errno = err;
         return -1;
     }
-    /* O_NONBLOCK guarded against FIFOs during open; it stays, as regular files ignore it */
     return fd;
 }
 

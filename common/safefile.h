@@ -5,6 +5,7 @@
 #define TERN_SAFEFILE_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include "buf.h"
 
@@ -14,6 +15,12 @@
  * non-regular file (EINVAL) or, when want_owner is not (uid_t)-1, one owned by someone else
  * (EPERM), or one with more than one hard link (EMLINK). Returns an fd or -1 with errno. */
 int safe_open(const char *path, int flags, mode_t mode, uid_t want_owner);
+/* The open and fstat under safe_open, refusing nothing, for readers whose checks and messages
+ * are their own (made on *st, the status of the very file opened): opens path with
+ * O_CLOEXEC|O_NONBLOCK plus flags, and O_NOFOLLOW only when flags has it (a reader with no more
+ * than a user's rights may follow links). An fd with *st filled, or -1 with errno: of the open,
+ * or of the fstat (the file is then closed again). */
+int safe_open_stat(const char *path, int flags, mode_t mode, struct stat *st);
 /* Reads at most max bytes of a regular file into out (replacing its content). A larger file
  * fails with EFBIG. */
 int safe_read_file(const char *path, size_t max, struct buf *out);

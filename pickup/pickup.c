@@ -25,6 +25,7 @@
 #include "maildrop.h"
 #include "mem.h"
 #include "qfile.h"
+#include "safefile.h"
 #include "server.h"
 #include "smtp_parse.h"
 #include "statuslog.h"
@@ -583,14 +584,14 @@ static void pickup_file(const char *name)
 {
     char path[300];
     snprintf(path, sizeof path, "maildrop/%s", name);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    int fd = safe_open_stat(path, O_RDONLY | O_NOFOLLOW, 0, &st);
     if (fd < 0) {
         if (errno != ENOENT)
             log_warn("%s: cannot open: %s", path, strerror(errno));
         return;
     }
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+    if (!S_ISREG(st.st_mode) || st.st_nlink != 1) {
         close(fd);
         move_to_corrupt(name, "not a regular file with one link");
         return;

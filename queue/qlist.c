@@ -13,6 +13,7 @@
 #include "mem.h"
 #include "log.h"
 #include "qlist.h"
+#include "safefile.h"
 #include "statuslog.h"
 
 #define ADDRESS_SHOWN_MAX 2048    /* longer addresses (forged files only) are cut */
@@ -144,7 +145,7 @@ int qlist_read_envelope(const char *path, struct buf *records, struct qlist_enve
 {
     memset(env, 0, sizeof *env);
     buf_reset(records);
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = safe_open_stat(path, O_RDONLY | O_NOFOLLOW, 0, &env->st);
     if (fd < 0) {
         struct stat st;
         if (errno == EACCES && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
@@ -154,9 +155,7 @@ int qlist_read_envelope(const char *path, struct buf *records, struct qlist_enve
                     errno == ELOOP ? EPROTO : errno);
     }
     int r = -1;
-    if (fstat(fd, &env->st) < 0)
-        fail(why, "cannot read the file", errno);
-    else if (!S_ISREG(env->st.st_mode))
+    if (!S_ISREG(env->st.st_mode))
         fail(why, "not a regular file", EPROTO);
     else if (!qfile_complete(env->st.st_mode))
         fail(why, "still being written", ENOENT);   /* root reads it, but it is no message yet */

@@ -11,13 +11,15 @@
 #include <unistd.h>
 #include "buf.h"
 #include "report.h"
+#include "safefile.h"
 
 /* 1 read into text, 0 absent or not usable (warning set for an unusable .forward), -1 failed
  * (reported). */
 static int read_one(const char *path, bool forward, struct buf *text, char *warning,
                     size_t wlen, struct ipc_msg *report)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st;
+    int fd = safe_open_stat(path, O_RDONLY, 0, &st);   /* no O_NOFOLLOW: see the top */
     if (fd < 0) {
         if (forward && (errno == ENOENT || errno == ENOTDIR))
             return 0;
@@ -30,11 +32,8 @@ static int read_one(const char *path, bool forward, struct buf *text, char *warn
                             strerror(errno));
         return -1;
     }
-    struct stat st;
     const char *bad = NULL;
-    if (fstat(fd, &st) < 0)
-        bad = strerror(errno);
-    else if (!S_ISREG(st.st_mode))
+    if (!S_ISREG(st.st_mode))
         bad = "not a regular file";
     else if (forward && st.st_uid != geteuid())
         bad = "not owned by the user";

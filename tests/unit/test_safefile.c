@@ -1,5 +1,5 @@
 /* test_safefile.c: unit tests of common/safefile.c: no symlinks followed, regular files only,
- * owner and link checks, bounded reads, atomic writes. (queue/qdir.c is tested in
+ * owner and link checks, the unchecked open with its status, bounded reads, atomic writes. (queue/qdir.c is tested in
  * test_qdir.c.) */
 #include <check.h>
 #include <dirent.h>
@@ -81,6 +81,47 @@ START_TEST(refuses_other_owner)
 }
 END_TEST
 
+/* safe_open_stat refuses nothing: the caller judges the status of the very file it opened. */
+START_TEST(open_stat_reports_what_it_opened)
+{
+    put("a", "hello");
+    struct stat st, want;
+    int fd = safe_open_stat(path_in("a"), O_RDONLY | O_NOFOLLOW, 0, &st);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(stat(path_in("a"), &want), 0);
+    ck_assert(S_ISREG(st.st_mode) && st.st_ino == want.st_ino && st.st_size == 5);
+    ck_assert_int_eq(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
+    ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, O_NONBLOCK);
+    close(fd);
+    /* a link is followed only without O_NOFOLLOW, and st is the target's */
+    ck_assert_int_eq(symlink(path_in("a"), path_in("link")), 0);
+    ck_assert_int_eq(safe_open_stat(path_in("link"), O_RDONLY | O_NOFOLLOW, 0, &st), -1);
+    ck_assert_int_eq(errno, ELOOP);
+    fd = safe_open_stat(path_in("link"), O_RDONLY, 0, &st);
+    ck_assert_int_ge(fd, 0);
+    ck_assert(st.st_ino == want.st_ino);
+    close(fd);
+    /* a second link, a directory and a FIFO (without blocking) are opened and shown as such */
+    ck_assert_int_eq(link(path_in("a"), path_in("b")), 0);
+    fd = safe_open_stat(path_in("b"), O_RDONLY | O_NOFOLLOW, 0, &st);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_uint_eq(st.st_nlink, 2);
+    close(fd);
+    ck_assert_int_eq(mkdir(path_in("d"), 0700), 0);
+    fd = safe_open_stat(path_in("d"), O_RDONLY | O_NOFOLLOW, 0, &st);
+    ck_assert_int_ge(fd, 0);
+    ck_assert(S_ISDIR(st.st_mode));
+    close(fd);
+    ck_assert_int_eq(mkfifo(path_in("fifo"), 0600), 0);
+    fd = safe_open_stat(path_in("fifo"), O_RDONLY | O_NOFOLLOW, 0, &st);
+    ck_assert_int_ge(fd, 0);
+    ck_assert(S_ISFIFO(st.st_mode));
+    close(fd);
+    ck_assert_int_eq(safe_open_stat(path_in("missing"), O_RDONLY, 0, &st), -1);
+    ck_assert_int_eq(errno, ENOENT);
+}
+END_TEST
+
 START_TEST(read_file_bounded)
 {
     put("small", "0123456789");
@@ -131,6 +172,7 @@ int main(void)
     tcase_add_test(tc, refuses_symlink);
     tcase_add_test(tc, refuses_directory_fifo_and_hard_link);
     tcase_add_test(tc, refuses_other_owner);
+    tcase_add_test(tc, open_stat_reports_what_it_opened);
     tcase_add_test(tc, read_file_bounded);
     tcase_add_test(tc, atomic_write_replaces_and_sets_mode);
     suite_add_tcase(s, tc);
