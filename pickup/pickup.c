@@ -24,6 +24,7 @@
 #include "log.h"
 #include "maildrop.h"
 #include "mem.h"
+#include "qdir.h"
 #include "qfile.h"
 #include "safefile.h"
 #include "server.h"
@@ -568,10 +569,7 @@ done:
 
 static void move_to_corrupt(const char *name, const char *why)
 {
-    char from[300], to[300];
-    snprintf(from, sizeof from, "maildrop/%s", name);
-    snprintf(to, sizeof to, "corrupt/%s", name);
-    if (rename(from, to) == 0)
+    if (qdir_move("maildrop", "corrupt", name) == 0)
         log_warn("maildrop/%s: malformed file moved to corrupt/: %s", name, why);
     else
         log_error("maildrop/%s: malformed file (%s) cannot be moved to corrupt/: %s", name, why,

@@ -14,6 +14,7 @@
 #include "ipc_proto.h"
 #include "log.h"
 #include "mem.h"
+#include "qdir.h"
 #include "qmgr.h"
 #include "qspare.h"
 #include "xtext.h"
@@ -131,10 +132,7 @@ static size_t content_size(const char *data, size_t len, size_t pos)
 
 static void move_to_corrupt(const char *id, const char *why)
 {
-    char from[QFILE_ID_MAX + 16], to[QFILE_ID_MAX + 16];
-    snprintf(from, sizeof from, "active/%s", id);
-    snprintf(to, sizeof to, "corrupt/%s", id);
-    if (rename(from, to) == 0)
+    if (qdir_move("active", "corrupt", id) == 0)
         log_warn("%s: corrupt queue file moved to corrupt/: %s", id, why);
     else
         log_error("%s: corrupt queue file (%s), and it cannot be moved to corrupt/: %s", id, why,

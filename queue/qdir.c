@@ -1,6 +1,7 @@
-/* qdir.c: creates and checks the queue directories of qdir_table (see qdir.h). The queue
- * directory itself and pid/ belong to root so an unprivileged daemon cannot redirect what the
- * root master writes there; everything mail flows through belongs to mail_owner. */
+/* qdir.c: creates and checks the queue directories of qdir_table (see qdir.h), and moves files
+ * between them. The queue directory itself and pid/ belong to root so an unprivileged daemon
+ * cannot redirect what the root master writes there; everything mail flows through belongs to
+ * mail_owner. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -9,6 +10,8 @@
 #include <unistd.h>
 #include "log.h"
 #include "qdir.h"
+
+#define QDIR_PATH_MAX 300   /* a queue directory, '/', a file name (a queue ID or less) */
 
 const struct qdir_entry qdir_table[] = {
     { ".", QDIR_ROOT, QDIR_GROUP_ROOT, 0755 },
@@ -135,3 +138,14 @@ int qdir_setup(const char *queue_dir, const struct qdir_ids *ids, bool create, c
     return 0;
 }
 
+int qdir_move(const char *from, const char *to, const char *name)
+{
+    char src[QDIR_PATH_MAX], dst[QDIR_PATH_MAX];
+    int a = snprintf(src, sizeof src, "%s/%s", from, name);
+    int b = snprintf(dst, sizeof dst, "%s/%s", to, name);
+    if (a < 0 || b < 0 || (size_t)a >= sizeof src || (size_t)b >= sizeof dst) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return rename(src, dst);
+}

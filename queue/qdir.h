@@ -1,6 +1,6 @@
 /* qdir.h: the queue directory layout (DESIGN.md §2, docs/ARCHITECTURE.md): the name, owner and
  * mode of every queue directory. The master creates and checks them at start; `tern check` and
- * `tern init` use the same table. */
+ * `tern init` use the same table. And the move of a file from one queue directory to another. */
 #ifndef TERN_QDIR_H
 #define TERN_QDIR_H
 #include <stdbool.h>
@@ -33,5 +33,10 @@ struct qdir_ids {
  * err. Missing permission bits are restored (with a warning). Returns 0 or -1. */
 int qdir_setup(const char *queue_dir, const struct qdir_ids *ids, bool create, char *err,
                size_t errlen);
+
+/* Moves from/name to to/name (queue directories, relative to the working directory: the queue
+ * directory), e.g. a malformed file to corrupt/. 0, or -1 with errno (ENAMETOOLONG for a name
+ * longer than a queue directory entry can be). */
+int qdir_move(const char *from, const char *to, const char *name);
 
 #endif

@@ -1,6 +1,6 @@
 /* test_qdir.c: unit tests of queue/qdir.c: qdir_setup creates every queue directory with the
  * owner, group and mode of qdir_table, refuses unsafe ones (symlinks, wrong owner, a foreign
- * group with access, extra mode bits), and with create=false changes nothing. */
+ * group with access, extra mode bits), and with create=false changes nothing; qdir_move. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -268,6 +268,29 @@ START_TEST(no_create_missing_bits_warn_only)
 }
 END_TEST
 
+/* qdir_move: from/name to to/name under the working directory (the queue directory). */
+START_TEST(move_between_queues)
+{
+    char *old = getcwd(NULL, 0);
+    ck_assert_int_eq(chdir(dir), 0);
+    ck_assert_int_eq(mkdir("active", 0700), 0);
+    ck_assert_int_eq(mkdir("corrupt", 0700), 0);
+    unit_write_file("active/1B6MV0P9TQ87KX", "x");
+    ck_assert_int_eq(qdir_move("active", "corrupt", "1B6MV0P9TQ87KX"), 0);
+    ck_assert_int_eq(access("active/1B6MV0P9TQ87KX", F_OK), -1);
+    ck_assert_int_eq(access("corrupt/1B6MV0P9TQ87KX", F_OK), 0);
+    ck_assert_int_eq(qdir_move("active", "corrupt", "1B6MV0P9TQ87KX"), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    char longname[400];
+    memset(longname, 'A', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    ck_assert_int_eq(qdir_move("active", "corrupt", longname), -1);
+    ck_assert_int_eq(errno, ENAMETOOLONG);
+    ck_assert_int_eq(chdir(old), 0);
+    free(old);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("qdir");
@@ -281,6 +304,7 @@ int main(void)
     tcase_add_test(tc, wrong_group_without_access);
     tcase_add_test(tc, no_create_missing_directory);
     tcase_add_test(tc, no_create_missing_bits_warn_only);
+    tcase_add_test(tc, move_between_queues);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
