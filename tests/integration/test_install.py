@@ -473,7 +473,7 @@ def test_references_to_tern_pages_name_their_section():
         name, section = os.path.basename(page).rsplit(".", 1)
         sections[name] = section
     bad = []
-    for path in MAN_PAGES + [os.path.join(SRCDIR, "README.md"),
+    for path in MAN_PAGES + [os.path.join(SRCDIR, "README.md"), os.path.join(SRCDIR, "HACKING.md"),
                              os.path.join(SRCDIR, "docs", "ARCHITECTURE.md")]:
         with open(path) as f:
             text = f.read()
