@@ -1,5 +1,5 @@
-/* auth.c: SMTP AUTH for smtpd: strict base64, the PLAIN message parser (both pure), and the
- * smtpd_sasl_users table of argon2id hashes. Unknown logins are checked against a dummy hash of
+/* auth.c: SMTP AUTH for smtpd: strict base64, the PLAIN message parser and the exchange of one
+ * AUTH command (all pure), and the smtpd_sasl_users table of argon2id hashes. Unknown logins are checked against a dummy hash of
  * the same cost, so neither the reply nor its timing tells a client which logins exist. */
 #include <limits.h>
 #include <pthread.h>
@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sodium.h>
 #include "auth.h"
 #include "dict.h"
 #include "log.h"
 #include "mem.h"
+#include "smtp_rules.h"
 
 struct auth_users {
     struct dict *dict;
@@ -102,15 +104,6 @@ int auth_b64_encode(const unsigned char *in, size_t len, char *out, size_t size)
 
 /* ---- PLAIN (RFC 4616) ---- */
 
-/* The login goes to the log and the Received: header: no control characters. */
-static bool login_ok(const unsigned char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (s[i] < 0x20 || s[i] == 0x7f)
-            return false;
-    return true;
-}
-
 int auth_parse_plain(const unsigned char *msg, size_t len, char login[AUTH_FIELD_MAX],
                      char password[AUTH_FIELD_MAX])
 {
@@ -128,7 +121,8 @@ int auth_parse_plain(const unsigned char *msg, size_t len, char login[AUTH_FIELD
     size_t plen = len - zlen - clen - 2;
     if (clen == 0 || zlen >= AUTH_FIELD_MAX || clen >= AUTH_FIELD_MAX || plen >= AUTH_FIELD_MAX)
         return -1;
-    if (memchr(pass, '\0', plen) != NULL || !login_ok(authcid, clen))
+    /* the login goes to the log and the Received: header: no control characters */
+    if (memchr(pass, '\0', plen) != NULL || !smtp_text_printable((const char *)authcid, clen))
         return -1;
     if (zlen != 0 && (zlen != clen || memcmp(msg, authcid, clen) != 0))
         return -1;   /* no proxy authorization: one may only act as oneself */
@@ -137,6 +131,74 @@ int auth_parse_plain(const unsigned char *msg, size_t len, char login[AUTH_FIELD
     memcpy(password, pass, plen);
     password[plen] = '\0';
     return 0;
+}
+
+/* ---- the exchange (RFC 4954) ---- */
+
+static const char MALFORMED[] = "501 5.5.2 Error: malformed authentication response";
+
+static enum auth_next done(const char **reply, const char *text)
+{
+    *reply = text;
+    return AUTH_NEXT_DONE;
+}
+
+enum auth_next auth_dialogue_response(struct auth_dialogue *d, const char *line, size_t len,
+                                      char password[AUTH_FIELD_MAX], const char **reply)
+{
+    unsigned char msg[AUTH_LINE_MAX];
+    enum auth_next next;
+    *reply = NULL;
+    password[0] = '\0';
+    if (len == 1 && line[0] == '*')
+        return done(reply, "501 5.7.0 Authentication aborted");
+    int n = auth_b64_decode(line, len, msg, sizeof msg - 1);
+    if (n < 0)
+        return done(reply, MALFORMED);
+    msg[n] = '\0';
+    if (strcmp(d->mech, "PLAIN") == 0) {
+        next = auth_parse_plain(msg, (size_t)n, d->login, password) < 0 ? done(reply, MALFORMED)
+                                                                        : AUTH_NEXT_CHECK;
+    } else if (d->step == 1) {
+        /* the login goes into the log and Received:, so no control characters */
+        if (n == 0 || n >= AUTH_FIELD_MAX || !smtp_text_printable((char *)msg, (size_t)n)) {
+            next = done(reply, MALFORMED);
+        } else {
+            memcpy(d->login, msg, (size_t)n);
+            d->login[n] = '\0';
+            d->step = 2;
+            *reply = "334 UGFzc3dvcmQ6";   /* "Password:" */
+            next = AUTH_NEXT_CHALLENGE;
+        }
+    } else if (n >= AUTH_FIELD_MAX || memchr(msg, '\0', (size_t)n)) {
+        next = done(reply, MALFORMED);
+    } else {
+        memcpy(password, msg, (size_t)n + 1);
+        next = AUTH_NEXT_CHECK;
+    }
+    sodium_memzero(msg, sizeof msg);
+    return next;
+}
+
+enum auth_next auth_dialogue_start(struct auth_dialogue *d, const char *args, size_t len,
+                                   char password[AUTH_FIELD_MAX], const char **reply)
+{
+    memset(d, 0, sizeof *d);
+    password[0] = '\0';
+    size_t m = 0;
+    while (m < len && args[m] != ' ')
+        m++;
+    if (m == 5 && strncasecmp(args, "PLAIN", 5) == 0)
+        snprintf(d->mech, sizeof d->mech, "PLAIN");
+    else if (m == 5 && strncasecmp(args, "LOGIN", 5) == 0)
+        snprintf(d->mech, sizeof d->mech, "LOGIN");
+    else
+        return done(reply, "504 5.5.4 Unrecognized authentication type");
+    d->step = 1;
+    if (m < len)   /* an initial response */
+        return auth_dialogue_response(d, args + m + 1, len - m - 1, password, reply);
+    *reply = strcmp(d->mech, "PLAIN") == 0 ? "334 " : "334 VXNlcm5hbWU6";   /* "Username:" */
+    return AUTH_NEXT_CHALLENGE;
 }
 
 /* ---- the users table ---- */

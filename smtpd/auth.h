@@ -1,7 +1,7 @@
 /* auth.h: SMTP AUTH (RFC 4954) mechanisms PLAIN and LOGIN against the smtpd_sasl_users table,
  * which maps a login to an argon2id hash made by libsodium's crypto_pwhash_str (`ternpasswd`
- * prints one). The decoding is pure; the password check is slow on purpose and runs on a
- * worker thread (auth_verify is thread-safe). */
+ * prints one). The decoding and the exchange are pure; the password check is slow on purpose
+ * and runs on a worker thread (auth_verify is thread-safe). */
 #ifndef TERN_AUTH_H
 #define TERN_AUTH_H
 #include <stdbool.h>
@@ -18,6 +18,28 @@ int auth_b64_encode(const unsigned char *in, size_t len, char *out, size_t size)
  * 0 or -1. */
 int auth_parse_plain(const unsigned char *msg, size_t len, char login[AUTH_FIELD_MAX],
                      char password[AUTH_FIELD_MAX]);
+
+/* The exchange of one AUTH command (RFC 4954), PLAIN or LOGIN, without I/O: the session feeds
+ * it AUTH's arguments, then each response line, and does what it answers. */
+#define AUTH_LINE_MAX 12288            /* a response line (RFC 4954: 12288 octets) */
+struct auth_dialogue {
+    char mech[8];                      /* "PLAIN" or "LOGIN" */
+    int step;                          /* LOGIN: 1 waiting for the user name, 2 the password */
+    char login[AUTH_FIELD_MAX];        /* the login, once the client gave it */
+};
+enum auth_next {
+    AUTH_NEXT_CHALLENGE,   /* send *reply (a 334 line) and read the next response line */
+    AUTH_NEXT_DONE,        /* send *reply; the exchange is over (unknown mechanism, aborted,
+                            * malformed) */
+    AUTH_NEXT_CHECK,       /* check d->login with password; the exchange is over */
+};
+/* AUTH's arguments: the mechanism, then an optional initial response. */
+enum auth_next auth_dialogue_start(struct auth_dialogue *d, const char *args, size_t len,
+                                   char password[AUTH_FIELD_MAX], const char **reply);
+/* One response line (base64, or "*" to abort). password is set only with AUTH_NEXT_CHECK;
+ * the caller wipes it (sodium_memzero) once checked. */
+enum auth_next auth_dialogue_response(struct auth_dialogue *d, const char *line, size_t len,
+                                      char password[AUTH_FIELD_MAX], const char **reply);
 
 struct auth_users;
 /* Opens the table (a dict spec). NULL with err. */

@@ -43,7 +43,6 @@
 #include "tls.h"
 #include "workpool.h"
 
-#define AUTH_LINE_MAX 12288          /* RFC 4954 */
 #define CONTENT_FLUSH (64 * 1024)    /* queue file content records */
 #define INPUT_MAX (256 * 1024)       /* the input buffer's read high-water mark */
 #define READ_AHEAD (64 * 1024)       /* one direct read of message content */
@@ -97,9 +96,7 @@ struct session {
     char tls_info[160];
     bool authenticated;
     char login[AUTH_FIELD_MAX];
-    char auth_mech[8];
-    int auth_step;                     /* LOGIN: 1 waiting for the user, 2 for the password */
-    char auth_user[AUTH_FIELD_MAX];
+    struct auth_dialogue auth;         /* the AUTH exchange under way, or the last one */
     int auth_failures;
 
     /* the mail transaction */
@@ -399,7 +396,7 @@ static int open_queue_file(struct session *s)
     qcommit_start(s->q);   /* its directory entry goes to disk while the content arrives */
     if (s->authenticated)
         log_info("%s: client=%s, sasl_method=%s, sasl_username=%s", qfile_id(s->q), s->client,
-                 s->auth_mech, s->login);
+                 s->auth.mech, s->login);
     else
         log_info("%s: client=%s", qfile_id(s->q), s->client);
     if (write_envelope(s) < 0 || write_received(s) < 0) {
@@ -881,14 +878,14 @@ static void auth_done(void *arg)
     s->mode = MODE_COMMAND;
     if (ok) {
         s->authenticated = true;
-        snprintf(s->login, sizeof s->login, "%s", s->auth_user);
-        log_info("%s: sasl_method=%s, sasl_username=%s", s->client, s->auth_mech, s->login);
+        snprintf(s->login, sizeof s->login, "%s", s->auth.login);
+        log_info("%s: sasl_method=%s, sasl_username=%s", s->client, s->auth.mech, s->login);
         reply(s, "235 2.7.0 Authentication successful");
         s->count[SMTP_AUTH].ok++;
     } else {
         s->auth_failures++;
         log_warn("%s: SASL %s authentication failed: authentication failure, sasl_username=%s",
-                 s->client, s->auth_mech, s->auth_user);
+                 s->client, s->auth.mech, s->auth.login);
         /* every failure waits, so guessing is slow */
         start_tarpit(s);
         reply(s, "535 5.7.8 Error: authentication failed: authentication failure");
@@ -899,12 +896,12 @@ static void auth_done(void *arg)
     resume(s);
 }
 
-static void auth_check(struct session *s, const char *login, const char *password)
+/* Checks s->auth.login's password on a worker; auth_done answers. */
+static void auth_check(struct session *s, const char *password)
 {
     struct auth_job *j = xcalloc(1, sizeof *j);
     j->s = s;
-    snprintf(s->auth_user, sizeof s->auth_user, "%s", login);
-    int found = auth_users_hash(smtpd.users, login, j->hash, sizeof j->hash);
+    int found = auth_users_hash(smtpd.users, s->auth.login, j->hash, sizeof j->hash);
     if (found < 0) {
         free(j);
         s->mode = MODE_COMMAND;
@@ -927,53 +924,32 @@ static void auth_check(struct session *s, const char *login, const char *passwor
     workpool_submit(smtpd.pool, auth_work, auth_done, j);
 }
 
-/* An AUTH response (or initial response): base64 of the mechanism's message. */
+/* Does what the exchange (auth.c) answered. */
+static void auth_next(struct session *s, enum auth_next next, const char *text, char *password)
+{
+    switch (next) {
+    case AUTH_NEXT_CHALLENGE:
+        s->mode = MODE_AUTH;
+        reply(s, "%s", text);
+        break;
+    case AUTH_NEXT_DONE:
+        s->mode = MODE_COMMAND;
+        reply(s, "%s", text);
+        break;
+    case AUTH_NEXT_CHECK:
+        s->mode = MODE_AUTH;   /* until auth_done: reading waits for the check anyway */
+        auth_check(s, password);
+        break;
+    }
+    sodium_memzero(password, AUTH_FIELD_MAX);
+}
+
 static void auth_response(struct session *s, const char *line, size_t len)
 {
-    unsigned char msg[AUTH_LINE_MAX];
-    if (len == 1 && line[0] == '*') {
-        s->mode = MODE_COMMAND;
-        reply(s, "501 5.7.0 Authentication aborted");
-        return;
-    }
-    int n = auth_b64_decode(line, len, msg, sizeof msg - 1);
-    if (n < 0) {
-        s->mode = MODE_COMMAND;
-        reply(s, "501 5.5.2 Error: malformed authentication response");
-        return;
-    }
-    msg[n] = '\0';
-    if (strcmp(s->auth_mech, "PLAIN") == 0) {
-        char login[AUTH_FIELD_MAX], password[AUTH_FIELD_MAX];
-        if (auth_parse_plain(msg, (size_t)n, login, password) < 0) {
-            s->mode = MODE_COMMAND;
-            reply(s, "501 5.5.2 Error: malformed authentication response");
-        } else {
-            auth_check(s, login, password);
-        }
-        sodium_memzero(password, sizeof password);
-    } else if (s->auth_step == 1) {
-        /* the login goes into the log and Received:, so no control characters */
-        if (n == 0 || n >= AUTH_FIELD_MAX || !smtp_text_printable((char *)msg, (size_t)n)) {
-            s->mode = MODE_COMMAND;
-            reply(s, "501 5.5.2 Error: malformed authentication response");
-        } else {
-            memcpy(s->auth_user, msg, (size_t)n);
-            s->auth_user[n] = '\0';
-            s->auth_step = 2;
-            reply(s, "334 UGFzc3dvcmQ6");
-        }
-    } else {
-        if (n >= AUTH_FIELD_MAX || memchr(msg, '\0', (size_t)n)) {
-            s->mode = MODE_COMMAND;
-            reply(s, "501 5.5.2 Error: malformed authentication response");
-        } else {
-            char user[AUTH_FIELD_MAX];
-            snprintf(user, sizeof user, "%s", s->auth_user);
-            auth_check(s, user, (char *)msg);
-        }
-    }
-    sodium_memzero(msg, sizeof msg);
+    char password[AUTH_FIELD_MAX];
+    const char *text;
+    enum auth_next next = auth_dialogue_response(&s->auth, line, len, password, &text);
+    auth_next(s, next, text, password);
 }
 
 static void cmd_auth(struct session *s, const struct smtp_command *c)
@@ -994,30 +970,10 @@ static void cmd_auth(struct session *s, const struct smtp_command *c)
         reply(s, "503 5.5.1 Error: MAIL transaction in progress");
         return;
     }
-    char mech[16] = "";
-    size_t m = 0;
-    while (m < c->args_len && c->args[m] != ' ' && m < sizeof mech - 1) {
-        mech[m] = c->args[m];
-        m++;
-    }
-    mech[m] = '\0';
-    const char *initial = m < c->args_len ? c->args + m + 1 : NULL;
-    size_t initial_len = initial ? c->args_len - m - 1 : 0;
-    if (strcasecmp(mech, "PLAIN") == 0)
-        snprintf(s->auth_mech, sizeof s->auth_mech, "PLAIN");
-    else if (strcasecmp(mech, "LOGIN") == 0)
-        snprintf(s->auth_mech, sizeof s->auth_mech, "LOGIN");
-    else {
-        reply(s, "504 5.5.4 Unrecognized authentication type");
-        return;
-    }
-    s->mode = MODE_AUTH;
-    s->auth_step = 1;
-    if (initial) {
-        auth_response(s, initial, initial_len);
-        return;
-    }
-    reply(s, "%s", strcmp(s->auth_mech, "PLAIN") == 0 ? "334 " : "334 VXNlcm5hbWU6");
+    char password[AUTH_FIELD_MAX];
+    const char *text;
+    enum auth_next next = auth_dialogue_start(&s->auth, c->args, c->args_len, password, &text);
+    auth_next(s, next, text, password);
 }
 
 /* ---- dispatch ---- */

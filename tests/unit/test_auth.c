@@ -199,6 +199,95 @@ static const char *write_users(void)
     return spec;
 }
 
+/* ---- the exchange of one AUTH command ---- */
+
+static enum auth_next start(struct auth_dialogue *d, const char *args, char *password,
+                            const char **reply)
+{
+    return auth_dialogue_start(d, args, strlen(args), password, reply);
+}
+
+static enum auth_next respond(struct auth_dialogue *d, const char *line, char *password,
+                              const char **reply)
+{
+    return auth_dialogue_response(d, line, strlen(line), password, reply);
+}
+
+START_TEST(dialogue_plain)
+{
+    struct auth_dialogue d;
+    char pw[AUTH_FIELD_MAX];
+    const char *r;
+    /* "\0alice\0secret" with an initial response, and in a second line */
+    ck_assert_int_eq(start(&d, "PLAIN AGFsaWNlAHNlY3JldA==", pw, &r), AUTH_NEXT_CHECK);
+    ck_assert_str_eq(d.mech, "PLAIN");
+    ck_assert_str_eq(d.login, "alice");
+    ck_assert_str_eq(pw, "secret");
+    ck_assert_int_eq(start(&d, "plain", pw, &r), AUTH_NEXT_CHALLENGE);
+    ck_assert_str_eq(r, "334 ");
+    ck_assert_int_eq(respond(&d, "AGFsaWNlAHNlY3JldA==", pw, &r), AUTH_NEXT_CHECK);
+    ck_assert_str_eq(d.login, "alice");
+    ck_assert_str_eq(pw, "secret");
+    /* malformed: not base64, no second NUL, someone else's authzid */
+    ck_assert_int_eq(start(&d, "PLAIN", pw, &r), AUTH_NEXT_CHALLENGE);
+    ck_assert_int_eq(respond(&d, "AGFsaWNl!", pw, &r), AUTH_NEXT_DONE);
+    ck_assert_str_eq(r, "501 5.5.2 Error: malformed authentication response");
+    ck_assert_int_eq(start(&d, "PLAIN AGFsaWNl", pw, &r), AUTH_NEXT_DONE);
+    ck_assert_str_eq(r, "501 5.5.2 Error: malformed authentication response");
+    ck_assert_int_eq(start(&d, "PLAIN Ym9iAGFsaWNlAHNlY3JldA==", pw, &r), AUTH_NEXT_DONE);
+    ck_assert_str_eq(pw, "");
+    /* "=": an empty initial response, which PLAIN cannot be */
+    ck_assert_int_eq(start(&d, "PLAIN =", pw, &r), AUTH_NEXT_DONE);
+}
+END_TEST
+
+START_TEST(dialogue_login)
+{
+    struct auth_dialogue d;
+    char pw[AUTH_FIELD_MAX];
+    const char *r;
+    ck_assert_int_eq(start(&d, "LOGIN", pw, &r), AUTH_NEXT_CHALLENGE);
+    ck_assert_str_eq(r, "334 VXNlcm5hbWU6");
+    ck_assert_int_eq(respond(&d, "Ym9i", pw, &r), AUTH_NEXT_CHALLENGE);   /* bob */
+    ck_assert_str_eq(r, "334 UGFzc3dvcmQ6");
+    ck_assert_str_eq(d.login, "bob");
+    ck_assert_int_eq(respond(&d, "aHVudGVyMg==", pw, &r), AUTH_NEXT_CHECK);   /* hunter2 */
+    ck_assert_str_eq(d.login, "bob");
+    ck_assert_str_eq(pw, "hunter2");
+    /* the user name as the initial response; an empty or unprintable name is refused */
+    ck_assert_int_eq(start(&d, "LOGIN Ym9i", pw, &r), AUTH_NEXT_CHALLENGE);
+    ck_assert_str_eq(r, "334 UGFzc3dvcmQ6");
+    ck_assert_int_eq(start(&d, "LOGIN =", pw, &r), AUTH_NEXT_DONE);
+    ck_assert_int_eq(start(&d, "LOGIN", pw, &r), AUTH_NEXT_CHALLENGE);
+    ck_assert_int_eq(respond(&d, "Ym9iCg==", pw, &r), AUTH_NEXT_DONE);      /* "bob\n" */
+    ck_assert_str_eq(r, "501 5.5.2 Error: malformed authentication response");
+    /* a password with a NUL inside */
+    ck_assert_int_eq(start(&d, "LOGIN Ym9i", pw, &r), AUTH_NEXT_CHALLENGE);
+    ck_assert_int_eq(respond(&d, "YQBi", pw, &r), AUTH_NEXT_DONE);         /* "a\0b" */
+}
+END_TEST
+
+START_TEST(dialogue_abort_and_mechanisms)
+{
+    struct auth_dialogue d;
+    char pw[AUTH_FIELD_MAX];
+    const char *r;
+    ck_assert_int_eq(start(&d, "LOGIN", pw, &r), AUTH_NEXT_CHALLENGE);
+    ck_assert_int_eq(respond(&d, "*", pw, &r), AUTH_NEXT_DONE);
+    ck_assert_str_eq(r, "501 5.7.0 Authentication aborted");
+    ck_assert_int_eq(start(&d, "CRAM-MD5", pw, &r), AUTH_NEXT_DONE);
+    ck_assert_str_eq(r, "504 5.5.4 Unrecognized authentication type");
+    ck_assert_int_eq(start(&d, "PLAINX", pw, &r), AUTH_NEXT_DONE);
+    ck_assert_int_eq(start(&d, "", pw, &r), AUTH_NEXT_DONE);
+    /* a response line longer than any message a field may hold */
+    char big[AUTH_LINE_MAX];
+    memset(big, 'Q', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    ck_assert_int_eq(start(&d, "LOGIN", pw, &r), AUTH_NEXT_CHALLENGE);
+    ck_assert_int_eq(respond(&d, big, pw, &r), AUTH_NEXT_DONE);
+}
+END_TEST
+
 START_TEST(users_lookup)
 {
     char err[256] = "", hash[crypto_pwhash_STRBYTES];
@@ -437,6 +526,9 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, plain_valid);
     tcase_add_test(tc, plain_invalid);
     tcase_add_test(tc, plain_lengths);
+    tcase_add_test(tc, dialogue_plain);
+    tcase_add_test(tc, dialogue_login);
+    tcase_add_test(tc, dialogue_abort_and_mechanisms);
     tcase_add_test(tc, users_lookup);
     tcase_add_test(tc, users_open_errors);
     tcase_add_test(tc, verify);
