@@ -336,9 +336,6 @@ static void setup_tls(void)
     } else if (!have_cert) {
         char host[256];
         snprintf(host, sizeof host, "%s", config_str("myhostname"));
-        if (host[0] == '\0' && (gethostname(host, sizeof host) < 0 || host[0] == '\0'))
-            snprintf(host, sizeof host, "localhost");
-        host[sizeof host - 1] = '\0';
         if (make_parents(rcert) < 0 || make_parents(rkey) < 0) {
             failed(EX_CANTCREAT, "cannot create the directory of %s: %s", rcert, strerror(errno));
         } else {

@@ -673,8 +673,6 @@ static void on_accept(int fd, const struct sockaddr *peer, socklen_t len)
 static void post_jail(void)
 {
     snprintf(conf.myhostname, sizeof conf.myhostname, "%s", config_str("myhostname"));
-    if (conf.myhostname[0] == '\0' && gethostname(conf.myhostname, sizeof conf.myhostname - 1) < 0)
-        snprintf(conf.myhostname, sizeof conf.myhostname, "localhost");
     snprintf(conf.myorigin, sizeof conf.myorigin, "%s", config_str("myorigin"));
     if (conf.myorigin[0] == '\0')
         snprintf(conf.myorigin, sizeof conf.myorigin, "%s", conf.myhostname);

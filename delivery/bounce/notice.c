@@ -46,15 +46,6 @@ static void defer(struct job *j, const char *fmt, ...)
     log_warn("%s: %s", j->id, j->res->reason);
 }
 
-/* myhostname, or the system's host name when it is empty (as config.c expands it). */
-static void my_hostname(char *out, size_t size)
-{
-    snprintf(out, size, "%s", config_str("myhostname"));
-    if (out[0] == '\0' && (gethostname(out, size) < 0 || out[0] == '\0'))
-        snprintf(out, size, "localhost");
-    out[size - 1] = '\0';
-}
-
 /* name, with @myhostname added when it has no domain. */
 static void qualify(const char *name, const char *host, char *out, size_t size)
 {
@@ -234,7 +225,7 @@ void notice_make(const char *queue_id, enum dsn_kind kind, struct notice_result 
     buf_init(&j->file, BUF_UNBOUNDED);
     buf_init(&j->content, qfile_read_limit());
     dsn_records_init(&j->records, NOTICE_RCPT_MAX);
-    my_hostname(j->host, sizeof j->host);
+    snprintf(j->host, sizeof j->host, "%s", config_str("myhostname"));
     if (load_original(j) == 0 && choose_recipient(j) && load_records(j) > 0)
         write_notice(j);
     if (res->status != NOTICE_QUEUED)
