@@ -87,6 +87,8 @@ struct qfile_envelope {
     size_t content_offset;   /* offset in the file of the first CONTENT record */
     char envid[256];         /* the "envid" attribute (xtext as received), or "" */
     char ret[8];             /* the "ret" attribute: "FULL", "HDRS" or "" */
+    char body[16];           /* the "body" attribute: "7BIT", "8BITMIME", "BINARYMIME" or "" */
+    bool smtputf8;           /* "smtputf8=yes" */
     bool valias_expanded;    /* "valias_expanded=yes": its recipients are the result of a
                               * virtual alias expansion, not to be expanded again */
 };

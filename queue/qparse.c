@@ -136,6 +136,11 @@ static int reader_record(struct reader *r, int type, const char *data, size_t le
             copy_value(v, vlen, env->envid, sizeof env->envid);
         else if (attr_value(data, len, QATTR_RET, &v, &vlen))
             copy_value(v, vlen, env->ret, sizeof env->ret);
+        else if (attr_value(data, len, QATTR_BODY, &v, &vlen))
+            copy_value(v, vlen, env->body, sizeof env->body);
+        else if (attr_value(data, len, QATTR_SMTPUTF8, &v, &vlen) &&
+                 vlen == strlen(QATTR_YES) && memcmp(v, QATTR_YES, vlen) == 0)
+            env->smtputf8 = true;
         else if (attr_value(data, len, QATTR_VALIAS_EXPANDED, &v, &vlen) &&
                  vlen == strlen(QATTR_YES) && memcmp(v, QATTR_YES, vlen) == 0)
             env->valias_expanded = true;

@@ -1,28 +1,11 @@
 /* message.c: loads a message for the smtp client (message.h) with the queue file reader of
- * queue/qfile.c, and reads the attributes and content facts a transaction needs. */
+ * queue/qfile.c (which reads the attributes), and the content facts a transaction needs. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "dotstuff.h"
 #include "downgrade.h"
 #include "message.h"
-
-static void read_attributes(struct message *m)
-{
-    size_t pos = 0;
-    int type;
-    const char *rec;
-    size_t len;
-    while (pos < m->env.content_offset &&
-           qrec_get(m->data.data, m->data.len, &pos, &type, &rec, &len) == 1) {
-        if (type != QREC_ATTR)
-            continue;
-        if (len == 13 && memcmp(rec, "body=8BITMIME", 13) == 0)
-            m->body_8bitmime = true;
-        else if (len == 12 && memcmp(rec, "smtputf8=yes", 12) == 0)
-            m->smtputf8 = true;
-    }
-}
 
 /* Sums the CONTENT records; -1 when they are malformed. */
 static int read_content_facts(struct message *m)
@@ -55,7 +38,8 @@ int message_load(struct message *m, const char *queue_id, char *err, size_t errl
             snprintf(err, errlen, "cannot read queue file %s: %s", path, why);
         return -1;
     }
-    read_attributes(m);
+    m->body_8bitmime = strcmp(m->env.body, "8BITMIME") == 0;
+    m->smtputf8 = m->env.smtputf8;
     if (read_content_facts(m) < 0) {
         snprintf(err, errlen, "cannot read queue file %s: malformed content", path);
         return -1;

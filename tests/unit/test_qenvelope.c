@@ -73,6 +73,19 @@ static void expect_records(const struct buf *got, struct buf *want)
 }
 
 /* The envelope smtpd gives: every attribute of a session, decoded DSN values. */
+/* The strict reader over the records written (with the MAGIC and TIME the writer starts with). */
+static void parse_written(const struct buf *got, struct qfile_envelope *env)
+{
+    struct buf whole;
+    buf_init(&whole, BUF_UNBOUNDED);
+    ck_assert_int_eq(qrec_put(&whole, QREC_MAGIC, QREC_MAGIC_TEXT, strlen(QREC_MAGIC_TEXT)), 0);
+    ck_assert_int_eq(qrec_put(&whole, QREC_TIME, "1.000000", 8), 0);
+    ck_assert_int_eq(buf_append(&whole, got->data, got->len), 0);
+    const char *why = NULL;
+    ck_assert_msg(qfile_parse(whole.data, whole.len, env, &why) == 0, "%s", why);
+    buf_free(&whole);
+}
+
 START_TEST(smtpd_envelope)
 {
     const struct qenvelope_rcpt rcpt[] = {
@@ -120,6 +133,13 @@ START_TEST(smtpd_envelope)
     forge(&want, QREC_RCPT_NOTIFY, "1");
     forge(&want, QREC_CONTENT, "Received: x\r\n");
     expect_records(&got, &want);
+    /* the reader finds what the smtp client needs: BODY and SMTPUTF8 */
+    struct qfile_envelope env;
+    parse_written(&got, &env);
+    ck_assert_str_eq(env.body, "8BITMIME");
+    ck_assert(env.smtputf8);
+    ck_assert_str_eq(env.ret, "HDRS");
+    ck_assert_uint_eq(env.nrcpt, 3);
     buf_free(&got);
     buf_free(&want);
 }
@@ -197,20 +217,15 @@ START_TEST(forwarded_envelope)
     forge(&want, QREC_CONTENT, "Delivered-To: o@b\r\n");
     expect_records(&got, &want);
     /* the strict reader takes the whole file and finds the DSN values */
-    struct buf whole;
-    buf_init(&whole, BUF_UNBOUNDED);
-    ck_assert_int_eq(qrec_put(&whole, QREC_MAGIC, QREC_MAGIC_TEXT, strlen(QREC_MAGIC_TEXT)), 0);
-    ck_assert_int_eq(qrec_put(&whole, QREC_TIME, "1.000000", 8), 0);
-    ck_assert_int_eq(buf_append(&whole, got.data, got.len), 0);
     struct qfile_envelope env;
-    const char *why = NULL;
-    ck_assert_msg(qfile_parse(whole.data, whole.len, &env, &why) == 0, "%s", why);
+    parse_written(&got, &env);
     ck_assert_str_eq(env.sender, "s@b");
     ck_assert_str_eq(env.envid, "QQ+2B1");
     ck_assert_str_eq(env.ret, "HDRS");
     ck_assert(env.valias_expanded);
+    ck_assert_str_eq(env.body, "");
+    ck_assert(!env.smtputf8);
     ck_assert_uint_eq(env.nrcpt, 2);
-    buf_free(&whole);
     buf_free(&got);
     buf_free(&want);
 }
