@@ -19,6 +19,7 @@ common_libtern_a_SOURCES = \
 	common/dict.c common/dict_db.c common/dict_text.c common/dict.h common/dict_impl.h \
 	common/server.c common/server.h common/master_proto.h \
 	common/workpool.c common/workpool.h \
+	common/tls_summary.c common/tls_summary.h \
 	common/netmatch.c common/netmatch.h \
 	common/dns.c common/dns.h common/dns_impl.h common/dns_mx.c common/dns_route.c \
 	common/dict_unix.c \

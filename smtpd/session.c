@@ -41,6 +41,7 @@
 #include "smtp_rules.h"
 #include "smtpd.h"
 #include "tls.h"
+#include "tls_summary.h"
 #include "workpool.h"
 
 #define CONTENT_FLUSH (64 * 1024)    /* queue file content records */
@@ -1344,7 +1345,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         SSL *ssl = bufferevent_openssl_get_ssl(bev);
         if (ssl) {
             s->tls = true;
-            tls_describe(ssl, s->tls_info, sizeof s->tls_info);
+            tls_summary(ssl, s->tls_info, sizeof s->tls_info);
             log_info("TLS connection established from %s: %s", s->client, s->tls_info);
             /* on port 465 the greeting still waits for the client's name */
             if (s->lookup == NULL)

@@ -10,7 +10,5 @@
 /* NULL with a reason in err when the files are missing or invalid (the caller decides whether
  * that is fatal: it is when smtpd_tls_security_level is may/encrypt or wrappermode is on). */
 SSL_CTX *tls_server_context(const char *cert_file, const char *key_file, char *err, size_t errlen);
-/* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)" for the log and Received:. */
-void tls_describe(SSL *ssl, char *out, size_t size);
 
 #endif

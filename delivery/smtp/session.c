@@ -21,6 +21,7 @@
 #include "qfile.h"
 #include "server.h"
 #include "session.h"
+#include "tls_summary.h"
 
 #define WRITE_LOW (64 * 1024)        /* refill the output below this while streaming */
 #define WRITE_HIGH (256 * 1024)      /* ... up to about this */
@@ -393,7 +394,7 @@ static void tls_established(struct session *s)
     SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
     enum tls_trust trust = tls_client_trust(ssl, &s->check);
     char info[256];
-    tls_client_describe(ssl, info, sizeof info);
+    tls_summary(ssl, info, sizeof info);
     log_info("%s TLS connection established to %s: %s", tls_trust_name(trust), s->relay, info);
     if (s->level >= TLS_LEVEL_VERIFY && trust != TLS_VERIFIED) {
         fail_text(s, "4.7.5", false, "Server certificate not verified: %s",

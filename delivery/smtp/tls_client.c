@@ -220,16 +220,3 @@ const char *tls_trust_name(enum tls_trust trust)
     static const char *const names[] = { "Anonymous", "Untrusted", "Trusted", "Verified" };
     return names[trust];
 }
-
-void tls_client_describe(SSL *ssl, char *out, size_t size)
-{
-    const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
-    if (cipher == NULL) {
-        snprintf(out, size, "no TLS session");
-        return;
-    }
-    int alg_bits = 0;
-    int bits = SSL_CIPHER_get_bits(cipher, &alg_bits);
-    snprintf(out, size, "%s with cipher %s (%d/%d bits)", SSL_get_version(ssl),
-             SSL_CIPHER_get_name(cipher), bits, alg_bits);
-}

@@ -57,8 +57,6 @@ enum tls_trust { TLS_ANONYMOUS, TLS_UNTRUSTED, TLS_TRUSTED, TLS_VERIFIED };
 enum tls_trust tls_client_trust(SSL *ssl, const struct tls_check *check);
 const char *tls_trust_name(enum tls_trust trust);   /* "Anonymous", "Untrusted", ... */
 
-/* "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)". */
-void tls_client_describe(SSL *ssl, char *out, size_t size);
 /* The first queued OpenSSL error as text (or fallback), and the queue emptied. */
 void tls_client_error(char *out, size_t size, const char *fallback);
 

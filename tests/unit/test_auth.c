@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 #include "auth.h"
 #include "tls.h"
+#include "tls_summary.h"
 #include "unit.h"
 
 static char tmpdir[64];
@@ -478,7 +479,7 @@ static const char *handshake(int client_max, const char *client_ciphers)
     SSL_set_bio(client, cbio, cbio);
     SSL_set_accept_state(server);
     SSL_set_connect_state(client);
-    tls_describe(server, summary, sizeof summary);
+    tls_summary(server, summary, sizeof summary);
     ck_assert_str_eq(summary, "no TLS session");
     int rs = 0, rc = 0;
     for (int i = 0; i < 10 && (rs != 1 || rc != 1); i++) {
@@ -487,7 +488,7 @@ static const char *handshake(int client_max, const char *client_ciphers)
     }
     summary[0] = '\0';
     if (rs == 1 && rc == 1)
-        tls_describe(server, summary, sizeof summary);
+        tls_summary(server, summary, sizeof summary);
     ERR_clear_error();
     SSL_free(server);
     SSL_free(client);
@@ -508,7 +509,7 @@ START_TEST(tls_handshakes)
     ck_assert_str_eq(handshake(TLS1_2_VERSION, "ECDHE-ECDSA-AES128-SHA"), "");
     ck_assert_str_eq(handshake(TLS1_1_VERSION, NULL), "");
     char small[8];
-    tls_describe(NULL, small, sizeof small);
+    tls_summary(NULL, small, sizeof small);
     ck_assert_str_eq(small, "no TLS ");
 }
 END_TEST
