@@ -88,12 +88,13 @@ if [ -n "${FRESH_ROOT_BASE:-}" ] && [ -f "$FRESH_ROOT_BASE" ]; then
     tar -C "$root" -xpf "$FRESH_ROOT_BASE"
 else
     echo "fresh-root: debootstrap --variant=minbase bookworm $root $mirror"
-    if ! timeout 1800 debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.log" 2>&1; then
-        tail -n 30 "$root.log"
-        rm -f "$root.log"
+    log=$(mktemp)
+    if ! timeout 1800 debootstrap --variant=minbase bookworm "$root" "$mirror" >"$log" 2>&1; then
+        tail -n 30 "$log"
+        rm -f "$log"
         exit 1
     fi
-    rm -f "$root.log"
+    rm -f "$log"
     if [ -n "${FRESH_ROOT_BASE:-}" ]; then
         tar -C "$root" -cpf "$FRESH_ROOT_BASE.tmp" . && mv "$FRESH_ROOT_BASE.tmp" "$FRESH_ROOT_BASE"
     fi
