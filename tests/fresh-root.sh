@@ -60,14 +60,28 @@ else
     root=$(mktemp -d /var/tmp/tern-fresh-root.XXXXXX)
 fi
 
+# bounded SECONDS COMMAND...: COMMAND under timeout, waited for in the background, since bash
+# runs a trap (an interruption) only once the foreground command has ended
+child=""
+bounded() {
+    local rc=0
+    timeout -k 30 "$@" &
+    child=$!
+    wait "$child" || rc=$?
+    child=""
+    return $rc
+}
+
 mounted=()
 # shellcheck disable=SC2317   # (run by the trap)
 cleanup() {
     local p i
+    [ -z "$child" ] || kill "$child" 2>/dev/null || true
     # processes left behind inside the root would keep its mounts busy
     for p in /proc/[0-9]*; do
         [ "$(readlink "$p/root" 2>/dev/null)" != "$root" ] || kill -9 "${p#/proc/}" 2>/dev/null || true
     done
+    [ -z "$child" ] || wait "$child" 2>/dev/null || true
     for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
         umount "${mounted[i]}" 2>/dev/null || umount -l "${mounted[i]}" || true
     done
@@ -89,7 +103,7 @@ if [ -n "${FRESH_ROOT_BASE:-}" ] && [ -f "$FRESH_ROOT_BASE" ]; then
 else
     echo "fresh-root: debootstrap --variant=minbase bookworm $root $mirror"
     log=$(mktemp)
-    if ! timeout 1800 debootstrap --variant=minbase bookworm "$root" "$mirror" >"$log" 2>&1; then
+    if ! bounded 1800 debootstrap --variant=minbase bookworm "$root" "$mirror" >"$log" 2>&1; then
         tail -n 30 "$log"
         rm -f "$log"
         exit 1
@@ -126,7 +140,7 @@ mount -t tmpfs -o mode=1777 tmpfs "$root/tmp" && mounted+=("$root/tmp")
 
 # runs a command in /root/tern with a root login's environment, nothing from this shell
 in_root() {
-    timeout -k 30 "$limit" chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root \
+    bounded "$limit" chroot "$root" /usr/bin/env -i HOME=/root USER=root LOGNAME=root \
         SHELL=/bin/bash PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         /bin/bash -c 'cd /root/tern && exec "$@"' bash "$@"
 }
