@@ -63,6 +63,7 @@ fi
 # bounded SECONDS COMMAND...: COMMAND under timeout, waited for in the background, since bash
 # runs a trap (an interruption) only once the foreground command has ended
 child=""
+log=""
 bounded() {
     local rc=0
     timeout -k 30 "$@" &
@@ -86,6 +87,7 @@ cleanup() {
         umount "${mounted[i]}" 2>/dev/null || umount -l "${mounted[i]}" || true
     done
     mounted=()
+    rm -f "$log"
     if [ "${FRESH_ROOT_KEEP:-}" = 1 ]; then
         echo "fresh-root: the root is kept in $root"
     elif ! grep -qF " $root/" /proc/mounts; then
@@ -105,10 +107,8 @@ else
     log=$(mktemp)
     if ! bounded 1800 debootstrap --variant=minbase bookworm "$root" "$mirror" >"$log" 2>&1; then
         tail -n 30 "$log"
-        rm -f "$log"
         exit 1
     fi
-    rm -f "$log"
     if [ -n "${FRESH_ROOT_BASE:-}" ]; then
         tar -C "$root" -cpf "$FRESH_ROOT_BASE.tmp" . && mv "$FRESH_ROOT_BASE.tmp" "$FRESH_ROOT_BASE"
     fi
@@ -133,10 +133,10 @@ git clone -q --no-checkout "$repo" "$root/root/tern"
 git -C "$root/root/tern" checkout -q --detach "$head"
 echo "fresh-root: /root/tern at $(git -C "$root/root/tern" log --oneline -1 | cut -c1-72)"
 
-mount -t proc proc "$root/proc" && mounted+=("$root/proc")
-mount --bind /dev "$root/dev" && mounted+=("$root/dev")
-mount --bind /dev/pts "$root/dev/pts" && mounted+=("$root/dev/pts")
-mount -t tmpfs -o mode=1777 tmpfs "$root/tmp" && mounted+=("$root/tmp")
+mount -t proc proc "$root/proc"; mounted+=("$root/proc")
+mount --bind /dev "$root/dev"; mounted+=("$root/dev")
+mount --bind /dev/pts "$root/dev/pts"; mounted+=("$root/dev/pts")
+mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"; mounted+=("$root/tmp")
 
 # runs a command in /root/tern with a root login's environment, nothing from this shell
 in_root() {
