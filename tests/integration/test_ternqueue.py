@@ -509,8 +509,15 @@ def test_ordinary_user_lists_and_flushes_but_changes_nothing(deferring, users, t
     assert inst.log_lines(rf"public/qmgr: delete request from uid {user.pw_uid} refused")
     assert in_queue(inst, "deferred", qid)
 
-    # without the set-gid bit, public/ is out of reach
-    r = tq(inst, "-p", user=user)
+    # without the set-gid bit, public/ is out of reach (a plain copy, as the build's own
+    # ternqueue: the build tree need not be within the user's reach, e.g. a clone in /root)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    os.chmod(plain, 0o755)
+    shutil.copy(TERNQUEUE, plain / "ternqueue")
+    os.chmod(plain / "ternqueue", 0o755)
+    assert not os.stat(plain / "ternqueue").st_mode & 0o7000
+    r = tq(inst, "-p", user=user, binary=str(plain / "ternqueue"))
     assert r.returncode == 69 and "set-gid" in r.stderr, r.stderr
     # with a configuration the user could have written, the group is given up
     own = tmp_path / "own"
