@@ -386,8 +386,13 @@ def test_connection_lost_in_the_message_defers(agent):
         start(agent)
         dead, (r,) = deliver(agent, hop(srv), ["r@example.test"], content=big)
     assert r["status"] == "defer" and r["dsn"] == "4.4.2", r
-    assert r["text"].startswith("lost connection with 127.0.0.1[127.0.0.1] while sending "
-                                "message body") or "Connection reset" in r["text"], r["text"]
+    # where the client was when it saw the loss depends on how much of the body the kernel's
+    # loopback buffers took before the server hung up: in the body, or already waiting for the
+    # reply to the final dot (a busy machine lets the client write it all)
+    assert r["text"].startswith(("lost connection with 127.0.0.1[127.0.0.1] while sending "
+                                 "message body",
+                                 "lost connection with 127.0.0.1[127.0.0.1] while sending "
+                                 "end of data")) or "Connection reset" in r["text"], r["text"]
     assert not dead
 
 
