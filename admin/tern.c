@@ -48,17 +48,17 @@ static void usage(void)
 
 static void load_config_or_exit(void)
 {
-    char err[CONFIG_ERR_MAX];
-    if (config_load(config_directory, err) < 0)
+    char err[ERR_TEXT_MAX];
+    if (config_load(config_directory, err, sizeof err) < 0)
         log_fatal_code(EX_CONFIG, "%s", err);
     for (int i = 0; i < noverrides; i++)
-        if (config_override(overrides[i], err) < 0)
+        if (config_override(overrides[i], err, sizeof err) < 0)
             log_fatal_code(EX_CONFIG, "-o %s: %s", overrides[i], err);
     if (*config_str("daemon_directory") == '\0') {
         struct buf b;
         buf_init(&b, BUF_UNBOUNDED);
         buf_printf(&b, "daemon_directory=%s", tern_daemon_dir());
-        config_override(buf_str(&b), err);
+        config_override(buf_str(&b), err, sizeof err);
         buf_free(&b);
     }
 }

@@ -452,10 +452,10 @@ static void setup_links(void)
 static void override(const char *name, const char *value)
 {
     struct buf b;
-    char err[CONFIG_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     buf_init(&b, BUF_UNBOUNDED);
     buf_printf(&b, "%s=%s", name, value);
-    if (config_override(buf_str(&b), err) < 0)
+    if (config_override(buf_str(&b), err, sizeof err) < 0)
         failed(EX_CONFIG, "%s", err);
     buf_free(&b);
 }
@@ -500,8 +500,8 @@ static void check(const char *confdir, const char *daemon_dir)
         root_the_paths(daemon_dir);
     else if (*config_str("daemon_directory") == '\0')
         override("daemon_directory", daemon_dir);
-    char err[CONFIG_ERR_MAX];
-    if (config_check_trusted(err) < 0)
+    char err[ERR_TEXT_MAX];
+    if (config_check_trusted(err, sizeof err) < 0)
         failed(EX_CONFIG, "the master would refuse to start as root: %s", err);
     int code = tern_check(confdir);
     if (code != 0 && S.code == 0)
@@ -564,11 +564,11 @@ int tern_setup(const char *cli_config_dir, char **overrides, int noverrides, int
                        "and hands files to them");
     umask(022);
     char *confdir = rooted(config_dir(cli_config_dir));
-    char err[CONFIG_ERR_MAX];
-    if (config_load(confdir, err) < 0)
+    char err[ERR_TEXT_MAX];
+    if (config_load(confdir, err, sizeof err) < 0)
         log_fatal_code(EX_CONFIG, "%s", err);
     for (int i = 0; i < noverrides; i++)
-        if (config_override(overrides[i], err) < 0)
+        if (config_override(overrides[i], err, sizeof err) < 0)
             log_fatal_code(EX_CONFIG, "-o %s: %s", overrides[i], err);
     char *daemon_dir = xstrdup(*config_str("daemon_directory") ? config_str("daemon_directory")
                                                                 : TERN_DAEMON_DIR);

@@ -68,9 +68,9 @@ static int run_edits(const struct options *o, int argc, char **argv)
 {
     const char *dir = config_dir(o->dir);
     for (int i = optind; i < argc; i++) {
-        char err[CONFIG_ERR_MAX];
-        int r = o->edit ? config_edit_set(dir, argv[i], err)
-                        : config_edit_remove(dir, argv[i], err);
+        char err[ERR_TEXT_MAX];
+        int r = o->edit ? config_edit_set(dir, argv[i], err, sizeof err)
+                        : config_edit_remove(dir, argv[i], err, sizeof err);
         if (r < 0) {
             int status = edit_status(errno);
             log_error("%s", err);
@@ -171,8 +171,8 @@ static void show_master(const struct options *o, int argc, char **argv)
 static int show(const struct options *o, int argc, char **argv)
 {
     if (!o->defaults) {
-        char err[CONFIG_ERR_MAX];
-        if (config_load(config_dir(o->dir), err) < 0)
+        char err[ERR_TEXT_MAX];
+        if (config_load(config_dir(o->dir), err, sizeof err) < 0)
             log_fatal_code(EX_CONFIG, "%s", err);
     }
     if (o->master) {

@@ -64,8 +64,8 @@ static void load_config(const char *cli_dir)
         if (missing)
             return;
     }
-    char err[CONFIG_ERR_MAX];
-    if (config_load(dir, err) < 0)
+    char err[ERR_TEXT_MAX];
+    if (config_load(dir, err, sizeof err) < 0)
         log_fatal_code(EX_CONFIG, "%s", err);
     log_open(config_str("syslog_name"), config_str("maillog_file"),
              config_str("syslog_facility"));

@@ -363,8 +363,8 @@ static unsigned parse_queues(const struct options *o, int argc, char **argv)
 
 static void load_config(const char *dir)
 {
-    char err[CONFIG_ERR_MAX];
-    if (config_load(dir, err) < 0)
+    char err[ERR_TEXT_MAX];
+    if (config_load(dir, err, sizeof err) < 0)
         log_fatal_code(EX_CONFIG, "%s", err);
     const char *qdir = config_str("queue_directory");
     if (chdir(qdir) < 0)

@@ -467,7 +467,7 @@ static int check_type(enum param_type t, const char *value)
 
 /* Checks one name's value as seen through src; prefix ("file:line: ") starts the message. */
 static int check_param(const struct source *src, const char *name, const char *prefix,
-                       char err[CONFIG_ERR_MAX])
+                       char *err, size_t errlen)
 {
     struct expander x = { src, true, 0, "" };
     struct buf v;
@@ -475,13 +475,13 @@ static int check_param(const struct source *src, const char *name, const char *p
     int r = expand_param(&x, name, &v);
     const struct param_def *p = param_find(name);
     if (r < 0)
-        snprintf(err, CONFIG_ERR_MAX, "%scannot expand %s: %s", prefix, name, x.why);
+        snprintf(err, errlen, "%scannot expand %s: %s", prefix, name, x.why);
     else if (p && check_type(p->type, buf_str(&v)) < 0) {
-        snprintf(err, CONFIG_ERR_MAX, "%sbad %s value \"%.100s\" for %s", prefix,
+        snprintf(err, errlen, "%sbad %s value \"%.100s\" for %s", prefix,
                  type_name(p->type), buf_str(&v), name);
         r = -1;
     } else if (p && choices_of(name) && !is_choice(choices_of(name), buf_str(&v))) {
-        snprintf(err, CONFIG_ERR_MAX, "%sbad value \"%.100s\" for %s: use one of %s", prefix,
+        snprintf(err, errlen, "%sbad value \"%.100s\" for %s: use one of %s", prefix,
                  buf_str(&v), name, choices_of(name));
         r = -1;
     }
@@ -493,29 +493,29 @@ static int check_param(const struct source *src, const char *name, const char *p
  * then the defaults, which can only fail through a name they refer to. After this succeeds
  * every name in the table and every name set expands without error, which is why reads may
  * treat an expansion failure as fatal. */
-static int validate(const struct conf *c, const struct settings *over, char err[CONFIG_ERR_MAX])
+static int validate(const struct conf *c, const struct settings *over, char *err, size_t errlen)
 {
     struct source src = { c, over };
-    char prefix[CONFIG_ERR_MAX];
+    char prefix[ERR_TEXT_MAX];
     for (size_t i = 0; i < c->file.n; i++) {
         const struct setting *s = &c->file.v[i];
         if (over && settings_get(over, s->name))
             continue;
         snprintf(prefix, sizeof prefix, "%.256s:%d: ", c->path, s->line);
-        if (check_param(&src, s->name, prefix, err) < 0)
+        if (check_param(&src, s->name, prefix, err, errlen) < 0)
             return -1;
     }
     for (size_t i = 0; over && i < over->n; i++) {
         snprintf(prefix, sizeof prefix, "override %.100s=%.100s: ", over->v[i].name,
                  over->v[i].value);
-        if (check_param(&src, over->v[i].name, prefix, err) < 0)
+        if (check_param(&src, over->v[i].name, prefix, err, errlen) < 0)
             return -1;
     }
     snprintf(prefix, sizeof prefix, "%.256s: ", c->path ? c->path : "defaults");
     for (const struct param_def *p = param_table; p->name; p++) {
         if (settings_get(&c->file, p->name) || (over && settings_get(over, p->name)))
             continue;
-        if (check_param(&src, p->name, prefix, err) < 0)
+        if (check_param(&src, p->name, prefix, err, errlen) < 0)
             return -1;
     }
     return 0;
@@ -563,11 +563,12 @@ struct parser {
     struct buf def;          /* the definition being joined from its lines */
     int def_line;            /* its first line, 0 when none */
     char *err;
+    size_t errlen;
 };
 
 static int parse_error(struct parser *ps, int line, const char *why)
 {
-    snprintf(ps->err, CONFIG_ERR_MAX, "%.256s:%d: %.200s", ps->conf->path, line, why);
+    snprintf(ps->err, ps->errlen, "%.256s:%d: %.200s", ps->conf->path, line, why);
     return -1;
 }
 
@@ -575,7 +576,7 @@ static int finish_definition(struct parser *ps)
 {
     if (ps->def_line == 0)
         return 0;
-    char *name, *value, why[CONFIG_ERR_MAX];
+    char *name, *value, why[ERR_TEXT_MAX];
     int line = ps->def_line;
     ps->def_line = 0;
     if (config_split_assignment(buf_str(&ps->def), ps->def.len, &name, &value, why,
@@ -625,13 +626,13 @@ static int parse_line(struct parser *ps, const char *p, size_t n, int lineno)
 }
 
 static int parse_text(struct conf *c, const char *text, size_t len, bool quiet,
-                      char err[CONFIG_ERR_MAX])
+                      char *err, size_t errlen)
 {
     if (strlen(text) != len) {
-        snprintf(err, CONFIG_ERR_MAX, "%.256s: the file contains a NUL byte", c->path);
+        snprintf(err, errlen, "%.256s: the file contains a NUL byte", c->path);
         return -1;
     }
-    struct parser ps = { c, quiet, { 0 }, 0, err };
+    struct parser ps = { c, quiet, { 0 }, 0, err, errlen };
     buf_init(&ps.def, CONFIG_LINE_MAX);
     int r = 0, lineno = 0;
     const char *p = text, *end = text + len;
@@ -650,10 +651,10 @@ static int parse_text(struct conf *c, const char *text, size_t len, bool quiet,
 /* Parses and checks text as the file `path` of directory dir; installs it only if it is good,
  * so a failed reload leaves the running configuration alone. */
 static int load(const char *path, const char *dir, const char *text, size_t len,
-                char err[CONFIG_ERR_MAX])
+                char *err, size_t errlen)
 {
     struct conf c = { { 0 }, xstrdup(path), dir ? xstrdup(dir) : NULL };
-    if (parse_text(&c, text, len, false, err) < 0 || validate(&c, &overrides, err) < 0) {
+    if (parse_text(&c, text, len, false, err, errlen) < 0 || validate(&c, &overrides, err, errlen) < 0) {
         conf_free(&c);
         return -1;
     }
@@ -663,9 +664,9 @@ static int load(const char *path, const char *dir, const char *text, size_t len,
     return 0;
 }
 
-int config_load_text(const char *name, const char *text, char err[CONFIG_ERR_MAX])
+int config_load_text(const char *name, const char *text, char *err, size_t errlen)
 {
-    return load(name, NULL, text, strlen(text), err);
+    return load(name, NULL, text, strlen(text), err, errlen);
 }
 
 char *config_path(const char *dir)
@@ -677,26 +678,26 @@ char *config_path(const char *dir)
     return buf_steal(&b);
 }
 
-int config_read_file(const char *path, struct buf *text, char err[CONFIG_ERR_MAX])
+int config_read_file(const char *path, struct buf *text, char *err, size_t errlen)
 {
     if (safe_read_file(path, CONFIG_FILE_MAX, text) == 0)
         return 0;
     if (errno == EFBIG)
-        snprintf(err, CONFIG_ERR_MAX, "%.256s: file larger than %d bytes", path,
+        snprintf(err, errlen, "%.256s: file larger than %d bytes", path,
                  CONFIG_FILE_MAX);
     else
-        snprintf(err, CONFIG_ERR_MAX, "%.256s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%.256s: %s", path, strerror(errno));
     return -1;
 }
 
-int config_load(const char *dir, char err[CONFIG_ERR_MAX])
+int config_load(const char *dir, char *err, size_t errlen)
 {
     char *path = config_path(dir);
     struct buf text;
     buf_init(&text, CONFIG_FILE_MAX);
-    int r = config_read_file(path, &text, err);
+    int r = config_read_file(path, &text, err, errlen);
     if (r == 0)
-        r = load(path, dir, buf_str(&text), text.len, err);
+        r = load(path, dir, buf_str(&text), text.len, err, errlen);
     buf_free(&text);
     free(path);
     return r;
@@ -730,26 +731,26 @@ static void override_restore(const char *name, const char *old_value)
 
 /* The overridden value's own error comes without a prefix (the caller knows where the
  * override came from); a value it breaks elsewhere is reported where that value is set. */
-int config_override(const char *assignment, char err[CONFIG_ERR_MAX])
+int config_override(const char *assignment, char *err, size_t errlen)
 {
     char *name, *value;
     if (config_split_assignment(assignment, strlen(assignment), &name, &value, err,
-                                CONFIG_ERR_MAX) < 0)
+                                errlen) < 0)
         return -1;
     const struct setting *old = settings_get(&overrides, name);
     char *old_value = old ? xstrdup(old->value) : NULL;
     int r = 0;
     if (!old && overrides.n >= OVERRIDES_MAX) {
-        snprintf(err, CONFIG_ERR_MAX, "more than %d overrides", OVERRIDES_MAX);
+        snprintf(err, errlen, "more than %d overrides", OVERRIDES_MAX);
         r = -1;
     } else {
         if (!param_find(name))
             log_warn("override %s=%s: unknown parameter \"%s\"", name, value, name);
         settings_put(&overrides, name, value, 0);
         struct source src = { &current, &overrides };
-        r = check_param(&src, name, "", err);
+        r = check_param(&src, name, "", err, errlen);
         if (r == 0)
-            r = validate(&current, &overrides, err);
+            r = validate(&current, &overrides, err, errlen);
         if (r < 0)
             override_restore(name, old_value);
         else
@@ -898,32 +899,32 @@ size_t config_user_names(const char **names, size_t n)
 }
 
 int config_check_text(const char *path, const char *dir, const char *text, size_t len,
-                      char err[CONFIG_ERR_MAX])
+                      char *err, size_t errlen)
 {
     struct conf c = { { 0 }, xstrdup(path), xstrdup(dir) };
-    int r = parse_text(&c, text, len, true, err) < 0 || validate(&c, NULL, err) < 0 ? -1 : 0;
+    int r = parse_text(&c, text, len, true, err, errlen) < 0 || validate(&c, NULL, err, errlen) < 0 ? -1 : 0;
     conf_free(&c);
     return r;
 }
 
-int config_check_trusted(char err[CONFIG_ERR_MAX])
+int config_check_trusted(char *err, size_t errlen)
 {
     const char *dir = config_loaded_dir();
     if (dir == NULL) {
-        snprintf(err, CONFIG_ERR_MAX, "no configuration loaded");
+        snprintf(err, errlen, "no configuration loaded");
         return -1;
     }
     struct buf path;
     buf_init(&path, BUF_UNBOUNDED);
-    int r = safe_check_trusted(dir, 0, err, CONFIG_ERR_MAX);
+    int r = safe_check_trusted(dir, 0, err, errlen);
     const char *files[] = { CONFIG_FILE, MASTER_CONFIG_FILE };
     for (size_t i = 0; r == 0 && i < sizeof files / sizeof files[0]; i++) {
         buf_reset(&path);
         buf_printf(&path, "%s/%s", dir, files[i]);
-        r = safe_check_trusted(buf_str(&path), 0, err, CONFIG_ERR_MAX);
+        r = safe_check_trusted(buf_str(&path), 0, err, errlen);
     }
     if (r == 0 && *config_str("daemon_directory"))
-        r = safe_check_trusted(config_str("daemon_directory"), 0, err, CONFIG_ERR_MAX);
+        r = safe_check_trusted(config_str("daemon_directory"), 0, err, errlen);
     buf_free(&path);
     return r;
 }

@@ -119,7 +119,7 @@ static int edit_refused(void)
 }
 
 static int write_edited(const char *path, const char *text, size_t len, const struct buf *out,
-                        char err[CONFIG_ERR_MAX])
+                        char *err, size_t errlen)
 {
     if (out->len == len && memcmp(out->data, text, len) == 0)
         return 0;
@@ -127,7 +127,7 @@ static int write_edited(const char *path, const char *text, size_t len, const st
     mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0644;
     if (safe_write_file(path, out->data, out->len, mode) < 0) {
         int e = errno;
-        snprintf(err, CONFIG_ERR_MAX, "%.256s: cannot write: %s", path, strerror(e));
+        snprintf(err, errlen, "%.256s: cannot write: %s", path, strerror(e));
         errno = e;
         return -1;
     }
@@ -136,23 +136,23 @@ static int write_edited(const char *path, const char *text, size_t len, const st
 
 /* The edited text must load (syntax and types, without overrides) before it replaces the
  * file, so ternconf never writes a configuration that tern would refuse. */
-static int edit(const char *dir, const char *name, const char *line, char err[CONFIG_ERR_MAX])
+static int edit(const char *dir, const char *name, const char *line, char *err, size_t errlen)
 {
     char *path = config_path(dir);
     struct buf text, out;
     buf_init(&text, CONFIG_FILE_MAX);
     buf_init(&out, 2 * CONFIG_FILE_MAX);
-    int r = config_read_file(path, &text, err);
+    int r = config_read_file(path, &text, err, errlen);
     if (r == 0) {
         rewrite(buf_str(&text), text.len, name, line, &out);
         if (out.len > CONFIG_FILE_MAX) {
-            snprintf(err, CONFIG_ERR_MAX, "%.256s: file would be larger than %d bytes", path,
+            snprintf(err, errlen, "%.256s: file would be larger than %d bytes", path,
                      CONFIG_FILE_MAX);
             r = edit_refused();
-        } else if (config_check_text(path, dir, buf_str(&out), out.len, err) < 0)
+        } else if (config_check_text(path, dir, buf_str(&out), out.len, err, errlen) < 0)
             r = edit_refused();
         else
-            r = write_edited(path, buf_str(&text), text.len, &out, err);
+            r = write_edited(path, buf_str(&text), text.len, &out, err, errlen);
     }
     buf_free(&text);
     buf_free(&out);
@@ -160,18 +160,18 @@ static int edit(const char *dir, const char *name, const char *line, char err[CO
     return r;
 }
 
-int config_edit_set(const char *dir, const char *assignment, char err[CONFIG_ERR_MAX])
+int config_edit_set(const char *dir, const char *assignment, char *err, size_t errlen)
 {
     char *name, *value;
     if (config_split_assignment(assignment, strlen(assignment), &name, &value, err,
-                                CONFIG_ERR_MAX) < 0)
+                                errlen) < 0)
         return edit_refused();
     int r;
     if (strpbrk(value, "\r\n")) {
-        snprintf(err, CONFIG_ERR_MAX, "the value of %s must be a single line", name);
+        snprintf(err, errlen, "the value of %s must be a single line", name);
         r = edit_refused();
     } else if (strcmp(name, "config_directory") == 0) {
-        snprintf(err, CONFIG_ERR_MAX, "config_directory is set at run time, not in %s",
+        snprintf(err, errlen, "config_directory is set at run time, not in %s",
                  CONFIG_FILE);
         r = edit_refused();
     } else {
@@ -183,7 +183,7 @@ int config_edit_set(const char *dir, const char *assignment, char err[CONFIG_ERR
         struct buf line;
         buf_init(&line, BUF_UNBOUNDED);
         buf_printf(&line, "%s =%s%s", name, *value ? " " : "", value);
-        r = edit(dir, name, buf_str(&line), err);
+        r = edit(dir, name, buf_str(&line), err, errlen);
         buf_free(&line);
     }
     free(name);
@@ -191,12 +191,12 @@ int config_edit_set(const char *dir, const char *assignment, char err[CONFIG_ERR
     return r;
 }
 
-int config_edit_remove(const char *dir, const char *name, char err[CONFIG_ERR_MAX])
+int config_edit_remove(const char *dir, const char *name, char *err, size_t errlen)
 {
     if (!config_valid_name(name, strlen(name))) {
-        snprintf(err, CONFIG_ERR_MAX, "bad parameter name \"%.60s\" (use letters, digits and _)",
+        snprintf(err, errlen, "bad parameter name \"%.60s\" (use letters, digits and _)",
                  name);
         return edit_refused();
     }
-    return edit(dir, name, NULL, err);
+    return edit(dir, name, NULL, err, errlen);
 }

@@ -17,7 +17,7 @@ void config_print_all(FILE *out, bool defaults, bool explicit_only, bool no_name
  * comments and order (ternconf -e), or removes the named parameters (ternconf -X). The edited
  * text must load before it replaces the file. A configuration error sets errno to EINVAL (an
  * I/O error keeps its errno), so ternconf can tell the two apart. */
-int config_edit_set(const char *dir, const char *assignment, char err[CONFIG_ERR_MAX]);
-int config_edit_remove(const char *dir, const char *name, char err[CONFIG_ERR_MAX]);
+int config_edit_set(const char *dir, const char *assignment, char *err, size_t errlen);
+int config_edit_remove(const char *dir, const char *name, char *err, size_t errlen);
 
 #endif

@@ -4,6 +4,7 @@
 # tests.
 noinst_LIBRARIES += common/libtern.a
 common_libtern_a_SOURCES = \
+	common/errtext.h \
 	common/mem.c common/mem.h \
 	common/buf.c common/buf.h \
 	common/clock.c common/clock.h \

@@ -234,7 +234,7 @@ _Noreturn void server_main(int argc, char **argv, const struct server_ops *ops)
     const char *service = NULL, *config = NULL;
     bool unpriv = false, chroot_jail = false;
     int nsockets = -1;
-    char err[CONFIG_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     char **overrides = xcalloc((size_t)argc + 1, sizeof *overrides);
     int noverrides = 0;
 
@@ -268,10 +268,10 @@ _Noreturn void server_main(int argc, char **argv, const struct server_ops *ops)
     const char *gen = getenv(MASTER_GENERATION_ENV);
     S.generation = gen ? (uint32_t)strtoul(gen, NULL, 10) : 0;
 
-    if (config_load(config, err) < 0)
+    if (config_load(config, err, sizeof err) < 0)
         log_fatal_code(EX_CONFIG, "%s", err);
     for (int i = 0; i < noverrides; i++)
-        if (config_override(overrides[i], err) < 0)
+        if (config_override(overrides[i], err, sizeof err) < 0)
             log_fatal_code(EX_CONFIG, "service %s: %s", service, err);
     free(overrides);
     if (log_open(config_str("syslog_name"), config_str("maillog_file"),

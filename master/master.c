@@ -50,17 +50,17 @@ static void usage(void)
 
 /* Loads tern.conf and applies the -o settings; daemon_directory defaults to where tern was
  * installed. Returns 0, or -1 with err. */
-static int load_config(char err[CONFIG_ERR_MAX])
+static int load_config(char *err, size_t errlen)
 {
-    if (config_load(M.config_dir, err) < 0)
+    if (config_load(M.config_dir, err, errlen) < 0)
         return -1;
     for (char **o = M.overrides; *o; o++)
-        if (config_override(*o, err) < 0)
+        if (config_override(*o, err, errlen) < 0)
             return -1;
     if (*config_str("daemon_directory") == '\0')
-        config_override("daemon_directory=" TERN_DAEMON_DIR, err);
+        config_override("daemon_directory=" TERN_DAEMON_DIR, err, errlen);
     /* root runs what these files name: only root may be able to change them */
-    if (geteuid() == 0 && config_check_trusted(err) < 0)
+    if (geteuid() == 0 && config_check_trusted(err, errlen) < 0)
         return -1;
     return 0;
 }
@@ -162,8 +162,8 @@ static void on_reload(evutil_socket_t sig, short what, void *arg)
 
 static void reload(void)
 {
-    char err[CONFIG_ERR_MAX];
-    int loaded = load_config(err);
+    char err[ERR_TEXT_MAX];
+    int loaded = load_config(err, sizeof err);
     /* open the log afresh (logrotate moved it, or maillog_file changed) before saying anything,
      * so the lines of this reload land in the new file */
     if (loaded == 0 ? log_open(config_str("syslog_name"), config_str("maillog_file"),
@@ -291,7 +291,7 @@ static void queue_ids(struct qdir_ids *ids)
 int main(int argc, char **argv)
 {
     bool foreground = false;
-    char err[CONFIG_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     const char *cli_dir = NULL;
     M.overrides = xcalloc((size_t)argc + 1, sizeof *M.overrides);
     int noverrides = 0;
@@ -325,7 +325,7 @@ int main(int argc, char **argv)
                        strerror(errno));
     M.config_dir = abs_dir;
     notify_init();
-    if (load_config(err) < 0)
+    if (load_config(err, sizeof err) < 0)
         log_fatal_code(EX_CONFIG, "%s", err);
     M.foreground_stdio = foreground;
     M.privsep = geteuid() == 0;

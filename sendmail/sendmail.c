@@ -542,8 +542,8 @@ int main(int argc, char **argv)
     struct sendmail_opts o;
     memset(&o, 0, sizeof o);
     o.config_dir = config_dir(a.config_dir);
-    char err[CONFIG_ERR_MAX];
-    if (config_load(o.config_dir, err) < 0) {
+    char err[ERR_TEXT_MAX];
+    if (config_load(o.config_dir, err, sizeof err) < 0) {
         fprintf(stderr, "sendmail: %s\n", err);
         return EX_CONFIG;
     }

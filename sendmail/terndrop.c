@@ -140,8 +140,8 @@ int main(int argc, char **argv)
         fail(EX_USAGE, "%s", "usage: terndrop [-c config_dir] < maildrop-records");
     char resolved[PATH_MAX];
     const char *dir = trusted_config_dir(config_dir(cli_dir), resolved);
-    char err[CONFIG_ERR_MAX];
-    if (config_load(dir, err) < 0)
+    char err[ERR_TEXT_MAX];
+    if (config_load(dir, err, sizeof err) < 0)
         fail(EX_CONFIG, "%s", err);
     const char *queue = config_str("queue_directory");
     if (chdir(queue) < 0)

@@ -82,13 +82,13 @@ int main(int argc, char **argv)
     const char *dir = NULL;
     int timeout = 10000, port = 25, cancel_ms = -1, max_addrs = -1, opt;
     bool use_mx = true;
-    char err[CONFIG_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     log_init("dnsq");
     while ((opt = getopt(argc, argv, "c:o:t:p:l:nC:")) != -1) {
         switch (opt) {
         case 'c': dir = optarg; break;
         case 'o':
-            if (config_override(optarg, err) < 0) {
+            if (config_override(optarg, err, sizeof err) < 0) {
                 fprintf(stderr, "dnsq: %s\n", err);
                 return 1;
             }
@@ -103,7 +103,7 @@ int main(int argc, char **argv)
     }
     if (optind + 2 != argc || (strcmp(argv[optind], "mx") && strcmp(argv[optind], "tlsa")))
         usage();
-    if (config_load(config_dir(dir), err) < 0) {
+    if (config_load(config_dir(dir), err, sizeof err) < 0) {
         fprintf(stderr, "dnsq: %s\n", err);
         return 1;
     }

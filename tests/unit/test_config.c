@@ -13,19 +13,19 @@
 #include "config_admin.h"
 #include "unit.h"
 
-static char err[CONFIG_ERR_MAX];
+static char err[ERR_TEXT_MAX];
 
 static void load_ok(const char *text)
 {
     err[0] = '\0';
-    int r = config_load_text("t.conf", text, err);
+    int r = config_load_text("t.conf", text, err, sizeof err);
     ck_assert_msg(r == 0, "load failed: %s", err);
 }
 
 static void load_fails(const char *text, const char *expected)
 {
     err[0] = '\0';
-    ck_assert_int_eq(config_load_text("t.conf", text, err), -1);
+    ck_assert_int_eq(config_load_text("t.conf", text, err, sizeof err), -1);
     ck_assert_str_eq(err, expected);
 }
 
@@ -37,7 +37,7 @@ static char *load_capturing_stderr(const char *text, int *result)
     fflush(stderr);
     int saved = dup(STDERR_FILENO);
     dup2(fileno(tmp), STDERR_FILENO);
-    *result = config_load_text("t.conf", text, err);
+    *result = config_load_text("t.conf", text, err, sizeof err);
     dup2(saved, STDERR_FILENO);
     close(saved);
     static char out[4096];
@@ -188,7 +188,7 @@ START_TEST(test_nul_byte)
     FILE *f = fopen(path, "w");
     fwrite("mydomain = a\0b\n", 1, 15, f);
     fclose(f);
-    ck_assert_int_eq(config_load(dir, err), -1);
+    ck_assert_int_eq(config_load(dir, err, sizeof err), -1);
     char expected[512];
     snprintf(expected, sizeof expected, "%s: the file contains a NUL byte", path);
     ck_assert_str_eq(err, expected);
@@ -463,9 +463,9 @@ START_TEST(test_type_errors)
     load_fails("syslog_facility = local8\n",
                "t.conf:1: bad value \"local8\" for syslog_facility: use one of mail daemon user "
                "local0 local1 local2 local3 local4 local5 local6 local7");
-    char why[CONFIG_ERR_MAX];
+    char why[ERR_TEXT_MAX];
     ck_assert_int_eq(config_load_text("t.conf", "inet_protocols = ipv4\nsyslog_facility = local7\n",
-                                      why), 0);
+                                      why, sizeof why), 0);
     ck_assert_str_eq(config_str("inet_protocols"), "ipv4");
 }
 END_TEST
@@ -504,8 +504,8 @@ START_TEST(test_overrides)
 {
     load_ok("smtpd_timeout = 300s\nmyorigin = $mydomain\n");
     const char *before = config_str("smtpd_timeout");
-    ck_assert_int_eq(config_override("smtpd_timeout=10s", err), 0);
-    ck_assert_int_eq(config_override("mydomain = override.example", err), 0);
+    ck_assert_int_eq(config_override("smtpd_timeout=10s", err, sizeof err), 0);
+    ck_assert_int_eq(config_override("mydomain = override.example", err, sizeof err), 0);
     ck_assert_int_eq(config_time("smtpd_timeout"), 10);
     ck_assert_str_eq(config_str("myorigin"), "override.example");
     ck_assert_str_eq(before, "300s");   /* earlier results stay valid until the next load */
@@ -521,16 +521,16 @@ END_TEST
 START_TEST(test_override_errors)
 {
     load_ok("smtpd_timeout = 1m\n");
-    ck_assert_int_eq(config_override("smtpd_timeout=soon", err), -1);
+    ck_assert_int_eq(config_override("smtpd_timeout=soon", err, sizeof err), -1);
     ck_assert_str_eq(err, "bad time value \"soon\" for smtpd_timeout");
     ck_assert_int_eq(config_time("smtpd_timeout"), 60);
-    ck_assert_int_eq(config_override("smtpd_timeout", err), -1);
+    ck_assert_int_eq(config_override("smtpd_timeout", err, sizeof err), -1);
     ck_assert_str_eq(err, "missing \"=\" in \"smtpd_timeout\"");
-    ck_assert_int_eq(config_override("=5", err), -1);
+    ck_assert_int_eq(config_override("=5", err, sizeof err), -1);
     ck_assert_str_eq(err, "missing parameter name before \"=\"");
     /* an override that breaks a value defined elsewhere is refused where that value is */
     load_ok("t = 5m\nmaster_stop_timeout = $t\n");
-    ck_assert_int_eq(config_override("t=later", err), -1);
+    ck_assert_int_eq(config_override("t=later", err, sizeof err), -1);
     ck_assert_str_eq(err, "t.conf:2: bad time value \"later\" for master_stop_timeout");
     ck_assert_int_eq(config_time("master_stop_timeout"), 300);
 }
@@ -586,12 +586,12 @@ START_TEST(test_load_from_directory)
 {
     make_tmpdir();
     write_file("tern.conf", "mydomain = example.org\nconfig_directory = /elsewhere\n");
-    ck_assert_msg(config_load(tmpdir, err) == 0, "%s", err);
+    ck_assert_msg(config_load(tmpdir, err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(config_loaded_dir(), tmpdir);
     ck_assert_str_eq(config_str("config_directory"), tmpdir);
     ck_assert_str_eq(config_str("mydomain"), "example.org");
     remove_tmpdir();
-    ck_assert_int_eq(config_load(tmpdir, err), -1);
+    ck_assert_int_eq(config_load(tmpdir, err, sizeof err), -1);
     char expected[512];
     snprintf(expected, sizeof expected, "%s/tern.conf: No such file or directory", tmpdir);
     ck_assert_str_eq(err, expected);
@@ -607,7 +607,7 @@ START_TEST(test_file_size_bound)
     for (int i = 0; i < 1024 * 1024 / 16 + 1; i++)
         fputs("# 16 bytes....\n\n", f);
     fclose(f);
-    ck_assert_int_eq(config_load(tmpdir, err), -1);
+    ck_assert_int_eq(config_load(tmpdir, err, sizeof err), -1);
     char expected[512];
     snprintf(expected, sizeof expected, "%s: file larger than 1048576 bytes", path);
     ck_assert_str_eq(err, expected);
@@ -649,7 +649,7 @@ END_TEST
 START_TEST(test_print_all)
 {
     load_ok("mydomain = example.org\nzz_custom = $mydomain\nmyhostname = mx\n");
-    ck_assert_int_eq(config_override("smtpd_timeout=10s", err), 0);
+    ck_assert_int_eq(config_override("smtpd_timeout=10s", err, sizeof err), 0);
     char *s = print_all_to_string(false, true, false, true);
     ck_assert_str_eq(s, "mydomain = example.org\nmyhostname = mx\nsmtpd_timeout = 10s\n"
                         "zz_custom = $mydomain\n");
@@ -696,7 +696,7 @@ START_TEST(test_edit_set_replaces_in_place)
 {
     make_tmpdir();
     write_file("tern.conf", edit_base);
-    ck_assert_msg(config_edit_set(tmpdir, "mydestination = $myhostname, localhost", err) == 0,
+    ck_assert_msg(config_edit_set(tmpdir, "mydestination = $myhostname, localhost", err, sizeof err) == 0,
                   "%s", err);
     ck_assert_str_eq(read_conf(),
                      "# tern.conf\n"
@@ -706,8 +706,8 @@ START_TEST(test_edit_set_replaces_in_place)
                      "\n"
                      "# relay\n"
                      "relayhost = [smtp]:587");
-    ck_assert_msg(config_edit_set(tmpdir, "smtpd_timeout=30s", err) == 0, "%s", err);
-    ck_assert_msg(config_edit_set(tmpdir, "relay_domains =", err) == 0, "%s", err);
+    ck_assert_msg(config_edit_set(tmpdir, "smtpd_timeout=30s", err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(config_edit_set(tmpdir, "relay_domains =", err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(read_conf(),
                      "# tern.conf\n"
                      "myhostname = mx.example.org\n"
@@ -718,7 +718,7 @@ START_TEST(test_edit_set_replaces_in_place)
                      "relayhost = [smtp]:587\n"
                      "smtpd_timeout = 30s\n"
                      "relay_domains =\n");
-    ck_assert_msg(config_load(tmpdir, err) == 0, "%s", err);
+    ck_assert_msg(config_load(tmpdir, err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(config_str("mydestination"), "mx.example.org, localhost");
     ck_assert_int_eq(config_time("smtpd_timeout"), 30);
     remove_tmpdir();
@@ -729,7 +729,7 @@ START_TEST(test_edit_set_duplicates)
 {
     make_tmpdir();
     write_file("tern.conf", "mydomain = one\nrelayhost = r\nmydomain = two\n  more\n# end\n");
-    ck_assert_msg(config_edit_set(tmpdir, "mydomain = three", err) == 0, "%s", err);
+    ck_assert_msg(config_edit_set(tmpdir, "mydomain = three", err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(read_conf(), "mydomain = three\nrelayhost = r\n# end\n");
     remove_tmpdir();
 }
@@ -739,16 +739,16 @@ START_TEST(test_edit_remove)
 {
     make_tmpdir();
     write_file("tern.conf", edit_base);
-    ck_assert_msg(config_edit_remove(tmpdir, "mydestination", err) == 0, "%s", err);
-    ck_assert_msg(config_edit_remove(tmpdir, "relayhost", err) == 0, "%s", err);
-    ck_assert_msg(config_edit_remove(tmpdir, "not_there", err) == 0, "%s", err);
+    ck_assert_msg(config_edit_remove(tmpdir, "mydestination", err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(config_edit_remove(tmpdir, "relayhost", err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(config_edit_remove(tmpdir, "not_there", err, sizeof err) == 0, "%s", err);
     ck_assert_str_eq(read_conf(),
                      "# tern.conf\n"
                      "myhostname = mx.example.org\n"
                      "# between continuation lines\n"
                      "\n"
                      "# relay\n");
-    ck_assert_int_eq(config_edit_remove(tmpdir, "bad-name", err), -1);
+    ck_assert_int_eq(config_edit_remove(tmpdir, "bad-name", err, sizeof err), -1);
     ck_assert_int_eq(errno, EINVAL);
     ck_assert_str_eq(err, "bad parameter name \"bad-name\" (use letters, digits and _)");
     remove_tmpdir();
@@ -760,21 +760,21 @@ START_TEST(test_edit_refuses_bad_values)
     make_tmpdir();
     write_file("tern.conf", edit_base);
     char expected[512];
-    ck_assert_int_eq(config_edit_set(tmpdir, "service_throttle_time = soon", err), -1);
+    ck_assert_int_eq(config_edit_set(tmpdir, "service_throttle_time = soon", err, sizeof err), -1);
     ck_assert_int_eq(errno, EINVAL);
     snprintf(expected, sizeof expected,
              "%s/tern.conf:10: bad time value \"soon\" for service_throttle_time", tmpdir);
     ck_assert_str_eq(err, expected);
     ck_assert_str_eq(read_conf(), edit_base);
-    ck_assert_int_eq(config_edit_set(tmpdir, "no equals sign", err), -1);
+    ck_assert_int_eq(config_edit_set(tmpdir, "no equals sign", err, sizeof err), -1);
     ck_assert_str_eq(err, "missing \"=\" in \"no equals sign\"");
-    ck_assert_int_eq(config_edit_set(tmpdir, "mydomain = ${x", err), -1);
+    ck_assert_int_eq(config_edit_set(tmpdir, "mydomain = ${x", err, sizeof err), -1);
     snprintf(expected, sizeof expected,
              "%s/tern.conf:10: cannot expand mydomain: unbalanced \"{\"", tmpdir);
     ck_assert_str_eq(err, expected);
     ck_assert_str_eq(read_conf(), edit_base);
     remove_tmpdir();
-    ck_assert_int_eq(config_edit_set(tmpdir, "mydomain = x", err), -1);
+    ck_assert_int_eq(config_edit_set(tmpdir, "mydomain = x", err, sizeof err), -1);
     ck_assert_int_eq(errno, ENOENT);
 }
 END_TEST
@@ -786,7 +786,7 @@ START_TEST(test_edit_keeps_mode)
     char path[256];
     snprintf(path, sizeof path, "%s/tern.conf", tmpdir);
     chmod(path, 0640);
-    ck_assert_msg(config_edit_set(tmpdir, "mydomain = y", err) == 0, "%s", err);
+    ck_assert_msg(config_edit_set(tmpdir, "mydomain = y", err, sizeof err) == 0, "%s", err);
     struct stat st;
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_int_eq(st.st_mode & 0777, 0640);

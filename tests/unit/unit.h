@@ -150,8 +150,8 @@ static inline void unit_load_config(const char *text, const char *dir)
         buf_puts(&t, dir);
         s = at + 5;
     }
-    char err[CONFIG_ERR_MAX] = "";
-    ck_assert_msg(config_load_text("t.conf", t.data, err) == 0, "config: %s", err);
+    char err[ERR_TEXT_MAX] = "";
+    ck_assert_msg(config_load_text("t.conf", t.data, err, sizeof err) == 0, "config: %s", err);
     buf_free(&t);
 }
 
