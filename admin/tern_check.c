@@ -50,8 +50,8 @@ static void check_services(const char *config_dir)
 
 static void check_table(const char *param, const char *spec)
 {
-    char err[DICT_ERR_MAX];
-    struct dict *d = dict_open(spec, err);
+    char err[ERR_TEXT_MAX];
+    struct dict *d = dict_open(spec, err, sizeof err);
     if (d == NULL) {
         log_error("%s: %s", param, err);
         errors++;

@@ -260,9 +260,9 @@ static void write_aliases(const struct init_opts *o)
         "webmaster: postmaster\n");
     write_file(o->dir, "aliases", &t, 0644);
     buf_free(&t);
-    char spec[PATH_MAX + 16], err[DICT_ERR_MAX];
+    char spec[PATH_MAX + 16], err[ERR_TEXT_MAX];
     snprintf(spec, sizeof spec, "hash:%s/aliases", o->dir);
-    if (dict_build(spec, DICT_FORMAT_ALIAS, err) < 0)
+    if (dict_build(spec, DICT_FORMAT_ALIAS, err, sizeof err) < 0)
         log_fatal_code(EX_CANTCREAT, "%s", err);
 }
 

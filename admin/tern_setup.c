@@ -281,9 +281,9 @@ static void ensure_table(const char *param, const char *spec, const char *text, 
         buf_init(&built, BUF_UNBOUNDED);
         buf_printf(&db, "%s.db", source);
         buf_printf(&built, "%.*s:%s", (int)(path - spec - 1), spec, source);
-        char err[DICT_ERR_MAX];
+        char err[ERR_TEXT_MAX];
         if (stale(source, buf_str(&db))) {
-            long n = dict_build(buf_str(&built), format, err);
+            long n = dict_build(buf_str(&built), format, err, sizeof err);
             if (n < 0) {
                 failed(EX_DATAERR, "%s: %s", param, err);
             } else {

@@ -125,9 +125,9 @@ static int build_all(const struct options *o, int argc, char **argv)
     for (int i = optind; i < argc; i++) {
         char *spec = table_spec(argv[i]);
         check_type(spec, false);
-        char err[DICT_ERR_MAX];
+        char err[ERR_TEXT_MAX];
         enum dict_build_error why;
-        long n = dict_build_why(spec, o->alias ? DICT_FORMAT_ALIAS : DICT_FORMAT_MAP, &why, err);
+        long n = dict_build_why(spec, o->alias ? DICT_FORMAT_ALIAS : DICT_FORMAT_MAP, &why, err, sizeof err);
         free(spec);
         if (n < 0) {
             log_error("%s", err);
@@ -151,8 +151,8 @@ static void open_tables(int argc, char **argv, struct tables *t)
     for (int i = 0; i < t->n; i++) {
         char *spec = table_spec(argv[optind + i]);
         check_type(spec, true);
-        char err[DICT_ERR_MAX];
-        t->d[i] = dict_open(spec, err);
+        char err[ERR_TEXT_MAX];
+        t->d[i] = dict_open(spec, err, sizeof err);
         free(spec);
         if (!t->d[i])
             log_fatal_code(EX_NOINPUT, "%s", err);
@@ -203,8 +203,8 @@ static void print_entry(FILE *out, bool alias, const char *key, const char *valu
 static int lookup(const struct tables *t, const char *key, const char **value)
 {
     for (int i = 0; i < t->n; i++) {
-        char err[DICT_ERR_MAX];
-        int r = dict_lookup(t->d[i], key, value, err);
+        char err[ERR_TEXT_MAX];
+        int r = dict_lookup(t->d[i], key, value, err, sizeof err);
         if (r < 0)
             log_error("%s", err);
         if (r != 0)
@@ -305,8 +305,8 @@ static int dump(const struct options *o, const struct tables *t)
 {
     bool alias = o->alias;
     for (int i = 0; i < t->n; i++) {
-        char err[DICT_ERR_MAX];
-        int r = dict_walk(t->d[i], dump_entry, &alias, err);
+        char err[ERR_TEXT_MAX];
+        int r = dict_walk(t->d[i], dump_entry, &alias, err, sizeof err);
         if (r < 0) {
             log_error("%s", err);
             return EX_IOERR;

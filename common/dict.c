@@ -2,7 +2,6 @@
  * and the parser of the text sources shared by dict_build (hash:, btree:) and texthash:.
  * The parser is pure so the tests (and fuzzers) can feed it buffers directly. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,14 +17,6 @@ static const struct { const char *name; enum dict_type type; } dict_types[] = {
     { "inline", T_INLINE }, { "static", T_STATIC }, { "unix", T_UNIX },
 };
 
-void dict_errf(char err[DICT_ERR_MAX], const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, DICT_ERR_MAX, fmt, ap);
-    va_end(ap);
-}
-
 /* Only ASCII: tolower() would depend on the locale, and Postfix folds bytes the same way. */
 void dict_fold(char *s)
 {
@@ -35,7 +26,7 @@ void dict_fold(char *s)
 }
 
 void dict_base_init(struct dict *d, const char *spec,
-                    int (*lookup)(struct dict *, const char *, const char **, char *),
+                    int (*lookup)(struct dict *, const char *, const char **, char *, size_t),
                     void (*release)(struct dict *))
 {
     d->spec = xstrdup(spec);
@@ -95,41 +86,41 @@ static enum dict_type split_spec(const char *spec, const char **name, char type[
 
 /* The common checks of dict_open and dict_build; returns T_UNKNOWN with err set on failure. */
 static enum dict_type check_spec(const char *spec, const char **name, char type[32],
-                                 char err[DICT_ERR_MAX])
+                                 char *err, size_t errlen)
 {
     enum dict_type t = split_spec(spec, name, type);
     if (!*name) {
-        dict_errf(err, "%s: missing table type (expected type:name)", spec);
+        snprintf(err, errlen, "%s: missing table type (expected type:name)", spec);
         return T_UNKNOWN;
     }
     if (t == T_UNKNOWN) {
-        dict_errf(err, "%s: unsupported table type \"%s\"", spec, type);
+        snprintf(err, errlen, "%s: unsupported table type \"%s\"", spec, type);
         return T_UNKNOWN;
     }
     if ((t == T_HASH || t == T_BTREE || t == T_TEXTHASH) && **name == '\0') {
-        dict_errf(err, "%s: missing file name", spec);
+        snprintf(err, errlen, "%s: missing file name", spec);
         return T_UNKNOWN;
     }
     return t;
 }
 
-struct dict *dict_open(const char *spec, char err[DICT_ERR_MAX])
+struct dict *dict_open(const char *spec, char *err, size_t errlen)
 {
     const char *name;
     char type[32];
-    switch (check_spec(spec, &name, type, err)) {
-    case T_HASH: return dict_db_open(spec, name, false, err);
-    case T_BTREE: return dict_db_open(spec, name, true, err);
-    case T_TEXTHASH: return dict_texthash_open(spec, name, err);
-    case T_INLINE: return dict_inline_open(spec, name, err);
-    case T_STATIC: return dict_static_open(spec, name, err);
-    case T_UNIX: return dict_unix_open(spec, name, err);
+    switch (check_spec(spec, &name, type, err, errlen)) {
+    case T_HASH: return dict_db_open(spec, name, false, err, errlen);
+    case T_BTREE: return dict_db_open(spec, name, true, err, errlen);
+    case T_TEXTHASH: return dict_texthash_open(spec, name, err, errlen);
+    case T_INLINE: return dict_inline_open(spec, name, err, errlen);
+    case T_STATIC: return dict_static_open(spec, name, err, errlen);
+    case T_UNIX: return dict_unix_open(spec, name, err, errlen);
     case T_UNKNOWN: break;
     }
     return NULL;
 }
 
-int dict_lookup(struct dict *d, const char *key, const char **value, char err[DICT_ERR_MAX])
+int dict_lookup(struct dict *d, const char *key, const char **value, char *err, size_t errlen)
 {
     /* Source lines are bounded, so a longer key cannot be in a file-based table. */
     if (buf_set(&d->key, key) < 0) {
@@ -138,7 +129,7 @@ int dict_lookup(struct dict *d, const char *key, const char **value, char err[DI
         buf_reset(&d->key);
     }
     dict_fold(d->key.data);
-    return d->lookup(d, d->key.data, value, err);
+    return d->lookup(d, d->key.data, value, err, errlen);
 }
 
 struct walk_filter {
@@ -158,14 +149,14 @@ static int walk_skip_markers(const char *key, const char *value, void *arg)
 }
 
 int dict_walk(struct dict *d, int (*cb)(const char *key, const char *value, void *arg), void *arg,
-              char err[DICT_ERR_MAX])
+              char *err, size_t errlen)
 {
     if (!d->walk) {
-        dict_errf(err, "%s: a table of this type cannot be listed", d->spec);
+        snprintf(err, errlen, "%s: a table of this type cannot be listed", d->spec);
         return -1;
     }
     struct walk_filter f = { cb, arg };
-    return d->walk(d, walk_skip_markers, &f, err);
+    return d->walk(d, walk_skip_markers, &f, err, errlen);
 }
 
 const char *dict_spec(const struct dict *d)
@@ -184,27 +175,27 @@ void dict_close(struct dict *d)
 }
 
 long dict_build_why(const char *spec, enum dict_format format, enum dict_build_error *why,
-                    char err[DICT_ERR_MAX])
+                    char *err, size_t errlen)
 {
     enum dict_build_error ignored;
     if (!why)
         why = &ignored;
     const char *name;
     char type[32];
-    enum dict_type t = check_spec(spec, &name, type, err);
+    enum dict_type t = check_spec(spec, &name, type, err, errlen);
     *why = DICT_BUILD_ERR_SPEC;
     if (t == T_UNKNOWN)
         return -1;
     if (t != T_HASH && t != T_BTREE) {
-        dict_errf(err, "%s: table type \"%s\" is not built from a file", spec, type);
+        snprintf(err, errlen, "%s: table type \"%s\" is not built from a file", spec, type);
         return -1;
     }
-    return dict_db_build(spec, name, t == T_BTREE, format, why, err);
+    return dict_db_build(spec, name, t == T_BTREE, format, why, err, errlen);
 }
 
-long dict_build(const char *spec, enum dict_format format, char err[DICT_ERR_MAX])
+long dict_build(const char *spec, enum dict_format format, char *err, size_t errlen)
 {
-    return dict_build_why(spec, format, NULL, err);
+    return dict_build_why(spec, format, NULL, err, errlen);
 }
 
 bool dict_type_is_built(const char *spec)
@@ -235,6 +226,7 @@ struct parse {
     int (*cb)(const char *key, const char *value, long line, void *arg);
     void *arg;
     char *err;
+    size_t errlen;
     struct buf entry;   /* the logical line: first line plus its continuations */
     long entry_line;    /* 0 when no entry is open */
 };
@@ -262,7 +254,7 @@ static int split_alias(struct parse *p, char *s, char **value)
     if (*s == '"') {
         rest = unquote(s);
         if (!rest) {
-            dict_errf(p->err, "%s:%ld: unterminated quoted name", p->name, p->entry_line);
+            snprintf(p->err, p->errlen, "%s:%ld: unterminated quoted name", p->name, p->entry_line);
             return -1;
         }
     } else {
@@ -271,12 +263,12 @@ static int split_alias(struct parse *p, char *s, char **value)
     char *colon = skip_space(rest);
     if (*colon != ':') {
         *rest = '\0';
-        dict_errf(p->err, "%s:%ld: missing \":\" after name \"%s\"", p->name, p->entry_line, s);
+        snprintf(p->err, p->errlen, "%s:%ld: missing \":\" after name \"%s\"", p->name, p->entry_line, s);
         return -1;
     }
     *rest = '\0';
     if (*s == '\0') {
-        dict_errf(p->err, "%s:%ld: empty name", p->name, p->entry_line);
+        snprintf(p->err, p->errlen, "%s:%ld: empty name", p->name, p->entry_line);
         return -1;
     }
     *value = skip_space(colon + 1);
@@ -302,17 +294,17 @@ static int flush_entry(struct parse *p)
     }
     /* A quoted alias name can run onto continuation lines; keys stay within one line's bound. */
     if (strlen(key) > DICT_LINE_MAX) {
-        dict_errf(p->err, "%s:%ld: name longer than %d bytes", p->name, p->entry_line,
+        snprintf(p->err, p->errlen, "%s:%ld: name longer than %d bytes", p->name, p->entry_line,
                   DICT_LINE_MAX);
         return -1;
     }
     if (*value == '\0') {
-        dict_errf(p->err, "%s:%ld: %s \"%s\" has no value", p->name, p->entry_line,
+        snprintf(p->err, p->errlen, "%s:%ld: %s \"%s\" has no value", p->name, p->entry_line,
                   p->format == DICT_FORMAT_ALIAS ? "name" : "key", key);
         return -1;
     }
     if (strlen(value) > DICT_VALUE_MAX) {
-        dict_errf(p->err, "%s:%ld: value longer than %d bytes", p->name, p->entry_line,
+        snprintf(p->err, p->errlen, "%s:%ld: value longer than %d bytes", p->name, p->entry_line,
                   DICT_VALUE_MAX);
         return -1;
     }
@@ -331,12 +323,12 @@ static int parse_line(struct parse *p, const char *line, size_t n, long lineno)
         return 0;   /* blank and comment lines neither start nor end an entry */
     if (i > 0) {
         if (!p->entry_line) {
-            dict_errf(p->err, "%s:%ld: continuation line without an entry before it",
+            snprintf(p->err, p->errlen, "%s:%ld: continuation line without an entry before it",
                       p->name, lineno);
             return -1;
         }
         if (buf_putc(&p->entry, ' ') < 0 || buf_append(&p->entry, line + i, n - i) < 0) {
-            dict_errf(p->err, "%s:%ld: value longer than %d bytes", p->name, p->entry_line,
+            snprintf(p->err, p->errlen, "%s:%ld: value longer than %d bytes", p->name, p->entry_line,
                       DICT_VALUE_MAX);
             return -1;
         }
@@ -352,9 +344,9 @@ static int parse_line(struct parse *p, const char *line, size_t n, long lineno)
 
 int dict_parse_lines(const char *name, const char *text, size_t len, enum dict_format format,
                      int (*cb)(const char *key, const char *value, long line, void *arg),
-                     void *arg, char err[DICT_ERR_MAX])
+                     void *arg, char *err, size_t errlen)
 {
-    struct parse p = { name, format, cb, arg, err, { 0 }, 0 };
+    struct parse p = { name, format, cb, arg, err, errlen, { 0 }, 0 };
     /* Room for a whole first line, the joining spaces and a value of DICT_VALUE_MAX. */
     buf_init(&p.entry, DICT_LINE_MAX + DICT_VALUE_MAX + 2);
     const char *s = text, *end = text + len;
@@ -365,10 +357,10 @@ int dict_parse_lines(const char *name, const char *text, size_t len, enum dict_f
         size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
         lineno++;
         if (n > DICT_LINE_MAX) {
-            dict_errf(err, "%s:%ld: line longer than %d bytes", name, lineno, DICT_LINE_MAX);
+            snprintf(err, errlen, "%s:%ld: line longer than %d bytes", name, lineno, DICT_LINE_MAX);
             rc = -1;
         } else if (memchr(s, '\0', n)) {
-            dict_errf(err, "%s:%ld: NUL byte in line", name, lineno);
+            snprintf(err, errlen, "%s:%ld: NUL byte in line", name, lineno);
             rc = -1;
         } else {
             size_t t = n;
@@ -397,8 +389,8 @@ static int shim_cb(const char *key, const char *value, long line, void *arg)
 
 int dict_parse_text(const char *name, const char *text, size_t len, enum dict_format format,
                     int (*cb)(const char *key, const char *value, void *arg), void *arg,
-                    char err[DICT_ERR_MAX])
+                    char *err, size_t errlen)
 {
     struct parse_shim s = { cb, arg };
-    return dict_parse_lines(name, text, len, format, shim_cb, &s, err);
+    return dict_parse_lines(name, text, len, format, shim_cb, &s, err, errlen);
 }

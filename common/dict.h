@@ -12,8 +12,8 @@
 #define TERN_DICT_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "errtext.h"
 
-#define DICT_ERR_MAX 512
 #define DICT_KEY_MAX (64 * 1024)       /* longest key: a source line is no longer */
 #define DICT_VALUE_MAX (64 * 1024)     /* longest value kept */
 #define DICT_SOURCE_MAX (256L * 1024 * 1024)
@@ -23,10 +23,10 @@ struct dict;
 enum dict_format { DICT_FORMAT_MAP, DICT_FORMAT_ALIAS };
 
 /* Opens a table for reading. Returns NULL with err (`hash:/etc/aliases: reason`) on failure. */
-struct dict *dict_open(const char *spec, char err[DICT_ERR_MAX]);
+struct dict *dict_open(const char *spec, char *err, size_t errlen);
 /* Looks key up. Returns 1 and sets *value (valid until the next lookup on d), 0 when the key is
  * absent, -1 with err on a read error (the caller must treat it as temporary). */
-int dict_lookup(struct dict *d, const char *key, const char **value, char err[DICT_ERR_MAX]);
+int dict_lookup(struct dict *d, const char *key, const char **value, char *err, size_t errlen);
 const char *dict_spec(const struct dict *d);     /* the `type:name` it was opened with */
 /* hash:, btree: look at their file again (rebuilt? gone?) at most once a second; after this
  * the next lookup looks at once. Nothing for the other types. */
@@ -41,7 +41,7 @@ void dict_close(struct dict *d);
  * stops the walk and is returned. Returns 0 after the last entry, or -1 with err on a read
  * error or for a type that cannot be listed (static:, inline:, unix:). */
 int dict_walk(struct dict *d, int (*cb)(const char *key, const char *value, void *arg), void *arg,
-              char err[DICT_ERR_MAX]);
+              char *err, size_t errlen);
 
 /* Builds the table file of a hash: or btree: spec from its text source (the spec's name),
  * atomically (new file, then rename over /path.db; the old file stays whole until the rename,
@@ -49,7 +49,7 @@ int dict_walk(struct dict *d, int (*cb)(const char *key, const char *value, void
  * with a trailing NUL, as Postfix does; alias tables also get the `@` -> `@` entry. The new
  * file is readable by group and others only where the source is.
  * Returns the number of entries, or -1 with err (`/path:line: reason` for source errors). */
-long dict_build(const char *spec, enum dict_format format, char err[DICT_ERR_MAX]);
+long dict_build(const char *spec, enum dict_format format, char *err, size_t errlen);
 
 /* Why a build failed, so a command can choose its exit status (sysexits.h in parentheses). */
 enum dict_build_error {
@@ -63,12 +63,12 @@ enum dict_build_error {
 };
 /* dict_build that also says why it failed (why may be NULL). */
 long dict_build_why(const char *spec, enum dict_format format, enum dict_build_error *why,
-                    char err[DICT_ERR_MAX]);
+                    char *err, size_t errlen);
 /* Parses one text source into key/value pairs through cb (pure; used by build, texthash and
  * the tests). cb returns 0 to go on, -1 to stop with an error already in err. */
 int dict_parse_text(const char *name, const char *text, size_t len, enum dict_format format,
                     int (*cb)(const char *key, const char *value, void *arg), void *arg,
-                    char err[DICT_ERR_MAX]);
+                    char *err, size_t errlen);
 /* True for types that are files built by dict_build (hash, btree). */
 bool dict_type_is_built(const char *spec);
 

@@ -25,7 +25,7 @@ struct dict_db {
     time_t checked;        /* monotonic second of the last look at /path.db */
     bool try_nul, try_plain;  /* key forms worth trying; the first hit settles it, as in Postfix */
     struct buf value;
-    char reopen_err[DICT_ERR_MAX];
+    char reopen_err[ERR_TEXT_MAX];
 };
 
 /* Berkeley DB explains failures (say, a file of the wrong type) only through this callback. */
@@ -83,16 +83,16 @@ static time_t now_sec(void)
 
 /* Opens x->path afresh; the identity comes from the open descriptor, not a separate stat, so a
  * rename between the two cannot pair the old file's identity with the new file's data. */
-static int db_reopen(struct dict_db *x, char err[DICT_ERR_MAX])
+static int db_reopen(struct dict_db *x, char *err, size_t errlen)
 {
-    char reason[DICT_ERR_MAX];
+    char reason[ERR_TEXT_MAX];
     DB *db;
     int fd;
     struct stat st;
     if (db_open_file(x->path, x->btree, DB_RDONLY, 0, &db, reason, sizeof reason) != 0) {
-        dict_errf(err, "%s: cannot open %s: %s", x->base.spec, x->path, reason);
+        snprintf(err, errlen, "%s: cannot open %s: %s", x->base.spec, x->path, reason);
     } else if (db->fd(db, &fd) != 0 || fstat(fd, &st) < 0) {
-        dict_errf(err, "%s: cannot stat %s: %s", x->base.spec, x->path, strerror(errno));
+        snprintf(err, errlen, "%s: cannot stat %s: %s", x->base.spec, x->path, strerror(errno));
         db->close(db, 0);
     } else {
         if (x->db)
@@ -110,13 +110,13 @@ static int db_reopen(struct dict_db *x, char err[DICT_ERR_MAX])
 }
 
 /* A cheap stat at most once a second, so each lookup does not cost a system call. */
-static int db_check_fresh(struct dict_db *x, char err[DICT_ERR_MAX])
+static int db_check_fresh(struct dict_db *x, char *err, size_t errlen)
 {
     time_t now = now_sec();
     if (now == x->checked) {
         if (x->db)
             return 0;
-        snprintf(err, DICT_ERR_MAX, "%s", x->reopen_err);
+        snprintf(err, errlen, "%s", x->reopen_err);
         return -1;
     }
     x->checked = now;
@@ -134,11 +134,11 @@ static int db_check_fresh(struct dict_db *x, char err[DICT_ERR_MAX])
         x->id = st;
         return 0;
     }
-    return db_reopen(x, err);
+    return db_reopen(x, err, errlen);
 }
 
 /* One get with the key n bytes long (with or without its NUL). Returns 1, 0 or -1 like lookup. */
-static int db_get(struct dict_db *x, const char *key, size_t n, const char **value, char *err)
+static int db_get(struct dict_db *x, const char *key, size_t n, const char **value, char *err, size_t errlen)
 {
     DBT k = { .data = (void *)key, .size = (u_int32_t)n }, v = { .data = NULL };
     db_message[0] = '\0';
@@ -146,9 +146,9 @@ static int db_get(struct dict_db *x, const char *key, size_t n, const char **val
     if (ret == DB_NOTFOUND)
         return 0;
     if (ret != 0) {
-        char reason[DICT_ERR_MAX];
+        char reason[ERR_TEXT_MAX];
         db_reason(reason, sizeof reason, ret);
-        dict_errf(err, "%s: cannot read %s: %s", x->base.spec, x->path, reason);
+        snprintf(err, errlen, "%s: cannot read %s: %s", x->base.spec, x->path, reason);
         return -1;
     }
     size_t len = v.size;
@@ -156,7 +156,7 @@ static int db_get(struct dict_db *x, const char *key, size_t n, const char **val
         len--;
     buf_reset(&x->value);
     if (buf_append(&x->value, v.data, len) < 0) {
-        dict_errf(err, "%s: value of \"%s\" is longer than %d bytes", x->base.spec, key,
+        snprintf(err, errlen, "%s: value of \"%s\" is longer than %d bytes", x->base.spec, key,
                   DICT_VALUE_MAX);
         return -1;
     }
@@ -164,22 +164,22 @@ static int db_get(struct dict_db *x, const char *key, size_t n, const char **val
     return 1;
 }
 
-static int db_lookup(struct dict *d, const char *key, const char **value, char *err)
+static int db_lookup(struct dict *d, const char *key, const char **value, char *err, size_t errlen)
 {
     struct dict_db *x = (struct dict_db *)d;
-    if (db_check_fresh(x, err) < 0)
+    if (db_check_fresh(x, err, errlen) < 0)
         return -1;
     size_t n = strlen(key);
     int rc = 0;
     if (x->try_nul) {
-        rc = db_get(x, key, n + 1, value, err);
+        rc = db_get(x, key, n + 1, value, err, errlen);
         if (rc == 1)
             x->try_plain = false;
         if (rc != 0)
             return rc;
     }
     if (x->try_plain && n > 0) {
-        rc = db_get(x, key, n, value, err);
+        rc = db_get(x, key, n, value, err, errlen);
         if (rc == 1)
             x->try_nul = false;
     }
@@ -198,18 +198,18 @@ static int stored_copy(struct buf *out, const DBT *v)
 
 /* cb must not use d: a lookup may reopen the file under the cursor. */
 static int db_walk(struct dict *d, int (*cb)(const char *key, const char *value, void *arg),
-                   void *arg, char err[DICT_ERR_MAX])
+                   void *arg, char *err, size_t errlen)
 {
     struct dict_db *x = (struct dict_db *)d;
-    if (db_check_fresh(x, err) < 0)
+    if (db_check_fresh(x, err, errlen) < 0)
         return -1;
     DBC *cursor;
-    char reason[DICT_ERR_MAX];
+    char reason[ERR_TEXT_MAX];
     db_message[0] = '\0';
     int ret = x->db->cursor(x->db, NULL, &cursor, 0);
     if (ret != 0) {
         db_reason(reason, sizeof reason, ret);
-        dict_errf(err, "%s: cannot read %s: %s", x->base.spec, x->path, reason);
+        snprintf(err, errlen, "%s: cannot read %s: %s", x->base.spec, x->path, reason);
         return -1;
     }
     struct buf key, value;
@@ -219,11 +219,11 @@ static int db_walk(struct dict *d, int (*cb)(const char *key, const char *value,
     int rc = 0;
     while (rc == 0 && (ret = cursor->get(cursor, &k, &v, DB_NEXT)) == 0) {
         if (stored_copy(&key, &k) < 0) {
-            dict_errf(err, "%s: %s has a key longer than %d bytes", x->base.spec, x->path,
+            snprintf(err, errlen, "%s: %s has a key longer than %d bytes", x->base.spec, x->path,
                       DICT_LINE_MAX);
             rc = -1;
         } else if (stored_copy(&value, &v) < 0) {
-            dict_errf(err, "%s: %s has a value longer than %d bytes", x->base.spec, x->path,
+            snprintf(err, errlen, "%s: %s has a value longer than %d bytes", x->base.spec, x->path,
                       DICT_VALUE_MAX);
             rc = -1;
         } else {
@@ -232,7 +232,7 @@ static int db_walk(struct dict *d, int (*cb)(const char *key, const char *value,
     }
     if (rc == 0 && ret != DB_NOTFOUND) {
         db_reason(reason, sizeof reason, ret);
-        dict_errf(err, "%s: cannot read %s: %s", x->base.spec, x->path, reason);
+        snprintf(err, errlen, "%s: cannot read %s: %s", x->base.spec, x->path, reason);
         rc = -1;
     }
     cursor->close(cursor);
@@ -255,7 +255,7 @@ static void db_recheck(struct dict *d)
     ((struct dict_db *)d)->checked = (time_t)-1;   /* not a second now_sec() gives */
 }
 
-struct dict *dict_db_open(const char *spec, const char *path, bool btree, char err[DICT_ERR_MAX])
+struct dict *dict_db_open(const char *spec, const char *path, bool btree, char *err, size_t errlen)
 {
     struct dict_db *x = xcalloc(1, sizeof *x);
     dict_base_init(&x->base, spec, db_lookup, db_release);
@@ -268,7 +268,7 @@ struct dict *dict_db_open(const char *spec, const char *path, bool btree, char e
     x->btree = btree;
     buf_init(&x->value, DICT_VALUE_MAX);
     x->checked = now_sec();
-    if (db_reopen(x, err) < 0) {
+    if (db_reopen(x, err, errlen) < 0) {
         dict_close(&x->base);
         return NULL;
     }
@@ -285,6 +285,7 @@ struct build {
     long count;
     enum dict_build_error *why;   /* set with err on each failure */
     char *err;
+    size_t errlen;
 };
 
 /* Keys and values go in with their NUL, as Postfix writes them on Linux. */
@@ -295,9 +296,9 @@ static int build_put(struct build *b, const char *key, const char *value)
     db_message[0] = '\0';
     int ret = b->db->put(b->db, NULL, &k, &v, DB_NOOVERWRITE);
     if (ret != 0 && ret != DB_KEYEXIST) {
-        char reason[DICT_ERR_MAX];
+        char reason[ERR_TEXT_MAX];
         db_reason(reason, sizeof reason, ret);
-        dict_errf(b->err, "%s: cannot write %s: %s", b->spec, b->tmp, reason);
+        snprintf(b->err, b->errlen, "%s: cannot write %s: %s", b->spec, b->tmp, reason);
         *b->why = DICT_BUILD_ERR_WRITE;
         return -1;
     }
@@ -321,16 +322,17 @@ static int build_entry(const char *key, const char *value, long line, void *arg)
 static int build_fill(struct build *b, const struct buf *text, enum dict_format format)
 {
     *b->why = DICT_BUILD_ERR_SOURCE;   /* build_put says when it was the writing */
-    if (dict_parse_lines(b->src, text->data, text->len, format, build_entry, b, b->err) < 0)
+    if (dict_parse_lines(b->src, text->data, text->len, format, build_entry, b, b->err,
+                         b->errlen) < 0)
         return -1;
     /* Sendmail-style readers take "@" as the sign that the alias database is complete. */
     if (format == DICT_FORMAT_ALIAS && build_put(b, "@", "@") < 0)
         return -1;
     int ret = b->db->sync(b->db, 0);
     if (ret != 0) {
-        char reason[DICT_ERR_MAX];
+        char reason[ERR_TEXT_MAX];
         db_reason(reason, sizeof reason, ret);
-        dict_errf(b->err, "%s: cannot write %s: %s", b->spec, b->tmp, reason);
+        snprintf(b->err, b->errlen, "%s: cannot write %s: %s", b->spec, b->tmp, reason);
         *b->why = DICT_BUILD_ERR_WRITE;
         return -1;
     }
@@ -343,7 +345,7 @@ static int build_commit(struct build *b, const char *dbpath)
 {
     int fd = open(b->tmp, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) < 0) {
-        dict_errf(b->err, "%s: cannot fsync %s: %s", b->spec, b->tmp, strerror(errno));
+        snprintf(b->err, b->errlen, "%s: cannot fsync %s: %s", b->spec, b->tmp, strerror(errno));
         *b->why = DICT_BUILD_ERR_WRITE;
         if (fd >= 0)
             close(fd);
@@ -351,13 +353,13 @@ static int build_commit(struct build *b, const char *dbpath)
     }
     close(fd);
     if (rename(b->tmp, dbpath) < 0) {
-        dict_errf(b->err, "%s: cannot rename %s to %s: %s", b->spec, b->tmp, dbpath,
+        snprintf(b->err, b->errlen, "%s: cannot rename %s to %s: %s", b->spec, b->tmp, dbpath,
                   strerror(errno));
         *b->why = DICT_BUILD_ERR_CREATE;
         return -1;
     }
     if (fsync_parent(dbpath) < 0) {
-        dict_errf(b->err, "%s: cannot fsync the directory of %s: %s", b->spec, dbpath,
+        snprintf(b->err, b->errlen, "%s: cannot fsync the directory of %s: %s", b->spec, dbpath,
                   strerror(errno));
         *b->why = DICT_BUILD_ERR_WRITE;
         return -1;
@@ -369,20 +371,20 @@ static int build_commit(struct build *b, const char *dbpath)
 static int build_file(struct build *b, bool btree, const struct buf *text,
                       enum dict_format format, const char *dbpath)
 {
-    char reason[DICT_ERR_MAX];
+    char reason[ERR_TEXT_MAX];
     /* Only this process can have made a file with its pid in the name: a leftover of a crash.
      * DB_EXCL then keeps anyone from slipping a symlink in its place. */
     unlink(b->tmp);
     if (db_open_file(b->tmp, btree, DB_CREATE | DB_EXCL, b->mode, &b->db, reason,
                      sizeof reason) != 0) {
-        dict_errf(b->err, "%s: cannot create %s: %s", b->spec, b->tmp, reason);
+        snprintf(b->err, b->errlen, "%s: cannot create %s: %s", b->spec, b->tmp, reason);
         *b->why = DICT_BUILD_ERR_CREATE;
         return -1;
     }
     /* the exact mode, whatever the umask: the source decides who may read the table */
     int fd;
     if (b->db->fd(b->db, &fd) != 0 || fchmod(fd, b->mode) < 0) {
-        dict_errf(b->err, "%s: cannot set the mode of %s: %s", b->spec, b->tmp, strerror(errno));
+        snprintf(b->err, b->errlen, "%s: cannot set the mode of %s: %s", b->spec, b->tmp, strerror(errno));
         *b->why = DICT_BUILD_ERR_CREATE;
         b->db->close(b->db, 0);
         b->db = NULL;
@@ -393,7 +395,7 @@ static int build_file(struct build *b, bool btree, const struct buf *text,
     b->db = NULL;
     if (rc == 0 && ret != 0) {
         db_reason(reason, sizeof reason, ret);
-        dict_errf(b->err, "%s: cannot write %s: %s", b->spec, b->tmp, reason);
+        snprintf(b->err, b->errlen, "%s: cannot write %s: %s", b->spec, b->tmp, reason);
         *b->why = DICT_BUILD_ERR_WRITE;
         rc = -1;
     }
@@ -403,12 +405,12 @@ static int build_file(struct build *b, bool btree, const struct buf *text,
 /* Reads the source; its permissions give the new file's: read and write for the owner, read
  * for group and others where the source has it (as Postfix's postmap does). */
 static int build_read_source(const char *spec, const char *path, struct buf *text,
-                             mode_t *mode, enum dict_build_error *why, char err[DICT_ERR_MAX])
+                             mode_t *mode, enum dict_build_error *why, char *err, size_t errlen)
 {
     struct stat st;
     if (safe_read_file(path, DICT_SOURCE_MAX, text) < 0 || stat(path, &st) < 0) {
         int e = errno;
-        dict_errf(err, "%s: cannot read %s: %s", spec, path, dict_read_reason(path, e));
+        snprintf(err, errlen, "%s: cannot read %s: %s", spec, path, dict_read_reason(path, e));
         *why = e == EFBIG ? DICT_BUILD_ERR_SOURCE : DICT_BUILD_ERR_READ;
         return -1;
     }
@@ -418,12 +420,12 @@ static int build_read_source(const char *spec, const char *path, struct buf *tex
 
 /* Counts the entries taken from the source: not the duplicates skipped, nor the "@" entry. */
 long dict_db_build(const char *spec, const char *path, bool btree, enum dict_format format,
-                   enum dict_build_error *why, char err[DICT_ERR_MAX])
+                   enum dict_build_error *why, char *err, size_t errlen)
 {
     struct buf text;
     mode_t mode;
     buf_init(&text, DICT_SOURCE_MAX);
-    if (build_read_source(spec, path, &text, &mode, why, err) < 0) {
+    if (build_read_source(spec, path, &text, &mode, why, err, errlen) < 0) {
         buf_free(&text);
         return -1;
     }
@@ -432,7 +434,7 @@ long dict_db_build(const char *spec, const char *path, bool btree, enum dict_for
     buf_init(&tmp, BUF_UNBOUNDED);
     buf_printf(&dbpath, "%s.db", path);
     buf_printf(&tmp, "%s.db.tmp.%ld", path, (long)getpid());
-    struct build b = { NULL, spec, path, tmp.data, mode, { 0 }, 0, why, err };
+    struct build b = { NULL, spec, path, tmp.data, mode, { 0 }, 0, why, err, errlen };
     buf_init(&b.key, DICT_LINE_MAX);
     int rc = build_file(&b, btree, &text, format, dbpath.data);
     if (rc < 0)

@@ -3,6 +3,7 @@
  * Entries sit in a small open-addressing hash table; lookups never allocate. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dict_impl.h"
@@ -87,7 +88,7 @@ static void table_free(struct table *t)
     free(t->slots);
 }
 
-static int mem_lookup(struct dict *d, const char *key, const char **value, char *err)
+static int mem_lookup(struct dict *d, const char *key, const char **value, char *err, size_t errlen)
 {
     struct entry *e = table_slot(&((struct dict_mem *)d)->t, key);
     if (!e->key)
@@ -113,7 +114,7 @@ static struct dict_mem *mem_new(const char *spec)
 
 /* In slot order; the entries stay put while cb runs (lookups do not move them). */
 static int texthash_walk(struct dict *d, int (*cb)(const char *key, const char *value, void *arg),
-                         void *arg, char err[DICT_ERR_MAX])
+                         void *arg, char *err, size_t errlen)
 {
     const struct table *t = &((struct dict_mem *)d)->t;
     for (size_t i = 0; i < t->cap; i++) {
@@ -142,26 +143,26 @@ static int texthash_add(const char *key, const char *value, long line, void *arg
     return 0;
 }
 
-struct dict *dict_texthash_open(const char *spec, const char *path, char err[DICT_ERR_MAX])
+struct dict *dict_texthash_open(const char *spec, const char *path, char *err, size_t errlen)
 {
     struct buf text;
     buf_init(&text, DICT_SOURCE_MAX);
     if (safe_read_file(path, DICT_SOURCE_MAX, &text) < 0) {
-        dict_errf(err, "%s: cannot read %s: %s", spec, path, dict_read_reason(path, errno));
+        snprintf(err, errlen, "%s: cannot read %s: %s", spec, path, dict_read_reason(path, errno));
         buf_free(&text);
         return NULL;
     }
     struct dict_mem *m = mem_new(spec);
     m->base.walk = texthash_walk;
     struct texthash_load l = { &m->t, path, { 0 } };
-    char perr[DICT_ERR_MAX];
+    char perr[ERR_TEXT_MAX];
     buf_init(&l.key, DICT_LINE_MAX);
     int rc = dict_parse_lines(path, text.data, text.len, DICT_FORMAT_MAP, texthash_add, &l,
-                              perr);
+                              perr, sizeof perr);
     buf_free(&l.key);
     buf_free(&text);
     if (rc < 0) {
-        dict_errf(err, "%s: %s", spec, perr);
+        snprintf(err, errlen, "%s: %s", spec, perr);
         dict_close(&m->base);
         return NULL;
     }
@@ -198,7 +199,7 @@ static char *strip_braces(char *s)
 
 /* Cuts the next item off *sp into *item: items are separated by commas or white space outside
  * braces. Returns 1 with an item, 0 at the end, -1 with err on unbalanced braces. */
-static int next_item(char **sp, char **item, const char *spec, char *err)
+static int next_item(char **sp, char **item, const char *spec, char *err, size_t errlen)
 {
     char *s = *sp + strspn(*sp, ", \t\r\n\f\v");
     if (*s == '\0')
@@ -212,7 +213,7 @@ static int next_item(char **sp, char **item, const char *spec, char *err)
             break;
     }
     if (depth != 0) {
-        dict_errf(err, "%s: %s", spec, depth > 0 ? "missing \"}\"" : "unbalanced \"}\"");
+        snprintf(err, errlen, "%s: %s", spec, depth > 0 ? "missing \"}\"" : "unbalanced \"}\"");
         return -1;
     }
     if (*e)
@@ -222,25 +223,25 @@ static int next_item(char **sp, char **item, const char *spec, char *err)
     return 1;
 }
 
-static int inline_item(struct table *t, char *item, const char *spec, char *err)
+static int inline_item(struct table *t, char *item, const char *spec, char *err, size_t errlen)
 {
     if (item[0] == '{') {
         size_t n = strlen(item);
         if (item[n - 1] != '}') {
-            dict_errf(err, "%s: text after \"}\" in \"%s\"", spec, item);
+            snprintf(err, errlen, "%s: text after \"}\" in \"%s\"", spec, item);
             return -1;
         }
         item = strip_braces(item);
     }
     char *eq = strchr(item, '=');
     if (!eq) {
-        dict_errf(err, "%s: missing \"=\" in \"%s\"", spec, item);
+        snprintf(err, errlen, "%s: missing \"=\" in \"%s\"", spec, item);
         return -1;
     }
     *eq = '\0';
     char *key = trim(item), *value = strip_braces(trim(eq + 1));
     if (*key == '\0' || *value == '\0') {
-        dict_errf(err, "%s: %s in \"%s=\"", spec, *key ? "missing value" : "missing key", key);
+        snprintf(err, errlen, "%s: %s in \"%s=\"", spec, *key ? "missing value" : "missing key", key);
         return -1;
     }
     dict_fold(key);
@@ -249,12 +250,12 @@ static int inline_item(struct table *t, char *item, const char *spec, char *err)
     return 0;
 }
 
-struct dict *dict_inline_open(const char *spec, const char *body, char err[DICT_ERR_MAX])
+struct dict *dict_inline_open(const char *spec, const char *body, char *err, size_t errlen)
 {
     char *copy = xstrdup(body), *s = trim(copy);
     size_t n = strlen(s);
     if (n < 2 || s[0] != '{' || s[n - 1] != '}') {
-        dict_errf(err, "%s: expected inline:{ key=value, ... }", spec);
+        snprintf(err, errlen, "%s: expected inline:{ key=value, ... }", spec);
         free(copy);
         return NULL;
     }
@@ -263,8 +264,8 @@ struct dict *dict_inline_open(const char *spec, const char *body, char err[DICT_
     struct dict_mem *m = mem_new(spec);
     char *item;
     int rc;
-    while ((rc = next_item(&s, &item, spec, err)) > 0)
-        if ((rc = inline_item(&m->t, item, spec, err)) < 0)
+    while ((rc = next_item(&s, &item, spec, err, errlen)) > 0)
+        if ((rc = inline_item(&m->t, item, spec, err, errlen)) < 0)
             break;
     free(copy);
     if (rc < 0) {
@@ -276,7 +277,7 @@ struct dict *dict_inline_open(const char *spec, const char *body, char err[DICT_
 
 /* ---- static:value (static:{ value with spaces } as in Postfix) ---- */
 
-static int static_lookup(struct dict *d, const char *key, const char **value, char *err)
+static int static_lookup(struct dict *d, const char *key, const char **value, char *err, size_t errlen)
 {
     *value = ((struct dict_static *)d)->value;
     return 1;
@@ -287,7 +288,7 @@ static void static_release(struct dict *d)
     free(((struct dict_static *)d)->value);
 }
 
-struct dict *dict_static_open(const char *spec, const char *value, char err[DICT_ERR_MAX])
+struct dict *dict_static_open(const char *spec, const char *value, char *err, size_t errlen)
 {
     struct dict_static *s = xmalloc(sizeof *s);
     dict_base_init(&s->base, spec, static_lookup, static_release);

@@ -2,6 +2,7 @@
  * line "name:x:uid:gid:gecos:dir:shell" (the password never leaves the system database).
  * local_recipient_maps uses it so smtpd accepts mail for the system's users; the look-ups go
  * through pwcache.h, which remembers a user found for a moment. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dict_impl.h"
@@ -13,20 +14,20 @@ struct dict_unix {
     struct buf value;
 };
 
-static int unix_lookup(struct dict *d, const char *key, const char **value, char *err)
+static int unix_lookup(struct dict *d, const char *key, const char **value, char *err, size_t errlen)
 {
     struct dict_unix *u = (struct dict_unix *)d;
     struct pw_user pw;
     char why[256];
     int rc = pwcache_lookup(key, &pw, why, sizeof why);
     if (rc < 0)
-        dict_errf(err, "%s: cannot look up \"%s\": %s", d->spec, key, why);
+        snprintf(err, errlen, "%s: cannot look up \"%s\": %s", d->spec, key, why);
     if (rc <= 0)
         return rc;
     buf_reset(&u->value);
     if (buf_printf(&u->value, "%s:x:%lu:%lu:%s:%s:%s", pw.name, (unsigned long)pw.uid,
                    (unsigned long)pw.gid, pw.gecos, pw.dir, pw.shell) < 0) {
-        dict_errf(err, "%s: entry of \"%s\" is longer than %d bytes", d->spec, key,
+        snprintf(err, errlen, "%s: entry of \"%s\" is longer than %d bytes", d->spec, key,
                   DICT_VALUE_MAX);
         return -1;
     }
@@ -40,10 +41,10 @@ static void unix_release(struct dict *d)
     buf_free(&u->value);
 }
 
-struct dict *dict_unix_open(const char *spec, const char *name, char err[DICT_ERR_MAX])
+struct dict *dict_unix_open(const char *spec, const char *name, char *err, size_t errlen)
 {
     if (strcmp(name, "passwd.byname") != 0) {
-        dict_errf(err, "%s: unsupported unix table \"%s\" (only passwd.byname)", spec, name);
+        snprintf(err, errlen, "%s: unsupported unix table \"%s\" (only passwd.byname)", spec, name);
         return NULL;
     }
     struct dict_unix *u = xcalloc(1, sizeof *u);

@@ -64,10 +64,10 @@ static char *next_item(const char **sp)
     return xstrndup(s, (size_t)(e - s));
 }
 
-int list_read(const char *param, int (*add)(void *arg, char *item, char *why), void *arg,
-              char *err, size_t errlen)
+int list_read(const char *param, int (*add)(void *arg, char *item, char *err, size_t errlen),
+              void *arg, char *err, size_t errlen)
 {
-    char *copy = xstrdup(config_str(param)), *item, why[DICT_ERR_MAX];
+    char *copy = xstrdup(config_str(param)), *item, why[ERR_TEXT_MAX];
     const char *s = copy;
     size_t count = 0;
     int rc = 0;
@@ -76,7 +76,7 @@ int list_read(const char *param, int (*add)(void *arg, char *item, char *why), v
             snprintf(why, sizeof why, "more than %d items", LIST_MAX);
             rc = -1;
         } else {
-            rc = add(arg, item, why);
+            rc = add(arg, item, why, sizeof why);
         }
         free(item);
     }
@@ -91,16 +91,16 @@ static bool is_table(const char *item)
     return item[0] != '[' && strchr(item, ':') != NULL;
 }
 
-static int add_domain(void *list, char *item, char *why)
+static int add_domain(void *list, char *item, char *err, size_t errlen)
 {
     struct domain_list *l = list;
     struct domain_item d = { .negate = item[0] == '!' };
     char *s = item + d.negate;
     if (is_table(s)) {
-        if (!(d.table = dict_open(s, why)))
+        if (!(d.table = dict_open(s, err, errlen)))
             return -1;
     } else if (s[0] == '/') {
-        snprintf(why, DICT_ERR_MAX, "%s: file names are not supported here (use texthash:%s)",
+        snprintf(err, errlen, "%s: file names are not supported here (use texthash:%s)",
                  s, s);
         return -1;
     } else {
@@ -108,7 +108,7 @@ static int add_domain(void *list, char *item, char *why)
         if (n > 1 && s[n - 1] == '.')
             s[--n] = '\0';
         if (n == 0 || n > DOMAIN_MAX + 1) {
-            snprintf(why, DICT_ERR_MAX, "\"%.64s\": not a domain name", s);
+            snprintf(err, errlen, "\"%.64s\": not a domain name", s);
             return -1;
         }
         list_lower(s);
@@ -119,15 +119,15 @@ static int add_domain(void *list, char *item, char *why)
     return 0;
 }
 
-static int add_table(void *list, char *item, char *why)
+static int add_table(void *list, char *item, char *err, size_t errlen)
 {
     struct table_list *m = list;
     struct dict *d;
     if (!is_table(item)) {
-        snprintf(why, DICT_ERR_MAX, "\"%.64s\": not a table (expected type:name)", item);
+        snprintf(err, errlen, "\"%.64s\": not a table (expected type:name)", item);
         return -1;
     }
-    if (!(d = dict_open(item, why)))
+    if (!(d = dict_open(item, err, errlen)))
         return -1;
     m->tables = grow(m->tables, m->count, sizeof *m->tables);
     m->tables[m->count++] = d;
@@ -202,12 +202,9 @@ size_t table_list_count(const struct table_list *m)
 /* One table lookup: 1 found (*value set when value is not NULL), 0 not, -1 with err. */
 static int lookup(struct dict *d, const char *key, const char **value, char *err, size_t errlen)
 {
-    char why[DICT_ERR_MAX];
     const char *v;
-    int rc = dict_lookup(d, key, &v, why);
-    if (rc < 0)
-        snprintf(err, errlen, "%s", why);
-    else if (rc > 0 && value)
+    int rc = dict_lookup(d, key, &v, err, errlen);
+    if (rc > 0 && value)
         *value = v;
     return rc;
 }

@@ -15,10 +15,10 @@ struct table_list;
 /* Lower-cases s in place (ASCII only). */
 void list_lower(char *s);
 
-/* Calls add for each item of the parameter's list (item writable; add puts the reason in why,
- * DICT_ERR_MAX bytes, and returns -1 to stop). -1 with err as `param: reason`. */
-int list_read(const char *param, int (*add)(void *arg, char *item, char *why), void *arg,
-              char *err, size_t errlen);
+/* Calls add for each item of the parameter's list (item writable; add puts the reason in its
+ * err and returns -1 to stop). -1 with err as `param: reason`. */
+int list_read(const char *param, int (*add)(void *arg, char *item, char *err, size_t errlen),
+              void *arg, char *err, size_t errlen);
 
 /* Reads a domain list parameter; 0, or -1 with err (`param: reason`) and *out NULL. */
 int domain_list_read(const char *param, struct domain_list **out, char *err, size_t errlen);

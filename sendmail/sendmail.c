@@ -492,18 +492,18 @@ static _Noreturn void run_ternqueue(const struct args *a, const char *what, cons
     exit(EX_UNAVAILABLE);
 }
 
-static int build_alias(void *arg, char *item, char *why)
+/* A table that fails is reported and the next one is built: only the exit code remembers it, so
+ * err (list_read's) only holds the message printed here. */
+static int build_alias(void *arg, char *item, char *err, size_t errlen)
 {
-    (void)why;
     int *code = arg;
-    char err[DICT_ERR_MAX];
     if (!dict_type_is_built(item)) {
         fprintf(stderr, "newaliases: %s: only hash: and btree: tables are built\n", item);
         *code = EX_CONFIG;
         return 0;
     }
     enum dict_build_error e;
-    if (dict_build_why(item, DICT_FORMAT_ALIAS, &e, err) < 0) {
+    if (dict_build_why(item, DICT_FORMAT_ALIAS, &e, err, errlen) < 0) {
         fprintf(stderr, "newaliases: %s\n", err);
         *code = e == DICT_BUILD_ERR_READ     ? EX_NOINPUT
                 : e == DICT_BUILD_ERR_SOURCE ? EX_DATAERR

@@ -231,12 +231,9 @@ struct auth_users *auth_users_open(const char *spec, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot make the dummy password hash: out of memory", spec);
         return NULL;
     }
-    char derr[DICT_ERR_MAX];
-    struct dict *d = dict_open(spec, derr);
-    if (d == NULL) {
-        snprintf(err, errlen, "%s", derr);
+    struct dict *d = dict_open(spec, err, errlen);
+    if (d == NULL)
         return NULL;
-    }
     struct auth_users *u = xmalloc(sizeof *u);
     u->dict = d;
     return u;
@@ -245,10 +242,10 @@ struct auth_users *auth_users_open(const char *spec, char *err, size_t errlen)
 int auth_users_hash(struct auth_users *u, const char *login, char *hash, size_t size)
 {
     const char *value;
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     if (size > 0)
         hash[0] = '\0';
-    int r = dict_lookup(u->dict, login, &value, err);
+    int r = dict_lookup(u->dict, login, &value, err, sizeof err);
     if (r < 0) {
         log_warn("%s", err);
         return -1;

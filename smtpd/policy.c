@@ -39,20 +39,20 @@ struct policy {
 
 /* ---- reading the configuration ---- */
 
-static int add_restriction(void *list, char *item, char *why)
+static int add_restriction(void *list, char *item, char *err, size_t errlen)
 {
     struct policy *p = list;
     for (size_t i = 0; i < sizeof restriction_names / sizeof restriction_names[0]; i++) {
         if (strcmp(item, restriction_names[i].name) != 0)
             continue;
         if (p->nrestrictions == RESTRICTION_MAX) {
-            snprintf(why, DICT_ERR_MAX, "more than %d restrictions", RESTRICTION_MAX);
+            snprintf(err, errlen, "more than %d restrictions", RESTRICTION_MAX);
             return -1;
         }
         p->restrictions[p->nrestrictions++] = restriction_names[i].r;
         return 0;
     }
-    snprintf(why, DICT_ERR_MAX, "unknown restriction \"%.64s\"", item);
+    snprintf(err, errlen, "unknown restriction \"%.64s\"", item);
     return -1;
 }
 
@@ -69,7 +69,7 @@ static int check_restrictions(const struct policy *p, char *err, size_t errlen)
 
 static int read_mynetworks(struct policy *p, char *err, size_t errlen)
 {
-    char why[DICT_ERR_MAX];
+    char why[ERR_TEXT_MAX];
     p->mynetworks = netlist_parse(config_str("mynetworks"), why, sizeof why);
     if (p->mynetworks)
         return 0;
@@ -133,7 +133,7 @@ bool policy_client_in_mynetworks(const struct policy *p, const struct sockaddr *
 /* The first table that has key wins; -1 on a table error (logged; the caller defers). */
 static int maps_find(const struct table_list *m, const char *key)
 {
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     int rc = table_list_find(m, key, NULL, err, sizeof err);
     if (rc < 0)
         log_warn("%s", err);
@@ -143,7 +143,7 @@ static int maps_find(const struct table_list *m, const char *key)
 /* 1 when the domain is in the list, 0 when not, -1 on a table error (logged). */
 static int domain_in(const struct domain_list *l, const char *domain)
 {
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     int rc = domain_list_match(l, domain, err, sizeof err);
     if (rc < 0)
         log_warn("%s", err);

@@ -13,9 +13,10 @@
 #include "mem.h"
 #include "pwcache.h"
 
-static int add_class(void *arg, char *item, char *why)
+static int add_class(void *arg, char *item, char *err, size_t errlen)
 {
     unsigned *mask = arg;
+    (void)err, (void)errlen;   /* an unknown class is ignored, never an error */
     list_lower(item);
     if (strcmp(item, "alias") == 0)
         *mask |= CLASS_ALIAS;

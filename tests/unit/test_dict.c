@@ -49,17 +49,18 @@ static int collect(const char *key, const char *value, void *arg)
     return 0;
 }
 
-static int parse(const char *text, enum dict_format format, struct buf *out, char *err)
+static int parse(const char *text, enum dict_format format, struct buf *out, char *err,
+                 size_t errlen)
 {
     buf_init(out, BUF_UNBOUNDED);
     err[0] = '\0';
-    return dict_parse_text("src", text, strlen(text), format, collect, out, err);
+    return dict_parse_text("src", text, strlen(text), format, collect, out, err, errlen);
 }
 
 START_TEST(parse_map)
 {
     struct buf out;
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     const char *text = "# comment\n"
                        "Root   admin\n"
                        "\n"
@@ -69,7 +70,7 @@ START_TEST(parse_map)
                        "\t c   \n"
                        "key:colon  value with  inner spaces\n"
                        "last x";   /* no newline at the end */
-    ck_assert_int_eq(parse(text, DICT_FORMAT_MAP, &out, err), 0);
+    ck_assert_int_eq(parse(text, DICT_FORMAT_MAP, &out, err, sizeof err), 0);
     ck_assert_str_eq(out.data, "[Root]=[admin]\n"
                                "[list]=[a, b, c]\n"
                                "[key:colon]=[value with  inner spaces]\n"
@@ -81,7 +82,7 @@ END_TEST
 START_TEST(parse_alias)
 {
     struct buf out;
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     const char *text = "postmaster: root\n"
                        "\"with space\": joe\n"
                        "\"a:b\\\"c\" : x\n"
@@ -90,7 +91,7 @@ START_TEST(parse_alias)
                        "    bob,\n"
                        "# gone\n"
                        "\t\"|/usr/bin/cmd arg\"\n";
-    ck_assert_int_eq(parse(text, DICT_FORMAT_ALIAS, &out, err), 0);
+    ck_assert_int_eq(parse(text, DICT_FORMAT_ALIAS, &out, err, sizeof err), 0);
     ck_assert_str_eq(out.data, "[postmaster]=[root]\n"
                                "[with space]=[joe]\n"
                                "[a:b\"c]=[x]\n"
@@ -103,8 +104,8 @@ END_TEST
 static void parse_fails(const char *text, enum dict_format format, const char *want)
 {
     struct buf out;
-    char err[DICT_ERR_MAX];
-    ck_assert_int_eq(parse(text, format, &out, err), -1);
+    char err[ERR_TEXT_MAX];
+    ck_assert_int_eq(parse(text, format, &out, err, sizeof err), -1);
     ck_assert_str_eq(err, want);
     buf_free(&out);
 }
@@ -120,11 +121,11 @@ START_TEST(parse_errors)
     parse_fails(": x\n", DICT_FORMAT_ALIAS, "src:1: empty name");
 
     struct buf out;
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     buf_init(&out, BUF_UNBOUNDED);
     const char nul[] = "a b\nc d\0e\n";
     ck_assert_int_eq(dict_parse_text("src", nul, sizeof nul - 1, DICT_FORMAT_MAP, collect, &out,
-                                     err), -1);
+                                     err, sizeof err), -1);
     ck_assert_str_eq(err, "src:2: NUL byte in line");
 
     struct buf big;
@@ -135,7 +136,7 @@ START_TEST(parse_errors)
     buf_puts(&big, "\n");
     buf_reset(&out);
     ck_assert_int_eq(dict_parse_text("src", big.data, big.len, DICT_FORMAT_MAP, collect, &out,
-                                     err), -1);
+                                     err, sizeof err), -1);
     ck_assert_str_eq(err, "src:2: line longer than 65536 bytes");
 
     /* A quoted alias name continued over lines is still bounded. */
@@ -147,7 +148,7 @@ START_TEST(parse_errors)
         buf_putc(&big, 'b');
     buf_puts(&big, "\": x\n");
     ck_assert_int_eq(dict_parse_text("src", big.data, big.len, DICT_FORMAT_ALIAS, collect, &out,
-                                     err), -1);
+                                     err, sizeof err), -1);
     ck_assert_str_eq(err, "src:1: name longer than 65536 bytes");
     buf_free(&big);
     buf_free(&out);
@@ -164,11 +165,11 @@ static int stop_at_second(const char *key, const char *value, void *arg)
 
 START_TEST(parse_callback_stops)
 {
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     int n = 0;
     const char *text = "a 1\nb 2\nc 3\n";
     ck_assert_int_eq(dict_parse_text("src", text, strlen(text), DICT_FORMAT_MAP, stop_at_second,
-                                     &n, err), -1);
+                                     &n, err, sizeof err), -1);
     ck_assert_int_eq(n, 2);
 }
 END_TEST
@@ -178,25 +179,25 @@ END_TEST
 static void expect_value(struct dict *d, const char *key, const char *want)
 {
     const char *value = NULL;
-    char err[DICT_ERR_MAX] = "";
-    ck_assert_msg(dict_lookup(d, key, &value, err) == 1, "lookup %s: %s", key, err);
+    char err[ERR_TEXT_MAX] = "";
+    ck_assert_msg(dict_lookup(d, key, &value, err, sizeof err) == 1, "lookup %s: %s", key, err);
     ck_assert_str_eq(value, want);
 }
 
 static void expect_absent(struct dict *d, const char *key)
 {
     const char *value = NULL;
-    char err[DICT_ERR_MAX] = "";
-    ck_assert_int_eq(dict_lookup(d, key, &value, err), 0);
+    char err[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(dict_lookup(d, key, &value, err, sizeof err), 0);
 }
 
 static void build_and_read(const char *type)
 {
-    char err[DICT_ERR_MAX] = "";
+    char err[ERR_TEXT_MAX] = "";
     write_file("map", "Root admin\nuser@Example.COM  local:user\ndup first\ndup second\n");
     const char *spec = spec_of(type, "map");
-    ck_assert_msg(dict_build(spec, DICT_FORMAT_MAP, err) == 3, "%s", err);
-    struct dict *d = dict_open(spec, err);
+    ck_assert_msg(dict_build(spec, DICT_FORMAT_MAP, err, sizeof err) == 3, "%s", err);
+    struct dict *d = dict_open(spec, err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     ck_assert_str_eq(dict_spec(d), spec);
     expect_value(d, "ROOT", "admin");
@@ -220,9 +221,9 @@ static void build_and_read(const char *type)
 START_TEST(build_hash)
 {
     build_and_read("hash");
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     /* The file really is a hash: a btree: reader refuses it. */
-    ck_assert_ptr_null(dict_open(spec_of("btree", "map"), err));
+    ck_assert_ptr_null(dict_open(spec_of("btree", "map"), err, sizeof err));
     ck_assert_msg(strstr(err, "cannot open") != NULL, "%s", err);
 }
 END_TEST
@@ -235,11 +236,11 @@ END_TEST
 
 START_TEST(build_alias)
 {
-    char err[DICT_ERR_MAX] = "";
+    char err[ERR_TEXT_MAX] = "";
     write_file("aliases", "# sample\nPostmaster: root\nstaff: ann,\n  bob\n");
     const char *spec = spec_of("hash", "aliases");
-    ck_assert_msg(dict_build(spec, DICT_FORMAT_ALIAS, err) == 2, "%s", err);
-    struct dict *d = dict_open(spec, err);
+    ck_assert_msg(dict_build(spec, DICT_FORMAT_ALIAS, err, sizeof err) == 2, "%s", err);
+    struct dict *d = dict_open(spec, err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     expect_value(d, "postmaster", "root");
     expect_value(d, "staff", "ann, bob");
@@ -262,34 +263,34 @@ END_TEST
 
 START_TEST(build_errors)
 {
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     write_file("map", "good value\n");
     const char *spec = spec_of("hash", "map");
-    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err), 1);
+    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err, sizeof err), 1);
 
     /* A broken source leaves the old table in place and no temporary file behind. */
     write_file("map", "good changed\n\nbad\n");
-    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err), -1);
-    char want[DICT_ERR_MAX];
+    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err, sizeof err), -1);
+    char want[ERR_TEXT_MAX];
     snprintf(want, sizeof want, "%s:3: key \"bad\" has no value", in_tmp("map"));
     ck_assert_str_eq(err, want);
     char tmp[300];
     snprintf(tmp, sizeof tmp, "%s.db.tmp.%ld", in_tmp("map"), (long)getpid());
     ck_assert_int_eq(access(tmp, F_OK), -1);
-    struct dict *d = dict_open(spec, err);
+    struct dict *d = dict_open(spec, err, sizeof err);
     ck_assert_ptr_nonnull(d);
     expect_value(d, "good", "value");
     dict_close(d);
 
     spec = spec_of("hash", "missing");
-    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err), -1);
+    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err, sizeof err), -1);
     snprintf(want, sizeof want, "%s: cannot read %s: No such file or directory", spec,
              in_tmp("missing"));
     ck_assert_str_eq(err, want);
 
-    ck_assert_int_eq(dict_build("texthash:/etc/x", DICT_FORMAT_MAP, err), -1);
+    ck_assert_int_eq(dict_build("texthash:/etc/x", DICT_FORMAT_MAP, err, sizeof err), -1);
     ck_assert_str_eq(err, "texthash:/etc/x: table type \"texthash\" is not built from a file");
-    ck_assert_int_eq(dict_build("cdb:/etc/x", DICT_FORMAT_MAP, err), -1);
+    ck_assert_int_eq(dict_build("cdb:/etc/x", DICT_FORMAT_MAP, err, sizeof err), -1);
     ck_assert_str_eq(err, "cdb:/etc/x: unsupported table type \"cdb\"");
 }
 END_TEST
@@ -311,10 +312,10 @@ static void write_postmap_db(const char *name, bool with_nul, const char *const 
 START_TEST(read_postmap_files)
 {
     static const char *const kv[] = { "root", "admin@example.org", "example.com", "OK", NULL };
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     for (int with_nul = 0; with_nul <= 1; with_nul++) {
         write_postmap_db(with_nul ? "nul.db" : "plain.db", with_nul, kv);
-        struct dict *d = dict_open(spec_of("hash", with_nul ? "nul" : "plain"), err);
+        struct dict *d = dict_open(spec_of("hash", with_nul ? "nul" : "plain"), err, sizeof err);
         ck_assert_msg(d != NULL, "%s", err);
         expect_value(d, "Root", "admin@example.org");
         expect_value(d, "example.com", "OK");
@@ -332,16 +333,16 @@ START_TEST(read_value_too_long)
     big[DICT_VALUE_MAX + 1] = '\0';
     const char *kv[] = { "big", big, "fits", big + 1, NULL };
     write_postmap_db("big.db", true, kv);
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     const char *spec = spec_of("hash", "big");
-    struct dict *d = dict_open(spec, err);
+    struct dict *d = dict_open(spec, err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     const char *value;
-    ck_assert_int_eq(dict_lookup(d, "big", &value, err), -1);
-    char want[DICT_ERR_MAX];
+    ck_assert_int_eq(dict_lookup(d, "big", &value, err, sizeof err), -1);
+    char want[ERR_TEXT_MAX];
     snprintf(want, sizeof want, "%s: value of \"big\" is longer than 65536 bytes", spec);
     ck_assert_str_eq(err, want);
-    ck_assert_int_eq(dict_lookup(d, "fits", &value, err), 1);
+    ck_assert_int_eq(dict_lookup(d, "fits", &value, err, sizeof err), 1);
     ck_assert_uint_eq(strlen(value), DICT_VALUE_MAX);
     dict_close(d);
     free(big);
@@ -356,16 +357,16 @@ static void sleep_past_second(void)
 
 START_TEST(rebuild_detected)
 {
-    char err[DICT_ERR_MAX], spec[256];
+    char err[ERR_TEXT_MAX], spec[256];
     snprintf(spec, sizeof spec, "%s", spec_of("hash", "map"));
     write_file("map", "key old\n");
-    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err), 1);
-    struct dict *d = dict_open(spec, err);
+    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err, sizeof err), 1);
+    struct dict *d = dict_open(spec, err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     expect_value(d, "key", "old");
 
     write_file("map", "key new\nadded yes\n");
-    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err), 2);
+    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err, sizeof err), 2);
     sleep_past_second();
     expect_value(d, "key", "new");
     expect_value(d, "added", "yes");
@@ -374,8 +375,8 @@ START_TEST(rebuild_detected)
     ck_assert_int_eq(unlink(in_tmp("map.db")), 0);
     sleep_past_second();
     const char *value;
-    ck_assert_int_eq(dict_lookup(d, "key", &value, err), -1);
-    char want[DICT_ERR_MAX];
+    ck_assert_int_eq(dict_lookup(d, "key", &value, err, sizeof err), -1);
+    char want[ERR_TEXT_MAX];
     snprintf(want, sizeof want, "%s: cannot open %s: No such file or directory", spec,
              in_tmp("map.db"));
     ck_assert_str_eq(err, want);
@@ -385,21 +386,21 @@ END_TEST
 
 START_TEST(recheck_sees_a_rebuild_at_once)
 {
-    char err[DICT_ERR_MAX], spec[256];
+    char err[ERR_TEXT_MAX], spec[256];
     snprintf(spec, sizeof spec, "%s", spec_of("hash", "map2"));
     write_file("map2", "key old\n");
-    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err), 1);
-    struct dict *d = dict_open(spec, err);
+    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err, sizeof err), 1);
+    struct dict *d = dict_open(spec, err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     expect_value(d, "key", "old");
     write_file("map2", "key new\n");
-    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err), 1);
+    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err, sizeof err), 1);
     dict_recheck(d);   /* no second has to pass */
     expect_value(d, "key", "new");
     ck_assert_int_eq(unlink(in_tmp("map2.db")), 0);
     dict_recheck(d);
     const char *value;
-    ck_assert_int_eq(dict_lookup(d, "key", &value, err), -1);
+    ck_assert_int_eq(dict_lookup(d, "key", &value, err, sizeof err), -1);
     dict_close(d);
 }
 END_TEST
@@ -408,25 +409,25 @@ END_TEST
 
 START_TEST(open_errors)
 {
-    char err[DICT_ERR_MAX], want[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX], want[ERR_TEXT_MAX];
     const char *spec = spec_of("hash", "nope");
-    ck_assert_ptr_null(dict_open(spec, err));
+    ck_assert_ptr_null(dict_open(spec, err, sizeof err));
     snprintf(want, sizeof want, "%s: cannot open %s: No such file or directory", spec,
              in_tmp("nope.db"));
     ck_assert_str_eq(err, want);
-    ck_assert_ptr_null(dict_open("foo:/x", err));
+    ck_assert_ptr_null(dict_open("foo:/x", err, sizeof err));
     ck_assert_str_eq(err, "foo:/x: unsupported table type \"foo\"");
-    ck_assert_ptr_null(dict_open("/etc/aliases", err));
+    ck_assert_ptr_null(dict_open("/etc/aliases", err, sizeof err));
     ck_assert_str_eq(err, "/etc/aliases: missing table type (expected type:name)");
-    ck_assert_ptr_null(dict_open("hash:", err));
+    ck_assert_ptr_null(dict_open("hash:", err, sizeof err));
     ck_assert_str_eq(err, "hash:: missing file name");
 
-    char huge[DICT_ERR_MAX * 3];
+    char huge[ERR_TEXT_MAX * 3];
     memset(huge, 'a', sizeof huge - 1);
     huge[sizeof huge - 1] = '\0';
     memcpy(huge, "nosuch:", 7);
-    ck_assert_ptr_null(dict_open(huge, err));
-    ck_assert_uint_eq(strlen(err), DICT_ERR_MAX - 1);
+    ck_assert_ptr_null(dict_open(huge, err, sizeof err));
+    ck_assert_uint_eq(strlen(err), sizeof err - 1);
 
     ck_assert(dict_type_is_built("hash:/etc/aliases"));
     ck_assert(dict_type_is_built("btree:/x"));
@@ -438,9 +439,9 @@ END_TEST
 
 START_TEST(texthash)
 {
-    char err[DICT_ERR_MAX], want[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX], want[ERR_TEXT_MAX];
     write_file("t", "# virtual\nInfo@Example.com  ann\nlist a,\n b\ninfo@example.com second\n");
-    struct dict *d = dict_open(spec_of("texthash", "t"), err);
+    struct dict *d = dict_open(spec_of("texthash", "t"), err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     expect_value(d, "INFO@example.COM", "ann");
     expect_value(d, "list", "a, b");
@@ -449,12 +450,12 @@ START_TEST(texthash)
 
     write_file("bad", "ok yes\nbroken\n");
     const char *spec = spec_of("texthash", "bad");
-    ck_assert_ptr_null(dict_open(spec, err));
+    ck_assert_ptr_null(dict_open(spec, err, sizeof err));
     snprintf(want, sizeof want, "%s: %s:2: key \"broken\" has no value", spec, in_tmp("bad"));
     ck_assert_str_eq(err, want);
 
     spec = spec_of("texthash", "absent");
-    ck_assert_ptr_null(dict_open(spec, err));
+    ck_assert_ptr_null(dict_open(spec, err, sizeof err));
     snprintf(want, sizeof want, "%s: cannot read %s: No such file or directory", spec,
              in_tmp("absent"));
     ck_assert_str_eq(err, want);
@@ -470,8 +471,8 @@ START_TEST(texthash_many)
         buf_printf(&text, "Key%d value%d\n", i, i);
     write_file("many", text.data);
     buf_free(&text);
-    char err[DICT_ERR_MAX];
-    struct dict *d = dict_open(spec_of("texthash", "many"), err);
+    char err[ERR_TEXT_MAX];
+    struct dict *d = dict_open(spec_of("texthash", "many"), err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     char key[32], value[32];
     for (int i = 0; i < 5000; i += 7) {
@@ -486,8 +487,8 @@ END_TEST
 
 START_TEST(static_table)
 {
-    char err[DICT_ERR_MAX];
-    struct dict *d = dict_open("static:OK", err);
+    char err[ERR_TEXT_MAX];
+    struct dict *d = dict_open("static:OK", err, sizeof err);
     ck_assert_ptr_nonnull(d);
     expect_value(d, "anything", "OK");
     expect_value(d, "", "OK");
@@ -498,7 +499,7 @@ START_TEST(static_table)
     free(huge);
     ck_assert_str_eq(dict_spec(d), "static:OK");
     dict_close(d);
-    d = dict_open("static:{ text with spaces }", err);
+    d = dict_open("static:{ text with spaces }", err, sizeof err);
     ck_assert_ptr_nonnull(d);
     expect_value(d, "x", "text with spaces");
     dict_close(d);
@@ -507,8 +508,8 @@ END_TEST
 
 START_TEST(inline_table)
 {
-    char err[DICT_ERR_MAX];
-    struct dict *d = dict_open("inline:{ A=1, b=2 c=3,,d=four }", err);
+    char err[ERR_TEXT_MAX];
+    struct dict *d = dict_open("inline:{ A=1, b=2 c=3,,d=four }", err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     expect_value(d, "a", "1");
     expect_value(d, "B", "2");
@@ -517,27 +518,27 @@ START_TEST(inline_table)
     expect_absent(d, "e");
     dict_close(d);
 
-    d = dict_open("inline:{ { k = v, with comma }, x={y z}, first=1, FIRST=2 }", err);
+    d = dict_open("inline:{ { k = v, with comma }, x={y z}, first=1, FIRST=2 }", err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     expect_value(d, "k", "v, with comma");
     expect_value(d, "x", "y z");
     expect_value(d, "first", "1");
     dict_close(d);
 
-    d = dict_open("inline:{}", err);
+    d = dict_open("inline:{}", err, sizeof err);
     ck_assert_ptr_nonnull(d);
     expect_absent(d, "a");
     dict_close(d);
 
-    ck_assert_ptr_null(dict_open("inline:a=b", err));
+    ck_assert_ptr_null(dict_open("inline:a=b", err, sizeof err));
     ck_assert_str_eq(err, "inline:a=b: expected inline:{ key=value, ... }");
-    ck_assert_ptr_null(dict_open("inline:{a=b, c}", err));
+    ck_assert_ptr_null(dict_open("inline:{a=b, c}", err, sizeof err));
     ck_assert_str_eq(err, "inline:{a=b, c}: missing \"=\" in \"c\"");
-    ck_assert_ptr_null(dict_open("inline:{a=b, {c=d}", err));
+    ck_assert_ptr_null(dict_open("inline:{a=b, {c=d}", err, sizeof err));
     ck_assert_str_eq(err, "inline:{a=b, {c=d}: missing \"}\"");
-    ck_assert_ptr_null(dict_open("inline:{a=}", err));
+    ck_assert_ptr_null(dict_open("inline:{a=}", err, sizeof err));
     ck_assert_str_eq(err, "inline:{a=}: missing value in \"a=\"");
-    ck_assert_ptr_null(dict_open("inline:{{a=b}c}", err));
+    ck_assert_ptr_null(dict_open("inline:{{a=b}c}", err, sizeof err));
     ck_assert_str_eq(err, "inline:{{a=b}c}: text after \"}\" in \"{a=b}c\"");
 }
 END_TEST

@@ -52,12 +52,12 @@ static int collect(const char *key, const char *value, void *arg)
 /* The walk of spec as "[key]=[value]" lines, sorted so hash order does not matter. */
 static char *walk_sorted(const char *spec)
 {
-    char err[DICT_ERR_MAX] = "";
-    struct dict *d = dict_open(spec, err);
+    char err[ERR_TEXT_MAX] = "";
+    struct dict *d = dict_open(spec, err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     struct buf out;
     buf_init(&out, BUF_UNBOUNDED);
-    ck_assert_msg(dict_walk(d, collect, &out, err) == 0, "%s", err);
+    ck_assert_msg(dict_walk(d, collect, &out, err, sizeof err) == 0, "%s", err);
     dict_close(d);
     /* sort the lines */
     char *lines[64];
@@ -82,11 +82,11 @@ static char *walk_sorted(const char *spec)
 START_TEST(walk_built_tables)
 {
     static const char *const types[] = { "hash", "btree" };
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     write_file("map", "Root admin\nuser@Example.COM  local:user\ndup first\ndup second\n");
     for (size_t i = 0; i < 2; i++) {
         const char *spec = spec_of(types[i], "map");
-        ck_assert_msg(dict_build(spec, DICT_FORMAT_MAP, err) == 3, "%s", err);
+        ck_assert_msg(dict_build(spec, DICT_FORMAT_MAP, err, sizeof err) == 3, "%s", err);
         char *got = walk_sorted(spec);
         ck_assert_str_eq(got, "[dup]=[first]\n[root]=[admin]\n[user@example.com]=[local:user]\n");
         free(got);
@@ -97,15 +97,15 @@ END_TEST
 /* btree: lists in key order, the order of the file. */
 START_TEST(walk_btree_sorted)
 {
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     write_file("map", "zeta 1\nalpha 2\nmike 3\n");
     const char *spec = spec_of("btree", "map");
-    ck_assert_msg(dict_build(spec, DICT_FORMAT_MAP, err) == 3, "%s", err);
-    struct dict *d = dict_open(spec, err);
+    ck_assert_msg(dict_build(spec, DICT_FORMAT_MAP, err, sizeof err) == 3, "%s", err);
+    struct dict *d = dict_open(spec, err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     struct buf out;
     buf_init(&out, BUF_UNBOUNDED);
-    ck_assert_int_eq(dict_walk(d, collect, &out, err), 0);
+    ck_assert_int_eq(dict_walk(d, collect, &out, err, sizeof err), 0);
     ck_assert_str_eq(out.data, "[alpha]=[2]\n[mike]=[3]\n[zeta]=[1]\n");
     buf_free(&out);
     dict_close(d);
@@ -115,10 +115,10 @@ END_TEST
 /* The "@" entry that dict_build adds to alias tables is not an alias. */
 START_TEST(walk_alias_skips_marker)
 {
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     write_file("aliases", "Postmaster: root\nstaff: ann,\n  bob\n");
     const char *spec = spec_of("hash", "aliases");
-    ck_assert_msg(dict_build(spec, DICT_FORMAT_ALIAS, err) == 2, "%s", err);
+    ck_assert_msg(dict_build(spec, DICT_FORMAT_ALIAS, err, sizeof err) == 2, "%s", err);
     char *got = walk_sorted(spec);
     ck_assert_str_eq(got, "[postmaster]=[root]\n[staff]=[ann, bob]\n");
     free(got);
@@ -170,15 +170,15 @@ static int stop_at_second(const char *key, const char *value, void *arg)
 
 START_TEST(walk_stops_when_asked)
 {
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     write_file("map", "a 1\nb 2\nc 3\nd 4\n");
     const char *specs[] = { spec_of("hash", "map"), spec_of("texthash", "map") };
-    ck_assert_int_eq(dict_build(specs[0], DICT_FORMAT_MAP, err), 4);
+    ck_assert_int_eq(dict_build(specs[0], DICT_FORMAT_MAP, err, sizeof err), 4);
     for (size_t i = 0; i < 2; i++) {
-        struct dict *d = dict_open(specs[i], err);
+        struct dict *d = dict_open(specs[i], err, sizeof err);
         ck_assert_msg(d != NULL, "%s", err);
         int calls = 0;
-        ck_assert_int_eq(dict_walk(d, stop_at_second, &calls, err), 7);
+        ck_assert_int_eq(dict_walk(d, stop_at_second, &calls, err, sizeof err), 7);
         ck_assert_int_eq(calls, 2);
         dict_close(d);
     }
@@ -189,12 +189,12 @@ START_TEST(walk_refused_types)
 {
     static const char *const specs[] = { "static:x", "inline:{a=b}", "unix:passwd.byname" };
     for (size_t i = 0; i < 3; i++) {
-        char err[DICT_ERR_MAX], want[DICT_ERR_MAX];
-        struct dict *d = dict_open(specs[i], err);
+        char err[ERR_TEXT_MAX], want[ERR_TEXT_MAX];
+        struct dict *d = dict_open(specs[i], err, sizeof err);
         ck_assert_msg(d != NULL, "%s", err);
         struct buf out;
         buf_init(&out, BUF_UNBOUNDED);
-        ck_assert_int_eq(dict_walk(d, collect, &out, err), -1);
+        ck_assert_int_eq(dict_walk(d, collect, &out, err, sizeof err), -1);
         snprintf(want, sizeof want, "%s: a table of this type cannot be listed", specs[i]);
         ck_assert_str_eq(err, want);
         ck_assert_uint_eq(out.len, 0);
@@ -216,13 +216,13 @@ START_TEST(walk_value_too_long)
     DBT k = { .data = "big", .size = 4 }, v = { .data = big, .size = DICT_VALUE_MAX + 2 };
     ck_assert_int_eq(db->put(db, NULL, &k, &v, 0), 0);
     ck_assert_int_eq(db->close(db, 0), 0);
-    char err[DICT_ERR_MAX], want[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX], want[ERR_TEXT_MAX];
     const char *spec = spec_of("btree", "big");
-    struct dict *d = dict_open(spec, err);
+    struct dict *d = dict_open(spec, err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     struct buf out;
     buf_init(&out, BUF_UNBOUNDED);
-    ck_assert_int_eq(dict_walk(d, collect, &out, err), -1);
+    ck_assert_int_eq(dict_walk(d, collect, &out, err, sizeof err), -1);
     snprintf(want, sizeof want, "%s: %s has a value longer than %d bytes", spec,
              in_tmp("big.db"), DICT_VALUE_MAX);
     ck_assert_str_eq(err, want);
@@ -234,25 +234,26 @@ END_TEST
 
 /* ---- dict_build_why ---- */
 
-static enum dict_build_error build_fails(const char *spec, enum dict_format format, char *err)
+static enum dict_build_error build_fails(const char *spec, enum dict_format format, char *err,
+                                         size_t errlen)
 {
     enum dict_build_error why = (enum dict_build_error)-1;
-    ck_assert_int_eq(dict_build_why(spec, format, &why, err), -1);
+    ck_assert_int_eq(dict_build_why(spec, format, &why, err, errlen), -1);
     return why;
 }
 
 START_TEST(build_why)
 {
-    char err[DICT_ERR_MAX], want[DICT_ERR_MAX];
-    ck_assert_int_eq(build_fails("static:x", DICT_FORMAT_MAP, err), DICT_BUILD_ERR_SPEC);
-    ck_assert_int_eq(build_fails("nosuch:/x", DICT_FORMAT_MAP, err), DICT_BUILD_ERR_SPEC);
-    ck_assert_int_eq(build_fails("/x", DICT_FORMAT_MAP, err), DICT_BUILD_ERR_SPEC);
+    char err[ERR_TEXT_MAX], want[ERR_TEXT_MAX];
+    ck_assert_int_eq(build_fails("static:x", DICT_FORMAT_MAP, err, sizeof err), DICT_BUILD_ERR_SPEC);
+    ck_assert_int_eq(build_fails("nosuch:/x", DICT_FORMAT_MAP, err, sizeof err), DICT_BUILD_ERR_SPEC);
+    ck_assert_int_eq(build_fails("/x", DICT_FORMAT_MAP, err, sizeof err), DICT_BUILD_ERR_SPEC);
 
-    ck_assert_int_eq(build_fails(spec_of("hash", "missing"), DICT_FORMAT_MAP, err),
+    ck_assert_int_eq(build_fails(spec_of("hash", "missing"), DICT_FORMAT_MAP, err, sizeof err),
                      DICT_BUILD_ERR_READ);
 
     write_file("bad", "root: x\nnocolon y\n");
-    ck_assert_int_eq(build_fails(spec_of("hash", "bad"), DICT_FORMAT_ALIAS, err),
+    ck_assert_int_eq(build_fails(spec_of("hash", "bad"), DICT_FORMAT_ALIAS, err, sizeof err),
                      DICT_BUILD_ERR_SOURCE);
     snprintf(want, sizeof want, "%s:2: missing \":\" after name \"nocolon\"", in_tmp("bad"));
     ck_assert_str_eq(err, want);
@@ -261,7 +262,7 @@ START_TEST(build_why)
     write_file("blocked", "k v\n");
     ck_assert_int_eq(mkdir(in_tmp("blocked.db"), 0755), 0);
     ck_assert_int_eq(mkdir(in_tmp("blocked.db/x"), 0755), 0);
-    ck_assert_int_eq(build_fails(spec_of("hash", "blocked"), DICT_FORMAT_MAP, err),
+    ck_assert_int_eq(build_fails(spec_of("hash", "blocked"), DICT_FORMAT_MAP, err, sizeof err),
                      DICT_BUILD_ERR_CREATE);
     ck_assert_msg(strstr(err, "cannot rename") != NULL, "%s", err);
     /* and nothing is left behind */
@@ -272,13 +273,13 @@ START_TEST(build_why)
     write_file("tmpblocked", "k v\n");
     const char *tmp = unit_fmt("%s.db.tmp.%ld", in_tmp("tmpblocked"), (long)getpid());
     ck_assert_int_eq(mkdir(tmp, 0755), 0);
-    ck_assert_int_eq(build_fails(spec_of("hash", "tmpblocked"), DICT_FORMAT_MAP, err),
+    ck_assert_int_eq(build_fails(spec_of("hash", "tmpblocked"), DICT_FORMAT_MAP, err, sizeof err),
                      DICT_BUILD_ERR_CREATE);
     ck_assert_msg(strstr(err, "cannot create") != NULL, "%s", err);
     rmdir(tmp);
 
     /* dict_build is dict_build_why without the reason */
-    ck_assert_int_eq(dict_build(spec_of("hash", "bad"), DICT_FORMAT_ALIAS, err), -1);
+    ck_assert_int_eq(dict_build(spec_of("hash", "bad"), DICT_FORMAT_ALIAS, err, sizeof err), -1);
     snprintf(want, sizeof want, "%s:2: missing \":\" after name \"nocolon\"", in_tmp("bad"));
     ck_assert_str_eq(err, want);
 }
@@ -287,11 +288,11 @@ END_TEST
 /* Tables are built only from regular files; a symbolic link is named as such. */
 START_TEST(build_symlink_source)
 {
-    char err[DICT_ERR_MAX], want[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX], want[ERR_TEXT_MAX];
     write_file("real", "k v\n");
     ck_assert_int_eq(symlink(in_tmp("real"), in_tmp("link")), 0);
     const char *spec = spec_of("hash", "link");
-    ck_assert_int_eq(build_fails(spec, DICT_FORMAT_MAP, err), DICT_BUILD_ERR_READ);
+    ck_assert_int_eq(build_fails(spec, DICT_FORMAT_MAP, err, sizeof err), DICT_BUILD_ERR_READ);
     snprintf(want, sizeof want, "%s: cannot read %s: it is a symbolic link (refused: a table "
              "source must be a regular file; name the file the link points to)", spec,
              in_tmp("link"));
@@ -299,11 +300,11 @@ START_TEST(build_symlink_source)
     ck_assert_int_eq(access(in_tmp("link.db"), F_OK), -1);
 
     /* texthash: reads the same way */
-    ck_assert_ptr_null(dict_open(spec_of("texthash", "link"), err));
+    ck_assert_ptr_null(dict_open(spec_of("texthash", "link"), err, sizeof err));
     ck_assert_msg(strstr(err, "it is a symbolic link") != NULL, "%s", err);
 
     ck_assert_int_eq(mkfifo(in_tmp("fifo"), 0600), 0);
-    ck_assert_int_eq(build_fails(spec_of("hash", "fifo"), DICT_FORMAT_MAP, err),
+    ck_assert_int_eq(build_fails(spec_of("hash", "fifo"), DICT_FORMAT_MAP, err, sizeof err),
                      DICT_BUILD_ERR_READ);
     ck_assert_msg(strstr(err, ": not a regular file") != NULL, "%s", err);
 }
@@ -312,24 +313,24 @@ END_TEST
 /* The new file is readable by group and others only where the source is, whatever the umask. */
 START_TEST(build_mode_follows_source)
 {
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     mode_t old = umask(077);
     struct stat st;
     write_file("open", "k v\n");
     ck_assert_int_eq(chmod(in_tmp("open"), 0644), 0);
-    ck_assert_msg(dict_build(spec_of("hash", "open"), DICT_FORMAT_MAP, err) == 1, "%s", err);
+    ck_assert_msg(dict_build(spec_of("hash", "open"), DICT_FORMAT_MAP, err, sizeof err) == 1, "%s", err);
     ck_assert_int_eq(stat(in_tmp("open.db"), &st), 0);
     ck_assert_int_eq(st.st_mode & 07777, 0644);
 
     write_file("secret", "k v\n");
     ck_assert_int_eq(chmod(in_tmp("secret"), 0640), 0);
-    ck_assert_msg(dict_build(spec_of("btree", "secret"), DICT_FORMAT_MAP, err) == 1, "%s", err);
+    ck_assert_msg(dict_build(spec_of("btree", "secret"), DICT_FORMAT_MAP, err, sizeof err) == 1, "%s", err);
     ck_assert_int_eq(stat(in_tmp("secret.db"), &st), 0);
     ck_assert_int_eq(st.st_mode & 07777, 0640);
 
     /* a rebuild after chmod follows the new mode */
     ck_assert_int_eq(chmod(in_tmp("secret"), 0600), 0);
-    ck_assert_msg(dict_build(spec_of("btree", "secret"), DICT_FORMAT_MAP, err) == 1, "%s", err);
+    ck_assert_msg(dict_build(spec_of("btree", "secret"), DICT_FORMAT_MAP, err, sizeof err) == 1, "%s", err);
     ck_assert_int_eq(stat(in_tmp("secret.db"), &st), 0);
     ck_assert_int_eq(st.st_mode & 07777, 0600);
     umask(old);
@@ -339,22 +340,22 @@ END_TEST
 /* A reader that has the old file open keeps reading it, whole, after a rebuild. */
 START_TEST(walk_old_file_after_rebuild)
 {
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     write_file("map", "a old\nb old\n");
     const char *spec = spec_of("btree", "map");
-    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err), 2);
-    struct dict *d = dict_open(spec, err);
+    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err, sizeof err), 2);
+    struct dict *d = dict_open(spec, err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
     struct stat before, after;
     ck_assert_int_eq(stat(in_tmp("map.db"), &before), 0);
     write_file("map", "a new\nb new\nc new\n");
-    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err), 3);
+    ck_assert_int_eq(dict_build(spec, DICT_FORMAT_MAP, err, sizeof err), 3);
     ck_assert_int_eq(stat(in_tmp("map.db"), &after), 0);
     ck_assert(before.st_ino != after.st_ino);
     struct buf out;
     buf_init(&out, BUF_UNBOUNDED);
     /* within the same second the handle is not re-checked: the old inode is what it reads */
-    ck_assert_int_eq(dict_walk(d, collect, &out, err), 0);
+    ck_assert_int_eq(dict_walk(d, collect, &out, err, sizeof err), 0);
     ck_assert(strcmp(out.data, "[a]=[old]\n[b]=[old]\n") == 0
               || strcmp(out.data, "[a]=[new]\n[b]=[new]\n[c]=[new]\n") == 0);
     buf_free(&out);

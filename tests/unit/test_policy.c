@@ -189,35 +189,35 @@ END_TEST
 
 START_TEST(unix_passwd)
 {
-    char err[DICT_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     const char *value;
-    struct dict *d = dict_open("unix:passwd.byname", err);
+    struct dict *d = dict_open("unix:passwd.byname", err, sizeof err);
     ck_assert_msg(d != NULL, "%s", err);
-    ck_assert_int_eq(dict_lookup(d, "root", &value, err), 1);
+    ck_assert_int_eq(dict_lookup(d, "root", &value, err, sizeof err), 1);
     ck_assert_msg(strncmp(value, "root:x:0:0:", 11) == 0, "value %s", value);
     int colons = 0;
     for (const char *s = value; *s; s++)
         colons += *s == ':';
     ck_assert_int_eq(colons, 6);
-    ck_assert_int_eq(dict_lookup(d, "ROOT", &value, err), 1);   /* keys are folded */
+    ck_assert_int_eq(dict_lookup(d, "ROOT", &value, err, sizeof err), 1);   /* keys are folded */
     /* users found are remembered a moment (8 of them): more than that, twice over, each time
      * with its own line */
     static const char *const users[] = { "root", "daemon", "bin", "sys", "sync", "games",
                                          "man", "lp", "mail", "news", "uucp", "proxy" };
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < sizeof users / sizeof users[0]; i++) {
-            ck_assert_int_eq(dict_lookup(d, users[i], &value, err), 1);
+            ck_assert_int_eq(dict_lookup(d, users[i], &value, err, sizeof err), 1);
             size_t n = strlen(users[i]);
             ck_assert_msg(strncmp(value, users[i], n) == 0 && value[n] == ':', "%s: %s",
                           users[i], value);
         }
     }
-    ck_assert_int_eq(dict_lookup(d, "no-such-user-xyz", &value, err), 0);
-    ck_assert_int_eq(dict_lookup(d, "", &value, err), 0);
+    ck_assert_int_eq(dict_lookup(d, "no-such-user-xyz", &value, err, sizeof err), 0);
+    ck_assert_int_eq(dict_lookup(d, "", &value, err, sizeof err), 0);
     ck_assert_str_eq(dict_spec(d), "unix:passwd.byname");
     dict_close(d);
 
-    ck_assert_ptr_null(dict_open("unix:group.byname", err));
+    ck_assert_ptr_null(dict_open("unix:group.byname", err, sizeof err));
     ck_assert_str_eq(err, "unix:group.byname: unsupported unix table \"group.byname\" "
                      "(only passwd.byname)");
 }
@@ -466,13 +466,13 @@ static void wait_next_second(void)
 
 START_TEST(lookup_failure)
 {
-    char err[DICT_ERR_MAX], path[256];
+    char err[ERR_TEXT_MAX], path[256];
     write_file("virtual", "info@valias.example alice\n");
     write_file("relay", "relay.example ok\n");
     snprintf(path, sizeof path, "hash:%s/virtual", tmpdir);
-    ck_assert_msg(dict_build(path, DICT_FORMAT_MAP, err) == 1, "%s", err);
+    ck_assert_msg(dict_build(path, DICT_FORMAT_MAP, err, sizeof err) == 1, "%s", err);
     snprintf(path, sizeof path, "hash:%s/relay", tmpdir);
-    ck_assert_msg(dict_build(path, DICT_FORMAT_MAP, err) == 1, "%s", err);
+    ck_assert_msg(dict_build(path, DICT_FORMAT_MAP, err, sizeof err) == 1, "%s", err);
     struct policy *p = open_ok(BASE_CONF "virtual_alias_domains = valias.example\n"
                                "virtual_alias_maps = hash:@DIR@/virtual\n"
                                "relay_domains = hash:@DIR@/relay\n");

@@ -195,13 +195,13 @@ END_TEST
 
 START_TEST(lookup_failure)
 {
-    char err[DICT_ERR_MAX], path[256];
+    char err[ERR_TEXT_MAX], path[256];
     ck_assert_int_eq(unit_write_file(unit_fmt("%s/transport", tmpdir), "x.example lmtp:a\n"), 0);
     ck_assert_int_eq(unit_write_file(unit_fmt("%s/vdomains", tmpdir), "v.example ok\n"), 0);
     snprintf(path, sizeof path, "hash:%s/transport", tmpdir);
-    ck_assert_msg(dict_build(path, DICT_FORMAT_MAP, err) == 1, "%s", err);
+    ck_assert_msg(dict_build(path, DICT_FORMAT_MAP, err, sizeof err) == 1, "%s", err);
     snprintf(path, sizeof path, "hash:%s/vdomains", tmpdir);
-    ck_assert_msg(dict_build(path, DICT_FORMAT_MAP, err) == 1, "%s", err);
+    ck_assert_msg(dict_build(path, DICT_FORMAT_MAP, err, sizeof err) == 1, "%s", err);
 
     struct resolver *t = open_ok(BASE_CONF "transport_maps = hash:@DIR@/transport\n");
     struct resolver *v = open_ok("mydestination = localhost\n"
