@@ -146,10 +146,10 @@ static bool service_matches(const struct service_def *s, const char *request)
  * status stays 0, as with postconf -M. */
 static void show_master(const struct options *o, int argc, char **argv)
 {
-    char err[MASTER_CONF_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     struct master_conf mc;
     /* -1 stands for `-` in the maxproc column, so it is shown as written */
-    if (master_conf_load(config_dir(o->dir), -1, &mc, err) < 0)
+    if (master_conf_load(config_dir(o->dir), -1, &mc, err, sizeof err) < 0)
         log_fatal_code(EX_CONFIG, "%s", err);
     for (int i = 0; i < mc.count; i++) {
         bool wanted = optind == argc;

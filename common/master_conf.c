@@ -39,6 +39,7 @@ struct parse {
     struct master_conf *out;
     size_t cap;
     char *err;
+    size_t errlen;
 };
 
 static int fail(struct parse *ps, int line, const char *fmt, ...)
@@ -46,12 +47,12 @@ static int fail(struct parse *ps, int line, const char *fmt, ...)
 
 static int fail(struct parse *ps, int line, const char *fmt, ...)
 {
-    char why[MASTER_CONF_ERR_MAX];
+    char why[ERR_TEXT_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    snprintf(ps->err, MASTER_CONF_ERR_MAX, "%.200s:%d: %.290s", ps->file, line, why);
+    snprintf(ps->err, ps->errlen, "%.200s:%d: %.290s", ps->file, line, why);
     return -1;
 }
 
@@ -390,10 +391,10 @@ static int parse_line(struct parse *ps, struct entry *e, const char *p, size_t n
 }
 
 int master_conf_parse(const char *file, const char *text, int default_maxproc,
-                      struct master_conf *out, char err[MASTER_CONF_ERR_MAX])
+                      struct master_conf *out, char *err, size_t errlen)
 {
     *out = (struct master_conf){ NULL, 0 };
-    struct parse ps = { file, default_maxproc, out, 0, err };
+    struct parse ps = { file, default_maxproc, out, 0, err, errlen };
     struct entry *e = xcalloc(1, sizeof *e);
     int r = 0, line = 0;
     const char *p = text;
@@ -412,7 +413,7 @@ int master_conf_parse(const char *file, const char *text, int default_maxproc,
 }
 
 int master_conf_load(const char *dir, int default_maxproc, struct master_conf *out,
-                     char err[MASTER_CONF_ERR_MAX])
+                     char *err, size_t errlen)
 {
     *out = (struct master_conf){ NULL, 0 };
     size_t dlen = strlen(dir);
@@ -424,15 +425,15 @@ int master_conf_load(const char *dir, int default_maxproc, struct master_conf *o
     int r = -1;
     if (safe_read_file(buf_str(&path), MASTER_FILE_MAX, &text) < 0) {
         if (errno == EFBIG)
-            snprintf(err, MASTER_CONF_ERR_MAX, "%.256s: file larger than %d bytes",
+            snprintf(err, errlen, "%.256s: file larger than %d bytes",
                      buf_str(&path), MASTER_FILE_MAX);
         else
-            snprintf(err, MASTER_CONF_ERR_MAX, "%.256s: %s", buf_str(&path), strerror(errno));
+            snprintf(err, errlen, "%.256s: %s", buf_str(&path), strerror(errno));
     } else if (strlen(buf_str(&text)) != text.len) {
-        snprintf(err, MASTER_CONF_ERR_MAX, "%.256s: the file contains a NUL byte",
+        snprintf(err, errlen, "%.256s: the file contains a NUL byte",
                  buf_str(&path));
     } else {
-        r = master_conf_parse(buf_str(&path), buf_str(&text), default_maxproc, out, err);
+        r = master_conf_parse(buf_str(&path), buf_str(&text), default_maxproc, out, err, errlen);
     }
     buf_free(&path);
     buf_free(&text);

@@ -5,6 +5,8 @@
 #ifndef TERN_MASTER_CONF_H
 #define TERN_MASTER_CONF_H
 #include <stdbool.h>
+#include <stddef.h>
+#include "errtext.h"
 
 enum service_type { SERVICE_INET, SERVICE_UNIX };
 
@@ -30,15 +32,13 @@ struct master_conf {
     int count;
 };
 
-#define MASTER_CONF_ERR_MAX 512
-
 /* Parses the text of master.conf (`file` names it in messages). default_maxproc replaces `-` in
  * the maxproc column. Returns 0, or -1 with `file:line: reason` in err. Pure: no I/O. */
 int master_conf_parse(const char *file, const char *text, int default_maxproc,
-                      struct master_conf *out, char err[MASTER_CONF_ERR_MAX]);
+                      struct master_conf *out, char *err, size_t errlen);
 /* Reads DIR/master.conf and parses it. */
 int master_conf_load(const char *dir, int default_maxproc, struct master_conf *out,
-                     char err[MASTER_CONF_ERR_MAX]);
+                     char *err, size_t errlen);
 void master_conf_free(struct master_conf *conf);
 const struct service_def *master_conf_find(const struct master_conf *conf, const char *name,
                                            enum service_type type);

@@ -300,8 +300,8 @@ void service_free(struct service *svc)
 int services_load(char *err, size_t errlen)
 {
     struct master_conf conf;
-    char why[MASTER_CONF_ERR_MAX];
-    if (master_conf_load(M.config_dir, (int)config_int("default_process_limit"), &conf, why) < 0) {
+    char why[ERR_TEXT_MAX];
+    if (master_conf_load(M.config_dir, (int)config_int("default_process_limit"), &conf, why, sizeof why) < 0) {
         snprintf(err, errlen, "%s", why);
         return EX_CONFIG;
     }
@@ -343,8 +343,8 @@ static struct service *take_matching(struct service **list, const struct service
 int services_reload(char *err, size_t errlen)
 {
     struct master_conf conf;
-    char why[MASTER_CONF_ERR_MAX];
-    if (master_conf_load(M.config_dir, (int)config_int("default_process_limit"), &conf, why) < 0) {
+    char why[ERR_TEXT_MAX];
+    if (master_conf_load(M.config_dir, (int)config_int("default_process_limit"), &conf, why, sizeof why) < 0) {
         snprintf(err, errlen, "%s", why);
         return -1;
     }

@@ -9,20 +9,20 @@
 #include "master_conf.h"
 #include "unit.h"
 
-static char err[MASTER_CONF_ERR_MAX];
+static char err[ERR_TEXT_MAX];
 static struct master_conf mc;
 
 static void parse_ok(const char *text)
 {
     err[0] = '\0';
-    int r = master_conf_parse("m.conf", text, 100, &mc, err);
+    int r = master_conf_parse("m.conf", text, 100, &mc, err, sizeof err);
     ck_assert_msg(r == 0, "parse failed: %s", err);
 }
 
 static void parse_fails(const char *text, const char *expected)
 {
     err[0] = '\0';
-    ck_assert_int_eq(master_conf_parse("m.conf", text, 100, &mc, err), -1);
+    ck_assert_int_eq(master_conf_parse("m.conf", text, 100, &mc, err, sizeof err), -1);
     ck_assert_str_eq(err, expected);
     ck_assert_int_eq(mc.count, 0);
     ck_assert_ptr_null(mc.services);
@@ -76,7 +76,7 @@ START_TEST(test_all_dashes)
     ck_assert_ptr_null(s->port);
     master_conf_free(&mc);
     /* default_maxproc comes from the caller */
-    ck_assert_int_eq(master_conf_parse("m.conf", "x unix - - - - - x\n", 7, &mc, err), 0);
+    ck_assert_int_eq(master_conf_parse("m.conf", "x unix - - - - - x\n", 7, &mc, err, sizeof err), 0);
     ck_assert_int_eq(mc.services[0].maxproc, 7);
     master_conf_free(&mc);
 }
@@ -336,18 +336,18 @@ START_TEST(test_load)
     FILE *f = fopen(path, "w");
     fputs("smtp inet n - n - - smtpd\nbad unix - - - - - \n", f);
     fclose(f);
-    ck_assert_int_eq(master_conf_load(tmpdir, 100, &mc, err), -1);
+    ck_assert_int_eq(master_conf_load(tmpdir, 100, &mc, err, sizeof err), -1);
     snprintf(expected, sizeof expected, "%s:2: expected 8 columns (service type private "
              "unpriv chroot wakeup maxproc command), found 7", path);
     ck_assert_str_eq(err, expected);
     f = fopen(path, "w");
     fputs("smtp inet n - n - - smtpd\n", f);
     fclose(f);
-    ck_assert_msg(master_conf_load(tmpdir, 100, &mc, err) == 0, "%s", err);
+    ck_assert_msg(master_conf_load(tmpdir, 100, &mc, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(mc.count, 1);
     master_conf_free(&mc);
     unlink(path);
-    ck_assert_int_eq(master_conf_load(tmpdir, 100, &mc, err), -1);
+    ck_assert_int_eq(master_conf_load(tmpdir, 100, &mc, err, sizeof err), -1);
     snprintf(expected, sizeof expected, "%s: No such file or directory", path);
     ck_assert_str_eq(err, expected);
     rmdir(tmpdir);
