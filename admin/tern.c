@@ -271,11 +271,11 @@ static int cmd_flush(void)
     ipc_msg_init(&req);
     ipc_msg_init(&reply);
     ipc_add(&req, IPC_A_TYPE, IPC_T_FLUSH);
-    const char *why = NULL;
+    char err[ERR_TEXT_MAX] = "";
     int code = 0;
-    if (ipc_call(buf_str(&path), &req, &reply, IPC_MSG_MAX_DEFAULT, 10000, &why) < 0) {
+    if (ipc_call(buf_str(&path), &req, &reply, IPC_MSG_MAX_DEFAULT, 10000, err, sizeof err) < 0) {
         log_error("cannot flush the queue: the queue manager does not answer at %s: %s",
-                  buf_str(&path), why ? why : strerror(errno));
+                  buf_str(&path), *err ? err : strerror(errno));
         code = EX_UNAVAILABLE;
     } else if (ipc_get(&reply, IPC_A_STATUS) == NULL ||
                strcmp(ipc_get(&reply, IPC_A_STATUS), IPC_STATUS_OK) != 0) {

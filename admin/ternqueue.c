@@ -115,32 +115,34 @@ static int print_pair(const char *address, const char *reason, void *arg)
     return 0;
 }
 
-/* One message of showq's answer: 1 for the end, 0 to go on, -1 with *why. */
-static int showq_message(struct listing *l, const struct ipc_msg *m, const char **why)
+/* One message of showq's answer: 1 for the end, 0 to go on, -1 with err. */
+static int showq_message(struct listing *l, const struct ipc_msg *m, char *err, size_t errlen)
 {
     static const char *const rcpts_required[] = { IPC_A_TYPE, NULL };
     static const char *const rcpts_allowed[] = { IPC_A_RECIPIENT, IPC_A_DELAY_REASON, NULL };
     const char *type = m->count ? m->attr[0].value : "";
     if (m->count == 0 || strcmp(m->attr[0].name, IPC_A_TYPE) != 0) {
-        *why = "a message without its type";
+        snprintf(err, errlen, "a message without its type");
         return -1;
     }
     if (strcmp(type, IPC_T_ENTRY) == 0) {
         struct qlist_entry e;
-        if (qlist_decode_header(m, &e, why) < 0)
+        if (qlist_decode_header(m, &e, err, errlen) < 0)
             return -1;
         if (l->in_entry)
             qprint_end(l->p);
         qprint_begin(l->p, &e);
         l->in_entry = true;
-        return qlist_decode_pairs(m, print_pair, l->p, why) < 0 ? -1 : 0;
+        return qlist_decode_pairs(m, print_pair, l->p, err, errlen) < 0 ? -1 : 0;
     }
     if (strcmp(type, IPC_T_RECIPIENTS) == 0) {
-        if (!l->in_entry || ipc_check(m, rcpts_required, rcpts_allowed, why) < 0) {
-            *why = l->in_entry ? *why : "recipients without their entry";
+        if (!l->in_entry) {
+            snprintf(err, errlen, "recipients without their entry");
             return -1;
         }
-        return qlist_decode_pairs(m, print_pair, l->p, why) < 0 ? -1 : 0;
+        if (ipc_check(m, rcpts_required, rcpts_allowed, err, errlen) < 0)
+            return -1;
+        return qlist_decode_pairs(m, print_pair, l->p, err, errlen) < 0 ? -1 : 0;
     }
     if (strcmp(type, IPC_T_END) == 0) {
         if (l->in_entry)
@@ -148,12 +150,13 @@ static int showq_message(struct listing *l, const struct ipc_msg *m, const char 
         l->in_entry = false;
         const char *status = ipc_get(m, IPC_A_STATUS);
         if (status == NULL || strcmp(status, IPC_STATUS_OK) != 0) {
-            *why = ipc_get(m, IPC_A_REASON) ? ipc_get(m, IPC_A_REASON) : "the listing failed";
+            const char *reason = ipc_get(m, IPC_A_REASON);
+            snprintf(err, errlen, "%s", reason ? reason : "the listing failed");
             return -1;
         }
         return 1;
     }
-    *why = "a message of an unknown type";
+    snprintf(err, errlen, "a message of an unknown type");
     return -1;
 }
 
@@ -166,20 +169,20 @@ static int list_showq(int fd, struct qprint *p, char *reason, size_t size)
     ipc_msg_init(&m);
     ipc_add(&req, IPC_A_TYPE, IPC_T_SHOWQ);
     struct listing l = { p, false };
-    const char *why = NULL;
+    char err[ERR_TEXT_MAX] = "";
     int r = ipc_send(fd, &req, SHOWQ_MESSAGE_MS) < 0 ? -1 : 0;
     bool got_any = false;
     while (r == 0) {
-        why = NULL;
+        err[0] = '\0';
         if (ipc_recv(fd, &m, IPC_MSG_MAX_DEFAULT, got_any ? SHOWQ_MESSAGE_MS : SHOWQ_FIRST_MS,
-                     &why) < 0) {
+                     err, sizeof err) < 0) {
             r = -1;
             break;
         }
         got_any = true;
-        r = showq_message(&l, &m, &why);
+        r = showq_message(&l, &m, err, sizeof err);
     }
-    snprintf(reason, size, "%s", why ? why : strerror(errno));
+    snprintf(reason, size, "%s", *err ? err : strerror(errno));
     ipc_msg_free(&req);
     ipc_msg_free(&m);
     if (r == 1)
@@ -262,7 +265,7 @@ static int cmd_flush(const char *id, const char *site)
         ipc_add(&req, IPC_A_QUEUE_ID, id);
     if (site)
         ipc_add(&req, IPC_A_SITE, site);
-    const char *why = NULL;
+    char err[ERR_TEXT_MAX] = "";
     int code = 0;
     int fd = tq_connect(IPC_QMGR_SOCKET, FLUSH_CALL_MS);
     if (fd < 0 && errno == EACCES) {
@@ -271,9 +274,9 @@ static int cmd_flush(const char *id, const char *site)
                   config_str("queue_directory"), IPC_QMGR_SOCKET, config_str("setgid_group"));
         code = EX_UNAVAILABLE;
     } else if (fd < 0 || ipc_send(fd, &req, FLUSH_CALL_MS) < 0 ||
-               ipc_recv(fd, &reply, IPC_MSG_MAX_DEFAULT, FLUSH_CALL_MS, &why) < 0) {
+               ipc_recv(fd, &reply, IPC_MSG_MAX_DEFAULT, FLUSH_CALL_MS, err, sizeof err) < 0) {
         log_error("cannot flush the queue: the queue manager does not answer at %s/%s: %s",
-                  config_str("queue_directory"), IPC_QMGR_SOCKET, why ? why : strerror(errno));
+                  config_str("queue_directory"), IPC_QMGR_SOCKET, *err ? err : strerror(errno));
         code = EX_UNAVAILABLE;
     } else if (ipc_get(&reply, IPC_A_STATUS) == NULL ||
                strcmp(ipc_get(&reply, IPC_A_STATUS), IPC_STATUS_OK) != 0) {

@@ -167,12 +167,12 @@ static int qmgr_request(enum qadmin_op op, const struct idlist *l, size_t from, 
     for (size_t i = from; i < from + n; i++)
         ipc_add(&req, IPC_A_QUEUE_ID, l->v[i]);
     add_queues(&req, queues);
-    const char *why = NULL;
+    char err[ERR_TEXT_MAX] = "";
     int r = 1;
     if (ipc_send(fd, &req, QMGR_CALL_MS) < 0 ||
-        ipc_recv(fd, &reply, IPC_MSG_MAX_DEFAULT, QMGR_CALL_MS, &why) < 0) {
+        ipc_recv(fd, &reply, IPC_MSG_MAX_DEFAULT, QMGR_CALL_MS, err, sizeof err) < 0) {
         log_error("the queue manager did not answer: %s (some messages may have been "
-                  "changed; see the log)", why ? why : strerror(errno));
+                  "changed; see the log)", *err ? err : strerror(errno));
         res->code = EX_UNAVAILABLE;
         r = -1;
     } else {
@@ -451,8 +451,7 @@ int tq_show(const char *id)
         return e == EPROTO ? EX_DATAERR : EX_IOERR;
     }
     struct qlist_entry e;
-    const char *unused;
-    bool have_reasons = qlist_read_entry(queue, id, &e, &unused) == 0;
+    bool have_reasons = qlist_read_entry(queue, id, &e, NULL, 0) == 0;
     size_t size = 0, pos = env.content_offset;
     int type;
     const char *rec;

@@ -3,6 +3,7 @@
  * decoder; the blocking socket helpers are in ipc_io.c. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ipc.h"
@@ -143,16 +144,16 @@ static bool in_list(const char *const *list, const char *name)
 /* Required names count as allowed, so callers need not list them twice. A NULL `allowed`
  * means any name is acceptable. */
 int ipc_check(const struct ipc_msg *m, const char *const *required, const char *const *allowed,
-              const char **why)
+              char *err, size_t errlen)
 {
     for (size_t i = 0; allowed && i < m->count; i++)
         if (!in_list(allowed, m->attr[i].name) && !in_list(required, m->attr[i].name)) {
-            *why = "unexpected attribute";
+            snprintf(err, errlen, "unexpected attribute");
             return -1;
         }
     for (; required && *required; required++)
         if (ipc_get(m, *required) == NULL) {
-            *why = "missing required attribute";
+            snprintf(err, errlen, "missing required attribute");
             return -1;
         }
     return 0;
@@ -205,12 +206,13 @@ struct cursor {
     const unsigned char *p;
     size_t len;            /* bytes available: never read at or past this */
     size_t pos;
-    const char **why;
+    char *err;
+    size_t errlen;
 };
 
 static int bad(struct cursor *c, const char *why)
 {
-    *c->why = why;
+    snprintf(c->err, c->errlen, "%s", why);
     return -1;
 }
 
@@ -313,10 +315,9 @@ static int walk(struct cursor *c, size_t max, struct ipc_msg *out)
 }
 
 int ipc_decode(const char *data, size_t len, size_t max, struct ipc_msg *out, size_t *used,
-               const char **why)
+               char *err, size_t errlen)
 {
-    const char *ignored;
-    struct cursor c = { (const unsigned char *)data, len, 0, why ? why : &ignored };
+    struct cursor c = { (const unsigned char *)data, len, 0, err, errlen };
     int r = walk(&c, max, NULL);
     if (r <= 0)
         return r;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "buf.h"
+#include "errtext.h"
 
 struct evbuffer;   /* libevent's (event2/buffer.h): only ipc_evbuffer_take needs it */
 
@@ -47,34 +48,37 @@ const char *ipc_get(const struct ipc_msg *m, const char *name);
 int ipc_get_long(const struct ipc_msg *m, const char *name, long long min, long long max,
                  long long *out);
 /* Checks that every attribute name is in `allowed` (NULL-terminated) and every name in
- * `required` is present. Returns 0, or -1 with a static reason in *why. */
+ * `required` is present. Returns 0, or -1 with the reason in err. */
 int ipc_check(const struct ipc_msg *m, const char *const *required, const char *const *allowed,
-              const char **why);
+              char *err, size_t errlen);
 
 /* Appends the encoding of m to out. Returns -1 when out's bound would be exceeded. */
 int ipc_encode(const struct ipc_msg *m, struct buf *out);
 /* Decodes one message from the start of data[0..len). Returns 1 and sets *used when a whole
- * message was decoded into out (cleared first), 0 when more bytes are needed, -1 with a static
- * reason in *why when the input is malformed or the message would exceed max bytes. */
+ * message was decoded into out (cleared first), 0 when more bytes are needed, -1 with the
+ * reason in err when the input is malformed or the message would exceed max bytes (err may be
+ * NULL when errlen is 0). */
 int ipc_decode(const char *data, size_t len, size_t max, struct ipc_msg *out, size_t *used,
-               const char **why);
+               char *err, size_t errlen);
 
 /* For a process on an event loop: takes one message off the front of in (a libevent input
  * buffer). 1: m holds it (cleared first) and its bytes are drained, so what follows stays for
  * the next call; 0: in holds no more than the start of a message (nothing drained; wait for
- * more); -1 with a static reason in *why: the bytes are malformed or the message would exceed
- * max bytes (the connection cannot go on). */
-int ipc_evbuffer_take(struct evbuffer *in, size_t max, struct ipc_msg *m, const char **why);
+ * more); -1 with the reason in err: the bytes are malformed or the message would exceed max
+ * bytes (the connection cannot go on). */
+int ipc_evbuffer_take(struct evbuffer *in, size_t max, struct ipc_msg *m, char *err,
+                      size_t errlen);
 
 /* Blocking helpers over stream sockets. timeout_ms bounds the whole call (negative: no limit);
  * on timeout they fail with errno ETIMEDOUT. ipc_connect_unix returns the connected descriptor
  * (close-on-exec); the others return 0 on success. All return -1 with errno on failure; a peer that
- * sends a malformed message gives errno EPROTO (and *why when why is not NULL). */
+ * sends a malformed message gives errno EPROTO and the reason in err (err is written then only;
+ * it may be NULL when errlen is 0). */
 int ipc_connect_unix(const char *path, int timeout_ms);
 int ipc_send(int fd, const struct ipc_msg *m, int timeout_ms);
 /* Sends bytes already encoded (the rest of a frame whose start went another way). */
 int ipc_send_bytes(int fd, const void *data, size_t len, int timeout_ms);
-int ipc_recv(int fd, struct ipc_msg *m, size_t max, int timeout_ms, const char **why);
+int ipc_recv(int fd, struct ipc_msg *m, size_t max, int timeout_ms, char *err, size_t errlen);
 /* Sends a wakeup message (no reply) to the service at path, e.g. "public/qmgr" after a new
  * queue file: a hint only, so every failure is ignored, and it never waits. The connection is
  * kept for the next wakeup to the same path (the server reads wakeup after wakeup on it, and
@@ -82,6 +86,6 @@ int ipc_recv(int fd, struct ipc_msg *m, size_t max, int timeout_ms, const char *
 void ipc_wakeup(const char *path);
 /* connect + send request + receive one reply + close */
 int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *reply, size_t max,
-             int timeout_ms, const char **why);
+             int timeout_ms, char *err, size_t errlen);
 
 #endif

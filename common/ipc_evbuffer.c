@@ -2,15 +2,16 @@
  * that talk on an event loop (qmgr, the smtp agent): one whole message at a time off the front
  * of the buffer, so the bytes of the next one stay there for the next call. */
 #include <event2/buffer.h>
+#include <stdio.h>
 #include "ipc.h"
 
-int ipc_evbuffer_take(struct evbuffer *in, size_t max, struct ipc_msg *m, const char **why)
+int ipc_evbuffer_take(struct evbuffer *in, size_t max, struct ipc_msg *m, char *err,
+                      size_t errlen)
 {
     size_t len = evbuffer_get_length(in), used = 0;
     if (len == 0)
         return 0;
-    const char *reason = NULL;
-    int rc = ipc_decode((const char *)evbuffer_pullup(in, -1), len, max, m, &used, &reason);
+    int rc = ipc_decode((const char *)evbuffer_pullup(in, -1), len, max, m, &used, err, errlen);
     if (rc > 0) {
         evbuffer_drain(in, used);
         return 1;
@@ -19,6 +20,7 @@ int ipc_evbuffer_take(struct evbuffer *in, size_t max, struct ipc_msg *m, const 
      * shorter; the bound is checked here as well so that no peer can make the buffer grow */
     if (rc == 0 && len < max)
         return 0;
-    *why = reason ? reason : "message too large";
+    if (rc == 0)
+        snprintf(err, errlen, "message too large");
     return -1;
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -183,10 +184,12 @@ static size_t frame_size(const struct buf *b)
     return (size_t)(colon - b->data) + 1 + n + 1;
 }
 
-static int proto_error(const char **why, const char *reason)
+/* A peer that breaks the protocol: errno EPROTO, the reason in err (already there when the
+ * decoder wrote it: reason NULL). */
+static int proto_error(char *err, size_t errlen, const char *reason)
 {
-    if (why)
-        *why = reason;
+    if (reason)
+        snprintf(err, errlen, "%s", reason);
     errno = EPROTO;
     return -1;
 }
@@ -197,7 +200,7 @@ static int proto_error(const char **why, const char *reason)
  * Decodes as bytes arrive to reject garbage early, but only when the buffer has doubled since
  * the last try, so a peer dribbling single bytes cannot make the total work quadratic. */
 static int recv_into(int fd, struct buf *b, struct ipc_msg *m, size_t max, long long deadline,
-                     const char **why)
+                     char *err, size_t errlen)
 {
     char chunk[16384];
     size_t need = 0, checked = 0;
@@ -241,15 +244,14 @@ static int recv_into(int fd, struct buf *b, struct ipc_msg *m, size_t max, long 
             return -1;
         }
         if (buf_append(b, chunk, (size_t)got) < 0)
-            return proto_error(why, "message too large");
+            return proto_error(err, errlen, "message too large");
         if (need != 0 && b->len != need && b->len < 2 * checked)
             continue;
         checked = b->len;
         size_t used;
-        const char *reason = "malformed message";
-        int r = ipc_decode(b->data, b->len, max, m, &used, &reason);
+        int r = ipc_decode(b->data, b->len, max, m, &used, err, errlen);
         if (r < 0)
-            return proto_error(why, reason);
+            return proto_error(err, errlen, NULL);
         if (r > 0)
             return 0;
         if (need == 0)
@@ -257,27 +259,27 @@ static int recv_into(int fd, struct buf *b, struct ipc_msg *m, size_t max, long 
     }
 }
 
-static int recv_until(int fd, struct ipc_msg *m, size_t max, long long deadline,
-                      const char **why)
+static int recv_until(int fd, struct ipc_msg *m, size_t max, long long deadline, char *err,
+                      size_t errlen)
 {
     if (max == 0)
         max = IPC_MSG_MAX_DEFAULT;   /* nothing fits in 0 bytes, so 0 can only mean "default" */
     struct buf b;
     buf_init(&b, max);
-    int r = recv_into(fd, &b, m, max, deadline, why);
+    int r = recv_into(fd, &b, m, max, deadline, err, errlen);
     int e = errno;
     buf_free(&b);
     errno = e;
     return r;
 }
 
-int ipc_recv(int fd, struct ipc_msg *m, size_t max, int timeout_ms, const char **why)
+int ipc_recv(int fd, struct ipc_msg *m, size_t max, int timeout_ms, char *err, size_t errlen)
 {
-    return recv_until(fd, m, max, deadline_after(timeout_ms), why);
+    return recv_until(fd, m, max, deadline_after(timeout_ms), err, errlen);
 }
 
 int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *reply, size_t max,
-             int timeout_ms, const char **why)
+             int timeout_ms, char *err, size_t errlen)
 {
     long long deadline = deadline_after(timeout_ms);
     int fd = connect_until(path, deadline);
@@ -285,7 +287,7 @@ int ipc_call(const char *path, const struct ipc_msg *req, struct ipc_msg *reply,
         return -1;
     int r = send_until(fd, req, deadline);
     if (r == 0)
-        r = recv_until(fd, reply, max, deadline, why);
+        r = recv_until(fd, reply, max, deadline, err, errlen);
     if (r < 0)
         return close_keep_errno(fd);
     close(fd);

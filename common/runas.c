@@ -161,7 +161,7 @@ static void describe_exit(int status, char *err, size_t errlen)
 static enum runas_result no_report(int e, const char *why, int status, char *err, size_t errlen)
 {
     if (e == EPROTO)
-        snprintf(err, errlen, "malformed report from the %s: %s", label, why ? why : "?");
+        snprintf(err, errlen, "malformed report from the %s: %s", label, *why ? why : "?");
     else
         describe_exit(status, err, errlen);
     return RUNAS_FAILED;
@@ -227,8 +227,8 @@ enum runas_result runas_run_until(uid_t uid, gid_t gid, long long deadline, runa
     if (pid == 0)
         child_main(sock, parent, uid, gid, job, arg);
 
-    const char *why = NULL;
-    int rc = ipc_recv(sock, report, RUNAS_REPORT_MAX, ms_until(deadline), &why);
+    char why[ERR_TEXT_MAX] = "";
+    int rc = ipc_recv(sock, report, RUNAS_REPORT_MAX, ms_until(deadline), why, sizeof why);
     int e = errno;
     close(sock);
     int status = 0;
@@ -356,7 +356,7 @@ static int recv_job(int sock, int *fd, struct ipc_msg *job)
     }
     if (mark != 'j' || (mh.msg_flags & MSG_CTRUNC))
         return -1;
-    return ipc_recv(sock, job, RUNAS_JOB_MAX, RUNAS_SEND_MS, NULL) == 0 ? 1 : -1;
+    return ipc_recv(sock, job, RUNAS_JOB_MAX, RUNAS_SEND_MS, NULL, 0) == 0 ? 1 : -1;
 }
 
 static _Noreturn void worker_main(int sock, pid_t parent, uid_t uid, gid_t gid)
@@ -445,14 +445,14 @@ enum runas_result runas_call(uid_t uid, gid_t gid, long long time_limit,
         worker_end(w, true, NULL);
         return RUNAS_FAILED;
     }
-    const char *why = NULL;
+    char why[ERR_TEXT_MAX] = "";
     ipc_msg_clear(report);
     /* the report comes once the job is done: wait for it first, then read it at once */
     long long deadline = clock_ms() + seconds_ms(time_limit);
     struct pollfd p = { .fd = w->sock, .events = POLLIN };
     while (poll(&p, 1, ms_until(deadline)) < 0 && errno == EINTR)
         ;
-    if (ipc_recv(w->sock, report, RUNAS_REPORT_MAX, ms_until(deadline), &why) == 0) {
+    if (ipc_recv(w->sock, report, RUNAS_REPORT_MAX, ms_until(deadline), why, sizeof why) == 0) {
         w->last_used = clock_ms();
         if (++w->jobs >= WORKER_JOBS)
             worker_end(w, false, NULL);

@@ -18,11 +18,12 @@ bool delivery_agent_serve(int fd, size_t request_max, int io_ms, delivery_fn del
     memset(&req, 0, sizeof req);
     memset(&reply, 0, sizeof reply);
     const char *why = NULL, *queue_id = "-";
+    char err[ERR_TEXT_MAX];
     bool keep = false;
-    if (ipc_recv(fd, &in, request_max, io_ms, &why) < 0) {
+    if (ipc_recv(fd, &in, request_max, io_ms, err, sizeof err) < 0) {
         if (errno != ECONNRESET)   /* the queue manager closed a kept connection */
             log_warn("cannot read a delivery request: %s",
-                     errno == EPROTO && why ? why : strerror(errno));
+                     errno == EPROTO ? err : strerror(errno));
         goto done;
     }
     if (delivery_request_decode(&in, &req, &why) < 0) {

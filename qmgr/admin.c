@@ -82,10 +82,11 @@ void admin_request(enum qadmin_op op, const struct ipc_msg *req, struct ipc_msg 
 {
     static const char *const required[] = { IPC_A_TYPE, NULL };
     static const char *const allowed[] = { IPC_A_QUEUE_ID, IPC_A_ALL, IPC_A_QUEUE, NULL };
-    const char *why = NULL;
+    char why[ERR_TEXT_MAX] = "";
     struct admin a = { op, 0, reply, 0, 0 };
-    if (ipc_check(req, required, allowed, &why) < 0 || parse_queues(req, op, &a.queues) < 0) {
-        fail(reply, why ? why : "bad queue name");
+    if (ipc_check(req, required, allowed, why, sizeof why) < 0 ||
+        parse_queues(req, op, &a.queues) < 0) {
+        fail(reply, *why ? why : "bad queue name");
         return;
     }
     const char *all = ipc_get(req, IPC_A_ALL);

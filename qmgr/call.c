@@ -136,12 +136,12 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
     struct call *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
-    const char *why = NULL;
-    int rc = ipc_evbuffer_take(in, CALL_REPLY_MAX, &c->reply, &why);
+    char why[ERR_TEXT_MAX];
+    int rc = ipc_evbuffer_take(in, CALL_REPLY_MAX, &c->reply, why, sizeof why);
     if (rc == 0)
         return;
     if (rc < 0) {
-        snprintf(c->error, sizeof c->error, "malformed reply: %s", why);
+        snprintf(c->error, sizeof c->error, "malformed reply: %.200s", why);
         call_end(c, false, false);
         return;
     }

@@ -89,8 +89,7 @@ int flush_message(const char *id, char *err, size_t errlen)
     struct buf records;
     buf_init(&records, QLIST_ENVELOPE_MAX);
     struct qlist_envelope env;
-    const char *why;
-    if (qlist_read_envelope(path, &records, &env, &why) == 0)
+    if (qlist_read_envelope(path, &records, &env, NULL, 0) == 0)
         qfile_recipients(records.data, records.len, undead_rcpt, NULL);
     buf_free(&records);
     if (make_due(id) < 0) {
@@ -179,9 +178,8 @@ static void on_scan(evutil_socket_t fd, short what, void *arg)
         char path[300];
         snprintf(path, sizeof path, "deferred/%s", de->d_name);
         struct qlist_envelope env;
-        const char *why;
         struct match m = { false };
-        if (qlist_read_envelope(path, &S.records, &env, &why) == 0)
+        if (qlist_read_envelope(path, &S.records, &env, NULL, 0) == 0)
             qfile_recipients(S.records.data, S.records.len, match_rcpt, &m);
         if (m.found && make_due(de->d_name) == 0)
             S.due++;

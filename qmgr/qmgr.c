@@ -161,12 +161,12 @@ static void flush_request(const struct ipc_msg *req, struct ipc_msg *reply)
 {
     static const char *const required[] = { IPC_A_TYPE, NULL };
     static const char *const allowed[] = { IPC_A_QUEUE_ID, IPC_A_SITE, NULL };
-    const char *why = NULL, *id = ipc_get(req, IPC_A_QUEUE_ID), *site = ipc_get(req, IPC_A_SITE);
-    char err[512] = "";
+    const char *id = ipc_get(req, IPC_A_QUEUE_ID), *site = ipc_get(req, IPC_A_SITE);
+    char why[ERR_TEXT_MAX] = "", err[ERR_TEXT_MAX] = "";
     int r = 0;
-    if (ipc_check(req, required, allowed, &why) < 0 || (id && site) ||
+    if (ipc_check(req, required, allowed, why, sizeof why) < 0 || (id && site) ||
         (id && !qfile_valid_id(id)) || (site && !valid_site(site))) {
-        snprintf(err, sizeof err, "malformed flush request%s%s", why ? ": " : "", why ? why : "");
+        snprintf(err, sizeof err, "malformed flush request%s%s", *why ? ": " : "", why);
         r = -1;
     } else if (id) {
         r = flush_message(id, err, sizeof err);
@@ -200,10 +200,10 @@ static void on_client_read(struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input(bev);
     struct ipc_msg m;
     ipc_msg_init(&m);
-    const char *why = NULL;
+    char why[ERR_TEXT_MAX] = "";
     int rc;
     /* wakeups, as many as are there: they are answered by a scan, and the connection stays */
-    while ((rc = ipc_evbuffer_take(in, CLIENT_MSG_MAX, &m, &why)) > 0 &&
+    while ((rc = ipc_evbuffer_take(in, CLIENT_MSG_MAX, &m, why, sizeof why)) > 0 &&
            ipc_get(&m, IPC_A_TYPE) && strcmp(ipc_get(&m, IPC_A_TYPE), IPC_T_WAKEUP) == 0) {
         scan_request_incoming();
         c->waker = true;
@@ -244,8 +244,8 @@ static void on_client_read(struct bufferevent *bev, void *arg)
         }
         send_reply(c, &reply);
     } else {
-        log_warn("public/qmgr: ignoring a malformed or unknown request%s%s", why ? ": " : "",
-                 why ? why : "");
+        log_warn("public/qmgr: ignoring a malformed or unknown request%s%s", *why ? ": " : "",
+                 why);
         client_close(c);
     }
     ipc_msg_free(&reply);

@@ -23,10 +23,10 @@ const char *const qlist_queues[] = { "incoming", "active", "deferred", "hold", N
 
 /* ---- the envelope reader ---- */
 
-static int fail(const char **why, const char *reason, int err)
+static int fail(char *err, size_t errlen, const char *reason, int errnum)
 {
-    *why = reason;
-    errno = err;
+    snprintf(err, errlen, "%s", reason);
+    errno = errnum;
     return -1;
 }
 
@@ -69,43 +69,43 @@ static int copy_data(int fd, off_t off, size_t n, struct buf *out)
 /* Walks the records of the file: the envelope ones are copied to records, the CONTENT ones
  * only counted; END must come last. */
 static int scan_records(int fd, unsigned long long size, struct buf *records,
-                        struct qlist_envelope *env, const char **why)
+                        struct qlist_envelope *env, char *err, size_t errlen)
 {
     unsigned long long off = 0;
     bool content = false;
     for (;;) {
         if (off >= size)
-            return fail(why, off == 0 ? "empty file" : "no end record", EPROTO);
+            return fail(err, errlen, off == 0 ? "empty file" : "no end record", EPROTO);
         unsigned char head[QREC_HEAD_MAX];
         size_t avail = size - off < QREC_HEAD_MAX ? (size_t)(size - off) : QREC_HEAD_MAX;
         ssize_t got = read_at(fd, head, avail, (off_t)off);
         if (got < 0)
-            return fail(why, "cannot read the file", errno);
+            return fail(err, errlen, "cannot read the file", errno);
         int type;
         size_t len, hlen;
         if (qrec_head(head, (size_t)got, &type, &len, &hlen) != QREC_HEAD_OK ||
             size - off - hlen < len)
-            return fail(why, "truncated or malformed record", EPROTO);
+            return fail(err, errlen, "truncated or malformed record", EPROTO);
         if (type == QREC_CONTENT || type == QREC_END) {
             if (!content)
                 env->content_offset = (size_t)off;
             content = true;
             if (type == QREC_END) {
                 if (len != 0)
-                    return fail(why, "bad end record", EPROTO);
+                    return fail(err, errlen, "bad end record", EPROTO);
                 if (off + hlen != size)
-                    return fail(why, "data after the end record", EPROTO);
+                    return fail(err, errlen, "data after the end record", EPROTO);
                 return 0;
             }
             env->content_size += len;
         } else {
             if (content)
-                return fail(why, "record out of order", EPROTO);
+                return fail(err, errlen, "record out of order", EPROTO);
             if (records->len + hlen + len + QREC_HEAD_MAX > QLIST_ENVELOPE_MAX)
-                return fail(why, "envelope too large", EFBIG);
+                return fail(err, errlen, "envelope too large", EFBIG);
             if (buf_append(records, head, hlen) < 0 ||
                 copy_data(fd, (off_t)(off + hlen), len, records) < 0)
-                return fail(why, "cannot read the file", errno);
+                return fail(err, errlen, "cannot read the file", errno);
         }
         off += hlen + len;
     }
@@ -141,7 +141,7 @@ static void envelope_fields(const struct buf *records, struct qlist_envelope *en
 }
 
 int qlist_read_envelope(const char *path, struct buf *records, struct qlist_envelope *env,
-                        const char **why)
+                        char *err, size_t errlen)
 {
     memset(env, 0, sizeof *env);
     buf_reset(records);
@@ -150,17 +150,17 @@ int qlist_read_envelope(const char *path, struct buf *records, struct qlist_enve
         struct stat st;
         if (errno == EACCES && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
             !qfile_complete(st.st_mode))
-            return fail(why, "still being written", ENOENT);   /* not a message yet */
-        return fail(why, errno == ELOOP ? "a symbolic link" : "cannot open the file",
+            return fail(err, errlen, "still being written", ENOENT);   /* not a message yet */
+        return fail(err, errlen, errno == ELOOP ? "a symbolic link" : "cannot open the file",
                     errno == ELOOP ? EPROTO : errno);
     }
     int r = -1;
     if (!S_ISREG(env->st.st_mode))
-        fail(why, "not a regular file", EPROTO);
+        fail(err, errlen, "not a regular file", EPROTO);
     else if (!qfile_complete(env->st.st_mode))
-        fail(why, "still being written", ENOENT);   /* root reads it, but it is no message yet */
+        fail(err, errlen, "still being written", ENOENT);   /* root reads it, but it is no message yet */
     else
-        r = scan_records(fd, (unsigned long long)env->st.st_size, records, env, why);
+        r = scan_records(fd, (unsigned long long)env->st.st_size, records, env, err, errlen);
     int e = errno;
     close(fd);
     errno = e;
@@ -169,9 +169,9 @@ int qlist_read_envelope(const char *path, struct buf *records, struct qlist_enve
     /* the envelope alone, ended, is a queue file without content: the strict reader checks
      * its order and form */
     if (qrec_put(records, QREC_END, "", 0) < 0)
-        return fail(why, "envelope too large", EFBIG);
+        return fail(err, errlen, "envelope too large", EFBIG);
     if (qfile_recipients(records->data, records->len, count_rcpt, NULL) < 0)
-        return fail(why, "malformed envelope", EPROTO);
+        return fail(err, errlen, "malformed envelope", EPROTO);
     envelope_fields(records, env);
     return 0;
 }
@@ -254,7 +254,7 @@ static int add_rcpt(const struct qfile_rcpt *r, void *arg)
     return 0;
 }
 
-int qlist_read_entry(const char *queue, const char *id, struct qlist_entry *e, const char **why)
+int qlist_read_entry(const char *queue, const char *id, struct qlist_entry *e, char *err, size_t errlen)
 {
     memset(e, 0, sizeof *e);
     snprintf(e->queue, sizeof e->queue, "%s", queue);
@@ -264,10 +264,10 @@ int qlist_read_entry(const char *queue, const char *id, struct qlist_entry *e, c
     struct buf records;
     buf_init(&records, QLIST_ENVELOPE_MAX);
     struct qlist_envelope env;
-    if (qlist_read_envelope(path, &records, &env, why) < 0) {
-        int err = errno;
+    if (qlist_read_envelope(path, &records, &env, err, errlen) < 0) {
+        int saved = errno;
         buf_free(&records);
-        errno = err;
+        errno = saved;
         return -1;
     }
     e->arrival = (long long)env.arrival;
@@ -329,8 +329,8 @@ long qlist_walk(int (*fn)(const struct qlist_entry *e, void *arg),
             if (!qfile_valid_id(de->d_name))
                 continue;
             struct qlist_entry e;
-            const char *why = NULL;
-            if (qlist_read_entry(*q, de->d_name, &e, &why) < 0) {
+            char why[ERR_TEXT_MAX];
+            if (qlist_read_entry(*q, de->d_name, &e, why, sizeof why) < 0) {
                 if (errno != ENOENT && warn)
                     warn(*q, de->d_name, why, arg);
                 continue;
@@ -393,7 +393,7 @@ static int number(const struct ipc_msg *m, const char *name, bool required, long
     return ipc_get_long(m, name, 0, INT64_MAX, out);
 }
 
-int qlist_decode_header(const struct ipc_msg *m, struct qlist_entry *e, const char **why)
+int qlist_decode_header(const struct ipc_msg *m, struct qlist_entry *e, char *err, size_t errlen)
 {
     static const char *const required[] = { IPC_A_TYPE, IPC_A_QUEUE_NAME, IPC_A_QUEUE_ID,
                                             IPC_A_ARRIVAL_TIME, IPC_A_MESSAGE_SIZE,
@@ -401,7 +401,7 @@ int qlist_decode_header(const struct ipc_msg *m, struct qlist_entry *e, const ch
     static const char *const allowed[] = { IPC_A_NEXT_ATTEMPT, IPC_A_RECIPIENT,
                                            IPC_A_DELAY_REASON, NULL };
     memset(e, 0, sizeof *e);
-    if (ipc_check(m, required, allowed, why) < 0)
+    if (ipc_check(m, required, allowed, err, errlen) < 0)
         return -1;
     const char *queue = ipc_get(m, IPC_A_QUEUE_NAME), *id = ipc_get(m, IPC_A_QUEUE_ID);
     const char *sender = ipc_get(m, IPC_A_SENDER);
@@ -411,7 +411,7 @@ int qlist_decode_header(const struct ipc_msg *m, struct qlist_entry *e, const ch
         number(m, IPC_A_ARRIVAL_TIME, true, &arrival) < 0 ||
         number(m, IPC_A_MESSAGE_SIZE, true, &size) < 0 ||
         number(m, IPC_A_NEXT_ATTEMPT, false, &next) < 0) {
-        *why = "malformed queue entry";
+        snprintf(err, errlen, "malformed queue entry");
         return -1;
     }
     snprintf(e->queue, sizeof e->queue, "%s", queue);
@@ -425,20 +425,20 @@ int qlist_decode_header(const struct ipc_msg *m, struct qlist_entry *e, const ch
 
 int qlist_decode_pairs(const struct ipc_msg *m,
                        int (*fn)(const char *address, const char *reason, void *arg), void *arg,
-                       const char **why)
+                       char *err, size_t errlen)
 {
     size_t pairs = 0;
     for (size_t i = 0; i < m->count; i++) {
         if (strcmp(m->attr[i].name, IPC_A_RECIPIENT) != 0) {
             if (strcmp(m->attr[i].name, IPC_A_DELAY_REASON) == 0) {
-                *why = "a delay reason without its recipient";
+                snprintf(err, errlen, "a delay reason without its recipient");
                 return -1;
             }
             continue;   /* the header's attributes */
         }
         if (i + 1 >= m->count || strcmp(m->attr[i + 1].name, IPC_A_DELAY_REASON) != 0 ||
             ++pairs > SHOWQ_PAIRS_MAX) {
-            *why = "malformed recipient list";
+            snprintf(err, errlen, "malformed recipient list");
             return -1;
         }
         int rc = fn(m->attr[i].value, m->attr[i + 1].value, arg);

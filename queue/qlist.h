@@ -33,9 +33,9 @@ struct qlist_envelope {
  * file without content, so qfile_recipients() walks its recipients. Checks the framing of the
  * whole file (END last, only CONTENT records between) and the envelope order. 0, or -1 with
  * errno (ENOENT: gone, e.g. moved to another queue meanwhile; EPROTO: malformed; EFBIG: an
- * envelope past the bound) and a static reason in *why. */
+ * envelope past the bound) and the reason in err. */
 int qlist_read_envelope(const char *path, struct buf *records, struct qlist_envelope *env,
-                        const char **why);
+                        char *err, size_t errlen);
 
 struct qlist_rcpt {
     char *address;
@@ -56,8 +56,9 @@ struct qlist_entry {
 };
 
 /* Reads queue/id (relative to the working directory, the queue directory) and the reasons of
- * defer/id. 0, or -1 with errno and *why as qlist_read_envelope. */
-int qlist_read_entry(const char *queue, const char *id, struct qlist_entry *e, const char **why);
+ * defer/id. 0, or -1 with errno and err as qlist_read_envelope. */
+int qlist_read_entry(const char *queue, const char *id, struct qlist_entry *e, char *err,
+                     size_t errlen);
 void qlist_entry_free(struct qlist_entry *e);
 
 /* Lists every queue in qlist_queues order (files in directory order): fn gets each entry and
@@ -75,12 +76,13 @@ void qlist_log_warning(const char *queue, const char *id, const char *why, void 
  * 0, or the first non-zero value send returned. */
 int qlist_encode(const struct qlist_entry *e, int (*send)(const struct ipc_msg *m, void *arg),
                  void *arg);
-/* Decodes the header of an entry message into e (nrcpt 0, no recipients). 0, or -1 with *why. */
-int qlist_decode_header(const struct ipc_msg *m, struct qlist_entry *e, const char **why);
+/* Decodes the header of an entry message into e (nrcpt 0, no recipients). 0, or -1 with err. */
+int qlist_decode_header(const struct ipc_msg *m, struct qlist_entry *e, char *err,
+                        size_t errlen);
 /* Calls fn for each recipient/delay_reason pair of an entry or recipients message, in order.
- * 0, or -1 with *why for a malformed message (fn returning non-zero stops: its value). */
+ * 0, or -1 with err for a malformed message (fn returning non-zero stops: its value). */
 int qlist_decode_pairs(const struct ipc_msg *m,
                        int (*fn)(const char *address, const char *reason, void *arg), void *arg,
-                       const char **why);
+                       char *err, size_t errlen);
 
 #endif

@@ -115,9 +115,8 @@ out:;
 
 static int decode_record(const struct ipc_msg *m, struct status_record *r)
 {
-    const char *why;
     long long when, notify = 0;
-    if (ipc_check(m, required_names, allowed_names, &why) < 0
+    if (ipc_check(m, required_names, allowed_names, NULL, 0) < 0
         || ipc_get_long(m, STATUSLOG_A_WHEN, INT64_MIN, INT64_MAX, &when) < 0
         || (ipc_get(m, STATUSLOG_A_NOTIFY)
             && ipc_get_long(m, STATUSLOG_A_NOTIFY, 0, UINT32_MAX, &notify) < 0))
@@ -157,8 +156,7 @@ long statuslog_read(const char *path, size_t max_bytes,
         e = ENOMEM;
     while (e == 0 && pos < b.len) {
         size_t used;
-        const char *why;
-        if (ipc_decode(b.data + pos, b.len - pos, IPC_MSG_MAX_DEFAULT, &m, &used, &why) != 1
+        if (ipc_decode(b.data + pos, b.len - pos, IPC_MSG_MAX_DEFAULT, &m, &used, NULL, 0) != 1
             || decode_record(&m, r) < 0) {
             e = EPROTO;   /* malformed, or a record cut short */
             break;

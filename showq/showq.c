@@ -49,10 +49,10 @@ static void serve(int fd)
 {
     struct ipc_msg m;
     ipc_msg_init(&m);
-    const char *why = NULL;
-    if (ipc_recv(fd, &m, REQUEST_MAX, REQUEST_MS, &why) < 0) {
+    char err[ERR_TEXT_MAX] = "";
+    if (ipc_recv(fd, &m, REQUEST_MAX, REQUEST_MS, err, sizeof err) < 0) {
         if (errno != ECONNRESET)
-            log_warn("no request from the client: %s", why ? why : strerror(errno));
+            log_warn("no request from the client: %s", *err ? err : strerror(errno));
         ipc_msg_free(&m);
         return;
     }

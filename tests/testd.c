@@ -36,9 +36,8 @@ static void on_client(evutil_socket_t fd, short what, void *arg)
         ssize_t n = read(fd, buf, sizeof buf);
         struct ipc_msg m;
         size_t used;
-        const char *why;
         ipc_msg_init(&m);
-        if (n > 0 && ipc_decode(buf, (size_t)n, sizeof buf, &m, &used, &why) == 1) {
+        if (n > 0 && ipc_decode(buf, (size_t)n, sizeof buf, &m, &used, NULL, 0) == 1) {
             const char *type = ipc_get(&m, IPC_A_TYPE);
             if (type && strcmp(type, IPC_T_WAKEUP) == 0)
                 log_info("wakeup received");

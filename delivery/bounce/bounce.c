@@ -20,26 +20,26 @@ static const char *const request_names[] = { IPC_A_TYPE, IPC_A_QUEUE_ID, IPC_A_K
 /* The request, strictly: exactly the three attributes, each once, with valid values. 0, or -1
  * with a static reason. */
 static int check_request(const struct ipc_msg *req, const char **id, enum dsn_kind *kind,
-                         const char **why)
+                         char *err, size_t errlen)
 {
     static const struct { const char *name; enum dsn_kind kind; } kinds[] = {
         { BOUNCE_KIND_FAILURE, DSN_FAILURE },
         { BOUNCE_KIND_DELAY, DSN_DELAY },
         { BOUNCE_KIND_SUCCESS, DSN_SUCCESS },
     };
-    if (ipc_check(req, request_names, request_names, why) < 0)
+    if (ipc_check(req, request_names, request_names, err, errlen) < 0)
         return -1;
     if (req->count != 3) {
-        *why = "an attribute given twice";
+        snprintf(err, errlen, "an attribute given twice");
         return -1;
     }
     if (strcmp(ipc_get(req, IPC_A_TYPE), IPC_T_BOUNCE) != 0) {
-        *why = "not a bounce request";
+        snprintf(err, errlen, "not a bounce request");
         return -1;
     }
     *id = ipc_get(req, IPC_A_QUEUE_ID);
     if (!qfile_valid_id(*id)) {
-        *why = "bad queue ID";
+        snprintf(err, errlen, "bad queue ID");
         return -1;
     }
     const char *k = ipc_get(req, IPC_A_KIND);
@@ -49,7 +49,7 @@ static int check_request(const struct ipc_msg *req, const char **id, enum dsn_ki
             return 0;
         }
     }
-    *why = "unknown kind of notice";
+    snprintf(err, errlen, "unknown kind of notice");
     return -1;
 }
 
@@ -74,14 +74,15 @@ static void make_reply(const struct notice_result *res, struct ipc_msg *reply)
 static void serve(int fd)
 {
     struct ipc_msg req, reply;
-    const char *why = NULL, *id = NULL;
+    const char *id = NULL;
+    char why[ERR_TEXT_MAX] = "";
     enum dsn_kind kind = DSN_FAILURE;
     ipc_msg_init(&req);
     ipc_msg_init(&reply);
-    if (ipc_recv(fd, &req, BOUNCE_REQUEST_MAX, BOUNCE_TIMEOUT_MS, &why) < 0) {
-        log_warn("cannot read a request: %s", errno == EPROTO && why ? why : strerror(errno));
+    if (ipc_recv(fd, &req, BOUNCE_REQUEST_MAX, BOUNCE_TIMEOUT_MS, why, sizeof why) < 0) {
+        log_warn("cannot read a request: %s", errno == EPROTO ? why : strerror(errno));
     } else {
-        if (check_request(&req, &id, &kind, &why) < 0) {
+        if (check_request(&req, &id, &kind, why, sizeof why) < 0) {
             log_warn("refused a request: %s", why);
             ipc_add(&reply, IPC_A_STATUS, IPC_STATUS_FAIL);
             ipc_add(&reply, IPC_A_REASON, why);

@@ -184,9 +184,8 @@ static void serve_mailbox(const struct ipc_msg *job, int fd, struct ipc_msg *rep
 {
     static const char *const required[] = { IPC_A_TYPE, LOCAL_JOB_A_PATH, MAILBOX_ATTRS, NULL };
     static const char *const names[] = { LOCAL_JOB_A_BODY, NULL };
-    const char *why;
     struct mailbox_job mj;
-    if (ipc_check(job, required, names, &why) < 0) {
+    if (ipc_check(job, required, names, NULL, 0) < 0) {
         delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
         return;
     }
@@ -199,10 +198,9 @@ static void serve_mailbox(const struct ipc_msg *job, int fd, struct ipc_msg *rep
 static void serve_listfile(const struct ipc_msg *job, struct ipc_msg *report)
 {
     static const char *const names[] = { IPC_A_TYPE, LOCAL_JOB_A_FORWARD, LOCAL_JOB_A_PATH, NULL };
-    const char *why;
     struct listfile_job lj = { .path = { NULL, NULL } };
     int forward = flag(job, LOCAL_JOB_A_FORWARD);
-    if (ipc_check(job, names, names, &why) < 0 || forward < 0 || !listfile_from(job, &lj)) {
+    if (ipc_check(job, names, names, NULL, 0) < 0 || forward < 0 || !listfile_from(job, &lj)) {
         delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed list file job");
         return;
     }
@@ -216,9 +214,8 @@ static void serve_forward(const struct ipc_msg *job, int fd, struct ipc_msg *rep
     static const char *const required[] = { IPC_A_TYPE, LOCAL_JOB_A_PATH, LOCAL_JOB_A_MAILBOX_PATH,
                                             MAILBOX_ATTRS, NULL };
     static const char *const names[] = { LOCAL_JOB_A_BODY, NULL };
-    const char *why;
     struct listfile_job lj = { .path = { NULL, NULL }, .forward = true };
-    if (ipc_check(job, required, names, &why) < 0 || !listfile_from(job, &lj)) {
+    if (ipc_check(job, required, names, NULL, 0) < 0 || !listfile_from(job, &lj)) {
         delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed forward job");
         return;
     }

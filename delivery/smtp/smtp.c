@@ -188,11 +188,13 @@ static void on_request(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
     const char *why = NULL;
-    int rc = ipc_evbuffer_take(bufferevent_get_input(bev), DELIVERY_REQUEST_MAX, &c->in, &why);
+    char err[ERR_TEXT_MAX];
+    int rc = ipc_evbuffer_take(bufferevent_get_input(bev), DELIVERY_REQUEST_MAX, &c->in, err,
+                               sizeof err);
     if (rc == 0)
         return;
     if (rc < 0) {
-        log_warn("cannot read a request: %s", why);
+        log_warn("cannot read a request: %s", err);
         client_free(c);
         return;
     }

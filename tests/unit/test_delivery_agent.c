@@ -38,7 +38,7 @@ static bool serve_one(const struct ipc_msg *m, struct ipc_msg *reply, int *got_r
         shutdown(sv[0], SHUT_WR);   /* qmgr let its kept connection go */
     bool keep = delivery_agent_serve(sv[1], DELIVERY_REQUEST_MAX, IO_MS, deliver);
     close(sv[1]);
-    *got_reply = ipc_recv(sv[0], reply, IPC_MSG_MAX_DEFAULT, IO_MS, NULL);
+    *got_reply = ipc_recv(sv[0], reply, IPC_MSG_MAX_DEFAULT, IO_MS, NULL, 0);
     close(sv[0]);
     return keep;
 }

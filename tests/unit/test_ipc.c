@@ -29,15 +29,15 @@ static void encode(const struct ipc_msg *m, struct buf *b)
     ck_assert_int_eq(ipc_encode(m, b), 0);
 }
 
-static int decode_str(const char *s, size_t len, size_t max, const char **why)
+static int decode_str(const char *s, size_t len, size_t max, char *why, size_t whylen)
 {
     struct ipc_msg m;
     ipc_msg_init(&m);
     size_t used = 0;
-    *why = NULL;
-    int r = ipc_decode(s, len, max, &m, &used, why);
+    why[0] = '\0';
+    int r = ipc_decode(s, len, max, &m, &used, why, whylen);
     if (r < 0)
-        ck_assert_ptr_nonnull(*why);
+        ck_assert_str_ne(why, "");
     ipc_msg_free(&m);
     return r;
 }
@@ -77,8 +77,8 @@ START_TEST(round_trip)
     /* stale content in out must be replaced, not appended to */
     ck_assert_int_eq(ipc_add(&out, "stale", "1"), 0);
     size_t used = 0;
-    const char *why = NULL;
-    ck_assert_int_eq(ipc_decode(b.data, b.len, b.len, &out, &used, &why), 1);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(ipc_decode(b.data, b.len, b.len, &out, &used, why, sizeof why), 1);
     ck_assert_uint_eq(used, b.len);
     ck_assert_uint_eq(out.count, 5);
     ck_assert_ptr_null(ipc_get(&out, "stale"));
@@ -92,7 +92,7 @@ START_TEST(round_trip)
     ck_assert_uint_eq(out.attr[3].value_len, 0);
     ck_assert_str_eq(ipc_get(&out, "size_2"), "42-x");
     /* one byte less than the frame is over the bound */
-    ck_assert_int_eq(ipc_decode(b.data, b.len, b.len - 1, &out, &used, &why), -1);
+    ck_assert_int_eq(ipc_decode(b.data, b.len, b.len - 1, &out, &used, why, sizeof why), -1);
     buf_free(&b);
     ipc_msg_free(&m);
     ipc_msg_free(&out);
@@ -114,14 +114,14 @@ START_TEST(incremental)
         char *part = malloc(i ? i : 1);
         memcpy(part, b.data, i);
         size_t used = 0;
-        const char *why = NULL;
-        ck_assert_msg(ipc_decode(part, i, IPC_MSG_MAX_DEFAULT, &out, &used, &why) == 0,
-                      "prefix of %zu bytes: %s", i, why ? why : "(decoded)");
+        char why[ERR_TEXT_MAX] = "";
+        ck_assert_msg(ipc_decode(part, i, IPC_MSG_MAX_DEFAULT, &out, &used, why, sizeof why) == 0,
+                      "prefix of %zu bytes: %s", i, *why ? why : "(decoded)");
         free(part);
     }
     size_t used = 0;
-    const char *why = NULL;
-    ck_assert_int_eq(ipc_decode(b.data, b.len, IPC_MSG_MAX_DEFAULT, &out, &used, &why), 1);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(ipc_decode(b.data, b.len, IPC_MSG_MAX_DEFAULT, &out, &used, why, sizeof why), 1);
     ck_assert_uint_eq(used, b.len);
     ck_assert_str_eq(ipc_get(&out, "reason"), "a,b\n1:c=d,");
     buf_free(&b);
@@ -144,13 +144,13 @@ START_TEST(back_to_back)
     size_t first_len = w.len;
     ck_assert_int_eq(ipc_encode(&b, &w), 0);
     size_t used = 0;
-    const char *why;
-    ck_assert_int_eq(ipc_decode(w.data, w.len, 1000, &out, &used, &why), 1);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(ipc_decode(w.data, w.len, 1000, &out, &used, why, sizeof why), 1);
     ck_assert_uint_eq(used, first_len);
     ck_assert_str_eq(ipc_get(&out, "type"), "first");
     ck_assert_uint_eq(out.count, 1);
     size_t used2 = 0;
-    ck_assert_int_eq(ipc_decode(w.data + used, w.len - used, 1000, &out, &used2, &why), 1);
+    ck_assert_int_eq(ipc_decode(w.data + used, w.len - used, 1000, &out, &used2, why, sizeof why), 1);
     ck_assert_uint_eq(used + used2, w.len);
     ck_assert_str_eq(ipc_get(&out, "type"), "second");
     ck_assert_str_eq(ipc_get(&out, "n"), "2");
@@ -194,8 +194,8 @@ static const struct { const char *data; size_t len; const char *what; } malforme
 
 START_TEST(reject_malformed)
 {
-    const char *why;
-    int r = decode_str(malformed[_i].data, malformed[_i].len, IPC_MSG_MAX_DEFAULT, &why);
+    char why[ERR_TEXT_MAX] = "";
+    int r = decode_str(malformed[_i].data, malformed[_i].len, IPC_MSG_MAX_DEFAULT, why, sizeof why);
     ck_assert_msg(r == -1, "%s: got %d", malformed[_i].what, r);
 }
 END_TEST
@@ -205,9 +205,9 @@ START_TEST(valid_prefixes_need_more)
     static const char *const prefixes[] = { "", "1", "12", "12:", "12:3", "12:3:", "12:3:a",
                                             "12:3:a=", "12:3:a=b", "12:3:a=b,", "0", "0:" };
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
-        const char *why;
-        ck_assert_msg(decode_str(prefixes[i], strlen(prefixes[i]), 1000, &why) == 0,
-                      "\"%s\" rejected: %s", prefixes[i], why ? why : "");
+        char why[ERR_TEXT_MAX] = "";
+        ck_assert_msg(decode_str(prefixes[i], strlen(prefixes[i]), 1000, why, sizeof why) == 0,
+                      "\"%s\" rejected: %s", prefixes[i], *why ? why : "");
     }
 }
 END_TEST
@@ -224,13 +224,13 @@ START_TEST(name_length_limit)
     ck_assert_int_eq(ipc_add(&m, name, "v"), 0);
     struct buf b;
     encode(&m, &b);
-    const char *why;
-    ck_assert_int_eq(decode_str(b.data, b.len, 1000, &why), 1);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(decode_str(b.data, b.len, 1000, why, sizeof why), 1);
     /* the same frame with the name one character longer */
     char wire[128];
     int n = snprintf(wire, sizeof wire, "%d:%d:%sn=v,,", IPC_NAME_MAX + 7, IPC_NAME_MAX + 3,
                      name);
-    ck_assert_int_eq(decode_str(wire, (size_t)n, 1000, &why), -1);
+    ck_assert_int_eq(decode_str(wire, (size_t)n, 1000, why, sizeof why), -1);
     buf_free(&b);
     ipc_msg_free(&m);
 }
@@ -238,19 +238,19 @@ END_TEST
 
 START_TEST(max_checked_before_payload)
 {
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     /* the length prefix alone already exceeds max: no need to wait for the payload */
-    ck_assert_int_eq(decode_str("9999999:", 8, 1000, &why), -1);
-    ck_assert_int_eq(decode_str("2000", 4, 1000, &why), -1);
-    ck_assert_int_eq(decode_str("99", 2, 1000, &why), 0);
+    ck_assert_int_eq(decode_str("9999999:", 8, 1000, why, sizeof why), -1);
+    ck_assert_int_eq(decode_str("2000", 4, 1000, why, sizeof why), -1);
+    ck_assert_int_eq(decode_str("99", 2, 1000, why, sizeof why), 0);
     /* without a size bound, the digit count still is one */
-    ck_assert_int_eq(decode_str("9999999:", 8, (size_t)-1, &why), 0);
-    ck_assert_int_eq(decode_str("10000000", 8, (size_t)-1, &why), -1);
+    ck_assert_int_eq(decode_str("9999999:", 8, (size_t)-1, why, sizeof why), 0);
+    ck_assert_int_eq(decode_str("10000000", 8, (size_t)-1, why, sizeof why), -1);
     /* max counts the whole frame: "0:," is 3 bytes */
-    ck_assert_int_eq(decode_str("0:,", 3, 3, &why), 1);
-    ck_assert_int_eq(decode_str("0:,", 3, 2, &why), -1);
-    ck_assert_int_eq(decode_str("5:2:a=,,", 8, 8, &why), 1);
-    ck_assert_int_eq(decode_str("5:2:a=,,", 8, 7, &why), -1);
+    ck_assert_int_eq(decode_str("0:,", 3, 3, why, sizeof why), 1);
+    ck_assert_int_eq(decode_str("0:,", 3, 2, why, sizeof why), -1);
+    ck_assert_int_eq(decode_str("5:2:a=,,", 8, 8, why, sizeof why), 1);
+    ck_assert_int_eq(decode_str("5:2:a=,,", 8, 7, why, sizeof why), -1);
 }
 END_TEST
 
@@ -271,12 +271,12 @@ static char *many_attrs(size_t count, size_t *len)
 START_TEST(attr_count_limit)
 {
     size_t len;
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     char *s = many_attrs(IPC_ATTR_MAX, &len);
-    ck_assert_int_eq(decode_str(s, len, IPC_MSG_MAX_DEFAULT, &why), 1);
+    ck_assert_int_eq(decode_str(s, len, IPC_MSG_MAX_DEFAULT, why, sizeof why), 1);
     free(s);
     s = many_attrs(IPC_ATTR_MAX + 1, &len);
-    ck_assert_int_eq(decode_str(s, len, IPC_MSG_MAX_DEFAULT, &why), -1);
+    ck_assert_int_eq(decode_str(s, len, IPC_MSG_MAX_DEFAULT, why, sizeof why), -1);
     free(s);
 
     struct ipc_msg m;
@@ -365,19 +365,19 @@ START_TEST(check_required_allowed)
     struct ipc_msg m;
     ipc_msg_init(&m);
     ipc_add(&m, "type", "flush");
-    const char *why = NULL;
-    ck_assert_int_eq(ipc_check(&m, required, allowed, &why), -1);
-    ck_assert_ptr_nonnull(why);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(ipc_check(&m, required, allowed, why, sizeof why), -1);
+    ck_assert_str_ne(why, "");
     ipc_add(&m, "queue_id", "ABC");
-    ck_assert_int_eq(ipc_check(&m, required, allowed, &why), 0);
+    ck_assert_int_eq(ipc_check(&m, required, allowed, why, sizeof why), 0);
     ipc_add(&m, "reason", "because");
-    ck_assert_int_eq(ipc_check(&m, required, allowed, &why), 0);
+    ck_assert_int_eq(ipc_check(&m, required, allowed, why, sizeof why), 0);
     ipc_add(&m, "intruder", "x");
-    why = NULL;
-    ck_assert_int_eq(ipc_check(&m, required, allowed, &why), -1);
-    ck_assert_ptr_nonnull(why);
-    ck_assert_int_eq(ipc_check(&m, required, NULL, &why), 0);
-    ck_assert_int_eq(ipc_check(&m, NULL, NULL, &why), 0);
+    why[0] = '\0';
+    ck_assert_int_eq(ipc_check(&m, required, allowed, why, sizeof why), -1);
+    ck_assert_str_ne(why, "");
+    ck_assert_int_eq(ipc_check(&m, required, NULL, why, sizeof why), 0);
+    ck_assert_int_eq(ipc_check(&m, NULL, NULL, why, sizeof why), 0);
     ipc_msg_free(&m);
 }
 END_TEST
@@ -422,8 +422,8 @@ START_TEST(send_recv_pair)
     ipc_add(&m, "type", "flush");
     ipc_add(&m, "reason", "x\r\ny");
     ck_assert_int_eq(ipc_send(sv[0], &m, 1000), 0);
-    const char *why = NULL;
-    ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 1000, &why), 0);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 1000, why, sizeof why), 0);
     ck_assert_str_eq(ipc_get(&out, "type"), "flush");
     ck_assert_str_eq(ipc_get(&out, "reason"), "x\r\ny");
     ipc_msg_free(&m);
@@ -454,8 +454,8 @@ START_TEST(send_recv_large)
     close(sv[0]);
     struct ipc_msg out;
     ipc_msg_init(&out);
-    const char *why = NULL;
-    ck_assert_int_eq(ipc_recv(sv[1], &out, IPC_MSG_MAX_DEFAULT, 2000, &why), 0);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(ipc_recv(sv[1], &out, IPC_MSG_MAX_DEFAULT, 2000, why, sizeof why), 0);
     ck_assert_uint_eq(out.attr[0].value_len, big);
     ck_assert_mem_eq(out.attr[0].value, value, big);
     unit_expect_exit(pid, WAIT_CHILD_MS, 0);
@@ -478,9 +478,9 @@ START_TEST(recv_keeps_next_message)
     write_raw(sv[0], two, sizeof two - 1);
     struct ipc_msg out;
     ipc_msg_init(&out);
-    ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 1000, NULL), 0);
+    ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 1000, NULL, 0), 0);
     ck_assert_str_eq(ipc_get(&out, "type"), "a");
-    ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 1000, NULL), 0);
+    ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 1000, NULL, 0), 0);
     ck_assert_str_eq(ipc_get(&out, "type"), "b");
     ipc_msg_free(&out);
     close(sv[0]);
@@ -497,7 +497,7 @@ START_TEST(recv_eof_midway)
     struct ipc_msg out;
     ipc_msg_init(&out);
     errno = 0;
-    ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 1000, NULL), -1);
+    ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 1000, NULL, 0), -1);
     ck_assert_int_eq(errno, ECONNRESET);
     ipc_msg_free(&out);
     close(sv[1]);
@@ -512,11 +512,11 @@ START_TEST(recv_malformed)
     write_raw(sv[0], "10:7:TYPE=ab,,", 14);
     struct ipc_msg out;
     ipc_msg_init(&out);
-    const char *why = NULL;
+    char why[ERR_TEXT_MAX] = "";
     errno = 0;
-    ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 1000, &why), -1);
+    ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 1000, why, sizeof why), -1);
     ck_assert_int_eq(errno, EPROTO);
-    ck_assert_ptr_nonnull(why);
+    ck_assert_str_ne(why, "");
     ipc_msg_free(&out);
     close(sv[0]);
     close(sv[1]);
@@ -530,12 +530,12 @@ START_TEST(recv_too_large)
     write_raw(sv[0], "5000:", 5);
     struct ipc_msg out;
     ipc_msg_init(&out);
-    const char *why = NULL;
+    char why[ERR_TEXT_MAX] = "";
     long long t0 = unit_now_ms();
     errno = 0;
-    ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 1000, &why), -1);
+    ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 1000, why, sizeof why), -1);
     ck_assert_int_eq(errno, EPROTO);
-    ck_assert_ptr_nonnull(why);
+    ck_assert_str_ne(why, "");
     ck_assert_int_lt(unit_now_ms() - t0, 500);
     ipc_msg_free(&out);
     close(sv[0]);
@@ -552,7 +552,7 @@ START_TEST(recv_timeout)
     ipc_msg_init(&out);
     long long t0 = unit_now_ms();
     errno = 0;
-    ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 200, NULL), -1);
+    ck_assert_int_eq(ipc_recv(sv[1], &out, 1000, 200, NULL, 0), -1);
     long long took = unit_now_ms() - t0;
     ck_assert_int_eq(errno, ETIMEDOUT);
     ck_assert_int_ge(took, 190);
@@ -619,7 +619,7 @@ START_TEST(connect_unix)
     ipc_msg_init(&m);
     ipc_add(&m, "type", "hello");
     ck_assert_int_eq(ipc_send(fd, &m, 1000), 0);
-    ck_assert_int_eq(ipc_recv(peer, &m, 1000, 1000, NULL), 0);
+    ck_assert_int_eq(ipc_recv(peer, &m, 1000, 1000, NULL, 0), 0);
     ck_assert_str_eq(ipc_get(&m, "type"), "hello");
     ipc_msg_free(&m);
     close(peer);
@@ -641,7 +641,7 @@ START_TEST(wakeup_keeps_its_connection)
     struct ipc_msg m;
     ipc_msg_init(&m);
     for (int i = 0; i < 2; i++) {
-        ck_assert_int_eq(ipc_recv(peer, &m, 1000, 1000, NULL), 0);
+        ck_assert_int_eq(ipc_recv(peer, &m, 1000, 1000, NULL, 0), 0);
         ck_assert_str_eq(ipc_get(&m, "type"), "wakeup");
     }
     int fl = fcntl(t.fd, F_GETFL);
@@ -652,7 +652,7 @@ START_TEST(wakeup_keeps_its_connection)
     ipc_wakeup(t.path);
     peer = accept(t.fd, NULL, NULL);
     ck_assert_int_ge(peer, 0);
-    ck_assert_int_eq(ipc_recv(peer, &m, 1000, 1000, NULL), 0);
+    ck_assert_int_eq(ipc_recv(peer, &m, 1000, 1000, NULL, 0), 0);
     ck_assert_str_eq(ipc_get(&m, "type"), "wakeup");
     ipc_msg_free(&m);
     close(peer);
@@ -704,7 +704,7 @@ static pid_t serve_once(int lfd, bool silent)
     struct ipc_msg req, reply;
     ipc_msg_init(&req);
     ipc_msg_init(&reply);
-    if (ipc_recv(fd, &req, 1000, 2000, NULL) < 0 || ipc_get(&req, "type") == NULL)
+    if (ipc_recv(fd, &req, 1000, 2000, NULL, 0) < 0 || ipc_get(&req, "type") == NULL)
         _exit(3);
     ipc_add(&reply, "status", "ok");
     ipc_add(&reply, "echo", ipc_get(&req, "type"));
@@ -720,8 +720,8 @@ START_TEST(call_server)
     ipc_msg_init(&req);
     ipc_msg_init(&reply);
     ipc_add(&req, "type", "flush");
-    const char *why = NULL;
-    ck_assert_int_eq(ipc_call(t.path, &req, &reply, 1000, 2000, &why), 0);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(ipc_call(t.path, &req, &reply, 1000, 2000, why, sizeof why), 0);
     ck_assert_str_eq(ipc_get(&reply, "status"), "ok");
     ck_assert_str_eq(ipc_get(&reply, "echo"), "flush");
     unit_expect_exit(pid, WAIT_CHILD_MS, 0);
@@ -742,7 +742,7 @@ START_TEST(call_timeout)
     ipc_add(&req, "type", "flush");
     long long t0 = unit_now_ms();
     errno = 0;
-    ck_assert_int_eq(ipc_call(t.path, &req, &reply, 1000, 200, NULL), -1);
+    ck_assert_int_eq(ipc_call(t.path, &req, &reply, 1000, 200, NULL, 0), -1);
     ck_assert_int_eq(errno, ETIMEDOUT);
     ck_assert_int_lt(unit_now_ms() - t0, 1500);
     /* SIGKILL: Check's SIGTERM handler, inherited by the child, would kill the test too */
@@ -788,36 +788,36 @@ static void evb_teardown(void)
     buf_free(&pair);
 }
 
-static int take(size_t max, const char **why)
+static int take(size_t max, char *why, size_t whylen)
 {
-    *why = NULL;
-    return ipc_evbuffer_take(evb, max, &taken, why);
+    why[0] = '\0';
+    return ipc_evbuffer_take(evb, max, &taken, why, whylen);
 }
 
 START_TEST(evbuffer_partial_frames)
 {
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     ipc_add(&taken, "stale", "1");
     /* nothing, then all of the first message but its last byte: wait, drain nothing */
-    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 0);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, why, sizeof why), 0);
     evbuffer_add(evb, pair.data, first_len - 1);
-    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 0);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, why, sizeof why), 0);
     ck_assert_uint_eq(evbuffer_get_length(evb), first_len - 1);
     ck_assert_str_eq(ipc_get(&taken, "stale"), "1");   /* untouched until a message is whole */
     /* its last byte and the start of the second: the first comes, the start stays */
     evbuffer_add(evb, pair.data + first_len - 1, 4);
-    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 1);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, why, sizeof why), 1);
     ck_assert_uint_eq(taken.count, 1);
     ck_assert_str_eq(ipc_get(&taken, "type"), "wakeup");
     ck_assert_uint_eq(evbuffer_get_length(evb), 3);
-    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 0);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, why, sizeof why), 0);
     /* the rest of the second */
     evbuffer_add(evb, pair.data + first_len + 3, pair.len - first_len - 3);
-    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 1);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, why, sizeof why), 1);
     ck_assert_str_eq(ipc_get(&taken, "type"), "flush");
     ck_assert_str_eq(ipc_get(&taken, "reason"), "a,b\n1:c=d,");
     ck_assert_uint_eq(evbuffer_get_length(evb), 0);
-    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), 0);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, why, sizeof why), 0);
 }
 END_TEST
 
@@ -825,14 +825,14 @@ END_TEST
  * and never before. */
 START_TEST(evbuffer_split_at_every_byte)
 {
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     size_t n = 0;
     for (size_t i = 0; i < pair.len; i++) {
         evbuffer_add(evb, pair.data + i, 1);
-        int r = take(IPC_MSG_MAX_DEFAULT, &why);
+        int r = take(IPC_MSG_MAX_DEFAULT, why, sizeof why);
         bool ends_one = i + 1 == first_len || i + 1 == pair.len;
         ck_assert_msg(r == (ends_one ? 1 : 0), "after byte %zu: %d (%s)", i, r,
-                      why ? why : "-");
+                      *why ? why : "-");
         if (r == 1) {
             ck_assert_str_eq(ipc_get(&taken, "type"), n == 0 ? "wakeup" : "flush");
             ck_assert_uint_eq(evbuffer_get_length(evb), 0);
@@ -845,26 +845,26 @@ END_TEST
 
 START_TEST(evbuffer_refuses_oversized_and_malformed)
 {
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     /* a message of exactly max bytes is taken; with max one less, its length prefix alone is
      * refused, before any of the payload is there */
     evbuffer_add(evb, pair.data, first_len);
-    ck_assert_int_eq(take(first_len, &why), 1);
+    ck_assert_int_eq(take(first_len, why, sizeof why), 1);
     evbuffer_add(evb, pair.data, 3);
-    ck_assert_int_eq(take(first_len - 1, &why), -1);
+    ck_assert_int_eq(take(first_len - 1, why, sizeof why), -1);
     ck_assert_str_eq(why, "message too large");
     evbuffer_drain(evb, evbuffer_get_length(evb));
     evbuffer_add_printf(evb, "9999999:");
-    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), -1);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, why, sizeof why), -1);
     ck_assert_str_eq(why, "message too large");
     /* garbage is refused at once, without waiting for more */
     evbuffer_drain(evb, evbuffer_get_length(evb));
     evbuffer_add_printf(evb, "12:x");
-    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), -1);
-    ck_assert_ptr_nonnull(why);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, why, sizeof why), -1);
+    ck_assert_str_ne(why, "");
     evbuffer_drain(evb, evbuffer_get_length(evb));
     evbuffer_add_printf(evb, "x");
-    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, &why), -1);
+    ck_assert_int_eq(take(IPC_MSG_MAX_DEFAULT, why, sizeof why), -1);
     ck_assert_str_eq(why, "length expected");
 }
 END_TEST

@@ -89,8 +89,8 @@ START_TEST(envelope_read_without_content)
     struct buf records;
     buf_init(&records, QLIST_ENVELOPE_MAX);
     struct qlist_envelope env;
-    const char *why = NULL;
-    ck_assert_int_eq(qlist_read_envelope("incoming/f", &records, &env, &why), 0);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(qlist_read_envelope("incoming/f", &records, &env, why, sizeof why), 0);
     ck_assert_str_eq(env.sender, "s@example.com");
     ck_assert(env.arrival > 1700000000.2 && env.arrival < 1700000000.3);
     ck_assert_uint_eq(env.content_size, CONTENT_SIZE);
@@ -110,11 +110,11 @@ static void refused(const char *data, size_t len, int err)
     struct buf records;
     buf_init(&records, QLIST_ENVELOPE_MAX);
     struct qlist_envelope env;
-    const char *why = NULL;
+    char why[ERR_TEXT_MAX] = "";
     errno = 0;
-    ck_assert_int_eq(qlist_read_envelope("incoming/bad", &records, &env, &why), -1);
+    ck_assert_int_eq(qlist_read_envelope("incoming/bad", &records, &env, why, sizeof why), -1);
     ck_assert_int_eq(errno, err);
-    ck_assert_ptr_nonnull(why);
+    ck_assert_str_ne(why, "");
     buf_free(&records);
 }
 
@@ -151,14 +151,14 @@ START_TEST(damaged_files_refused)
     struct buf records;
     buf_init(&records, QLIST_ENVELOPE_MAX);
     struct qlist_envelope env;
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     ck_assert_int_eq(mkdir("incoming/d", 0700), 0);
-    ck_assert_int_eq(qlist_read_envelope("incoming/d", &records, &env, &why), -1);
+    ck_assert_int_eq(qlist_read_envelope("incoming/d", &records, &env, why, sizeof why), -1);
     write_queue_file("incoming/f", "s@example.com");
     ck_assert_int_eq(symlink("f", "incoming/l"), 0);
-    ck_assert_int_eq(qlist_read_envelope("incoming/l", &records, &env, &why), -1);
+    ck_assert_int_eq(qlist_read_envelope("incoming/l", &records, &env, why, sizeof why), -1);
     errno = 0;
-    ck_assert_int_eq(qlist_read_envelope("incoming/none", &records, &env, &why), -1);
+    ck_assert_int_eq(qlist_read_envelope("incoming/none", &records, &env, why, sizeof why), -1);
     ck_assert_int_eq(errno, ENOENT);
     buf_free(&records);
 }
@@ -201,8 +201,8 @@ START_TEST(record_headers_strict)
     struct buf records;
     buf_init(&records, QLIST_ENVELOPE_MAX);
     struct qlist_envelope env;
-    const char *why = NULL;
-    ck_assert_int_eq(qlist_read_envelope("incoming/big", &records, &env, &why), 0);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(qlist_read_envelope("incoming/big", &records, &env, why, sizeof why), 0);
     ck_assert_uint_eq(env.content_size, CONTENT_SIZE + QREC_DATA_MAX);
     free(big);
     buf_free(&records);
@@ -236,8 +236,8 @@ START_TEST(entry_with_reasons_and_next_attempt)
     defer_record(ID1, "a@example.org", "connect to x: refused");
     defer_record(ID1, "b@example.net", "mailbox full");   /* the last one counts */
     struct qlist_entry e;
-    const char *why;
-    ck_assert_int_eq(qlist_read_entry("deferred", ID1, &e, &why), 0);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(qlist_read_entry("deferred", ID1, &e, why, sizeof why), 0);
     ck_assert_str_eq(e.queue, "deferred");
     ck_assert_str_eq(e.id, ID1);
     ck_assert_str_eq(e.sender, "");
@@ -252,7 +252,7 @@ START_TEST(entry_with_reasons_and_next_attempt)
     qlist_entry_free(&e);
     /* in hold/, without a defer log: no reasons, no next attempt */
     write_queue_file("hold/" ID2, "s@example.com");
-    ck_assert_int_eq(qlist_read_entry("hold", ID2, &e, &why), 0);
+    ck_assert_int_eq(qlist_read_entry("hold", ID2, &e, why, sizeof why), 0);
     ck_assert_int_eq(e.next_attempt, 0);
     ck_assert_str_eq(e.rcpt[0].reason, "");
     qlist_entry_free(&e);
@@ -320,9 +320,9 @@ static int wire_send(const struct ipc_msg *m, void *arg)
     buf_init(&b, IPC_MSG_MAX_DEFAULT);
     ck_assert_int_eq(ipc_encode(m, &b), 0);
     size_t used;
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     ipc_msg_init(&w->msgs[w->n]);
-    ck_assert_int_eq(ipc_decode(b.data, b.len, IPC_MSG_MAX_DEFAULT, &w->msgs[w->n], &used, &why),
+    ck_assert_int_eq(ipc_decode(b.data, b.len, IPC_MSG_MAX_DEFAULT, &w->msgs[w->n], &used, why, sizeof why),
                      1);
     buf_free(&b);
     w->n++;
@@ -370,8 +370,8 @@ START_TEST(wire_round_trip_in_several_messages)
     ck_assert_str_eq(ipc_get(&w.msgs[0], IPC_A_TYPE), IPC_T_ENTRY);
     ck_assert_str_eq(ipc_get(&w.msgs[1], IPC_A_TYPE), IPC_T_RECIPIENTS);
     struct qlist_entry got;
-    const char *why = NULL;
-    ck_assert_int_eq(qlist_decode_header(&w.msgs[0], &got, &why), 0);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(qlist_decode_header(&w.msgs[0], &got, why, sizeof why), 0);
     ck_assert_str_eq(got.queue, "deferred");
     ck_assert_str_eq(got.id, ID1);
     ck_assert_str_eq(got.sender, "s@example.com");
@@ -381,7 +381,7 @@ START_TEST(wire_round_trip_in_several_messages)
     struct pairs p;
     memset(&p, 0, sizeof p);
     for (int i = 0; i < w.n; i++)
-        ck_assert_int_eq(qlist_decode_pairs(&w.msgs[i], pair_cb, &p, &why), 0);
+        ck_assert_int_eq(qlist_decode_pairs(&w.msgs[i], pair_cb, &p, why, sizeof why), 0);
     ck_assert_int_eq(p.n, (int)n);
     ck_assert_str_eq(p.first, "u0@example.org");
     ck_assert_str_eq(p.last, unit_fmt("u%zu@example.org", n - 1));
@@ -398,16 +398,16 @@ START_TEST(wire_malformed_refused)
     struct ipc_msg m;
     ipc_msg_init(&m);
     struct qlist_entry e;
-    const char *why = NULL;
+    char why[ERR_TEXT_MAX] = "";
     /* missing fields, a bad queue ID, an unknown attribute */
     ipc_add(&m, IPC_A_TYPE, IPC_T_ENTRY);
-    ck_assert_int_eq(qlist_decode_header(&m, &e, &why), -1);
+    ck_assert_int_eq(qlist_decode_header(&m, &e, why, sizeof why), -1);
     ipc_add(&m, IPC_A_QUEUE_NAME, "deferred");
     ipc_add(&m, IPC_A_QUEUE_ID, "../etc/passwd");
     ipc_add(&m, IPC_A_ARRIVAL_TIME, "1");
     ipc_add(&m, IPC_A_MESSAGE_SIZE, "2");
     ipc_add(&m, IPC_A_SENDER, "");
-    ck_assert_int_eq(qlist_decode_header(&m, &e, &why), -1);
+    ck_assert_int_eq(qlist_decode_header(&m, &e, why, sizeof why), -1);
     ipc_msg_clear(&m);
     ipc_add(&m, IPC_A_TYPE, IPC_T_ENTRY);
     ipc_add(&m, IPC_A_QUEUE_NAME, "deferred");
@@ -415,18 +415,18 @@ START_TEST(wire_malformed_refused)
     ipc_add(&m, IPC_A_ARRIVAL_TIME, "-5");
     ipc_add(&m, IPC_A_MESSAGE_SIZE, "2");
     ipc_add(&m, IPC_A_SENDER, "");
-    ck_assert_int_eq(qlist_decode_header(&m, &e, &why), -1);
+    ck_assert_int_eq(qlist_decode_header(&m, &e, why, sizeof why), -1);
     /* pairs out of step */
     struct pairs p;
     memset(&p, 0, sizeof p);
     ipc_msg_clear(&m);
     ipc_add(&m, IPC_A_TYPE, IPC_T_RECIPIENTS);
     ipc_add(&m, IPC_A_RECIPIENT, "a@b");
-    ck_assert_int_eq(qlist_decode_pairs(&m, pair_cb, &p, &why), -1);
+    ck_assert_int_eq(qlist_decode_pairs(&m, pair_cb, &p, why, sizeof why), -1);
     ipc_msg_clear(&m);
     ipc_add(&m, IPC_A_TYPE, IPC_T_RECIPIENTS);
     ipc_add(&m, IPC_A_DELAY_REASON, "x");
-    ck_assert_int_eq(qlist_decode_pairs(&m, pair_cb, &p, &why), -1);
+    ck_assert_int_eq(qlist_decode_pairs(&m, pair_cb, &p, why, sizeof why), -1);
     ipc_msg_free(&m);
 }
 END_TEST
