@@ -443,8 +443,8 @@ int tq_show(const char *id)
     struct buf data;
     buf_init(&data, BUF_UNBOUNDED);
     struct qfile_envelope env;
-    const char *why = "";
-    if (qfile_read(path, qfile_read_limit(), &data, &env, &why) < 0) {
+    char why[ERR_TEXT_MAX] = "";
+    if (qfile_read(path, qfile_read_limit(), &data, &env, why, sizeof why) < 0) {
         int e = errno;
         log_error("%s: cannot read it: %s", path, e == EPROTO ? why : strerror(e));
         buf_free(&data);

@@ -283,21 +283,22 @@ struct job {
 };
 
 static int next_record(struct job *j, int *type, const char **data, size_t *len,
-                       const char **why)
+                       char *err, size_t errlen)
 {
     int rc = maildrop_read(&j->r, type, data, len);
     if (rc <= 0) {
-        *why = rc == 0 ? "no end record" : strerror(errno);
+        int e = errno;
+        snprintf(err, errlen, "%s", rc == 0 ? "no end record" : strerror(e));
         /* a read error other than a malformed record may pass: try the file again later */
-        j->read_error = rc < 0 && errno != EPROTO;
+        j->read_error = rc < 0 && e != EPROTO;
         return -1;
     }
-    return maildrop_check(&j->chk, *type, *data, *len, why);
+    return maildrop_check(&j->chk, *type, *data, *len, err, errlen);
 }
 
 /* Reads the envelope records; leaves the first CONTENT or the END record in type/data/len. */
 static int read_envelope(struct job *j, int *type, const char **data, size_t *len,
-                         const char **why)
+                         char *err, size_t errlen)
 {
     struct conversion *c = &j->c;
     bool have_sender = false;
@@ -306,7 +307,7 @@ static int read_envelope(struct job *j, int *type, const char **data, size_t *le
     bool have_pending = false;
     struct rcpt_param param = { "", 0 };
     for (;;) {
-        if (next_record(j, type, data, len, why) < 0)
+        if (next_record(j, type, data, len, err, errlen) < 0)
             return -1;
         if (*type != QREC_RCPT_NOTIFY && *type != QREC_RCPT_ORCPT && have_pending) {
             struct list_arg a = { c, param.notify, param.orcpt[0] ? param.orcpt : NULL };
@@ -322,7 +323,7 @@ static int read_envelope(struct job *j, int *type, const char **data, size_t *le
             snprintf(s, sizeof s, "%.*s", (int)*len, *data);
             bool utf8 = false;
             if (s[0] && qualify(s, c->sender, &utf8) < 0) {
-                *why = "bad sender address";
+                snprintf(err, errlen, "bad sender address");
                 return -1;
             }
             c->smtputf8 |= utf8;
@@ -350,7 +351,7 @@ static int read_envelope(struct job *j, int *type, const char **data, size_t *le
             break;
         default:   /* CONTENT or END */
             if (!have_sender) {
-                *why = "no sender record";
+                snprintf(err, errlen, "no sender record");
                 return -1;
             }
             return 0;
@@ -361,23 +362,23 @@ static int read_envelope(struct job *j, int *type, const char **data, size_t *le
 /* Collects content until the header is complete (or passes header_size_limit): the header in
  * hdr with CRLF line ends. type/data/len hold the record after what was used. */
 static int read_header(struct job *j, struct crlf *norm, struct buf *hdr, struct header_info *hi,
-                       int *type, const char **data, size_t *len, const char **why)
+                       int *type, const char **data, size_t *len, char *err, size_t errlen)
 {
     memset(hi, 0, sizeof *hi);
     while (*type == QREC_CONTENT) {
         if (crlf_feed(norm, *data, *len, hdr) < 0) {
-            *why = "out of memory";
+            snprintf(err, errlen, "out of memory");
             return -1;
         }
         header_scan_more(hdr->data, hdr->len, hi);
-        if (next_record(j, type, data, len, why) < 0)
+        if (next_record(j, type, data, len, err, errlen) < 0)
             return -1;
         if (hi->complete || hdr->len > conf.header_limit)
             return 0;   /* a header past the limit: what follows is body */
     }
     /* END: the last line ends here even without a line end, and is a header field or not */
     if (hdr->len && hdr->data[hdr->len - 1] != '\n' && buf_append(hdr, "\r\n", 2) < 0) {
-        *why = "out of memory";
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     header_scan_more(hdr->data, hdr->len, hi);
@@ -494,13 +495,13 @@ static void drop_failures(struct job *j)
     unlink(path);
 }
 
-static enum outcome convert(struct job *j, const char **why)
+static enum outcome convert(struct job *j, char *err, size_t errlen)
 {
     struct conversion *c = &j->c;
     int type;
     const char *data;
     size_t len;
-    if (read_envelope(j, &type, &data, &len, why) < 0)
+    if (read_envelope(j, &type, &data, &len, err, errlen) < 0)
         return j->read_error ? RETRY : CORRUPT;
     struct buf hdr;
     buf_init(&hdr, conf.header_limit + 2 * QFILE_CONTENT_CHUNK + 2 * QREC_DATA_MAX);
@@ -510,7 +511,7 @@ static enum outcome convert(struct job *j, const char **why)
     struct buf chunk;
     buf_init(&chunk, BUF_UNBOUNDED);
     bool failures = false;
-    if (read_header(j, &norm, &hdr, &hi, &type, &data, &len, why) < 0)
+    if (read_header(j, &norm, &hdr, &hi, &type, &data, &len, err, errlen) < 0)
         goto done;
     if (c->extract)
         header_rewrite(hdr.data, &hi, true, NULL, on_header_recipients, c);
@@ -518,7 +519,7 @@ static enum outcome convert(struct job *j, const char **why)
     bool looped = header_too_many_hops(hi.received, conf.hopcount_limit);
     out = RETRY;
     if ((j->q = qfile_create()) == NULL) {
-        *why = strerror(errno);
+        snprintf(err, errlen, "%s", strerror(errno));
         goto done;
     }
     const char *body = hdr.data + hi.header_len;
@@ -526,7 +527,7 @@ static enum outcome convert(struct job *j, const char **why)
     if (write_envelope(j, looped) < 0 ||
         write_header(j, hdr.data, &hi, body_len > 0 || type == QREC_CONTENT) < 0 ||
         qfile_put_content(j->q, body, body_len) < 0) {
-        *why = strerror(errno);
+        snprintf(err, errlen, "%s", strerror(errno));
         goto done;
     }
     /* the content ends with a line end, as SMTP will send it */
@@ -535,24 +536,24 @@ static enum outcome convert(struct job *j, const char **why)
         buf_reset(&chunk);
         if (crlf_feed(&norm, data, len, &chunk) < 0 ||
             qfile_put_content(j->q, chunk.data, chunk.len) < 0) {
-            *why = strerror(errno);
+            snprintf(err, errlen, "%s", strerror(errno));
             goto done;
         }
         if (chunk.len)
             line_end = chunk.data[chunk.len - 1] == '\n';
-        if (next_record(j, &type, &data, &len, why) < 0) {
+        if (next_record(j, &type, &data, &len, err, errlen) < 0) {
             out = j->read_error ? RETRY : CORRUPT;
             goto done;
         }
     }
     if (!line_end && qfile_put_content(j->q, "\r\n", 2) < 0) {
-        *why = strerror(errno);
+        snprintf(err, errlen, "%s", strerror(errno));
         goto done;
     }
     failures = true;
     if (record_failures(j, looped) < 0 || qfile_finish(j->q) < 0 ||
         qfile_commit_sync(j->q) < 0) {
-        *why = strerror(errno);
+        snprintf(err, errlen, "%s", strerror(errno));
         goto done;
     }
     if (looped)
@@ -600,8 +601,8 @@ static void pickup_file(const char *name)
     j.c.file = name;
     maildrop_reader_init(&j.r, fd, -1);
     maildrop_check_init(&j.chk, qfile_read_limit());
-    const char *why = "unknown error";
-    enum outcome out = convert(&j, &why);
+    char why[ERR_TEXT_MAX] = "unknown error";
+    enum outcome out = convert(&j, why, sizeof why);
     maildrop_reader_free(&j.r);
     close(fd);
     switch (out) {

@@ -36,12 +36,12 @@ int forward_write(struct qmsg *m, size_t i, const char *sender, const char *deli
     buf_init(&data, BUF_UNBOUNDED);
     buf_init(&content, BUF_UNBOUNDED);
     struct qfile_envelope env;
-    const char *why = NULL;
+    char why[ERR_TEXT_MAX] = "";
     struct qfile *q = NULL;
     int rc = -1;
-    if (qfile_read(path, qfile_read_limit(), &data, &env, &why) < 0 ||
+    if (qfile_read(path, qfile_read_limit(), &data, &env, why, sizeof why) < 0 ||
         qfile_content(data.data, data.len, &env, &content) < 0) {
-        snprintf(err, errlen, "cannot read the queue file: %s", why ? why : "bad content");
+        snprintf(err, errlen, "cannot read the queue file: %s", *why ? why : "bad content");
         goto out;
     }
     struct find_orcpt f = { m->rcpt[i].offset, NULL, 0 };

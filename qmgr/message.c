@@ -267,13 +267,13 @@ int message_load(const char *id)
     struct buf data;
     buf_init(&data, BUF_UNBOUNDED);
     struct qfile_envelope env;
-    const char *why = "not a regular file";
+    char why[ERR_TEXT_MAX] = "not a regular file";
     if (lstat(path, &st) < 0) {
         if (errno != ENOENT)
             put_back(id, strerror(errno));
         return -1;
     }
-    if (!S_ISREG(st.st_mode) || qfile_read(path, qfile_read_limit(), &data, &env, &why) < 0) {
+    if (!S_ISREG(st.st_mode) || qfile_read(path, qfile_read_limit(), &data, &env, why, sizeof why) < 0) {
         int e = S_ISREG(st.st_mode) ? errno : EPROTO;
         buf_free(&data);
         if (e == EFBIG)

@@ -4,6 +4,7 @@
  * qrec_head, as strictly as in queue files). */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -47,72 +48,72 @@ static bool attr_ok(const char *s, size_t len)
     return false;
 }
 
-static int fail(const char *reason, const char **why)
+static int fail(const char *reason, char *err, size_t errlen)
 {
-    *why = reason;
+    snprintf(err, errlen, "%s", reason);
     errno = EPROTO;
     return -1;
 }
 
 int maildrop_check(struct maildrop_check *c, int type, const char *data, size_t len,
-                   const char **why)
+                   char *err, size_t errlen)
 {
     if (c->ended)
-        return fail("data after the end record", why);
+        return fail("data after the end record", err, errlen);
     switch (type) {
     case QREC_MAGIC:
         if (c->stage != ST_MAGIC || len != strlen(MAILDROP_MAGIC_TEXT) ||
             memcmp(data, MAILDROP_MAGIC_TEXT, len) != 0)
-            return fail("not a maildrop file", why);
+            return fail("not a maildrop file", err, errlen);
         c->stage = ST_SENDER;
         return 0;
     case QREC_SENDER:
         if (c->stage != ST_SENDER)
-            return fail("sender record out of order", why);
+            return fail("sender record out of order", err, errlen);
         if (!text_ok(data, len))
-            return fail("bad sender", why);
+            return fail("bad sender", err, errlen);
         c->stage = ST_ATTR;
         return 0;
     case QREC_ATTR:
         if (c->stage != ST_ATTR)
-            return fail("attribute record out of order", why);
+            return fail("attribute record out of order", err, errlen);
         if (++c->nattr > MAILDROP_ATTR_MAX || !attr_ok(data, len))
-            return fail("bad attribute", why);
+            return fail("bad attribute", err, errlen);
         return 0;
     case QREC_RECIPIENT:
         if (c->stage != ST_ATTR && c->stage != ST_RCPT)
-            return fail("recipient record out of order", why);
+            return fail("recipient record out of order", err, errlen);
         if (++c->nrcpt > MAILDROP_RCPT_MAX)
-            return fail("too many recipients", why);
+            return fail("too many recipients", err, errlen);
         if (len == 0 || !text_ok(data, len))
-            return fail("bad recipient", why);
+            return fail("bad recipient", err, errlen);
         c->stage = ST_RCPT;
         return 0;
     case QREC_RCPT_NOTIFY:
     case QREC_RCPT_ORCPT:
         if (c->stage != ST_RCPT)
-            return fail("recipient parameter without a recipient", why);
+            return fail("recipient parameter without a recipient", err, errlen);
         if (!text_ok(data, len))
-            return fail("bad recipient parameter", why);
+            return fail("bad recipient parameter", err, errlen);
         return 0;
     case QREC_CONTENT:
         if (c->stage < ST_SENDER + 1 || c->stage > ST_CONTENT)
-            return fail("content record out of order", why);
+            return fail("content record out of order", err, errlen);
         c->stage = ST_CONTENT;
         c->content += len;
         if (c->limit && c->content > c->limit) {
-            *why = "message file too big";
+            snprintf(err, errlen, "message file too big");
             errno = EFBIG;
             return -1;
         }
         return 0;
     case QREC_END:
         if (c->stage < ST_SENDER + 1 || len != 0)
-            return fail("end record out of order", why);
+            return fail("end record out of order", err, errlen);
         c->ended = true;
         return 0;
     default:
-        return fail("unknown record type", why);
+        return fail("unknown record type", err, errlen);
     }
 }
 

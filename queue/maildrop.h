@@ -35,10 +35,10 @@ struct maildrop_check {
 };
 
 void maildrop_check_init(struct maildrop_check *c, unsigned long long content_limit);
-/* Checks the next record. 0, or -1 with a static reason in *why; EFBIG in errno (else EPROTO)
- * when the content passed the limit. */
+/* Checks the next record. 0, or -1 with the reason in err; EFBIG in errno (else EPROTO) when
+ * the content passed the limit. */
 int maildrop_check(struct maildrop_check *c, int type, const char *data, size_t len,
-                   const char **why);
+                   char *err, size_t errlen);
 
 /* A buffered reader of records from a descriptor (a pipe or a file). */
 struct maildrop_reader {

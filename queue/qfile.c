@@ -337,17 +337,14 @@ int qfile_commit_sync(struct qfile *q)
 /* ---- loading a file ---- */
 
 int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envelope *env,
-               const char **why)
+               char *err, size_t errlen)
 {
-    const char *unused;
-    if (!why)
-        why = &unused;
     memset(env, 0, sizeof *env);
     if (safe_read_file(path, max, out) < 0) {
-        *why = errno == EFBIG ? "file too large" : "cannot read the file";
+        snprintf(err, errlen, "%s", errno == EFBIG ? "file too large" : "cannot read the file");
         return -1;
     }
-    if (qfile_parse(out->data, out->len, env, why) < 0) {
+    if (qfile_parse(out->data, out->len, env, err, errlen) < 0) {
         errno = EPROTO;
         return -1;
     }

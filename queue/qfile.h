@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "buf.h"
+#include "errtext.h"
 #include "qenvelope.h"
 #include "qrecord.h"
 
@@ -78,7 +79,7 @@ void qfile_free(struct qfile *q);
 int qfile_commit_sync(struct qfile *q);
 
 /* Reading a complete queue file (qmgr, tools, tests): loads it whole (bounded by max) and checks
- * its structure (qfile_parse). 0, or -1 with a static reason in *why and errno: EPROTO for a
+ * its structure (qfile_parse). 0, or -1 with the reason in err and errno: EPROTO for a
  * malformed file, EFBIG for one larger than max, another value when it could not be read. */
 struct qfile_envelope {
     char sender[512];
@@ -93,11 +94,12 @@ struct qfile_envelope {
                               * virtual alias expansion, not to be expanded again */
 };
 int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envelope *env,
-               const char **why);
+               char *err, size_t errlen);
 /* The check of qfile_read over a file held in data[0..len): MAGIC first, END last, every record
- * well formed and of a known type, the envelope records in order; fills env. 0, or -1 with a
- * static reason in *why. Pure. */
-int qfile_parse(const char *data, size_t len, struct qfile_envelope *env, const char **why);
+ * well formed and of a known type, the envelope records in order; fills env. 0, or -1 with the
+ * reason in err. Pure. */
+int qfile_parse(const char *data, size_t len, struct qfile_envelope *env, char *err,
+                size_t errlen);
 
 /* The largest queue file a reader should load: the larger of message_size_limit and
  * QFILE_CONTENT_MAX, plus room for the envelope, the headers tern adds and a notice's text.

@@ -2,6 +2,7 @@
  * and forms (qfile_parse), the content and the recipients. Pure (no I/O, no global state), so
  * the fuzz target tests/fuzz/fuzz_qrecord.c links it with the record codec alone. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include "qfile.h"
 
@@ -166,7 +167,8 @@ static int reader_record(struct reader *r, int type, const char *data, size_t le
 }
 
 /* env->nrcpt counts every recipient record, delivered (D) or not (R). */
-int qfile_parse(const char *in, size_t in_len, struct qfile_envelope *env, const char **why)
+int qfile_parse(const char *in, size_t in_len, struct qfile_envelope *env, char *err,
+                size_t errlen)
 {
     memset(env, 0, sizeof *env);
     struct reader r = { SEC_START, env, 0, NULL };
@@ -178,22 +180,22 @@ int qfile_parse(const char *in, size_t in_len, struct qfile_envelope *env, const
         r.offset = pos;
         int got = qrec_get(in, in_len, &pos, &type, &data, &len);
         if (got < 0) {
-            *why = "truncated or malformed record";
+            snprintf(err, errlen, "truncated or malformed record");
             return -1;
         }
         if (got == 0)
             break;
         if (r.sec == SEC_END) {
-            *why = "data after the end record";
+            snprintf(err, errlen, "data after the end record");
             return -1;
         }
         if (reader_record(&r, type, data, len) < 0) {
-            *why = r.why;
+            snprintf(err, errlen, "%s", r.why);
             return -1;
         }
     }
     if (r.sec != SEC_END) {
-        *why = r.sec == SEC_START ? "empty file" : "no end record";
+        snprintf(err, errlen, "%s", r.sec == SEC_START ? "empty file" : "no end record");
         return -1;
     }
     return 0;
@@ -238,8 +240,7 @@ int qfile_recipients(const char *data, size_t len,
                      int (*cb)(const struct qfile_rcpt *rcpt, void *arg), void *arg)
 {
     struct qfile_envelope env;
-    const char *why;
-    if (qfile_parse(data, len, &env, &why) < 0)
+    if (qfile_parse(data, len, &env, NULL, 0) < 0)
         return -1;
     size_t pos = 0;
     struct qfile_rcpt cur;

@@ -181,7 +181,8 @@ int main(int argc, char **argv)
     maildrop_check_init(&chk, limit > 0 ? (unsigned long long)limit : 0);
     for (;;) {
         int type;
-        const char *data, *why;
+        const char *data;
+        char why[ERR_TEXT_MAX];
         size_t len;
         int rc = maildrop_read(&r, &type, &data, &len);
         if (rc < 0)
@@ -192,7 +193,7 @@ int main(int argc, char **argv)
                 fail(EX_DATAERR, "%s", "the input ended before the message did");
             break;
         }
-        if (maildrop_check(&chk, type, data, len, &why) < 0)
+        if (maildrop_check(&chk, type, data, len, why, sizeof why) < 0)
             fail(EX_DATAERR, "%s", why);
         put_record(&w, type, data, len);
     }

@@ -58,9 +58,9 @@ static void qualify(const char *name, const char *host, char *out, size_t size)
 static int load_original(struct job *j)
 {
     char path[QFILE_ID_MAX + 16];
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     snprintf(path, sizeof path, "active/%s", j->id);
-    if (qfile_read(path, qfile_read_limit(), &j->file, &j->env, &why) < 0) {
+    if (qfile_read(path, qfile_read_limit(), &j->file, &j->env, why, sizeof why) < 0) {
         int e = errno;
         if (strcmp(why, "cannot read the file") == 0)
             defer(j, "cannot read the queue file %s: %s", path, strerror(e));

@@ -42,10 +42,10 @@ static void deliver_all(const struct delivery_request *r, struct delivery_reply 
     buf_init(&data, BUF_UNBOUNDED);
     buf_init(&content, BUF_UNBOUNDED);
     struct qfile_envelope env;
-    const char *why = NULL;
-    if (qfile_read(path, qfile_read_limit(), &data, &env, &why) < 0) {
+    char why[ERR_TEXT_MAX] = "";
+    if (qfile_read(path, qfile_read_limit(), &data, &env, why, sizeof why) < 0) {
         char reason[300];
-        snprintf(reason, sizeof reason, "%s%s%s", why ? why : "unreadable",
+        snprintf(reason, sizeof reason, "%s%s%s", *why ? why : "unreadable",
                  errno != EPROTO ? ": " : "", errno != EPROTO ? strerror(errno) : "");
         log_warn("%s: cannot read the queue file %s: %s", r->queue_id, path, reason);
         defer_all(r, reply, "cannot read the queue file", reason);

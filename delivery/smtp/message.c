@@ -27,11 +27,11 @@ static int read_content_facts(struct message *m)
 int message_load(struct message *m, const char *queue_id, char *err, size_t errlen)
 {
     char path[QFILE_ID_MAX + 16];
-    const char *why = "";
+    char why[ERR_TEXT_MAX] = "";
     memset(m, 0, sizeof *m);
     snprintf(path, sizeof path, "active/%s", queue_id);
     buf_init(&m->data, qfile_read_limit());
-    if (qfile_read(path, qfile_read_limit(), &m->data, &m->env, &why) < 0) {
+    if (qfile_read(path, qfile_read_limit(), &m->data, &m->env, why, sizeof why) < 0) {
         if (strcmp(why, "cannot read the file") == 0)
             snprintf(err, errlen, "cannot read queue file %s: %s", path, strerror(errno));
         else

@@ -128,16 +128,15 @@ static int open_maps(const char *queue_id, struct delivery_reply *reply)
 
 static int load_message(struct message *msg, struct delivery_reply *reply)
 {
-    char path[QFILE_ID_MAX + 16], text[256];
+    char path[QFILE_ID_MAX + 16], text[256], why[ERR_TEXT_MAX] = "";
     struct buf data;
-    const char *why = "";
     snprintf(path, sizeof path, "active/%s", msg->queue_id);
     buf_init(&data, qfile_read_limit());
-    int rc = qfile_read(path, qfile_read_limit(), &data, &msg->env, &why);
+    int rc = qfile_read(path, qfile_read_limit(), &data, &msg->env, why, sizeof why);
     int e = errno;
     if (rc == 0 && qfile_content(data.data, data.len, &msg->env, &msg->content) < 0) {
         rc = -1;
-        why = "malformed or too large content";
+        snprintf(why, sizeof why, "malformed or too large content");
     }
     buf_free(&data);
     if (rc == 0)

@@ -93,9 +93,9 @@ static int on_rcpt(const struct qfile_rcpt *r, void *arg)
 static void check_file(const char *data, size_t size, bool walked)
 {
     struct qfile_envelope env;
-    const char *why = NULL;
-    if (qfile_parse(data, size, &env, &why) < 0) {
-        FUZZ_CHECK(why != NULL && why[0] != '\0');
+    char why[ERR_TEXT_MAX] = "";
+    if (qfile_parse(data, size, &env, why, sizeof why) < 0) {
+        FUZZ_CHECK(why[0] != '\0');
         FUZZ_CHECK(qfile_recipients(data, size, on_rcpt, &(struct walk){ 0, 0, data, size }) ==
                    -1);
         return;

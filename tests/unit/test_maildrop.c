@@ -23,9 +23,9 @@ static int first_refused(const struct rec *r, size_t n, unsigned long long limit
     struct maildrop_check c;
     maildrop_check_init(&c, limit);
     for (size_t i = 0; i < n; i++) {
-        const char *why;
+        char why[ERR_TEXT_MAX] = "";
         errno = 0;
-        if (maildrop_check(&c, r[i].type, r[i].data, strlen(r[i].data), &why) < 0) {
+        if (maildrop_check(&c, r[i].type, r[i].data, strlen(r[i].data), why, sizeof why) < 0) {
             *err = errno;
             return (int)i;
         }
@@ -99,13 +99,13 @@ START_TEST(bounds)
 
     struct maildrop_check c;
     maildrop_check_init(&c, 0);
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     ck_assert_int_eq(maildrop_check(&c, QREC_MAGIC, MAILDROP_MAGIC_TEXT,
-                                    strlen(MAILDROP_MAGIC_TEXT), &why), 0);
-    ck_assert_int_eq(maildrop_check(&c, QREC_SENDER, "", 0, &why), 0);
+                                    strlen(MAILDROP_MAGIC_TEXT), why, sizeof why), 0);
+    ck_assert_int_eq(maildrop_check(&c, QREC_SENDER, "", 0, why, sizeof why), 0);
     for (int i = 0; i < MAILDROP_RCPT_MAX; i++)
-        ck_assert_int_eq(maildrop_check(&c, QREC_RECIPIENT, "r", 1, &why), 0);
-    ck_assert_int_eq(maildrop_check(&c, QREC_RECIPIENT, "r", 1, &why), -1);
+        ck_assert_int_eq(maildrop_check(&c, QREC_RECIPIENT, "r", 1, why, sizeof why), 0);
+    ck_assert_int_eq(maildrop_check(&c, QREC_RECIPIENT, "r", 1, why, sizeof why), -1);
 }
 END_TEST
 

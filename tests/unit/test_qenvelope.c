@@ -81,8 +81,8 @@ static void parse_written(const struct buf *got, struct qfile_envelope *env)
     ck_assert_int_eq(qrec_put(&whole, QREC_MAGIC, QREC_MAGIC_TEXT, strlen(QREC_MAGIC_TEXT)), 0);
     ck_assert_int_eq(qrec_put(&whole, QREC_TIME, "1.000000", 8), 0);
     ck_assert_int_eq(buf_append(&whole, got->data, got->len), 0);
-    const char *why = NULL;
-    ck_assert_msg(qfile_parse(whole.data, whole.len, env, &why) == 0, "%s", why);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_msg(qfile_parse(whole.data, whole.len, env, why, sizeof why) == 0, "%s", why);
     buf_free(&whole);
 }
 
@@ -286,7 +286,7 @@ START_TEST(content_in_chunks)
     struct buf b;
     buf_init(&b, BUF_UNBOUNDED);
     struct qfile_envelope env;
-    ck_assert_int_eq(qfile_read(qfile_path(q), 1 << 24, &b, &env, NULL), 0);
+    ck_assert_int_eq(qfile_read(qfile_path(q), 1 << 24, &b, &env, NULL, 0), 0);
     qfile_free(q);
     static const size_t sizes[] = { QFILE_CONTENT_CHUNK, QFILE_CONTENT_CHUNK, 1000, 2 };
     size_t pos = env.content_offset, len, off = 0;
