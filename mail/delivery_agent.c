@@ -17,7 +17,7 @@ bool delivery_agent_serve(int fd, size_t request_max, int io_ms, delivery_fn del
     ipc_msg_init(&out);
     memset(&req, 0, sizeof req);
     memset(&reply, 0, sizeof reply);
-    const char *why = NULL, *queue_id = "-";
+    const char *queue_id = "-";
     char err[ERR_TEXT_MAX];
     bool keep = false;
     if (ipc_recv(fd, &in, request_max, io_ms, err, sizeof err) < 0) {
@@ -26,9 +26,9 @@ bool delivery_agent_serve(int fd, size_t request_max, int io_ms, delivery_fn del
                      errno == EPROTO ? err : strerror(errno));
         goto done;
     }
-    if (delivery_request_decode(&in, &req, &why) < 0) {
-        log_warn("bad delivery request: %s", why);
-        delivery_reply_refusal(&out, why);
+    if (delivery_request_decode(&in, &req, err, sizeof err) < 0) {
+        log_warn("bad delivery request: %s", err);
+        delivery_reply_refusal(&out, err);
     } else {
         queue_id = req.queue_id;
         delivery_reply_init(&reply, req.nrcpt);

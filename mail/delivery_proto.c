@@ -29,27 +29,27 @@ int delivery_request_encode(const struct delivery_request *r, struct ipc_msg *m)
 }
 
 int delivery_request_decode(const struct ipc_msg *m, struct delivery_request *r,
-                            const char **why)
+                            char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     if (m->count < 3 || strcmp(m->attr[0].name, IPC_A_TYPE) != 0 ||
         strcmp(m->attr[0].value, IPC_T_DELIVER) != 0) {
-        *why = "not a delivery request";
+        snprintf(err, errlen, "not a delivery request");
         return -1;
     }
     if (strcmp(m->attr[1].name, IPC_A_QUEUE_ID) != 0 || !qfile_valid_id(m->attr[1].value) ||
         copy_value(r->queue_id, sizeof r->queue_id, &m->attr[1]) < 0) {
-        *why = "bad queue_id";
+        snprintf(err, errlen, "bad queue_id");
         return -1;
     }
     if (strcmp(m->attr[2].name, DELIVERY_A_NEXTHOP) != 0 ||
         copy_value(r->nexthop, sizeof r->nexthop, &m->attr[2]) < 0) {
-        *why = "bad nexthop";
+        snprintf(err, errlen, "bad nexthop");
         return -1;
     }
     size_t rest = m->count - 3;
     if (rest == 0 || rest % 3 != 0 || rest / 3 > DELIVERY_RCPT_MAX) {
-        *why = "bad recipient count";
+        snprintf(err, errlen, "bad recipient count");
         return -1;
     }
     r->nrcpt = rest / 3;
@@ -66,7 +66,7 @@ int delivery_request_decode(const struct ipc_msg *m, struct delivery_request *r,
             (notify = strtoul(a[2].value, &end, 10), *end || a[2].value_len == 0 ||
              notify > 15)) {
             delivery_request_free(r);
-            *why = "bad recipient";
+            snprintf(err, errlen, "bad recipient");
             return -1;
         }
         r->rcpt[i].notify = (unsigned)notify;
@@ -195,7 +195,7 @@ bool delivery_dsn_valid(const char *s, enum delivery_status status)
 }
 
 int delivery_reply_decode(const struct ipc_msg *m, size_t nrcpt, struct delivery_reply *r,
-                          const char **why)
+                          char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     r->result = xcalloc(nrcpt ? nrcpt : 1, sizeof *r->result);
@@ -203,7 +203,7 @@ int delivery_reply_decode(const struct ipc_msg *m, size_t nrcpt, struct delivery
     size_t i = 0, n = m->count;
     if (n == 0 || strcmp(a[0].name, IPC_A_STATUS) != 0 ||
         strcmp(a[0].value, IPC_STATUS_OK) != 0) {
-        *why = "the agent did not answer ok";
+        snprintf(err, errlen, "the agent did not answer ok");
         goto fail;
     }
     i = 1;
@@ -216,18 +216,18 @@ int delivery_reply_decode(const struct ipc_msg *m, size_t nrcpt, struct delivery
         const char *name = a[i].name, *v = a[i].value;
         if (strcmp(name, DELIVERY_A_RCPT_STATUS) == 0) {
             if (r->nresult >= nrcpt) {
-                *why = "more results than recipients";
+                snprintf(err, errlen, "more results than recipients");
                 goto fail;
             }
             x = &r->result[r->nresult++];
             if (delivery_status_parse(v, &x->status) < 0) {
-                *why = "bad rcpt_status";
+                snprintf(err, errlen, "bad rcpt_status");
                 goto fail;
             }
             continue;
         }
         if (x == NULL) {
-            *why = "attribute before the first rcpt_status";
+            snprintf(err, errlen, "attribute before the first rcpt_status");
             goto fail;
         }
         int bad = 0;
@@ -253,22 +253,22 @@ int delivery_reply_decode(const struct ipc_msg *m, size_t nrcpt, struct delivery
         else
             bad = 1;
         if (bad) {
-            *why = "bad or unknown result attribute";
+            snprintf(err, errlen, "bad or unknown result attribute");
             goto fail;
         }
     }
     if (r->nresult != nrcpt) {
-        *why = "fewer results than recipients";
+        snprintf(err, errlen, "fewer results than recipients");
         goto fail;
     }
     for (size_t k = 0; k < nrcpt; k++) {
         x = &r->result[k];
         if (!delivery_dsn_valid(x->dsn, x->status)) {
-            *why = "a result's status code does not match its status";
+            snprintf(err, errlen, "a result's status code does not match its status");
             goto fail;
         }
         if (x->nforward && x->status != DELIVERY_SENT) {
-            *why = "a forward list on a recipient not sent";
+            snprintf(err, errlen, "a forward list on a recipient not sent");
             goto fail;
         }
     }

@@ -83,10 +83,10 @@ struct delivery_reply {
     struct delivery_result *result;   /* nresult entries */
 };
 
-/* Request: qmgr encodes, the agent decodes (checking every name and bound; *why on error). */
+/* Request: qmgr encodes, the agent decodes (checking every name and bound; err on error). */
 int delivery_request_encode(const struct delivery_request *r, struct ipc_msg *m);
 int delivery_request_decode(const struct ipc_msg *m, struct delivery_request *r,
-                            const char **why);
+                            char *err, size_t errlen);
 void delivery_request_free(struct delivery_request *r);
 
 /* Reply: the agent fills one result per recipient (delivery_reply_init allocates them, all
@@ -103,10 +103,10 @@ int delivery_reply_encode(const struct delivery_reply *r, struct ipc_msg *m);
  * with a reason in its place (qmgr then tries every recipient again), and -1 for the agent to
  * log. */
 int delivery_reply_message(const struct delivery_reply *r, struct ipc_msg *m);
-/* The agent's answer to a request it refuses (delivery_request_decode's why): status=fail. */
+/* The agent's answer to a request it refuses (delivery_request_decode's err): status=fail. */
 void delivery_reply_refusal(struct ipc_msg *m, const char *why);
 int delivery_reply_decode(const struct ipc_msg *m, size_t nrcpt, struct delivery_reply *r,
-                          const char **why);
+                          char *err, size_t errlen);
 void delivery_reply_free(struct delivery_reply *r);
 
 const char *delivery_status_name(enum delivery_status s);   /* "sent", "defer", "bounce" */

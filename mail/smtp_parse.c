@@ -5,13 +5,14 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include "xtext.h"
 
-/* Sets the static reason of a failure; returns -1. */
-static int fail(const char **why, const char *reason)
+/* Writes the reason of a failure; returns -1. */
+static int fail(char *err, size_t errlen, const char *reason)
 {
-    *why = reason;
+    snprintf(err, errlen, "%s", reason);
     return -1;
 }
 
@@ -120,7 +121,7 @@ void smtp_parse_command(const char *line, size_t len, struct smtp_command *out)
 /* ---- domains and address literals ---- */
 
 /* One LDH label (or U-label bytes) at s: its length in *n. */
-static int scan_label(const char *s, size_t len, size_t *n, bool *utf8, const char **why)
+static int scan_label(const char *s, size_t len, size_t *n, bool *utf8, char *err, size_t errlen)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
@@ -130,7 +131,7 @@ static int scan_label(const char *s, size_t len, size_t *n, bool *utf8, const ch
         } else if (u[i] >= 0x80) {
             size_t k = utf8_seq(u + i, len - i);
             if (k == 0)
-                return fail(why, "invalid UTF-8 in domain");
+                return fail(err, errlen, "invalid UTF-8 in domain");
             *utf8 = true;
             i += k;
         } else {
@@ -138,9 +139,9 @@ static int scan_label(const char *s, size_t len, size_t *n, bool *utf8, const ch
         }
     }
     if (i > 63)
-        return fail(why, "domain label too long");
+        return fail(err, errlen, "domain label too long");
     if (i > 0 && (u[0] == '-' || u[i - 1] == '-'))
-        return fail(why, "hyphen at the start or end of a domain label");
+        return fail(err, errlen, "hyphen at the start or end of a domain label");
     *n = i;
     return 0;
 }
@@ -156,30 +157,30 @@ static bool all_digits(const char *s, size_t len)
 /* A Domain (sub-domain *("." sub-domain)) at the start of s; stops at the first byte that
  * cannot continue it, which the caller checks. Consumed length in *n. An all-numeric last
  * label is refused (RFC 3696 section 2): a bare "1.2.3.4" must be written as a literal. */
-static int scan_domain(const char *s, size_t len, size_t *n, bool *utf8, const char **why)
+static int scan_domain(const char *s, size_t len, size_t *n, bool *utf8, char *err, size_t errlen)
 {
     size_t i = 0, label = 0;
     for (;;) {
-        if (scan_label(s + i, len - i, &label, utf8, why) < 0)
+        if (scan_label(s + i, len - i, &label, utf8, err, errlen) < 0)
             return -1;
         if (label == 0) {
             if (i == 0)
-                *why = "missing domain";
+                snprintf(err, errlen, "missing domain");
             else if (i < len && s[i] == '.')
-                *why = "empty domain label";
+                snprintf(err, errlen, "empty domain label");
             else
-                *why = "trailing dot in domain";
+                snprintf(err, errlen, "trailing dot in domain");
             return -1;
         }
         i += label;
         if (i > SMTP_DOMAIN_MAX)
-            return fail(why, "domain too long");
+            return fail(err, errlen, "domain too long");
         if (i >= len || s[i] != '.')
             break;
         i++;
     }
     if (all_digits(s + i - label, label))
-        return fail(why, "numeric top-level domain");
+        return fail(err, errlen, "numeric top-level domain");
     *n = i;
     return 0;
 }
@@ -207,13 +208,13 @@ static bool all_in(const char *s, size_t len, const char *set)
 }
 
 /* An address literal "[...]" at s (s[0] == '['): consumed length, through ']', in *n. */
-static int scan_literal(const char *s, size_t len, size_t *n, const char **why)
+static int scan_literal(const char *s, size_t len, size_t *n, char *err, size_t errlen)
 {
     size_t close = 1;
     while (close < len && close < SMTP_DOMAIN_MAX - 1 && s[close] != ']')
         close++;
     if (close >= len || s[close] != ']')
-        return fail(why, close < len ? "domain too long" : "unterminated address literal");
+        return fail(err, errlen, close < len ? "domain too long" : "unterminated address literal");
     const char *c = s + 1;
     size_t clen = close - 1;
     bool ok;
@@ -221,12 +222,12 @@ static int scan_literal(const char *s, size_t len, size_t *n, const char **why)
         ok = all_in(c + 5, clen - 5, "0123456789abcdefABCDEF:.") &&
              valid_ip(AF_INET6, c + 5, clen - 5);
     } else if (memchr(c, ':', clen) != NULL) {
-        return fail(why, "unsupported address literal");      /* General-address-literal */
+        return fail(err, errlen, "unsupported address literal");      /* General-address-literal */
     } else {
         ok = all_in(c, clen, "0123456789.") && valid_ip(AF_INET, c, clen);
     }
     if (!ok)
-        return fail(why, "bad address literal");
+        return fail(err, errlen, "bad address literal");
     *n = close + 1;
     return 0;
 }
@@ -234,41 +235,43 @@ static int scan_literal(const char *s, size_t len, size_t *n, const char **why)
 /* Domain / address-literal at s, which must be followed by one of the bytes in `stops`, or,
  * when stops is "", must fill s exactly (HELO). */
 static int scan_host(const char *s, size_t len, const char *stops, size_t *n, bool *literal,
-                     bool *utf8, const char **why)
+                     bool *utf8, char *err, size_t errlen)
 {
     int r;
     *literal = len > 0 && s[0] == '[';
     if (*literal)
-        r = scan_literal(s, len, n, why);
+        r = scan_literal(s, len, n, err, errlen);
     else
-        r = scan_domain(s, len, n, utf8, why);
+        r = scan_domain(s, len, n, utf8, err, errlen);
     if (r < 0)
         return -1;
     bool stopped = *n == len ? stops[0] == '\0'
                              : s[*n] != '\0' && strchr(stops, s[*n]) != NULL;
     if (!stopped) {
         if (*n < len && s[*n] == '@')
-            *why = "more than one @";
+            snprintf(err, errlen, "more than one @");
         else
-            *why = *n < len ? "invalid character in domain" : "unterminated path";
+            snprintf(err, errlen, "%s",
+                     *n < len ? "invalid character in domain" : "unterminated path");
         return -1;
     }
     return 0;
 }
 
-int smtp_parse_helo(const char *s, size_t len, const char **why)
+int smtp_parse_helo(const char *s, size_t len, char *err, size_t errlen)
 {
     size_t n;
     bool literal, utf8 = false;
     if (len == 0)
-        return fail(why, "missing domain");
-    return scan_host(s, len, "", &n, &literal, &utf8, why);
+        return fail(err, errlen, "missing domain");
+    return scan_host(s, len, "", &n, &literal, &utf8, err, errlen);
 }
 
 /* ---- paths ---- */
 
 /* A Dot-string local part (atext and UTF-8 atoms joined by single dots): length in *n. */
-static int scan_dot_string(const char *s, size_t len, size_t *n, bool *utf8, const char **why)
+static int scan_dot_string(const char *s, size_t len, size_t *n, bool *utf8, char *err,
+                           size_t errlen)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
@@ -278,10 +281,10 @@ static int scan_dot_string(const char *s, size_t len, size_t *n, bool *utf8, con
         if (u[i] >= 0x80) {
             k = utf8_seq(u + i, len - i);
             if (k == 0)
-                return fail(why, "invalid UTF-8 in local part");
+                return fail(err, errlen, "invalid UTF-8 in local part");
             *utf8 = true;
         } else if (u[i] == '.' && after_dot) {
-            return fail(why, "bad dot in local part");
+            return fail(err, errlen, "bad dot in local part");
         } else if (u[i] != '.' && !is_atext(u[i])) {
             break;
         }
@@ -289,16 +292,16 @@ static int scan_dot_string(const char *s, size_t len, size_t *n, bool *utf8, con
         i += k;
     }
     if (i > SMTP_LOCAL_MAX)
-        return fail(why, "local part too long");
+        return fail(err, errlen, "local part too long");
     if (after_dot)
-        return fail(why, i == 0 ? "empty local part" : "bad dot in local part");
+        return fail(err, errlen, i == 0 ? "empty local part" : "bad dot in local part");
     *n = i;
     return 0;
 }
 
 /* A Quoted-string local part at s (s[0] == '"'); the 64-byte bound counts the content
  * without the quotes and the escaping backslashes. */
-static int scan_quoted(const char *s, size_t len, size_t *n, bool *utf8, const char **why)
+static int scan_quoted(const char *s, size_t len, size_t *n, bool *utf8, char *err, size_t errlen)
 {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 1, content = 0;
@@ -306,40 +309,40 @@ static int scan_quoted(const char *s, size_t len, size_t *n, bool *utf8, const c
         size_t k = 1;
         if (u[i] == '\\') {
             if (i + 1 >= len || u[i + 1] < 32 || u[i + 1] > 126)
-                return fail(why, "bad quoted pair in local part");
+                return fail(err, errlen, "bad quoted pair in local part");
             k = 2;
         } else if (u[i] >= 0x80) {
             k = utf8_seq(u + i, len - i);
             if (k == 0)
-                return fail(why, "invalid UTF-8 in local part");
+                return fail(err, errlen, "invalid UTF-8 in local part");
             *utf8 = true;
         } else if (!is_qtext(u[i]))
-            return fail(why, "invalid character in quoted local part");
+            return fail(err, errlen, "invalid character in quoted local part");
         content += u[i] == '\\' ? 1 : k;
         if (content > SMTP_LOCAL_MAX)
-            return fail(why, "local part too long");
+            return fail(err, errlen, "local part too long");
         i += k;
     }
     if (i >= len)
-        return fail(why, "unterminated quoted local part");
+        return fail(err, errlen, "unterminated quoted local part");
     *n = i + 1;
     return 0;
 }
 
 /* The obsolete source route "@a,@b:" at s (s[0] == '@'), checked and skipped. */
-static int scan_route(const char *s, size_t len, size_t *n, bool *utf8, const char **why)
+static int scan_route(const char *s, size_t len, size_t *n, bool *utf8, char *err, size_t errlen)
 {
     size_t i = 0;
     for (;;) {
         size_t d;
         bool literal;
         if (i >= len || s[i] != '@')
-            return fail(why, "bad source route");
+            return fail(err, errlen, "bad source route");
         i++;
         if (i < len && s[i] == '[')
-            return fail(why, "bad source route");
-        if (scan_host(s + i, len - i, ",:", &d, &literal, utf8, why) < 0)
-            return fail(why, "bad source route");
+            return fail(err, errlen, "bad source route");
+        if (scan_host(s + i, len - i, ",:", &d, &literal, utf8, err, errlen) < 0)
+            return fail(err, errlen, "bad source route");
         i += d;
         if (s[i++] == ':')
             break;
@@ -359,24 +362,26 @@ static void copy_out(char *dst, size_t size, const char *src, size_t len)
 /* The Mailbox (or bare postmaster) from s to its closing '>'; fills local, domain, flags.
  * Returns the length through '>'. */
 static int scan_mailbox(const char *s, size_t len, bool allow_bare_local,
-                        struct smtp_address *out, const char **why)
+                        struct smtp_address *out, char *err, size_t errlen)
 {
     size_t lp, dom = 0;
-    int r = s[0] == '"' ? scan_quoted(s, len, &lp, &out->utf8, why)
-                        : scan_dot_string(s, len, &lp, &out->utf8, why);
+    int r = s[0] == '"' ? scan_quoted(s, len, &lp, &out->utf8, err, errlen)
+                        : scan_dot_string(s, len, &lp, &out->utf8, err, errlen);
     if (r < 0)
         return -1;
     out->quoted = s[0] == '"';
     if (lp < len && s[lp] == '>') {
         if (!allow_bare_local || out->quoted || out->source_route || !ieq(s, lp, "postmaster"))
-            return fail(why, "missing domain");
+            return fail(err, errlen, "missing domain");
     } else if (lp < len && s[lp] == '@') {
-        if (scan_host(s + lp + 1, len - lp - 1, ">", &dom, &out->literal, &out->utf8, why) < 0)
+        if (scan_host(s + lp + 1, len - lp - 1, ">", &dom, &out->literal, &out->utf8, err,
+                      errlen) < 0)
             return -1;
     } else {
         if (lp >= len)
-            return fail(why, "unterminated path");
-        return fail(why, s[0] == '"' ? "bad local part" : "invalid character in local part");
+            return fail(err, errlen, "unterminated path");
+        return fail(err, errlen,
+                    s[0] == '"' ? "bad local part" : "invalid character in local part");
     }
     copy_out(out->local, sizeof out->local, s, lp);
     copy_out(out->domain, sizeof out->domain, s + lp + 1, dom);
@@ -384,32 +389,32 @@ static int scan_mailbox(const char *s, size_t len, bool allow_bare_local,
 }
 
 static int parse_path(const char *s, size_t len, bool allow_null, bool allow_bare_local,
-                      struct smtp_address *out, const char **why)
+                      struct smtp_address *out, char *err, size_t errlen)
 {
     if (len == 0 || s[0] != '<')
-        return fail(why, "path must begin with <");
+        return fail(err, errlen, "path must begin with <");
     if (len >= 2 && s[1] == '>') {
         if (!allow_null)
-            return fail(why, "null path not allowed");
+            return fail(err, errlen, "null path not allowed");
         out->null = true;
         return 2;
     }
     size_t i = 1;
     if (i < len && s[1] == '@') {
         size_t route;
-        if (scan_route(s + 1, len - 1, &route, &out->utf8, why) < 0)
+        if (scan_route(s + 1, len - 1, &route, &out->utf8, err, errlen) < 0)
             return -1;
         out->source_route = true;
         i += route;
     }
     if (i >= len)
-        return fail(why, "unterminated path");
-    int mb = scan_mailbox(s + i, len - i, allow_bare_local, out, why);
+        return fail(err, errlen, "unterminated path");
+    int mb = scan_mailbox(s + i, len - i, allow_bare_local, out, err, errlen);
     if (mb < 0)
         return -1;
     size_t end = i + (size_t)mb;        /* through '>' */
     if (end - 2 > SMTP_PATH_MAX)
-        return fail(why, "path too long");
+        return fail(err, errlen, "path too long");
     if (out->domain[0] == '\0')
         copy_out(out->address, sizeof out->address, out->local, strlen(out->local));
     else
@@ -418,10 +423,10 @@ static int parse_path(const char *s, size_t len, bool allow_null, bool allow_bar
 }
 
 int smtp_parse_path(const char *s, size_t len, bool allow_null, bool allow_bare_local,
-                    struct smtp_address *out, const char **why)
+                    struct smtp_address *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    int r = parse_path(s, len, allow_null, allow_bare_local, out, why);
+    int r = parse_path(s, len, allow_null, allow_bare_local, out, err, errlen);
     if (r < 0)
         memset(out, 0, sizeof *out);      /* no half-parsed address for a careless caller */
     return r;
@@ -437,13 +442,14 @@ struct param {
 };
 
 /* esmtp-keyword ["=" esmtp-value] at s, ending at a space or the end: length in *n. */
-static int scan_param(const char *s, size_t len, struct param *p, size_t *n, const char **why)
+static int scan_param(const char *s, size_t len, struct param *p, size_t *n, char *err,
+                      size_t errlen)
 {
     size_t i = 0;
     while (i < len && (is_letdig((unsigned char)s[i]) || (i > 0 && s[i] == '-')))
         i++;
     if (i == 0)
-        return fail(why, "bad parameter syntax");
+        return fail(err, errlen, "bad parameter syntax");
     p->key = s;
     p->key_len = i;
     p->val = NULL;
@@ -453,35 +459,37 @@ static int scan_param(const char *s, size_t len, struct param *p, size_t *n, con
         while (i < len && s[i] != ' ') {
             unsigned char c = (unsigned char)s[i];
             if (c < 33 || c > 126 || c == '=')
-                return fail(why, "bad parameter syntax");
+                return fail(err, errlen, "bad parameter syntax");
             i++;
         }
         p->val = s + v;
         p->val_len = i - v;
     }
     if (i < len && s[i] != ' ')
-        return fail(why, "bad parameter syntax");
+        return fail(err, errlen, "bad parameter syntax");
     *n = i;
     return 0;
 }
 
 /* Calls fn for each parameter of s (which, when not empty, starts with a space). */
-typedef int (*param_fn)(const struct param *p, void *out, unsigned *seen, const char **why);
+typedef int (*param_fn)(const struct param *p, void *out, unsigned *seen, char *err,
+                        size_t errlen);
 
-static int each_param(const char *s, size_t len, param_fn fn, void *out, const char **why)
+static int each_param(const char *s, size_t len, param_fn fn, void *out, char *err, size_t errlen)
 {
     unsigned seen = 0;
     size_t i = 0;
     while (i < len) {
         if (s[i] != ' ')
-            return fail(why, "bad parameter syntax");
+            return fail(err, errlen, "bad parameter syntax");
         while (i < len && s[i] == ' ')
             i++;
         if (i == len)
             break;
         struct param p;
         size_t n;
-        if (scan_param(s + i, len - i, &p, &n, why) < 0 || fn(&p, out, &seen, why) < 0)
+        if (scan_param(s + i, len - i, &p, &n, err, errlen) < 0 ||
+            fn(&p, out, &seen, err, errlen) < 0)
             return -1;
         i += n;
     }
@@ -530,7 +538,7 @@ static int decode_text(const struct param *p, char *out, size_t size, bool allow
 
 enum { M_SIZE = 1, M_BODY = 2, M_RET = 4, M_ENVID = 8, M_SMTPUTF8 = 16, M_AUTH = 32 };
 
-static int mail_body(const struct param *p, struct mail_params *m, const char **why)
+static int mail_body(const struct param *p, struct mail_params *m, char *err, size_t errlen)
 {
     if (ieq(p->val, p->val_len, "7BIT"))
         m->body = BODY_7BIT;
@@ -539,31 +547,31 @@ static int mail_body(const struct param *p, struct mail_params *m, const char **
     else if (ieq(p->val, p->val_len, "BINARYMIME"))
         m->body = BODY_BINARYMIME;
     else
-        return fail(why, "bad BODY value");
+        return fail(err, errlen, "bad BODY value");
     return 0;
 }
 
-static int mail_ret(const struct param *p, struct mail_params *m, const char **why)
+static int mail_ret(const struct param *p, struct mail_params *m, char *err, size_t errlen)
 {
     if (ieq(p->val, p->val_len, "FULL"))
         m->ret = RET_FULL;
     else if (ieq(p->val, p->val_len, "HDRS"))
         m->ret = RET_HDRS;
     else
-        return fail(why, "bad RET value");
+        return fail(err, errlen, "bad RET value");
     return 0;
 }
 
-static int mail_auth(const struct param *p, struct mail_params *m, const char **why)
+static int mail_auth(const struct param *p, struct mail_params *m, char *err, size_t errlen)
 {
     if (decode_text(p, m->auth, sizeof m->auth, true) < 0)
-        return fail(why, "bad AUTH value");
+        return fail(err, errlen, "bad AUTH value");
     m->has_auth = true;
     return 0;
 }
 
 /* One MAIL parameter: known keyword, at most once, and its value rule. */
-static int mail_param(const struct param *p, void *vout, unsigned *seen, const char **why)
+static int mail_param(const struct param *p, void *vout, unsigned *seen, char *err, size_t errlen)
 {
     static const struct {
         const char *key;
@@ -576,40 +584,41 @@ static int mail_param(const struct param *p, void *vout, unsigned *seen, const c
         if (ieq(p->key, p->key_len, keys[i].key))
             bit = keys[i].bit;
     if (bit == 0)
-        return fail(why, "unknown parameter");
+        return fail(err, errlen, "unknown parameter");
     if (!once(seen, bit))
-        return fail(why, "duplicate parameter");
+        return fail(err, errlen, "duplicate parameter");
     if (bit == M_SMTPUTF8) {
         if (p->val != NULL)
-            return fail(why, "SMTPUTF8 takes no value");
+            return fail(err, errlen, "SMTPUTF8 takes no value");
         m->smtputf8 = true;
         return 0;
     }
     if (p->val == NULL || p->val_len == 0)
-        return fail(why, "missing parameter value");
+        return fail(err, errlen, "missing parameter value");
     switch (bit) {
     case M_SIZE:
         if (parse_size(p->val, p->val_len, &m->size) < 0)
-            return fail(why, "bad SIZE value");
+            return fail(err, errlen, "bad SIZE value");
         m->has_size = true;
         return 0;
     case M_BODY:
-        return mail_body(p, m, why);
+        return mail_body(p, m, err, errlen);
     case M_RET:
-        return mail_ret(p, m, why);
+        return mail_ret(p, m, err, errlen);
     case M_ENVID:
         if (decode_text(p, m->envid, sizeof m->envid, false) < 0)
-            return fail(why, "bad ENVID value");
+            return fail(err, errlen, "bad ENVID value");
         return 0;
     default:
-        return mail_auth(p, m, why);
+        return mail_auth(p, m, err, errlen);
     }
 }
 
-int smtp_parse_mail_params(const char *s, size_t len, struct mail_params *out, const char **why)
+int smtp_parse_mail_params(const char *s, size_t len, struct mail_params *out, char *err,
+                           size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    return each_param(s, len, mail_param, out, why);
+    return each_param(s, len, mail_param, out, err, errlen);
 }
 
 /* NOTIFY=NEVER / SUCCESS,FAILURE,DELAY (any order, each once, NEVER alone). */
@@ -664,32 +673,33 @@ static int parse_orcpt(const struct param *p, struct rcpt_params *r)
 
 enum { R_NOTIFY = 1, R_ORCPT = 2 };
 
-static int rcpt_param(const struct param *p, void *vout, unsigned *seen, const char **why)
+static int rcpt_param(const struct param *p, void *vout, unsigned *seen, char *err, size_t errlen)
 {
     struct rcpt_params *r = vout;
     unsigned bit = ieq(p->key, p->key_len, "NOTIFY") ? R_NOTIFY
                  : ieq(p->key, p->key_len, "ORCPT")  ? R_ORCPT
                                                      : 0;
     if (bit == 0)
-        return fail(why, "unknown parameter");
+        return fail(err, errlen, "unknown parameter");
     if (!once(seen, bit))
-        return fail(why, "duplicate parameter");
+        return fail(err, errlen, "duplicate parameter");
     if (p->val == NULL || p->val_len == 0)
-        return fail(why, "missing parameter value");
+        return fail(err, errlen, "missing parameter value");
     if (bit == R_NOTIFY) {
         if (parse_notify(p->val, p->val_len, &r->notify) < 0)
-            return fail(why, "bad NOTIFY value");
+            return fail(err, errlen, "bad NOTIFY value");
         return 0;
     }
     if (parse_orcpt(p, r) < 0) {
         r->orcpt_type[0] = r->orcpt[0] = '\0';
-        return fail(why, "bad ORCPT value");
+        return fail(err, errlen, "bad ORCPT value");
     }
     return 0;
 }
 
-int smtp_parse_rcpt_params(const char *s, size_t len, struct rcpt_params *out, const char **why)
+int smtp_parse_rcpt_params(const char *s, size_t len, struct rcpt_params *out, char *err,
+                           size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    return each_param(s, len, rcpt_param, out, why);
+    return each_param(s, len, rcpt_param, out, err, errlen);
 }

@@ -6,6 +6,7 @@
 #define TERN_SMTP_PARSE_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "errtext.h"
 #include "qenvelope.h"   /* NOTIFY_* */
 
 enum smtp_verb {
@@ -45,11 +46,11 @@ struct smtp_address {
 /* Parses `<path>` at the start of s[0..len) (RFC 5321 Reverse-path / Forward-path, strict: the
  * angle brackets are required). allow_null: "<>" is accepted (MAIL); allow_bare_local: a
  * mailbox without @domain (only "postmaster", case-insensitive) is accepted (RCPT).
- * Returns the number of bytes consumed (through '>'), or -1 with a static reason in *why.
+ * Returns the number of bytes consumed (through '>'), or -1 with the reason in err.
  * Enforces local part <= 64, domain <= 255, path <= 256 bytes; domain syntax (LDH labels, or
  * a valid address literal). 8-bit bytes set utf8 (the caller rejects them without SMTPUTF8). */
 int smtp_parse_path(const char *s, size_t len, bool allow_null, bool allow_bare_local,
-                    struct smtp_address *out, const char **why);
+                    struct smtp_address *out, char *err, size_t errlen);
 
 enum smtp_body { BODY_NONE, BODY_7BIT, BODY_8BITMIME, BODY_BINARYMIME };
 enum smtp_ret { RET_NONE, RET_FULL, RET_HDRS };
@@ -75,11 +76,13 @@ struct rcpt_params {
 
 /* Parse the ESMTP parameters after the path (s: the rest of the line after '>'). Keywords are
  * case-insensitive; each may appear once; unknown keywords and bad values fail. Return 0, or -1
- * with a static reason in *why (the caller replies 555 5.5.4 for unknown/bad parameters). */
-int smtp_parse_mail_params(const char *s, size_t len, struct mail_params *out, const char **why);
-int smtp_parse_rcpt_params(const char *s, size_t len, struct rcpt_params *out, const char **why);
+ * with the reason in err (the caller replies 555 5.5.4 for unknown/bad parameters). */
+int smtp_parse_mail_params(const char *s, size_t len, struct mail_params *out, char *err,
+                           size_t errlen);
+int smtp_parse_rcpt_params(const char *s, size_t len, struct rcpt_params *out, char *err,
+                           size_t errlen);
 
-/* HELO/EHLO argument: a domain or an address literal; returns 0 or -1 with *why. */
-int smtp_parse_helo(const char *s, size_t len, const char **why);
+/* HELO/EHLO argument: a domain or an address literal; returns 0 or -1 with err. */
+int smtp_parse_helo(const char *s, size_t len, char *err, size_t errlen);
 
 #endif

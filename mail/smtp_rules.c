@@ -46,9 +46,11 @@ static const char *after_keyword(const struct smtp_command *c, const char *kw, s
     return p;
 }
 
+/* why is one of the parameter parser's short reasons; the precision only keeps the reply line
+ * within its bound whatever it holds. */
 static const char *unsupported(char reply[SMTP_RULE_REPLY_MAX], const char *why)
 {
-    snprintf(reply, SMTP_RULE_REPLY_MAX, "555 5.5.4 Unsupported option: %s", why);
+    snprintf(reply, SMTP_RULE_REPLY_MAX, "555 5.5.4 Unsupported option: %.400s", why);
     return reply;
 }
 
@@ -60,13 +62,14 @@ const char *smtp_rule_mail(const struct smtp_command *c, long long size_limit,
                            char reply[SMTP_RULE_REPLY_MAX])
 {
     size_t len;
-    const char *p = after_keyword(c, "FROM:", &len), *why = NULL;
+    const char *p = after_keyword(c, "FROM:", &len);
+    char why[ERR_TEXT_MAX];
     if (p == NULL)
         return "501 5.5.4 Syntax: MAIL FROM:<address>";
-    int used = smtp_parse_path(p, len, true, false, a, &why);
+    int used = smtp_parse_path(p, len, true, false, a, why, sizeof why);
     if (used < 0)
         return "501 5.1.7 Bad sender address syntax";
-    if (smtp_parse_mail_params(p + used, len - (size_t)used, mp, &why) < 0)
+    if (smtp_parse_mail_params(p + used, len - (size_t)used, mp, why, sizeof why) < 0)
         return unsupported(reply, why);
     if (a->utf8 && !mp->smtputf8)
         return NEED_SMTPUTF8;
@@ -79,13 +82,14 @@ const char *smtp_rule_rcpt(const struct smtp_command *c, bool smtputf8, struct s
                            struct rcpt_params *rp, char reply[SMTP_RULE_REPLY_MAX])
 {
     size_t len;
-    const char *p = after_keyword(c, "TO:", &len), *why = NULL;
+    const char *p = after_keyword(c, "TO:", &len);
+    char why[ERR_TEXT_MAX];
     if (p == NULL)
         return "501 5.5.4 Syntax: RCPT TO:<address>";
-    int used = smtp_parse_path(p, len, false, true, a, &why);
+    int used = smtp_parse_path(p, len, false, true, a, why, sizeof why);
     if (used < 0)
         return "501 5.1.3 Bad recipient address syntax";
-    if (smtp_parse_rcpt_params(p + used, len - (size_t)used, rp, &why) < 0)
+    if (smtp_parse_rcpt_params(p + used, len - (size_t)used, rp, why, sizeof why) < 0)
         return unsupported(reply, why);
     if (a->utf8 && !smtputf8)
         return NEED_SMTPUTF8;

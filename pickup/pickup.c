@@ -82,8 +82,7 @@ static int qualify(const char *addr, char out[SMTP_PATH_MAX + 1], bool *utf8)
     if (plen < 0 || (size_t)plen >= sizeof path)
         return -1;
     struct smtp_address a;
-    const char *why;
-    int n = smtp_parse_path(path, strlen(path), false, true, &a, &why);
+    int n = smtp_parse_path(path, strlen(path), false, true, &a, NULL, 0);
     if (n < 0 || (size_t)n != strlen(path))
         return -1;
     snprintf(out, SMTP_PATH_MAX + 1, "%s", a.address);

@@ -209,9 +209,10 @@ static void on_job_done(void *arg, const struct ipc_msg *reply, const char *erro
     d->active--;
     d->tr->active--;
     struct delivery_reply rep;
-    const char *why = error;
+    char why[ERR_TEXT_MAX];   /* the decoder's reason replaces the call's error */
+    snprintf(why, sizeof why, "%s", error ? error : "no reason");
     bool ok = false;
-    if (reply && delivery_reply_decode(reply, job->n, &rep, &why) == 0)
+    if (reply && delivery_reply_decode(reply, job->n, &rep, why, sizeof why) == 0)
         ok = true;
     if (ok) {
         feedback(d, rep.dead, &rep);
@@ -221,13 +222,12 @@ static void on_job_done(void *arg, const struct ipc_msg *reply, const char *erro
         message_job_done(job, &rep, NULL, NULL);
         delivery_reply_free(&rep);
     } else {
-        char reason[512];
+        char reason[ERR_TEXT_MAX + 128];   /* why and what failed */
         bool unavailable = error && strncmp(error, "connect to", 10) == 0;
         if (unavailable)
             snprintf(reason, sizeof reason, "mail transport unavailable: %s", error);
         else
-            snprintf(reason, sizeof reason, "delivery agent %s failed: %s", d->tr->name,
-                     why ? why : "no reason");
+            snprintf(reason, sizeof reason, "delivery agent %s failed: %s", d->tr->name, why);
         if (!unavailable)
             log_warn("%s: %s", job->msg->id, reason);
         else if (d->dead_until <= qmgr_now()) {

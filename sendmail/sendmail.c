@@ -220,8 +220,7 @@ static bool address_ok(const char *addr)
     if (n < 0 || (size_t)n >= sizeof path)
         return false;
     struct smtp_address parsed;
-    const char *why;
-    int used = smtp_parse_path(path, (size_t)n, false, false, &parsed, &why);
+    int used = smtp_parse_path(path, (size_t)n, false, false, &parsed, NULL, 0);
     return used == n;
 }
 

@@ -187,7 +187,6 @@ static void refuse(struct client *c, const char *why)
 static void on_request(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
-    const char *why = NULL;
     char err[ERR_TEXT_MAX];
     int rc = ipc_evbuffer_take(bufferevent_get_input(bev), DELIVERY_REQUEST_MAX, &c->in, err,
                                sizeof err);
@@ -201,8 +200,8 @@ static void on_request(struct bufferevent *bev, void *arg)
     bufferevent_disable(bev, EV_READ);
     bufferevent_set_timeouts(bev, NULL, NULL);
     struct delivery_request req;
-    if (delivery_request_decode(&c->in, &req, &why) < 0) {
-        refuse(c, why);
+    if (delivery_request_decode(&c->in, &req, err, sizeof err) < 0) {
+        refuse(c, err);
         return;
     }
     snprintf(c->queue_id, sizeof c->queue_id, "%s", req.queue_id);

@@ -17,12 +17,12 @@ static void check_printable(const char *s, size_t max)
 static void check_mail(const char *s, size_t size)
 {
     struct mail_params m;
-    const char *why = NULL;
+    char why[ERR_TEXT_MAX] = "";
     memset(&m, 0x5A, sizeof m);
-    int r = smtp_parse_mail_params(s, size, &m, &why);
+    int r = smtp_parse_mail_params(s, size, &m, why, sizeof why);
     FUZZ_CHECK(memchr(m.envid, '\0', sizeof m.envid) && memchr(m.auth, '\0', sizeof m.auth));
     if (r < 0) {
-        FUZZ_CHECK(r == -1 && why != NULL && why[0] != '\0');
+        FUZZ_CHECK(r == -1 && why[0] != '\0');
         return;
     }
     FUZZ_CHECK(r == 0);
@@ -38,13 +38,13 @@ static void check_mail(const char *s, size_t size)
 static void check_rcpt(const char *s, size_t size)
 {
     struct rcpt_params p;
-    const char *why = NULL;
+    char why[ERR_TEXT_MAX] = "";
     memset(&p, 0x5A, sizeof p);
-    int r = smtp_parse_rcpt_params(s, size, &p, &why);
+    int r = smtp_parse_rcpt_params(s, size, &p, why, sizeof why);
     FUZZ_CHECK(memchr(p.orcpt_type, '\0', sizeof p.orcpt_type));
     FUZZ_CHECK(memchr(p.orcpt, '\0', sizeof p.orcpt));
     if (r < 0) {
-        FUZZ_CHECK(r == -1 && why != NULL && why[0] != '\0');
+        FUZZ_CHECK(r == -1 && why[0] != '\0');
         return;
     }
     FUZZ_CHECK(r == 0);

@@ -52,12 +52,12 @@ static void check_reparse(const struct smtp_address *a, bool allow_bare)
 {
     char buf[SMTP_PATH_MAX + 3];
     struct smtp_address b;
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     size_t n = strlen(a->address);
     buf[0] = '<';
     memcpy(buf + 1, a->address, n);
     buf[n + 1] = '>';
-    FUZZ_CHECK(smtp_parse_path(buf, n + 2, false, allow_bare, &b, &why) == (int)n + 2);
+    FUZZ_CHECK(smtp_parse_path(buf, n + 2, false, allow_bare, &b, why, sizeof why) == (int)n + 2);
     FUZZ_CHECK(strcmp(b.address, a->address) == 0 && strcmp(b.local, a->local) == 0);
     FUZZ_CHECK(strcmp(b.domain, a->domain) == 0 && !b.source_route);
     FUZZ_CHECK(b.utf8 == a->utf8 || (a->source_route && !b.utf8));   /* 8-bit route dropped */
@@ -70,11 +70,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int r[4];
     for (int f = 0; f < 4; f++) {
         bool allow_null = f & 1, allow_bare = f & 2;
-        const char *why = NULL;
+        char why[ERR_TEXT_MAX] = "";
         memset(&a[f], 0x5A, sizeof a[f]);
-        r[f] = smtp_parse_path(s, size, allow_null, allow_bare, &a[f], &why);
+        r[f] = smtp_parse_path(s, size, allow_null, allow_bare, &a[f], why, sizeof why);
         if (r[f] < 0) {
-            FUZZ_CHECK(r[f] == -1 && why != NULL && why[0] != '\0');
+            FUZZ_CHECK(r[f] == -1 && why[0] != '\0');
             continue;
         }
         check_accepted(data, size, r[f], allow_null, allow_bare, &a[f]);

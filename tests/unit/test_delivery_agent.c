@@ -60,8 +60,8 @@ START_TEST(serves_a_request)
     ck_assert_int_eq(calls, 1);
     ck_assert(ipc_take_keep(&reply));   /* the last attribute: the connection stays */
     struct delivery_reply dr;
-    const char *why = NULL;
-    ck_assert_msg(delivery_reply_decode(&reply, 2, &dr, &why) == 0, "%s", why);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_msg(delivery_reply_decode(&reply, 2, &dr, why, sizeof why) == 0, "%s", why);
     ck_assert_int_eq(dr.result[0].status, DELIVERY_SENT);
     ck_assert_str_eq(dr.result[0].text, "delivered to a@x.example");
     ck_assert_int_eq(dr.result[1].status, DELIVERY_BOUNCE);

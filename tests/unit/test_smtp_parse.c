@@ -248,12 +248,12 @@ static unsigned addr_flags(const struct smtp_address *a)
 }
 
 static int parse_path_exact(const char *s, size_t len, int allow, struct smtp_address *a,
-                            const char **why)
+                            char *why, size_t whylen)
 {
     char *in = exact_copy(s, len);
-    *why = NULL;
+    why[0] = '\0';
     memset(a, 0x5A, sizeof *a);
-    int r = smtp_parse_path(in, len, allow & NUL_OK, allow & BARE, a, why);
+    int r = smtp_parse_path(in, len, allow & NUL_OK, allow & BARE, a, why, whylen);
     free(in);
     return r;
 }
@@ -269,12 +269,12 @@ START_TEST(path_table)
 {
     const struct path_case *c = &path_cases[_i];
     struct smtp_address a;
-    const char *why;
-    int r = parse_path_exact(c->in, c->len, c->allow, &a, &why);
-    ck_assert_msg(r == c->ret, "case %d: returned %d (%s), want %d", _i, r, why ? why : "-",
+    char why[ERR_TEXT_MAX] = "";
+    int r = parse_path_exact(c->in, c->len, c->allow, &a, why, sizeof why);
+    ck_assert_msg(r == c->ret, "case %d: returned %d (%s), want %d", _i, r, *why ? why : "-",
                   c->ret);
     if (r < 0) {
-        ck_assert_ptr_nonnull(why);
+        ck_assert_str_ne(why, "");
         if (c->why != NULL)
             ck_assert_msg(strcmp(why, c->why) == 0, "case %d: reason \"%s\", want \"%s\"", _i,
                           why, c->why);
@@ -305,10 +305,10 @@ START_TEST(path_prefixes)
     for (size_t k = 0; k < sizeof valid / sizeof valid[0]; k++) {
         size_t len = strlen(valid[k]);
         struct smtp_address a;
-        const char *why;
-        ck_assert_int_eq(parse_path_exact(valid[k], len, BOTH, &a, &why), (int)len);
+        char why[ERR_TEXT_MAX] = "";
+        ck_assert_int_eq(parse_path_exact(valid[k], len, BOTH, &a, why, sizeof why), (int)len);
         for (size_t n = 0; n < len; n++)
-            ck_assert_msg(parse_path_exact(valid[k], n, BOTH, &a, &why) == -1,
+            ck_assert_msg(parse_path_exact(valid[k], n, BOTH, &a, why, sizeof why) == -1,
                           "prefix %zu of %s accepted", n, valid[k]);
     }
 }
@@ -326,12 +326,12 @@ static void make_domain(char *buf, size_t n)
 }
 
 static int path_of(const char *local, const char *domain, struct smtp_address *a,
-                   const char **why)
+                   char *why, size_t whylen)
 {
     char buf[1024];
     int n = snprintf(buf, sizeof buf, "<%s@%s>", local, domain);
     ck_assert_int_lt(n, (int)sizeof buf);
-    return parse_path_exact(buf, (size_t)n, NONE, a, why);
+    return parse_path_exact(buf, (size_t)n, NONE, a, why, whylen);
 }
 
 static void fill(char *buf, const char *unit, size_t count)
@@ -344,42 +344,42 @@ static void fill(char *buf, const char *unit, size_t count)
 START_TEST(path_local_bounds)
 {
     struct smtp_address a;
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     char local[300];
     fill(local, "a", 64);
-    ck_assert_int_eq(path_of(local, "x.org", &a, &why), 64 + 8);
+    ck_assert_int_eq(path_of(local, "x.org", &a, why, sizeof why), 64 + 8);
     ck_assert_str_eq(a.local, local);
     fill(local, "a", 65);
-    ck_assert_int_eq(path_of(local, "x.org", &a, &why), -1);
+    ck_assert_int_eq(path_of(local, "x.org", &a, why, sizeof why), -1);
     ck_assert_str_eq(why, "local part too long");
     /* 8-bit bytes count as bytes: 32 two-byte characters fit, 33 do not */
     fill(local, "\xc3\xa9", 32);
-    ck_assert_int_eq(path_of(local, "x.org", &a, &why), 64 + 8);
+    ck_assert_int_eq(path_of(local, "x.org", &a, why, sizeof why), 64 + 8);
     ck_assert(a.utf8);
     fill(local, "\xc3\xa9", 33);
-    ck_assert_int_eq(path_of(local, "x.org", &a, &why), -1);
+    ck_assert_int_eq(path_of(local, "x.org", &a, why, sizeof why), -1);
     ck_assert_str_eq(why, "local part too long");
     /* quoted: the bound is on the content; quotes and escaping backslashes are free */
     strcpy(local, "\"");
     fill(local + 1, "\\\"", 64);
     strcat(local, "\"");
-    ck_assert_int_eq(path_of(local, "x.org", &a, &why), 130 + 8);
+    ck_assert_int_eq(path_of(local, "x.org", &a, why, sizeof why), 130 + 8);
     ck_assert_uint_eq(strlen(a.local), 130);
     ck_assert_str_eq(a.local, local);
     ck_assert(a.quoted);
     strcpy(local, "\"");
     fill(local + 1, "\\\"", 65);
     strcat(local, "\"");
-    ck_assert_int_eq(path_of(local, "x.org", &a, &why), -1);
+    ck_assert_int_eq(path_of(local, "x.org", &a, why, sizeof why), -1);
     ck_assert_str_eq(why, "local part too long");
     strcpy(local, "\"");
     fill(local + 1, "b", 64);
     strcat(local, "\"");
-    ck_assert_int_eq(path_of(local, "x.org", &a, &why), 66 + 8);
+    ck_assert_int_eq(path_of(local, "x.org", &a, why, sizeof why), 66 + 8);
     strcpy(local, "\"");
     fill(local + 1, "b", 65);
     strcat(local, "\"");
-    ck_assert_int_eq(path_of(local, "x.org", &a, &why), -1);
+    ck_assert_int_eq(path_of(local, "x.org", &a, why, sizeof why), -1);
     ck_assert_str_eq(why, "local part too long");
 }
 END_TEST
@@ -387,33 +387,33 @@ END_TEST
 START_TEST(path_domain_bounds)
 {
     struct smtp_address a;
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     char domain[1000], label[80];
     fill(label, "l", 63);
     snprintf(domain, sizeof domain, "%s.com", label);
-    ck_assert_int_eq(path_of("a", domain, &a, &why), 3 + 67 + 1);
+    ck_assert_int_eq(path_of("a", domain, &a, why, sizeof why), 3 + 67 + 1);
     ck_assert_str_eq(a.domain, domain);
     fill(label, "l", 64);
     snprintf(domain, sizeof domain, "%s.com", label);
-    ck_assert_int_eq(path_of("a", domain, &a, &why), -1);
+    ck_assert_int_eq(path_of("a", domain, &a, why, sizeof why), -1);
     ck_assert_str_eq(why, "domain label too long");
     /* a 2-byte character at the end of a 62-byte label makes 64 bytes */
     fill(label, "l", 62);
     snprintf(domain, sizeof domain, "%s\xc3\xbc.com", label);
-    ck_assert_int_eq(path_of("a", domain, &a, &why), -1);
+    ck_assert_int_eq(path_of("a", domain, &a, why, sizeof why), -1);
     ck_assert_str_eq(why, "domain label too long");
     /* the domain bound (255) and the path bound (256) */
     make_domain(domain, 254);
-    ck_assert_int_eq(path_of("a", domain, &a, &why), 258);
+    ck_assert_int_eq(path_of("a", domain, &a, why, sizeof why), 258);
     ck_assert_uint_eq(strlen(a.address), 256);
     make_domain(domain, 255);
-    ck_assert_int_eq(path_of("a", domain, &a, &why), -1);
+    ck_assert_int_eq(path_of("a", domain, &a, why, sizeof why), -1);
     ck_assert_str_eq(why, "path too long");
     make_domain(domain, 256);
-    ck_assert_int_eq(path_of("a", domain, &a, &why), -1);
+    ck_assert_int_eq(path_of("a", domain, &a, why, sizeof why), -1);
     ck_assert_str_eq(why, "domain too long");
     make_domain(domain, 900);
-    ck_assert_int_eq(path_of("a", domain, &a, &why), -1);
+    ck_assert_int_eq(path_of("a", domain, &a, why, sizeof why), -1);
     ck_assert_str_eq(why, "domain too long");
 }
 END_TEST
@@ -421,31 +421,31 @@ END_TEST
 START_TEST(path_total_bound)
 {
     struct smtp_address a;
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     char local[80], domain[300], buf[700];
     fill(local, "a", 64);
     make_domain(domain, 191);                 /* 64 + 1 + 191 = 256 */
-    ck_assert_int_eq(path_of(local, domain, &a, &why), 258);
+    ck_assert_int_eq(path_of(local, domain, &a, why, sizeof why), 258);
     ck_assert_uint_eq(strlen(a.address), 256);
     ck_assert_str_eq(a.local, local);
     ck_assert_str_eq(a.domain, domain);
     make_domain(domain, 192);
-    ck_assert_int_eq(path_of(local, domain, &a, &why), -1);
+    ck_assert_int_eq(path_of(local, domain, &a, why, sizeof why), -1);
     ck_assert_str_eq(why, "path too long");
     /* a source route counts toward the 256 bytes inside the brackets */
     make_domain(domain, 200);
     int n = snprintf(buf, sizeof buf, "<@%s:%s@x.org>", domain, "b");   /* 202 + 7 */
-    ck_assert_int_eq(parse_path_exact(buf, (size_t)n, NONE, &a, &why), n);
+    ck_assert_int_eq(parse_path_exact(buf, (size_t)n, NONE, &a, why, sizeof why), n);
     ck_assert_str_eq(a.address, "b@x.org");
     fill(local, "b", 47);                     /* 202 + 47 + 6 = 255, then 256, then 257 */
     n = snprintf(buf, sizeof buf, "<@%s:%s@x.org>", domain, local);
-    ck_assert_int_eq(parse_path_exact(buf, (size_t)n, NONE, &a, &why), n);
+    ck_assert_int_eq(parse_path_exact(buf, (size_t)n, NONE, &a, why, sizeof why), n);
     fill(local, "b", 48);
     n = snprintf(buf, sizeof buf, "<@%s:%s@x.org>", domain, local);
-    ck_assert_int_eq(parse_path_exact(buf, (size_t)n, NONE, &a, &why), n);
+    ck_assert_int_eq(parse_path_exact(buf, (size_t)n, NONE, &a, why, sizeof why), n);
     fill(local, "b", 49);
     n = snprintf(buf, sizeof buf, "<@%s:%s@x.org>", domain, local);
-    ck_assert_int_eq(parse_path_exact(buf, (size_t)n, NONE, &a, &why), -1);
+    ck_assert_int_eq(parse_path_exact(buf, (size_t)n, NONE, &a, why, sizeof why), -1);
     ck_assert_str_eq(why, "path too long");
 }
 END_TEST
@@ -490,10 +490,10 @@ START_TEST(helo_table)
 {
     const struct helo_case *c = &helo_cases[_i];
     char *in = exact_copy(c->in, c->len);
-    const char *why = NULL;
-    int r = smtp_parse_helo(in, c->len, &why);
+    char why[ERR_TEXT_MAX] = "";
+    int r = smtp_parse_helo(in, c->len, why, sizeof why);
     free(in);
-    ck_assert_msg(r == c->ret, "case %d: returned %d (%s)", _i, r, why ? why : "-");
+    ck_assert_msg(r == c->ret, "case %d: returned %d (%s)", _i, r, *why ? why : "-");
     if (r < 0)
         ck_assert_str_eq(why, c->why);
 }
@@ -502,16 +502,16 @@ END_TEST
 START_TEST(helo_bounds)
 {
     char domain[400], label[80];
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     make_domain(domain, 255);
-    ck_assert_int_eq(smtp_parse_helo(domain, 255, &why), 0);
+    ck_assert_int_eq(smtp_parse_helo(domain, 255, why, sizeof why), 0);
     make_domain(domain, 256);
-    ck_assert_int_eq(smtp_parse_helo(domain, 256, &why), -1);
+    ck_assert_int_eq(smtp_parse_helo(domain, 256, why, sizeof why), -1);
     ck_assert_str_eq(why, "domain too long");
     fill(label, "h", 63);
-    ck_assert_int_eq(smtp_parse_helo(label, 63, &why), 0);
+    ck_assert_int_eq(smtp_parse_helo(label, 63, why, sizeof why), 0);
     fill(label, "h", 64);
-    ck_assert_int_eq(smtp_parse_helo(label, 64, &why), -1);
+    ck_assert_int_eq(smtp_parse_helo(label, 64, why, sizeof why), -1);
     ck_assert_str_eq(why, "domain label too long");
 }
 END_TEST
@@ -604,11 +604,11 @@ START_TEST(mail_params_table)
     const struct mail_case *c = &mail_cases[_i];
     char *in = exact_copy(c->in, c->len);
     struct mail_params m;
-    const char *why = NULL;
+    char why[ERR_TEXT_MAX] = "";
     memset(&m, 0x5A, sizeof m);
-    int r = smtp_parse_mail_params(in, c->len, &m, &why);
+    int r = smtp_parse_mail_params(in, c->len, &m, why, sizeof why);
     free(in);
-    ck_assert_msg(r == c->ret, "case %d: returned %d (%s)", _i, r, why ? why : "-");
+    ck_assert_msg(r == c->ret, "case %d: returned %d (%s)", _i, r, *why ? why : "-");
     ck_assert_ptr_nonnull(memchr(m.envid, '\0', sizeof m.envid));
     ck_assert_ptr_nonnull(memchr(m.auth, '\0', sizeof m.auth));
     if (r < 0) {
@@ -629,34 +629,35 @@ START_TEST(mail_params_table)
 END_TEST
 
 static int mail_with(const char *key, const char *unit, size_t count, struct mail_params *m,
-                     const char **why)
+                     char *why, size_t whylen)
 {
     char buf[2048];
     snprintf(buf, sizeof buf, " %s=", key);
     for (size_t i = 0; i < count; i++)
         strcat(buf, unit);
-    return smtp_parse_mail_params(buf, strlen(buf), m, why);
+    return smtp_parse_mail_params(buf, strlen(buf), m, why, whylen);
 }
 
 START_TEST(mail_params_bounds)
 {
     struct mail_params m;
-    const char *why;
-    ck_assert_int_eq(mail_with("ENVID", "e", 100, &m, &why), 0);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(mail_with("ENVID", "e", 100, &m, why, sizeof why), 0);
     ck_assert_uint_eq(strlen(m.envid), 100);
-    ck_assert_int_eq(mail_with("ENVID", "e", 101, &m, &why), -1);
+    ck_assert_int_eq(mail_with("ENVID", "e", 101, &m, why, sizeof why), -1);
     ck_assert_str_eq(why, "bad ENVID value");
-    ck_assert_int_eq(mail_with("ENVID", "+2B", 100, &m, &why), 0);
+    ck_assert_int_eq(mail_with("ENVID", "+2B", 100, &m, why, sizeof why), 0);
     ck_assert_uint_eq(strlen(m.envid), 100);
-    ck_assert_int_eq(mail_with("ENVID", "+2B", 101, &m, &why), -1);
-    ck_assert_int_eq(mail_with("AUTH", "u", 256, &m, &why), 0);
+    ck_assert_int_eq(mail_with("ENVID", "+2B", 101, &m, why, sizeof why), -1);
+    ck_assert_int_eq(mail_with("AUTH", "u", 256, &m, why, sizeof why), 0);
     ck_assert_uint_eq(strlen(m.auth), 256);
-    ck_assert_int_eq(mail_with("AUTH", "u", 257, &m, &why), -1);
+    ck_assert_int_eq(mail_with("AUTH", "u", 257, &m, why, sizeof why), -1);
     ck_assert_str_eq(why, "bad AUTH value");
-    ck_assert_int_eq(mail_with("SIZE", "1", 20, &m, &why), -1);     /* 20 digits, too big */
+    ck_assert_int_eq(mail_with("SIZE", "1", 20, &m, why, sizeof why),
+                     -1);     /* 20 digits, too big */
     ck_assert_str_eq(why, "bad SIZE value");
-    ck_assert_int_eq(mail_with("SIZE", "9", 19, &m, &why), -1);
-    ck_assert_int_eq(mail_with("SIZE", "9", 18, &m, &why), 0);
+    ck_assert_int_eq(mail_with("SIZE", "9", 19, &m, why, sizeof why), -1);
+    ck_assert_int_eq(mail_with("SIZE", "9", 18, &m, why, sizeof why), 0);
     ck_assert_int_eq(m.size, 999999999999999999LL);
 }
 END_TEST
@@ -715,11 +716,11 @@ START_TEST(rcpt_params_table)
     const struct rcpt_case *c = &rcpt_cases[_i];
     char *in = exact_copy(c->in, c->len);
     struct rcpt_params p;
-    const char *why = NULL;
+    char why[ERR_TEXT_MAX] = "";
     memset(&p, 0x5A, sizeof p);
-    int r = smtp_parse_rcpt_params(in, c->len, &p, &why);
+    int r = smtp_parse_rcpt_params(in, c->len, &p, why, sizeof why);
     free(in);
-    ck_assert_msg(r == c->ret, "case %d: returned %d (%s)", _i, r, why ? why : "-");
+    ck_assert_msg(r == c->ret, "case %d: returned %d (%s)", _i, r, *why ? why : "-");
     ck_assert_ptr_nonnull(memchr(p.orcpt_type, '\0', sizeof p.orcpt_type));
     ck_assert_ptr_nonnull(memchr(p.orcpt, '\0', sizeof p.orcpt));
     if (r < 0) {
@@ -733,7 +734,7 @@ START_TEST(rcpt_params_table)
 END_TEST
 
 static int orcpt_with(size_t type_len, const char *unit, size_t count, struct rcpt_params *p,
-                      const char **why)
+                      char *why, size_t whylen)
 {
     char buf[2048] = " ORCPT=";
     for (size_t i = 0; i < type_len; i++)
@@ -741,24 +742,24 @@ static int orcpt_with(size_t type_len, const char *unit, size_t count, struct rc
     strcat(buf, ";");
     for (size_t i = 0; i < count; i++)
         strcat(buf, unit);
-    return smtp_parse_rcpt_params(buf, strlen(buf), p, why);
+    return smtp_parse_rcpt_params(buf, strlen(buf), p, why, whylen);
 }
 
 START_TEST(rcpt_params_bounds)
 {
     struct rcpt_params p;
-    const char *why;
-    ck_assert_int_eq(orcpt_with(31, "a", 1, &p, &why), 0);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(orcpt_with(31, "a", 1, &p, why, sizeof why), 0);
     ck_assert_uint_eq(strlen(p.orcpt_type), 31);
-    ck_assert_int_eq(orcpt_with(32, "a", 1, &p, &why), -1);
+    ck_assert_int_eq(orcpt_with(32, "a", 1, &p, why, sizeof why), -1);
     ck_assert_str_eq(why, "bad ORCPT value");
-    ck_assert_int_eq(orcpt_with(6, "a", 500, &p, &why), 0);
+    ck_assert_int_eq(orcpt_with(6, "a", 500, &p, why, sizeof why), 0);
     ck_assert_uint_eq(strlen(p.orcpt), 500);
-    ck_assert_int_eq(orcpt_with(6, "a", 501, &p, &why), -1);
+    ck_assert_int_eq(orcpt_with(6, "a", 501, &p, why, sizeof why), -1);
     ck_assert_str_eq(why, "bad ORCPT value");
-    ck_assert_int_eq(orcpt_with(6, "+2B", 500, &p, &why), 0);
+    ck_assert_int_eq(orcpt_with(6, "+2B", 500, &p, why, sizeof why), 0);
     ck_assert_uint_eq(strlen(p.orcpt), 500);
-    ck_assert_int_eq(orcpt_with(6, "+2B", 501, &p, &why), -1);
+    ck_assert_int_eq(orcpt_with(6, "+2B", 501, &p, why, sizeof why), -1);
 }
 END_TEST
 
