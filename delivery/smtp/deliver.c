@@ -352,12 +352,12 @@ static void resolve(struct delivery *d)
 
 static void begin(struct delivery *d)
 {
-    const char *why = NULL;
-    char err[1024];
-    if (nexthop_parse(d->req.nexthop, smtp_set.lmtp, &d->hop, &why) < 0) {
+    char why[ERR_TEXT_MAX], err[1024];
+    if (nexthop_parse(d->req.nexthop, smtp_set.lmtp, &d->hop, why, sizeof why) < 0) {
         log_warn("%s: mail system configuration error: next hop \"%s\": %s", d->req.queue_id,
                  d->req.nexthop, why);
-        snprintf(err, sizeof err, "mail system configuration error: next hop \"%s\": %s",
+        /* why is one of nexthop_parse's short reasons: the precision only bounds the text */
+        snprintf(err, sizeof err, "mail system configuration error: next hop \"%s\": %.200s",
                  d->req.nexthop, why);
         set_pending(d, DELIVERY_DEFER, "4.3.5", err);
         finish(d);

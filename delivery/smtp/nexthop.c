@@ -60,7 +60,8 @@ static bool valid_name(char *s)
 
 /* host, [host], [IPv6:addr], each with an optional :port; an IPv6 address without brackets
  * takes no port. */
-static int parse_inet(const char *s, struct nexthop *out, bool *bracketed, const char **why)
+static int parse_inet(const char *s, struct nexthop *out, bool *bracketed, char *err,
+                      size_t errlen)
 {
     const char *port = NULL;
     size_t hlen;
@@ -69,7 +70,7 @@ static int parse_inet(const char *s, struct nexthop *out, bool *bracketed, const
     if (*bracketed) {
         const char *end = strchr(s, ']');
         if (end == NULL) {
-            *why = "missing ] in the next hop";
+            snprintf(err, errlen, "missing ] in the next hop");
             return -1;
         }
         host = s + 1;
@@ -77,7 +78,7 @@ static int parse_inet(const char *s, struct nexthop *out, bool *bracketed, const
         if (end[1] == ':')
             port = end + 2;
         else if (end[1] != '\0') {
-            *why = "text after ] in the next hop";
+            snprintf(err, errlen, "text after ] in the next hop");
             return -1;
         }
         if (hlen >= 5 && strncasecmp(host, "IPv6:", 5) == 0) {
@@ -93,36 +94,38 @@ static int parse_inet(const char *s, struct nexthop *out, bool *bracketed, const
         }
     }
     if (hlen == 0 || hlen >= sizeof out->host) {
-        *why = hlen ? "host name too long in the next hop" : "no host in the next hop";
+        snprintf(err, errlen, "%s",
+                 hlen ? "host name too long in the next hop" : "no host in the next hop");
         return -1;
     }
     memcpy(out->host, host, hlen);
     out->host[hlen] = '\0';
     if (port && parse_port(port, &out->port) < 0) {
-        *why = "bad port in the next hop";
+        snprintf(err, errlen, "bad port in the next hop");
         return -1;
     }
     out->literal = is_ip(out->host);
     if (!out->literal && (strchr(out->host, ':') || !valid_name(out->host))) {
-        *why = "bad host name in the next hop";
+        snprintf(err, errlen, "bad host name in the next hop");
         return -1;
     }
     return 0;
 }
 
-int nexthop_parse(const char *s, bool lmtp, struct nexthop *out, const char **why)
+int nexthop_parse(const char *s, bool lmtp, struct nexthop *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->kind = NEXTHOP_INET;
     out->port = lmtp ? NEXTHOP_LMTP_PORT : NEXTHOP_SMTP_PORT;
     if (strncasecmp(s, "unix:", 5) == 0) {
         if (!lmtp) {
-            *why = "a unix: next hop needs the lmtp transport";
+            snprintf(err, errlen, "a unix: next hop needs the lmtp transport");
             return -1;
         }
         size_t n = strlen(s + 5);
         if (n == 0 || n >= sizeof out->path) {
-            *why = n ? "socket path too long in the next hop" : "no socket path in the next hop";
+            snprintf(err, errlen, "%s", n ? "socket path too long in the next hop"
+                                          : "no socket path in the next hop");
             return -1;
         }
         out->kind = NEXTHOP_UNIX;
@@ -131,7 +134,7 @@ int nexthop_parse(const char *s, bool lmtp, struct nexthop *out, const char **wh
         return 0;
     }
     bool inet = strncasecmp(s, "inet:", 5) == 0, bracketed;
-    if (parse_inet(inet ? s + 5 : s, out, &bracketed, why) < 0)
+    if (parse_inet(inet ? s + 5 : s, out, &bracketed, err, errlen) < 0)
         return -1;
     out->use_mx = !lmtp && !inet && !bracketed && !out->literal;
     return 0;

@@ -4,6 +4,7 @@
 #ifndef TERN_SMTP_NEXTHOP_H
 #define TERN_SMTP_NEXTHOP_H
 #include <stdbool.h>
+#include <stddef.h>
 
 #define NEXTHOP_HOST_MAX 256     /* a host name (253 bytes) or address literal, NUL included */
 #define NEXTHOP_PATH_MAX 108     /* sizeof sun_path */
@@ -21,8 +22,8 @@ struct nexthop {
     bool literal;                 /* host is a numeric IPv4 or IPv6 address */
 };
 
-/* Parses s for the smtp client (lmtp false) or the lmtp client. 0, or -1 with a static reason
- * in *why. Ports are decimal (1-65535) or one of the names smtp, lmtp, submission. */
-int nexthop_parse(const char *s, bool lmtp, struct nexthop *out, const char **why);
+/* Parses s for the smtp client (lmtp false) or the lmtp client. 0, or -1 with the reason in
+ * err. Ports are decimal (1-65535) or one of the names smtp, lmtp, submission. */
+int nexthop_parse(const char *s, bool lmtp, struct nexthop *out, char *err, size_t errlen);
 
 #endif

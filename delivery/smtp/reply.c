@@ -81,22 +81,22 @@ static void finish_dsn(struct smtp_reply *r, const char *line, size_t len)
     }
 }
 
-int reply_feed(struct reply_parser *p, const char *line, size_t len, const char **why)
+int reply_feed(struct reply_parser *p, const char *line, size_t len, char *err, size_t errlen)
 {
     if (p->done)
         start_reply(p);
     if (len > REPLY_LINE_MAX) {
-        *why = "reply line too long";
+        snprintf(err, errlen, "reply line too long");
         return REPLY_ERROR;
     }
     if (len < 3 || line[0] < '2' || line[0] > '5' || !is_digit(line[1]) || !is_digit(line[2]) ||
         (len > 3 && line[3] != ' ' && line[3] != '-')) {
-        *why = "malformed reply";
+        snprintf(err, errlen, "malformed reply");
         return REPLY_ERROR;
     }
     struct smtp_reply *r = &p->reply;
     if (++r->nlines > REPLY_LINES_MAX) {
-        *why = "too many lines in a reply";
+        snprintf(err, errlen, "too many lines in a reply");
         return REPLY_ERROR;
     }
     r->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
@@ -104,7 +104,7 @@ int reply_feed(struct reply_parser *p, const char *line, size_t len, const char 
     size_t body = len > 4 ? len - 4 : 0;
     if (buf_append(&p->lines, line + (len > 4 ? 4 : len), body) < 0 ||
         buf_putc(&p->lines, '\n') < 0) {
-        *why = "reply too long";
+        snprintf(err, errlen, "reply too long");
         return REPLY_ERROR;
     }
     if (!r->dsn_given && len > 4) {

@@ -32,9 +32,9 @@ enum { REPLY_ERROR = -1, REPLY_MORE = 0, REPLY_DONE = 1 };
 void reply_parser_init(struct reply_parser *p);
 void reply_parser_free(struct reply_parser *p);
 /* Takes one line without its CRLF. REPLY_MORE after a continuation line ("250-..."),
- * REPLY_DONE after the last line, REPLY_ERROR with a static reason in *why for a malformed
- * line, one longer than REPLY_LINE_MAX or a reply of more than REPLY_LINES_MAX lines. */
-int reply_feed(struct reply_parser *p, const char *line, size_t len, const char **why);
+ * REPLY_DONE after the last line, REPLY_ERROR with the reason in err for a malformed line,
+ * one longer than REPLY_LINE_MAX or a reply of more than REPLY_LINES_MAX lines. */
+int reply_feed(struct reply_parser *p, const char *line, size_t len, char *err, size_t errlen);
 
 /* The extensions of an EHLO/LHLO reply, from its lines (reply_parser.lines) after the first. */
 struct smtp_caps {

@@ -552,8 +552,8 @@ static void on_read(struct bufferevent *bev, void *arg)
     char line[REPLY_LINE_MAX + 1];
     size_t len;
     while (s->bev && !s->doomed && next_line(s, line, &len) == 1) {
-        const char *why = NULL;
-        int rc = reply_feed(&s->parser, line, len, &why);
+        char why[ERR_TEXT_MAX];
+        int rc = reply_feed(&s->parser, line, len, why, sizeof why);
         if (rc == REPLY_ERROR)
             protocol_error(s, why);
         else if (rc == REPLY_DONE)

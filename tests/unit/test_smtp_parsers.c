@@ -18,7 +18,7 @@
 
 /* Feeds the '\n'-separated lines of text ("" is one empty line); returns the last
  * reply_feed result. */
-static int feed_all(struct reply_parser *p, const char *text, const char **why)
+static int feed_all(struct reply_parser *p, const char *text, char *why, size_t whylen)
 {
     int rc = REPLY_MORE;
     const char *s = text;
@@ -27,7 +27,7 @@ static int feed_all(struct reply_parser *p, const char *text, const char **why)
         char *line = malloc(n ? n : 1);
         ck_assert_ptr_nonnull(line);
         memcpy(line, s, n);
-        rc = reply_feed(p, line, n, why);
+        rc = reply_feed(p, line, n, why, whylen);
         free(line);
         if (rc == REPLY_ERROR)
             return rc;
@@ -84,11 +84,11 @@ START_TEST(reply_table)
     const struct reply_case *c = &reply_cases[_i];
     struct reply_parser p;
     reply_parser_init(&p);
-    const char *why = NULL;
-    int rc = feed_all(&p, c->in, &why);
+    char why[ERR_TEXT_MAX] = "";
+    int rc = feed_all(&p, c->in, why, sizeof why);
     ck_assert_msg(rc == c->rc, "%s: rc %d, want %d", c->in, rc, c->rc);
     if (rc == REPLY_ERROR)
-        ck_assert_ptr_nonnull(why);
+        ck_assert_str_ne(why, "");
     if (rc == REPLY_DONE) {
         ck_assert_int_eq(p.reply.code, c->code);
         ck_assert_str_eq(p.reply.dsn, c->dsn);
@@ -104,11 +104,11 @@ START_TEST(reply_sequence)
     /* the parser starts over after each complete reply */
     struct reply_parser p;
     reply_parser_init(&p);
-    const char *why;
-    ck_assert_int_eq(feed_all(&p, "250-a\n250 2.1.0 b", &why), REPLY_DONE);
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(feed_all(&p, "250-a\n250 2.1.0 b", why, sizeof why), REPLY_DONE);
     ck_assert_uint_eq(p.reply.nlines, 2);
     ck_assert_str_eq(p.lines.data, "a\n2.1.0 b\n");
-    ck_assert_int_eq(feed_all(&p, "554 5.5.1 no", &why), REPLY_DONE);
+    ck_assert_int_eq(feed_all(&p, "554 5.5.1 no", why, sizeof why), REPLY_DONE);
     ck_assert_int_eq(p.reply.code, 554);
     ck_assert_uint_eq(p.reply.nlines, 1);
     ck_assert_str_eq(p.reply.text, "554 5.5.1 no");
@@ -121,26 +121,26 @@ START_TEST(reply_bounds)
 {
     struct reply_parser p;
     reply_parser_init(&p);
-    const char *why = NULL;
+    char why[ERR_TEXT_MAX] = "";
     /* a line of exactly REPLY_LINE_MAX bytes is fine, one more is not */
     char *line = malloc(REPLY_LINE_MAX + 1);
     ck_assert_ptr_nonnull(line);
     memcpy(line, "250 ", 4);
     memset(line + 4, 'x', REPLY_LINE_MAX - 3);
-    ck_assert_int_eq(reply_feed(&p, line, REPLY_LINE_MAX, &why), REPLY_DONE);
+    ck_assert_int_eq(reply_feed(&p, line, REPLY_LINE_MAX, why, sizeof why), REPLY_DONE);
     ck_assert_uint_lt(strlen(p.reply.text), REPLY_TEXT_MAX);
-    ck_assert_int_eq(reply_feed(&p, line, REPLY_LINE_MAX + 1, &why), REPLY_ERROR);
+    ck_assert_int_eq(reply_feed(&p, line, REPLY_LINE_MAX + 1, why, sizeof why), REPLY_ERROR);
     ck_assert_str_eq(why, "reply line too long");
     free(line);
     /* REPLY_LINES_MAX lines are fine, one more is not */
     reply_parser_free(&p);
     reply_parser_init(&p);
     for (int i = 0; i < REPLY_LINES_MAX - 1; i++)
-        ck_assert_int_eq(reply_feed(&p, "250-x", 5, &why), REPLY_MORE);
-    ck_assert_int_eq(reply_feed(&p, "250 x", 5, &why), REPLY_DONE);
+        ck_assert_int_eq(reply_feed(&p, "250-x", 5, why, sizeof why), REPLY_MORE);
+    ck_assert_int_eq(reply_feed(&p, "250 x", 5, why, sizeof why), REPLY_DONE);
     for (int i = 0; i < REPLY_LINES_MAX; i++)
-        ck_assert_int_eq(reply_feed(&p, "250-x", 5, &why), REPLY_MORE);
-    ck_assert_int_eq(reply_feed(&p, "250 x", 5, &why), REPLY_ERROR);
+        ck_assert_int_eq(reply_feed(&p, "250-x", 5, why, sizeof why), REPLY_MORE);
+    ck_assert_int_eq(reply_feed(&p, "250 x", 5, why, sizeof why), REPLY_ERROR);
     ck_assert_str_eq(why, "too many lines in a reply");
     reply_parser_free(&p);
 }
@@ -150,13 +150,13 @@ START_TEST(reply_long_multiline_text_is_cut)
 {
     struct reply_parser p;
     reply_parser_init(&p);
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     char line[1001];
     memcpy(line, "550-", 4);
     memset(line + 4, 'y', sizeof line - 4);
     for (int i = 0; i < 10; i++)
-        ck_assert_int_eq(reply_feed(&p, line, sizeof line, &why), REPLY_MORE);
-    ck_assert_int_eq(reply_feed(&p, "550 5.7.1 end", 13, &why), REPLY_DONE);
+        ck_assert_int_eq(reply_feed(&p, line, sizeof line, why, sizeof why), REPLY_MORE);
+    ck_assert_int_eq(reply_feed(&p, "550 5.7.1 end", 13, why, sizeof why), REPLY_DONE);
     ck_assert_uint_eq(strlen(p.reply.text), REPLY_TEXT_MAX - 1);
     ck_assert_str_eq(p.reply.dsn, "5.7.1");
     reply_parser_free(&p);
@@ -167,27 +167,27 @@ START_TEST(ehlo_caps)
 {
     struct reply_parser p;
     reply_parser_init(&p);
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     ck_assert_int_eq(feed_all(&p, "250-mx.example.org Hello\n250-pipelining\n250-SIZE 10240000\n"
                                   "250-8BITMIME\n250-STARTTLS\n250-DSN\n250-SMTPUTF8\n"
-                                  "250 ENHANCEDSTATUSCODES", &why), REPLY_DONE);
+                                  "250 ENHANCEDSTATUSCODES", why, sizeof why), REPLY_DONE);
     struct smtp_caps caps;
     reply_caps(p.lines.data, p.lines.len, &caps);
     ck_assert(caps.pipelining && caps.starttls && caps.eightbitmime && caps.dsn &&
               caps.smtputf8 && caps.size);
     ck_assert_uint_eq(caps.size_limit, 10240000);
     /* the first line is the server's name, never an extension; near misses are nothing */
-    ck_assert_int_eq(feed_all(&p, "250-STARTTLS\n250-PIPELININGX\n250-SIZE\n250 DSNX", &why),
+    ck_assert_int_eq(feed_all(&p, "250-STARTTLS\n250-PIPELININGX\n250-SIZE\n250 DSNX", why, sizeof why),
                      REPLY_DONE);
     reply_caps(p.lines.data, p.lines.len, &caps);
     ck_assert(!caps.starttls && !caps.pipelining && !caps.dsn);
     ck_assert(caps.size);
     ck_assert_uint_eq(caps.size_limit, 0);
     /* a one-line reply offers nothing; an absurd SIZE counts as none */
-    ck_assert_int_eq(feed_all(&p, "250 mx.example.org", &why), REPLY_DONE);
+    ck_assert_int_eq(feed_all(&p, "250 mx.example.org", why, sizeof why), REPLY_DONE);
     reply_caps(p.lines.data, p.lines.len, &caps);
     ck_assert(!caps.size && !caps.pipelining);
-    ck_assert_int_eq(feed_all(&p, "250-x\n250 SIZE 99999999999999999999999", &why), REPLY_DONE);
+    ck_assert_int_eq(feed_all(&p, "250-x\n250 SIZE 99999999999999999999999", why, sizeof why), REPLY_DONE);
     reply_caps(p.lines.data, p.lines.len, &caps);
     ck_assert_uint_eq(caps.size_limit, 0);
     reply_parser_free(&p);
@@ -254,11 +254,11 @@ START_TEST(nexthop_table)
 {
     const struct hop_case *c = &hop_cases[_i];
     struct nexthop h;
-    const char *why = NULL;
-    int rc = nexthop_parse(c->in, c->lmtp, &h, &why);
-    ck_assert_msg(rc == c->rc, "\"%s\": rc %d (%s)", c->in, rc, why ? why : "");
+    char why[ERR_TEXT_MAX] = "";
+    int rc = nexthop_parse(c->in, c->lmtp, &h, why, sizeof why);
+    ck_assert_msg(rc == c->rc, "\"%s\": rc %d (%s)", c->in, rc, *why ? why : "");
     if (rc < 0) {
-        ck_assert_ptr_nonnull(why);
+        ck_assert_str_ne(why, "");
         return;
     }
     ck_assert_int_eq(h.kind, c->kind);
@@ -273,23 +273,23 @@ END_TEST
 START_TEST(nexthop_bounds)
 {
     struct nexthop h;
-    const char *why;
+    char why[ERR_TEXT_MAX] = "";
     char in[400], label[64];
     memset(label, 'a', 63);
     label[63] = '\0';
     /* 253 bytes of name pass, 254 do not */
     snprintf(in, sizeof in, "%s.%s.%s.%.61s", label, label, label, label);
     ck_assert_uint_eq(strlen(in), 253);
-    ck_assert_int_eq(nexthop_parse(in, false, &h, &why), 0);
+    ck_assert_int_eq(nexthop_parse(in, false, &h, why, sizeof why), 0);
     snprintf(in, sizeof in, "%s.%s.%s.%.62s", label, label, label, label);
-    ck_assert_int_eq(nexthop_parse(in, false, &h, &why), -1);
+    ck_assert_int_eq(nexthop_parse(in, false, &h, why, sizeof why), -1);
     /* a socket path must fit sun_path */
     char path[200] = "unix:/";
     memset(path + 6, 'p', NEXTHOP_PATH_MAX - 2);
     path[6 + NEXTHOP_PATH_MAX - 2] = '\0';
-    ck_assert_int_eq(nexthop_parse(path, true, &h, &why), 0);
+    ck_assert_int_eq(nexthop_parse(path, true, &h, why, sizeof why), 0);
     strcat(path, "p");
-    ck_assert_int_eq(nexthop_parse(path, true, &h, &why), -1);
+    ck_assert_int_eq(nexthop_parse(path, true, &h, why, sizeof why), -1);
 }
 END_TEST
 
