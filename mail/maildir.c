@@ -19,16 +19,16 @@
 
 static unsigned long maildir_counter;
 
-static void set_err(char *err, const char *dir, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, const char *dir, const char *fmt, ...)
+static void set_err(char *err, size_t errlen, const char *dir, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void set_err(char *err, size_t errlen, const char *dir, const char *fmt, ...)
 {
-    int n = snprintf(err, MAILDIR_ERR_MAX, "maildir %s: ", dir);
-    if (n < 0 || n >= MAILDIR_ERR_MAX)
+    int n = snprintf(err, errlen, "maildir %s: ", dir);
+    if (n < 0 || (size_t)n >= errlen)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err + n, MAILDIR_ERR_MAX - (size_t)n, fmt, ap);
+    vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
     va_end(ap);
 }
 
@@ -101,15 +101,16 @@ static int link_unsupported(int e)
 }
 
 int maildir_deliver(const char *dir, const char *head, size_t head_len, const char *body,
-                    size_t body_len, char *name, size_t name_size, char err[MAILDIR_ERR_MAX])
+                    size_t body_len, char *name, size_t name_size, char *err, size_t errlen)
 {
     int dfd = -1, tmpfd = -1, newfd = -1, curfd = -1, fd = -1, ret = -1;
     char host[MAILDIR_NAME_MAX / 2], base[MAILDIR_NAME_MAX];
-    err[0] = '\0';
+    if (errlen > 0)
+        err[0] = '\0';
 
     dfd = open_subdir(AT_FDCWD, dir);
     if (dfd < 0) {
-        set_err(err, dir, "open: %s", strerror(errno));
+        set_err(err, errlen, dir, "open: %s", strerror(errno));
         goto out;
     }
     static const char *const subs[] = {"tmp", "new", "cur"};
@@ -117,7 +118,7 @@ int maildir_deliver(const char *dir, const char *head, size_t head_len, const ch
     for (size_t i = 0; i < 3; i++) {
         *fds[i] = open_subdir(dfd, subs[i]);
         if (*fds[i] < 0) {
-            set_err(err, dir, "open %s/: %s", subs[i], strerror(errno));
+            set_err(err, errlen, dir, "open %s/: %s", subs[i], strerror(errno));
             goto out;
         }
     }
@@ -129,28 +130,28 @@ int maildir_deliver(const char *dir, const char *head, size_t head_len, const ch
         int n = snprintf(base, sizeof base, "%lld.M%ldP%ldQ%lu.%s", (long long)tv.tv_sec,
                          (long)tv.tv_usec, (long)getpid(), ++maildir_counter, host);
         if (n < 0 || (size_t)n >= sizeof base || (size_t)n + 4 >= name_size) {
-            set_err(err, dir, "file name does not fit");
+            set_err(err, errlen, dir, "file name does not fit");
             goto out;
         }
         fd = openat(tmpfd, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0600);
         if (fd < 0 && (errno != EEXIST || tries + 1 >= MAILDIR_TRIES)) {
-            set_err(err, dir, "create tmp/%s: %s", base, strerror(errno));
+            set_err(err, errlen, dir, "create tmp/%s: %s", base, strerror(errno));
             goto out;
         }
     }
 
     if (write_lf(fd, head, head_len, body, body_len) < 0) {
-        set_err(err, dir, "write tmp/%s: %s", base, strerror(errno));
+        set_err(err, errlen, dir, "write tmp/%s: %s", base, strerror(errno));
         goto drop_tmp;
     }
     if (fsync(fd) < 0) {
-        set_err(err, dir, "fsync tmp/%s: %s", base, strerror(errno));
+        set_err(err, errlen, dir, "fsync tmp/%s: %s", base, strerror(errno));
         goto drop_tmp;
     }
     int c = close(fd);
     fd = -1;
     if (c < 0) {
-        set_err(err, dir, "close tmp/%s: %s", base, strerror(errno));
+        set_err(err, errlen, dir, "close tmp/%s: %s", base, strerror(errno));
         goto drop_tmp;
     }
 
@@ -159,7 +160,7 @@ int maildir_deliver(const char *dir, const char *head, size_t head_len, const ch
     if (renameat2(tmpfd, base, newfd, base, RENAME_NOREPLACE) == 0) {
         /* delivered */
     } else if (errno != EINVAL && errno != ENOSYS) {
-        set_err(err, dir, "rename tmp/%s to new/: %s", base, strerror(errno));
+        set_err(err, errlen, dir, "rename tmp/%s to new/: %s", base, strerror(errno));
         goto drop_tmp;
     } else if (linkat(tmpfd, base, newfd, base, 0) == 0) {
         /* delivered; a tmp/ entry that cannot go is only clutter readers clean up later */
@@ -168,21 +169,21 @@ int maildir_deliver(const char *dir, const char *head, size_t head_len, const ch
         int e = errno;
         struct stat st;
         if (!link_unsupported(e)) {
-            set_err(err, dir, "link tmp/%s to new/: %s", base, strerror(e));
+            set_err(err, errlen, dir, "link tmp/%s to new/: %s", base, strerror(e));
             goto drop_tmp;
         }
         /* rename would replace an existing file: refuse as link(2) would */
         if (fstatat(newfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-            set_err(err, dir, "rename tmp/%s to new/: %s", base, strerror(EEXIST));
+            set_err(err, errlen, dir, "rename tmp/%s to new/: %s", base, strerror(EEXIST));
             goto drop_tmp;
         }
         if (renameat(tmpfd, base, newfd, base) < 0) {
-            set_err(err, dir, "rename tmp/%s to new/: %s", base, strerror(errno));
+            set_err(err, errlen, dir, "rename tmp/%s to new/: %s", base, strerror(errno));
             goto drop_tmp;
         }
     }
     if (fsync(newfd) < 0) {
-        set_err(err, dir, "fsync new/: %s", strerror(errno));
+        set_err(err, errlen, dir, "fsync new/: %s", strerror(errno));
         (void)unlinkat(newfd, base, 0);
         goto out;
     }

@@ -5,8 +5,7 @@
 #ifndef TERN_MAILDIR_H
 #define TERN_MAILDIR_H
 #include <stddef.h>
-
-#define MAILDIR_ERR_MAX 512
+#include "errtext.h"
 
 /* Delivers head (lines the agent prepends: Return-Path:, Delivered-To:, ...; may be empty)
  * followed by body (the message content, CRLF line ends as queued; written with LF line ends,
@@ -16,6 +15,6 @@
  * (relative to dir, e.g. "new/1795335202.M210565P812Q1.mx") in name, or -1 with a reason in err;
  * on failure nothing is left in tmp/ or new/. */
 int maildir_deliver(const char *dir, const char *head, size_t head_len, const char *body,
-                    size_t body_len, char *name, size_t name_size, char err[MAILDIR_ERR_MAX]);
+                    size_t body_len, char *name, size_t name_size, char *err, size_t errlen);
 
 #endif

@@ -22,16 +22,16 @@
 #define MBOX_LOCK_DELAY_MS 500      /* between attempts: at most ~10 s per lock */
 #define MBOX_STALE_LOCK 300         /* seconds after which a dotlock is taken as left over */
 
-static void set_err(char *err, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, const char *path, const char *fmt, ...)
+static void set_err(char *err, size_t errlen, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void set_err(char *err, size_t errlen, const char *path, const char *fmt, ...)
 {
-    int n = snprintf(err, MBOX_ERR_MAX, "mailbox %s: ", path);
-    if (n < 0 || n >= MBOX_ERR_MAX)
+    int n = snprintf(err, errlen, "mailbox %s: ", path);
+    if (n < 0 || (size_t)n >= errlen)
         return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err + n, MBOX_ERR_MAX - (size_t)n, fmt, ap);
+    vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
     va_end(ap);
 }
 
@@ -45,7 +45,7 @@ static void pause_ms(int ms)
 /* 1 when the dotlock is held, 0 when the directory does not allow one (no write permission,
  * a read-only file system: nobody else can hold one there either, the fcntl lock remains),
  * -1 with err when it stays busy or cannot be made. */
-static int dotlock_take(const char *lock, const char *path, char *err)
+static int dotlock_take(const char *lock, const char *path, char *err, size_t errlen)
 {
     for (int tries = 0; tries < MBOX_LOCK_TRIES; tries++) {
         int fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -56,7 +56,7 @@ static int dotlock_take(const char *lock, const char *path, char *err)
         if (errno == EACCES || errno == EPERM || errno == EROFS)
             return 0;
         if (errno != EEXIST) {
-            set_err(err, path, "cannot create lock file %s: %s", lock, strerror(errno));
+            set_err(err, errlen, path, "cannot create lock file %s: %s", lock, strerror(errno));
             return -1;
         }
         struct stat st;
@@ -65,24 +65,24 @@ static int dotlock_take(const char *lock, const char *path, char *err)
             continue;   /* a stale lock went away: try again at once */
         pause_ms(MBOX_LOCK_DELAY_MS);
     }
-    set_err(err, path, "lock file %s is busy", lock);
+    set_err(err, errlen, path, "lock file %s is busy", lock);
     errno = EAGAIN;
     return -1;
 }
 
-static int fcntl_lock(int fd, const char *path, char *err)
+static int fcntl_lock(int fd, const char *path, char *err, size_t errlen)
 {
     struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
     for (int tries = 0; tries < MBOX_LOCK_TRIES; tries++) {
         if (fcntl(fd, F_SETLK, &fl) == 0)
             return 0;
         if (errno != EAGAIN && errno != EACCES && errno != EINTR) {
-            set_err(err, path, "cannot lock: %s", strerror(errno));
+            set_err(err, errlen, path, "cannot lock: %s", strerror(errno));
             return -1;
         }
         pause_ms(MBOX_LOCK_DELAY_MS);
     }
-    set_err(err, path, "the file stays locked by another process");
+    set_err(err, errlen, path, "the file stays locked by another process");
     errno = EAGAIN;
     return -1;
 }
@@ -167,7 +167,7 @@ static void emit_message(struct emit *e, const char *from_line, const char *head
 }
 
 /* Opens (creating) the mailbox; a reason in err and *temporary on failure. */
-static int open_mbox(const char *path, bool owner_check, bool *temporary, char *err)
+static int open_mbox(const char *path, bool owner_check, bool *temporary, char *err, size_t errlen)
 {
     int fd = safe_open(path, O_WRONLY | O_APPEND | O_CREAT, 0600,
                        owner_check ? geteuid() : (uid_t)-1);
@@ -176,16 +176,16 @@ static int open_mbox(const char *path, bool owner_check, bool *temporary, char *
     int e = errno;
     *temporary = false;
     if (e == ELOOP)
-        set_err(err, path, "is a symbolic link");
+        set_err(err, errlen, path, "is a symbolic link");
     else if (e == EINVAL || e == EISDIR)
-        set_err(err, path, "is not a regular file");
+        set_err(err, errlen, path, "is not a regular file");
     else if (e == EPERM)
-        set_err(err, path, "is not owned by uid %ld", (long)geteuid());
+        set_err(err, errlen, path, "is not owned by uid %ld", (long)geteuid());
     else if (e == EMLINK)
-        set_err(err, path, "has more than one hard link");
+        set_err(err, errlen, path, "has more than one hard link");
     else {
         *temporary = true;
-        set_err(err, path, "cannot open: %s", strerror(e));
+        set_err(err, errlen, path, "cannot open: %s", strerror(e));
     }
     errno = e;
     return -1;
@@ -193,7 +193,7 @@ static int open_mbox(const char *path, bool owner_check, bool *temporary, char *
 
 int mbox_deliver(const char *path, const char *sender, const char *head, size_t head_len,
                  const char *body, size_t body_len, size_t size_limit, bool owner_check,
-                 bool *temporary, char err[MBOX_ERR_MAX])
+                 bool *temporary, char *err, size_t errlen)
 {
     char lock[PATH_MAX], sender_text[600], date[64], from_line[700];
     int fd = -1, dotlock = 0, ret = -1, saved = 0;
@@ -203,23 +203,23 @@ int mbox_deliver(const char *path, const char *sender, const char *head, size_t 
 
     if (snprintf(lock, sizeof lock, "%s.lock", path) >= (int)sizeof lock) {
         *temporary = false;
-        set_err(err, path, "path too long");
+        set_err(err, errlen, path, "path too long");
         saved = ENAMETOOLONG;
         goto out;
     }
-    if ((dotlock = dotlock_take(lock, path, err)) < 0) {
+    if ((dotlock = dotlock_take(lock, path, err, errlen)) < 0) {
         saved = errno;
         goto out;
     }
-    if ((fd = open_mbox(path, owner_check, temporary, err)) < 0 ||
-        fcntl_lock(fd, path, err) < 0) {
+    if ((fd = open_mbox(path, owner_check, temporary, err, errlen)) < 0 ||
+        fcntl_lock(fd, path, err, errlen) < 0) {
         saved = errno;
         goto out;
     }
     struct stat st;
     if (fstat(fd, &st) < 0) {
         saved = errno;
-        set_err(err, path, "fstat: %s", strerror(errno));
+        set_err(err, errlen, path, "fstat: %s", strerror(errno));
         goto out;
     }
     old_size = st.st_size;
@@ -236,7 +236,7 @@ int mbox_deliver(const char *path, const char *sender, const char *head, size_t 
     if (size_limit > 0 && (unsigned long long)old_size + count.total > size_limit) {
         *temporary = false;
         saved = EFBIG;
-        set_err(err, path, "mailbox size limit exceeded (%zu bytes)", size_limit);
+        set_err(err, errlen, path, "mailbox size limit exceeded (%zu bytes)", size_limit);
         old_size = -1;   /* nothing was written */
         goto out;
     }
@@ -245,19 +245,19 @@ int mbox_deliver(const char *path, const char *sender, const char *head, size_t 
     if (writer.error) {
         saved = writer.error;
         *temporary = saved != EFBIG;
-        set_err(err, path, "write: %s", strerror(saved));
+        set_err(err, errlen, path, "write: %s", strerror(saved));
         goto out;
     }
     if (fsync(fd) < 0) {
         saved = errno;
-        set_err(err, path, "fsync: %s", strerror(errno));
+        set_err(err, errlen, path, "fsync: %s", strerror(errno));
         goto out;
     }
     /* a mailbox made just now: its directory entry must be on disk before we say "sent"
      * (a spool the user may not read cannot be synced by the user; the file itself is) */
     if (old_size == 0 && fsync_parent(path) < 0 && errno != EACCES) {
         saved = errno;
-        set_err(err, path, "fsync of the directory: %s", strerror(errno));
+        set_err(err, errlen, path, "fsync of the directory: %s", strerror(errno));
         goto out;
     }
     ret = 0;

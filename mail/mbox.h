@@ -7,9 +7,8 @@
 #define TERN_MBOX_H
 #include <stdbool.h>
 #include <stddef.h>
+#include "errtext.h"
 #include <sys/types.h>
-
-#define MBOX_ERR_MAX 512
 
 /* Appends head (lines the agent prepends: Return-Path:, Delivered-To:, ...; LF or CRLF ends)
  * and body (the queued content, CRLF line ends) to the mbox at path, creating it with mode
@@ -21,6 +20,6 @@
  * mailbox full). */
 int mbox_deliver(const char *path, const char *sender, const char *head, size_t head_len,
                  const char *body, size_t body_len, size_t size_limit, bool owner_check,
-                 bool *temporary, char err[MBOX_ERR_MAX]);
+                 bool *temporary, char *err, size_t errlen);
 
 #endif

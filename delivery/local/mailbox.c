@@ -66,9 +66,9 @@ static void deliver_maildir(const struct mailbox_job *j, struct ipc_msg *report)
     }
     if (check_maildir_owner(j->path, report) < 0)
         return;
-    char name[1300], err[MAILDIR_ERR_MAX];
+    char name[1300], err[ERR_TEXT_MAX];
     if (maildir_deliver(j->path, j->head, j->head_len, j->body, j->body_len, name, sizeof name,
-                        err) < 0) {
+                        err, sizeof err) < 0) {
         delivery_report_set(report, DELIVERY_DEFER, "4.2.0", NULL, "%s", err);
         return;
     }
@@ -95,9 +95,9 @@ static void deliver_mbox(const struct mailbox_job *j, struct ipc_msg *report)
         return;
     }
     bool temporary;
-    char err[MBOX_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     if (mbox_deliver(j->path, j->sender, j->head, j->head_len, j->body, j->body_len,
-                     j->size_limit, true, &temporary, err) < 0) {
+                     j->size_limit, true, &temporary, err, sizeof err) < 0) {
         bool full = errno == EFBIG;
         const char *dsn = temporary ? "4.2.0" : full ? "5.2.2" : "5.2.0";
         delivery_report_set(report, temporary ? DELIVERY_DEFER : DELIVERY_BOUNCE, dsn, NULL,

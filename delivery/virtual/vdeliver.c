@@ -46,9 +46,9 @@ static void write_maildir(const struct vmailbox *mb, const struct vdeliver_job *
                             "mailbox_size_limit (%zu bytes)", job->size_limit);
         return;
     }
-    char name[VDELIVER_NAME_MAX], err[MAILDIR_ERR_MAX];
+    char name[VDELIVER_NAME_MAX], err[ERR_TEXT_MAX];
     if (maildir_deliver(mb->path, job->head, job->head_len, job->body, job->body_len, name,
-                        sizeof name, err) < 0) {
+                        sizeof name, err, sizeof err) < 0) {
         delivery_report_set(report, DELIVERY_DEFER, "4.2.0", NULL, "cannot deliver to %s", err);
         return;
     }
@@ -59,11 +59,11 @@ static void write_maildir(const struct vmailbox *mb, const struct vdeliver_job *
 static void write_mbox(const struct vmailbox *mb, const struct vdeliver_job *job,
                        struct ipc_msg *report)
 {
-    char err[MBOX_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     bool temporary = true;
     errno = 0;
     if (mbox_deliver(mb->path, job->sender, job->head, job->head_len, job->body, job->body_len,
-                     job->size_limit, true, &temporary, err) < 0) {
+                     job->size_limit, true, &temporary, err, sizeof err) < 0) {
         int e = errno;
         /* err reads "mailbox PATH: reason"; mbox.c leaves EFBIG for the size limit */
         if (temporary)

@@ -60,7 +60,7 @@ static void log_result(struct delivery_reply *reply, size_t i, const struct mess
 static void deliver_one(const struct message *msg, const struct delivery_rcpt *rcpt,
                         struct delivery_reply *reply, size_t i, long long deadline)
 {
-    char addr[DELIVERY_ADDR_MAX], err[VMAILBOX_ERR_MAX];
+    char addr[DELIVERY_ADDR_MAX], err[ERR_TEXT_MAX];
     snprintf(addr, sizeof addr, "%s", rcpt->address);
     list_lower(addr);
     struct vmailbox mb;
@@ -114,7 +114,7 @@ static void defer_all(struct delivery_reply *reply, const char *dsn, const char 
 
 static int open_maps(const char *queue_id, struct delivery_reply *reply)
 {
-    char err[VMAILBOX_ERR_MAX], text[VMAILBOX_ERR_MAX + 64];
+    char err[ERR_TEXT_MAX], text[ERR_TEXT_MAX + 64];
     if (maps)
         return 0;
     maps = vmaps_open(err, sizeof err);

@@ -136,7 +136,7 @@ static enum vmailbox_verdict find_id(const struct vmaps *m, enum vtable t,
                                      const char *address, unsigned long long *id, char *err,
                                      size_t errlen)
 {
-    char value[64], why[VMAILBOX_ERR_MAX];
+    char value[64], why[ERR_TEXT_MAX];
     const char *param = vtable_param[t];
     int rc = find_value(m->tables[t], keys, nkeys, value, sizeof value, why, sizeof why);
     if (rc < 0) {
@@ -182,7 +182,7 @@ enum vmailbox_verdict vmailbox_find(const struct vmaps *m, const char *address,
                                     struct vmailbox *out, char *err, size_t errlen)
 {
     char addr[ADDRESS_MAX], keys[ADDRESS_KEYS_MAX][ADDRESS_KEY_MAX], value[PATH_MAX],
-        why[VMAILBOX_ERR_MAX];
+        why[ERR_TEXT_MAX];
     snprintf(addr, sizeof addr, "%s", address);
     list_lower(addr);
     struct mail_address a;

@@ -8,9 +8,8 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "errtext.h"
 #include <sys/types.h>
-
-#define VMAILBOX_ERR_MAX 1024
 
 struct vmaps;
 

@@ -34,18 +34,18 @@ static void assert_dir_0700(const char *path)
 }
 
 static int deliver(const char *md, const char *head, const char *body, char *name, size_t size,
-                   char *err)
+                   char *err, size_t errlen)
 {
-    return maildir_deliver(md, head, strlen(head), body, strlen(body), name, size, err);
+    return maildir_deliver(md, head, strlen(head), body, strlen(body), name, size, err, errlen);
 }
 
 START_TEST(creates_and_delivers)
 {
     const char *md = unit_fmt("%s/md", dir);
-    char name[256], err[MAILDIR_ERR_MAX];
+    char name[256], err[ERR_TEXT_MAX];
     const char *head = "Return-Path: <a@example.org>\nDelivered-To: b@example.org\n";
     const char *body = "Subject: hi\r\n\r\nline\r\nlone\rcr\r\nend\r\n";
-    ck_assert_msg(deliver(md, head, body, name, sizeof name, err) == 0, "%s", err);
+    ck_assert_msg(deliver(md, head, body, name, sizeof name, err, sizeof err) == 0, "%s", err);
     assert_dir_0700(md);
     assert_dir_0700(unit_fmt("%s/tmp", md));
     assert_dir_0700(unit_fmt("%s/new", md));
@@ -74,9 +74,9 @@ END_TEST
 START_TEST(name_format_and_unique)
 {
     const char *md = unit_fmt("%s/md", dir);
-    char a[256], b[256], err[MAILDIR_ERR_MAX];
-    ck_assert_msg(deliver(md, "", "x\r\n", a, sizeof a, err) == 0, "%s", err);
-    ck_assert_msg(deliver(md, "", "y\r\n", b, sizeof b, err) == 0, "%s", err);
+    char a[256], b[256], err[ERR_TEXT_MAX];
+    ck_assert_msg(deliver(md, "", "x\r\n", a, sizeof a, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(deliver(md, "", "y\r\n", b, sizeof b, err, sizeof err) == 0, "%s", err);
     ck_assert_str_ne(a, b);
     ck_assert_int_eq(unit_count_entries(unit_fmt("%s/new", md)), 2);
 
@@ -98,8 +98,8 @@ START_TEST(reuses_existing)
     ck_assert_int_eq(mkdir(unit_fmt("%s/new", md), 0700), 0);
     ck_assert_int_eq(mkdir(unit_fmt("%s/cur", md), 0700), 0);
     ck_assert_int_eq(unit_write_file(unit_fmt("%s/cur/old:2,S", md), "old\n"), 0);
-    char name[256], err[MAILDIR_ERR_MAX];
-    ck_assert_msg(deliver(md, "", "new\r\n", name, sizeof name, err) == 0, "%s", err);
+    char name[256], err[ERR_TEXT_MAX];
+    ck_assert_msg(deliver(md, "", "new\r\n", name, sizeof name, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(unit_count_entries(unit_fmt("%s/cur", md)), 1);
     ck_assert_int_eq(unit_count_entries(unit_fmt("%s/new", md)), 1);
     ck_assert_int_eq(access(unit_fmt("%s/%s", md, name), R_OK), 0);
@@ -113,8 +113,8 @@ START_TEST(symlink_new_refused)
     ck_assert_int_eq(mkdir(md, 0700), 0);
     ck_assert_int_eq(mkdir(elsewhere, 0700), 0);
     ck_assert_int_eq(symlink(elsewhere, unit_fmt("%s/new", md)), 0);
-    char name[256] = "", err[MAILDIR_ERR_MAX];
-    ck_assert_int_eq(deliver(md, "", "x\r\n", name, sizeof name, err), -1);
+    char name[256] = "", err[ERR_TEXT_MAX];
+    ck_assert_int_eq(deliver(md, "", "x\r\n", name, sizeof name, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "new/") != NULL, "err: %s", err);
     ck_assert_ptr_nonnull(strstr(err, md));
     ck_assert_int_eq(unit_count_entries(unit_fmt("%s/tmp", md)), 0);
@@ -125,7 +125,7 @@ END_TEST
 START_TEST(unwritable_fails_cleanly)
 {
     const char *md = unit_fmt("%s/md", dir);
-    char name[256] = "", err[MAILDIR_ERR_MAX] = "";
+    char name[256] = "", err[ERR_TEXT_MAX] = "";
     ck_assert_int_eq(mkdir(md, 0700), 0);
     if (geteuid() == 0) {
         /* root writes anywhere: a regular file where tmp/ should be fails instead */
@@ -133,7 +133,7 @@ START_TEST(unwritable_fails_cleanly)
     } else {
         ck_assert_int_eq(chmod(md, 0500), 0);
     }
-    ck_assert_int_eq(deliver(md, "", "x\r\n", name, sizeof name, err), -1);
+    ck_assert_int_eq(deliver(md, "", "x\r\n", name, sizeof name, err, sizeof err), -1);
     ck_assert_msg(strncmp(err, unit_fmt("maildir %s: ", md), strlen(md) + 10) == 0, "err: %s",
                   err);
     ck_assert_int_gt(strlen(err), strlen(md) + 10);
@@ -144,8 +144,8 @@ END_TEST
 START_TEST(name_too_small)
 {
     const char *md = unit_fmt("%s/md", dir);
-    char name[8], err[MAILDIR_ERR_MAX] = "";
-    ck_assert_int_eq(deliver(md, "", "x\r\n", name, sizeof name, err), -1);
+    char name[8], err[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(deliver(md, "", "x\r\n", name, sizeof name, err, sizeof err), -1);
     ck_assert_str_ne(err, "");
     ck_assert_int_eq(unit_count_entries(unit_fmt("%s/tmp", md)), 0);
     ck_assert_int_eq(unit_count_entries(unit_fmt("%s/new", md)), 0);

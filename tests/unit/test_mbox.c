@@ -33,10 +33,10 @@ static void teardown(void)
 }
 
 static int deliver(const char *p, const char *sender, const char *head, const char *body,
-                   size_t limit, bool owner_check, bool *temporary, char *err)
+                   size_t limit, bool owner_check, bool *temporary, char *err, size_t errlen)
 {
     return mbox_deliver(p, sender, head, strlen(head), body, strlen(body), limit, owner_check,
-                        temporary, err);
+                        temporary, err, errlen);
 }
 
 /* The whole file, NUL-terminated (static, up to 64 KiB). */
@@ -70,11 +70,11 @@ static bool matches(const char *text, const char *pattern)
 START_TEST(format_and_quoting)
 {
     bool temp = false;
-    char err[MBOX_ERR_MAX] = "";
+    char err[ERR_TEXT_MAX] = "";
     const char *head = "Return-Path: <s@x.org>\nDelivered-To: joe@mx\n";
     const char *body = "Subject: From here\r\n\r\nFrom the start\r\n>From quoted\r\n"
                        ">>From twice\r\nFromage\r\n From indented\r\nbare\rcr\r\nlast";
-    ck_assert_int_eq(deliver(path, "s@x.org", head, body, 0, true, &temp, err), 0);
+    ck_assert_int_eq(deliver(path, "s@x.org", head, body, 0, true, &temp, err, sizeof err), 0);
     const char *t = slurp(path);
     ck_assert_msg(matches(t, "^From s@x\\.org (Mon|Tue|Wed|Thu|Fri|Sat|Sun) "
                              "(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 1-3][0-9] "
@@ -93,9 +93,9 @@ END_TEST
 START_TEST(appends_and_sender)
 {
     bool temp;
-    char err[MBOX_ERR_MAX];
-    ck_assert_int_eq(deliver(path, "", "", "A\r\n", 0, true, &temp, err), 0);
-    ck_assert_int_eq(deliver(path, "a b\nc@x", "H: 1\r\n", "B\r\n", 0, true, &temp, err), 0);
+    char err[ERR_TEXT_MAX];
+    ck_assert_int_eq(deliver(path, "", "", "A\r\n", 0, true, &temp, err, sizeof err), 0);
+    ck_assert_int_eq(deliver(path, "a b\nc@x", "H: 1\r\n", "B\r\n", 0, true, &temp, err, sizeof err), 0);
     const char *t = slurp(path);
     ck_assert(matches(t, "^From MAILER-DAEMON [A-Z][a-z]{2} "));
     ck_assert(matches(t, "^From a_b_c@x [A-Z][a-z]{2} "));
@@ -107,8 +107,8 @@ END_TEST
 static void expect_refusal(const char *p, bool owner_check, const char *why, int err_no)
 {
     bool temp = true;
-    char err[MBOX_ERR_MAX] = "";
-    ck_assert_int_eq(deliver(p, "s", "", "x\r\n", 0, owner_check, &temp, err), -1);
+    char err[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(deliver(p, "s", "", "x\r\n", 0, owner_check, &temp, err, sizeof err), -1);
     int e = errno;
     ck_assert_msg(!temp, "%s: not permanent", err);
     ck_assert_msg(strstr(err, why) != NULL, "err: %s", err);
@@ -146,8 +146,8 @@ START_TEST(other_refusals)
         expect_refusal(path, true, "not owned by uid 0", EPERM);
         ck_assert_str_eq(slurp(path), "old\n");
         bool temp;
-        char err[MBOX_ERR_MAX];
-        ck_assert_int_eq(deliver(path, "s", "", "x\r\n", 0, false, &temp, err), 0);
+        char err[ERR_TEXT_MAX];
+        ck_assert_int_eq(deliver(path, "s", "", "x\r\n", 0, false, &temp, err, sizeof err), 0);
     }
 }
 END_TEST
@@ -156,14 +156,14 @@ START_TEST(size_limit)
 {
     ck_assert_int_eq(unit_write_file(path, "0123456789\n"), 0);
     bool temp = true;
-    char err[MBOX_ERR_MAX] = "";
+    char err[ERR_TEXT_MAX] = "";
     /* 11 old bytes + From line (34) + "abc\n" + blank line = 50: fits in 100, not in 40 */
-    ck_assert_int_eq(deliver(path, "s@x", "", "abc\r\n", 40, true, &temp, err), -1);
+    ck_assert_int_eq(deliver(path, "s@x", "", "abc\r\n", 40, true, &temp, err, sizeof err), -1);
     ck_assert_int_eq(errno, EFBIG);
     ck_assert(!temp);
     ck_assert_ptr_nonnull(strstr(err, "size limit"));
     ck_assert_int_eq(size_of(path), 11);
-    ck_assert_int_eq(deliver(path, "s@x", "", "abc\r\n", 100, true, &temp, err), 0);
+    ck_assert_int_eq(deliver(path, "s@x", "", "abc\r\n", 100, true, &temp, err, sizeof err), 0);
     ck_assert_int_gt(size_of(path), 11);
 }
 END_TEST
@@ -182,8 +182,8 @@ START_TEST(truncates_on_failure)
         struct rlimit rl = { 50000, 50000 };
         setrlimit(RLIMIT_FSIZE, &rl);
         bool temp;
-        char err[MBOX_ERR_MAX];
-        int r = deliver(path, "s", "", body, 0, true, &temp, err);
+        char err[ERR_TEXT_MAX];
+        int r = deliver(path, "s", "", body, 0, true, &temp, err, sizeof err);
         _exit(r == -1 && strstr(err, "write") ? 0 : 1);
     }
     unit_expect_exit(pid, 20000, 0);
@@ -227,15 +227,15 @@ static pid_t hold_lock(bool dot, int ms)
 START_TEST(waits_for_locks)
 {
     bool temp;
-    char err[MBOX_ERR_MAX] = "";
+    char err[ERR_TEXT_MAX] = "";
     long long start = unit_now_ms();
     pid_t pid = hold_lock(true, 1200);
-    ck_assert_int_eq(deliver(path, "s", "", "one\r\n", 0, true, &temp, err), 0);
+    ck_assert_int_eq(deliver(path, "s", "", "one\r\n", 0, true, &temp, err, sizeof err), 0);
     ck_assert_int_ge(unit_now_ms() - start, 1000);   /* it did wait for the holder */
     unit_expect_exit(pid, 10000, 0);
     start = unit_now_ms();
     pid = hold_lock(false, 1200);
-    ck_assert_int_eq(deliver(path, "s", "", "two\r\n", 0, true, &temp, err), 0);
+    ck_assert_int_eq(deliver(path, "s", "", "two\r\n", 0, true, &temp, err, sizeof err), 0);
     ck_assert_int_ge(unit_now_ms() - start, 1000);
     unit_expect_exit(pid, 10000, 0);
     const char *t = slurp(path);
@@ -251,8 +251,8 @@ START_TEST(stale_dotlock_removed)
     struct timeval old[2] = { { time(NULL) - 3600, 0 }, { time(NULL) - 3600, 0 } };
     ck_assert_int_eq(utimes(lock, old), 0);
     bool temp;
-    char err[MBOX_ERR_MAX] = "";
-    ck_assert_int_eq(deliver(path, "s", "", "x\r\n", 0, true, &temp, err), 0);
+    char err[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(deliver(path, "s", "", "x\r\n", 0, true, &temp, err, sizeof err), 0);
     ck_assert(access(lock, F_OK) < 0);
 }
 END_TEST
@@ -262,8 +262,8 @@ START_TEST(busy_dotlock_gives_up)
     const char *lock = unit_fmt("%s.lock", path);
     ck_assert_int_eq(unit_write_file(lock, "someone else's\n"), 0);
     bool temp = false;
-    char err[MBOX_ERR_MAX] = "";
-    ck_assert_int_eq(deliver(path, "s", "", "x\r\n", 0, true, &temp, err), -1);
+    char err[ERR_TEXT_MAX] = "";
+    ck_assert_int_eq(deliver(path, "s", "", "x\r\n", 0, true, &temp, err, sizeof err), -1);
     ck_assert(temp);
     ck_assert_msg(strstr(err, "busy") != NULL, "%s", err);
     ck_assert(access(path, F_OK) < 0);         /* nothing was created */

@@ -19,29 +19,30 @@
 /* ---- vmailbox_path, vmailbox_id (the keys, in virtual(5) order, are mail/address.c's,
  * tested in test_address; vmailbox_find below uses them) ---- */
 
-static int path_of(const char *base, const char *value, struct vmailbox *mb, char *err)
+static int path_of(const char *base, const char *value, struct vmailbox *mb, char *err,
+                   size_t errlen)
 {
     memset(mb, 0, sizeof *mb);
-    return vmailbox_path(base, value, mb, err, VMAILBOX_ERR_MAX);
+    return vmailbox_path(base, value, mb, err, errlen);
 }
 
 START_TEST(path_joins_and_refuses)
 {
     struct vmailbox mb;
-    char err[VMAILBOX_ERR_MAX];
-    ck_assert_int_eq(path_of("/vmail", "virt.example/alice/", &mb, err), 0);
+    char err[ERR_TEXT_MAX];
+    ck_assert_int_eq(path_of("/vmail", "virt.example/alice/", &mb, err, sizeof err), 0);
     ck_assert_str_eq(mb.path, "/vmail/virt.example/alice");
     ck_assert(mb.maildir);
     ck_assert_uint_eq(mb.base_len, 6);
-    ck_assert_int_eq(path_of("/vmail//", "virt.example/bob", &mb, err), 0);
+    ck_assert_int_eq(path_of("/vmail//", "virt.example/bob", &mb, err, sizeof err), 0);
     ck_assert_str_eq(mb.path, "/vmail/virt.example/bob");
     ck_assert(!mb.maildir);
     ck_assert_uint_eq(mb.base_len, 6);
-    ck_assert_int_eq(path_of("/", "bob", &mb, err), 0);
+    ck_assert_int_eq(path_of("/", "bob", &mb, err, sizeof err), 0);
     ck_assert_str_eq(mb.path, "/bob");
     ck_assert_uint_eq(mb.base_len, 0);
     /* names that merely contain dots are fine */
-    ck_assert_int_eq(path_of("/v", "a..b/.x/", &mb, err), 0);
+    ck_assert_int_eq(path_of("/v", "a..b/.x/", &mb, err, sizeof err), 0);
     ck_assert_str_eq(mb.path, "/v/a..b/.x");
 
     static const char *const bad[] = { "../etc/passwd", "a/../../b", "a/..", "..", "a/./b",
@@ -49,17 +50,17 @@ START_TEST(path_joins_and_refuses)
                                        "a/b//", "a\nb" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
-        ck_assert_msg(path_of("/vmail", bad[i], &mb, err) < 0, "accepted \"%s\"", bad[i]);
+        ck_assert_msg(path_of("/vmail", bad[i], &mb, err, sizeof err) < 0, "accepted \"%s\"", bad[i]);
         ck_assert_msg(err[0] != '\0', "no reason for \"%s\"", bad[i]);
     }
-    ck_assert_int_eq(path_of("", "a/", &mb, err), -1);
+    ck_assert_int_eq(path_of("", "a/", &mb, err, sizeof err), -1);
     ck_assert_str_eq(err, "virtual_mailbox_base is not set");
-    ck_assert_int_eq(path_of("vmail", "a/", &mb, err), -1);
+    ck_assert_int_eq(path_of("vmail", "a/", &mb, err, sizeof err), -1);
     ck_assert_str_eq(err, "virtual_mailbox_base is not an absolute path");
     char longv[PATH_MAX + 10];
     memset(longv, 'a', sizeof longv - 1);
     longv[sizeof longv - 1] = '\0';
-    ck_assert_int_eq(path_of("/vmail", longv, &mb, err), -1);
+    ck_assert_int_eq(path_of("/vmail", longv, &mb, err, sizeof err), -1);
 }
 END_TEST
 
@@ -89,18 +90,18 @@ END_TEST
 static struct vmaps *open_maps(const char *conf)
 {
     unit_load_config(conf, "/nonexistent");
-    char err[VMAILBOX_ERR_MAX] = "";
+    char err[ERR_TEXT_MAX] = "";
     struct vmaps *m = vmaps_open(err, sizeof err);
     ck_assert_msg(m != NULL, "vmaps_open: %s", err);
     return m;
 }
 
 static enum vmailbox_verdict find(struct vmaps *m, const char *addr, struct vmailbox *mb,
-                                  char *err)
+                                  char *err, size_t errlen)
 {
     memset(mb, 0, sizeof *mb);
     err[0] = '\0';
-    return vmailbox_find(m, addr, mb, err, VMAILBOX_ERR_MAX);
+    return vmailbox_find(m, addr, mb, err, errlen);
 }
 
 START_TEST(find_mailboxes)
@@ -108,17 +109,17 @@ START_TEST(find_mailboxes)
     struct vmaps *m = open_maps(MAPS "virtual_uid_maps = static:5000\n"
                                 "virtual_gid_maps = static:5001\n");
     struct vmailbox mb;
-    char err[VMAILBOX_ERR_MAX];
-    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err), VMAILBOX_FOUND);
+    char err[ERR_TEXT_MAX];
+    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err, sizeof err), VMAILBOX_FOUND);
     ck_assert_str_eq(mb.path, "/vmail/virt.example/alice");
     ck_assert(mb.maildir);
     ck_assert_int_eq(mb.uid, 5000);
     ck_assert_int_eq(mb.gid, 5001);
     /* upper case, an extension */
-    ck_assert_int_eq(find(m, "BOB@Virt.Example", &mb, err), VMAILBOX_FOUND);
+    ck_assert_int_eq(find(m, "BOB@Virt.Example", &mb, err, sizeof err), VMAILBOX_FOUND);
     ck_assert_str_eq(mb.path, "/vmail/virt.example/bob");
     ck_assert(!mb.maildir);
-    ck_assert_int_eq(find(m, "alice+lists@virt.example", &mb, err), VMAILBOX_FOUND);
+    ck_assert_int_eq(find(m, "alice+lists@virt.example", &mb, err, sizeof err), VMAILBOX_FOUND);
     ck_assert_str_eq(mb.path, "/vmail/virt.example/alice");
     /* a quoted local part is looked up unquoted: "alice" is alice */
     static const char *const quoted[][2] = {
@@ -128,23 +129,23 @@ START_TEST(find_mailboxes)
         { "\"x@y\"@catch.example", "/vmail/catch/all" },
     };
     for (size_t i = 0; i < sizeof quoted / sizeof quoted[0]; i++) {
-        ck_assert_int_eq(find(m, quoted[i][0], &mb, err), VMAILBOX_FOUND);
+        ck_assert_int_eq(find(m, quoted[i][0], &mb, err, sizeof err), VMAILBOX_FOUND);
         ck_assert_str_eq(mb.path, quoted[i][1]);
     }
-    ck_assert_int_eq(find(m, "\"alice bob\"@virt.example", &mb, err), VMAILBOX_UNKNOWN);
+    ck_assert_int_eq(find(m, "\"alice bob\"@virt.example", &mb, err, sizeof err), VMAILBOX_UNKNOWN);
     ck_assert_str_eq(err, "unknown user: \"\"alice bob\"@virt.example\"");
     /* the catch-all */
-    ck_assert_int_eq(find(m, "anyone@catch.example", &mb, err), VMAILBOX_FOUND);
+    ck_assert_int_eq(find(m, "anyone@catch.example", &mb, err, sizeof err), VMAILBOX_FOUND);
     ck_assert_str_eq(mb.path, "/vmail/catch/all");
     /* unknown */
-    ck_assert_int_eq(find(m, "carol@virt.example", &mb, err), VMAILBOX_UNKNOWN);
+    ck_assert_int_eq(find(m, "carol@virt.example", &mb, err, sizeof err), VMAILBOX_UNKNOWN);
     ck_assert_str_eq(err, "unknown user: \"carol@virt.example\"");
-    ck_assert_int_eq(find(m, "Carol@Virt.Example", &mb, err), VMAILBOX_UNKNOWN);
+    ck_assert_int_eq(find(m, "Carol@Virt.Example", &mb, err, sizeof err), VMAILBOX_UNKNOWN);
     ck_assert_str_eq(err, "unknown user: \"carol@virt.example\"");
     /* values that leave the base */
-    ck_assert_int_eq(find(m, "evil@virt.example", &mb, err), VMAILBOX_CONFIG);
+    ck_assert_int_eq(find(m, "evil@virt.example", &mb, err, sizeof err), VMAILBOX_CONFIG);
     ck_assert_ptr_nonnull(strstr(err, "\"..\""));
-    ck_assert_int_eq(find(m, "abs@virt.example", &mb, err), VMAILBOX_CONFIG);
+    ck_assert_int_eq(find(m, "abs@virt.example", &mb, err, sizeof err), VMAILBOX_CONFIG);
     ck_assert_ptr_nonnull(strstr(err, "relative"));
     vmaps_close(m);
 }
@@ -153,55 +154,55 @@ END_TEST
 START_TEST(find_refuses_ids)
 {
     struct vmailbox mb;
-    char err[VMAILBOX_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     struct vmaps *m = open_maps(MAPS "virtual_uid_maps = static:0\n"
                                 "virtual_gid_maps = static:5000\n");
-    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err), VMAILBOX_CONFIG);
+    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err, sizeof err), VMAILBOX_CONFIG);
     ck_assert_ptr_nonnull(strstr(err, "uid 0"));
     vmaps_close(m);
 
     m = open_maps(MAPS "virtual_uid_maps = static:5000\nvirtual_gid_maps = static:0\n");
-    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err), VMAILBOX_CONFIG);
+    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err, sizeof err), VMAILBOX_CONFIG);
     ck_assert_ptr_nonnull(strstr(err, "gid 0"));
     vmaps_close(m);
 
     m = open_maps(MAPS "virtual_uid_maps = static:99\nvirtual_gid_maps = static:5000\n");
-    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err), VMAILBOX_CONFIG);
+    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err, sizeof err), VMAILBOX_CONFIG);
     ck_assert_str_eq(err, "uid 99 for alice@virt.example is below virtual_minimum_uid 100");
     vmaps_close(m);
 
     m = open_maps(MAPS "virtual_uid_maps = static:99\nvirtual_gid_maps = static:5000\n"
                   "virtual_minimum_uid = 99\n");
-    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err), VMAILBOX_FOUND);
+    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err, sizeof err), VMAILBOX_FOUND);
     vmaps_close(m);
 
     m = open_maps(MAPS "virtual_uid_maps = static:vmail\nvirtual_gid_maps = static:5000\n");
-    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err), VMAILBOX_CONFIG);
+    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err, sizeof err), VMAILBOX_CONFIG);
     ck_assert_ptr_nonnull(strstr(err, "not a decimal id"));
     vmaps_close(m);
 
     /* per-address ids, with a catch-all, and an address with none */
     m = open_maps(MAPS "virtual_uid_maps = inline:{ alice@virt.example=6000, "
                   "@catch.example=6001 }\nvirtual_gid_maps = static:5000\n");
-    ck_assert_int_eq(find(m, "alice+x@virt.example", &mb, err), VMAILBOX_FOUND);
+    ck_assert_int_eq(find(m, "alice+x@virt.example", &mb, err, sizeof err), VMAILBOX_FOUND);
     ck_assert_int_eq(mb.uid, 6000);
-    ck_assert_int_eq(find(m, "\"alice\"@virt.example", &mb, err), VMAILBOX_FOUND);
+    ck_assert_int_eq(find(m, "\"alice\"@virt.example", &mb, err, sizeof err), VMAILBOX_FOUND);
     ck_assert_int_eq(mb.uid, 6000);
-    ck_assert_int_eq(find(m, "z@catch.example", &mb, err), VMAILBOX_FOUND);
+    ck_assert_int_eq(find(m, "z@catch.example", &mb, err, sizeof err), VMAILBOX_FOUND);
     ck_assert_int_eq(mb.uid, 6001);
-    ck_assert_int_eq(find(m, "bob@virt.example", &mb, err), VMAILBOX_CONFIG);
+    ck_assert_int_eq(find(m, "bob@virt.example", &mb, err, sizeof err), VMAILBOX_CONFIG);
     ck_assert_str_eq(err, "no virtual_uid_maps entry for bob@virt.example");
     vmaps_close(m);
 
     /* no uid table at all */
     m = open_maps(MAPS "virtual_gid_maps = static:5000\n");
-    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err), VMAILBOX_CONFIG);
+    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err, sizeof err), VMAILBOX_CONFIG);
     vmaps_close(m);
 
     /* no base */
     m = open_maps("virtual_mailbox_maps = static:x/\nvirtual_uid_maps = static:5000\n"
                   "virtual_gid_maps = static:5000\n");
-    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err), VMAILBOX_CONFIG);
+    ck_assert_int_eq(find(m, "alice@virt.example", &mb, err, sizeof err), VMAILBOX_CONFIG);
     ck_assert_ptr_nonnull(strstr(err, "virtual_mailbox_base is not set"));
     vmaps_close(m);
 }
@@ -210,7 +211,7 @@ END_TEST
 START_TEST(open_fails_on_missing_table)
 {
     unit_load_config("virtual_mailbox_maps = texthash:/nonexistent/vmailbox\n", "/x");
-    char err[VMAILBOX_ERR_MAX] = "";
+    char err[ERR_TEXT_MAX] = "";
     ck_assert_ptr_null(vmaps_open(err, sizeof err));
     ck_assert_ptr_nonnull(strstr(err, "virtual_mailbox_maps"));
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent/vmailbox"));
@@ -241,7 +242,7 @@ static const struct vdeliver_job job = { "s@example.org", HEAD, sizeof HEAD - 1,
 static struct vmailbox mailbox(const char *value, uid_t uid, gid_t gid)
 {
     struct vmailbox mb;
-    char err[VMAILBOX_ERR_MAX];
+    char err[ERR_TEXT_MAX];
     memset(&mb, 0, sizeof mb);
     ck_assert_msg(vmailbox_path(dir, value, &mb, err, sizeof err) == 0, "%s", err);
     mb.uid = uid;
