@@ -66,7 +66,8 @@ static void load_config_or_exit(void)
 static void load_master_conf_or_exit(struct master_conf *conf)
 {
     char err[ERR_TEXT_MAX];
-    if (master_conf_load(config_directory, (int)config_int("default_process_limit"), conf, err, sizeof err) < 0)
+    if (master_conf_load(config_directory, (int)config_int("default_process_limit"), conf, err,
+                         sizeof err) < 0)
         log_fatal_code(EX_CONFIG, "%s", err);
 }
 

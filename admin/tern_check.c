@@ -25,7 +25,8 @@ static void check_services(const char *config_dir)
 {
     struct master_conf conf;
     char err[ERR_TEXT_MAX];
-    if (master_conf_load(config_dir, (int)config_int("default_process_limit"), &conf, err, sizeof err) < 0) {
+    if (master_conf_load(config_dir, (int)config_int("default_process_limit"), &conf, err,
+                         sizeof err) < 0) {
         log_error("%s", err);
         errors++;
         return;

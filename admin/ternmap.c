@@ -127,7 +127,8 @@ static int build_all(const struct options *o, int argc, char **argv)
         check_type(spec, false);
         char err[ERR_TEXT_MAX];
         enum dict_build_error why;
-        long n = dict_build_why(spec, o->alias ? DICT_FORMAT_ALIAS : DICT_FORMAT_MAP, &why, err, sizeof err);
+        long n = dict_build_why(spec, o->alias ? DICT_FORMAT_ALIAS : DICT_FORMAT_MAP, &why, err,
+                                sizeof err);
         free(spec);
         if (n < 0) {
             log_error("%s", err);

@@ -524,14 +524,14 @@ static int validate(const struct conf *c, const struct settings *over, char *err
 /* ---- parsing ---- */
 
 /* Splits `name = value` (whitespace around both trimmed) into the two parts. */
-int config_split_assignment(const char *s, size_t len, char **name, char **value, char *why,
-                            size_t why_size)
+int config_split_assignment(const char *s, size_t len, char **name, char **value, char *err,
+                            size_t errlen)
 {
     while (len > 0 && isspace((unsigned char)s[len - 1]))
         len--;
     const char *eq = memchr(s, '=', len);
     if (eq == NULL) {
-        snprintf(why, why_size, "missing \"=\" in \"%.60s\"", s);
+        snprintf(err, errlen, "missing \"=\" in \"%.60s\"", s);
         return -1;
     }
     const char *ne = eq;
@@ -541,11 +541,11 @@ int config_split_assignment(const char *s, size_t len, char **name, char **value
     while (ns < ne && isspace((unsigned char)*ns))
         ns++;
     if (ns == ne) {
-        snprintf(why, why_size, "missing parameter name before \"=\"");
+        snprintf(err, errlen, "missing parameter name before \"=\"");
         return -1;
     }
     if (!config_valid_name(ns, (size_t)(ne - ns))) {
-        snprintf(why, why_size, "bad parameter name \"%.*s\" (use letters, digits and _)",
+        snprintf(err, errlen, "bad parameter name \"%.*s\" (use letters, digits and _)",
                  (int)(ne - ns > 60 ? 60 : ne - ns), ns);
         return -1;
     }
@@ -654,7 +654,8 @@ static int load(const char *path, const char *dir, const char *text, size_t len,
                 char *err, size_t errlen)
 {
     struct conf c = { { 0 }, xstrdup(path), dir ? xstrdup(dir) : NULL };
-    if (parse_text(&c, text, len, false, err, errlen) < 0 || validate(&c, &overrides, err, errlen) < 0) {
+    if (parse_text(&c, text, len, false, err, errlen) < 0 ||
+        validate(&c, &overrides, err, errlen) < 0) {
         conf_free(&c);
         return -1;
     }
@@ -902,7 +903,10 @@ int config_check_text(const char *path, const char *dir, const char *text, size_
                       char *err, size_t errlen)
 {
     struct conf c = { { 0 }, xstrdup(path), xstrdup(dir) };
-    int r = parse_text(&c, text, len, true, err, errlen) < 0 || validate(&c, NULL, err, errlen) < 0 ? -1 : 0;
+    int r = parse_text(&c, text, len, true, err, errlen) < 0 ||
+                    validate(&c, NULL, err, errlen) < 0
+                ? -1
+                : 0;
     conf_free(&c);
     return r;
 }

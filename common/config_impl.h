@@ -21,9 +21,9 @@ size_t config_user_names(const char **names, size_t n);
 
 char *config_path(const char *dir);   /* DIR/tern.conf, malloc'd */
 int config_read_file(const char *path, struct buf *text, char *err, size_t errlen);
-/* `name = value` with white space trimmed; -1 with the reason in why. */
-int config_split_assignment(const char *s, size_t len, char **name, char **value, char *why,
-                            size_t why_size);
+/* `name = value` with white space trimmed; -1 with the reason in err. */
+int config_split_assignment(const char *s, size_t len, char **name, char **value, char *err,
+                            size_t errlen);
 bool config_valid_name(const char *s, size_t len);
 /* Whether text, as the file path of dir, loads (syntax, types, expansions) without warnings
  * and without the overrides; 0, or -1 with err. */

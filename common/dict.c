@@ -263,7 +263,8 @@ static int split_alias(struct parse *p, char *s, char **value)
     char *colon = skip_space(rest);
     if (*colon != ':') {
         *rest = '\0';
-        snprintf(p->err, p->errlen, "%s:%ld: missing \":\" after name \"%s\"", p->name, p->entry_line, s);
+        snprintf(p->err, p->errlen, "%s:%ld: missing \":\" after name \"%s\"", p->name,
+                 p->entry_line, s);
         return -1;
     }
     *rest = '\0';
@@ -328,8 +329,8 @@ static int parse_line(struct parse *p, const char *line, size_t n, long lineno)
             return -1;
         }
         if (buf_putc(&p->entry, ' ') < 0 || buf_append(&p->entry, line + i, n - i) < 0) {
-            snprintf(p->err, p->errlen, "%s:%ld: value longer than %d bytes", p->name, p->entry_line,
-                      DICT_VALUE_MAX);
+            snprintf(p->err, p->errlen, "%s:%ld: value longer than %d bytes", p->name,
+                     p->entry_line, DICT_VALUE_MAX);
             return -1;
         }
         return 0;

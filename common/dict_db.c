@@ -138,7 +138,8 @@ static int db_check_fresh(struct dict_db *x, char *err, size_t errlen)
 }
 
 /* One get with the key n bytes long (with or without its NUL). Returns 1, 0 or -1 like lookup. */
-static int db_get(struct dict_db *x, const char *key, size_t n, const char **value, char *err, size_t errlen)
+static int db_get(struct dict_db *x, const char *key, size_t n, const char **value, char *err,
+                  size_t errlen)
 {
     DBT k = { .data = (void *)key, .size = (u_int32_t)n }, v = { .data = NULL };
     db_message[0] = '\0';
@@ -384,7 +385,8 @@ static int build_file(struct build *b, bool btree, const struct buf *text,
     /* the exact mode, whatever the umask: the source decides who may read the table */
     int fd;
     if (b->db->fd(b->db, &fd) != 0 || fchmod(fd, b->mode) < 0) {
-        snprintf(b->err, b->errlen, "%s: cannot set the mode of %s: %s", b->spec, b->tmp, strerror(errno));
+        snprintf(b->err, b->errlen, "%s: cannot set the mode of %s: %s", b->spec, b->tmp,
+                 strerror(errno));
         *b->why = DICT_BUILD_ERR_CREATE;
         b->db->close(b->db, 0);
         b->db = NULL;

@@ -241,7 +241,8 @@ static int inline_item(struct table *t, char *item, const char *spec, char *err,
     *eq = '\0';
     char *key = trim(item), *value = strip_braces(trim(eq + 1));
     if (*key == '\0' || *value == '\0') {
-        snprintf(err, errlen, "%s: %s in \"%s=\"", spec, *key ? "missing value" : "missing key", key);
+        snprintf(err, errlen, "%s: %s in \"%s=\"", spec, *key ? "missing value" : "missing key",
+                 key);
         return -1;
     }
     dict_fold(key);
@@ -277,7 +278,8 @@ struct dict *dict_inline_open(const char *spec, const char *body, char *err, siz
 
 /* ---- static:value (static:{ value with spaces } as in Postfix) ---- */
 
-static int static_lookup(struct dict *d, const char *key, const char **value, char *err, size_t errlen)
+static int static_lookup(struct dict *d, const char *key, const char **value, char *err,
+                         size_t errlen)
 {
     *value = ((struct dict_static *)d)->value;
     return 1;

@@ -14,7 +14,8 @@ struct dict_unix {
     struct buf value;
 };
 
-static int unix_lookup(struct dict *d, const char *key, const char **value, char *err, size_t errlen)
+static int unix_lookup(struct dict *d, const char *key, const char **value, char *err,
+                       size_t errlen)
 {
     struct dict_unix *u = (struct dict_unix *)d;
     struct pw_user pw;

@@ -301,7 +301,8 @@ int services_load(char *err, size_t errlen)
 {
     struct master_conf conf;
     char why[ERR_TEXT_MAX];
-    if (master_conf_load(M.config_dir, (int)config_int("default_process_limit"), &conf, why, sizeof why) < 0) {
+    if (master_conf_load(M.config_dir, (int)config_int("default_process_limit"), &conf, why,
+                         sizeof why) < 0) {
         snprintf(err, errlen, "%s", why);
         return EX_CONFIG;
     }
@@ -344,7 +345,8 @@ int services_reload(char *err, size_t errlen)
 {
     struct master_conf conf;
     char why[ERR_TEXT_MAX];
-    if (master_conf_load(M.config_dir, (int)config_int("default_process_limit"), &conf, why, sizeof why) < 0) {
+    if (master_conf_load(M.config_dir, (int)config_int("default_process_limit"), &conf, why,
+                         sizeof why) < 0) {
         snprintf(err, errlen, "%s", why);
         return -1;
     }

@@ -273,7 +273,8 @@ int message_load(const char *id)
             put_back(id, strerror(errno));
         return -1;
     }
-    if (!S_ISREG(st.st_mode) || qfile_read(path, qfile_read_limit(), &data, &env, why, sizeof why) < 0) {
+    if (!S_ISREG(st.st_mode) || qfile_read(path, qfile_read_limit(), &data, &env, why,
+                                           sizeof why) < 0) {
         int e = S_ISREG(st.st_mode) ? errno : EPROTO;
         buf_free(&data);
         if (e == EFBIG)

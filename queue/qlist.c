@@ -158,7 +158,8 @@ int qlist_read_envelope(const char *path, struct buf *records, struct qlist_enve
     if (!S_ISREG(env->st.st_mode))
         fail(err, errlen, "not a regular file", EPROTO);
     else if (!qfile_complete(env->st.st_mode))
-        fail(err, errlen, "still being written", ENOENT);   /* root reads it, but it is no message yet */
+        /* root reads it, but it is no message yet */
+        fail(err, errlen, "still being written", ENOENT);
     else
         r = scan_records(fd, (unsigned long long)env->st.st_size, records, env, err, errlen);
     int e = errno;
@@ -254,7 +255,8 @@ static int add_rcpt(const struct qfile_rcpt *r, void *arg)
     return 0;
 }
 
-int qlist_read_entry(const char *queue, const char *id, struct qlist_entry *e, char *err, size_t errlen)
+int qlist_read_entry(const char *queue, const char *id, struct qlist_entry *e, char *err,
+                     size_t errlen)
 {
     memset(e, 0, sizeof *e);
     snprintf(e->queue, sizeof e->queue, "%s", queue);

@@ -696,7 +696,8 @@ START_TEST(test_edit_set_replaces_in_place)
 {
     make_tmpdir();
     write_file("tern.conf", edit_base);
-    ck_assert_msg(config_edit_set(tmpdir, "mydestination = $myhostname, localhost", err, sizeof err) == 0,
+    ck_assert_msg(config_edit_set(tmpdir, "mydestination = $myhostname, localhost", err,
+                                  sizeof err) == 0,
                   "%s", err);
     ck_assert_str_eq(read_conf(),
                      "# tern.conf\n"

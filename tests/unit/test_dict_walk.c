@@ -245,8 +245,10 @@ static enum dict_build_error build_fails(const char *spec, enum dict_format form
 START_TEST(build_why)
 {
     char err[ERR_TEXT_MAX], want[ERR_TEXT_MAX];
-    ck_assert_int_eq(build_fails("static:x", DICT_FORMAT_MAP, err, sizeof err), DICT_BUILD_ERR_SPEC);
-    ck_assert_int_eq(build_fails("nosuch:/x", DICT_FORMAT_MAP, err, sizeof err), DICT_BUILD_ERR_SPEC);
+    ck_assert_int_eq(build_fails("static:x", DICT_FORMAT_MAP, err, sizeof err),
+                     DICT_BUILD_ERR_SPEC);
+    ck_assert_int_eq(build_fails("nosuch:/x", DICT_FORMAT_MAP, err, sizeof err),
+                     DICT_BUILD_ERR_SPEC);
     ck_assert_int_eq(build_fails("/x", DICT_FORMAT_MAP, err, sizeof err), DICT_BUILD_ERR_SPEC);
 
     ck_assert_int_eq(build_fails(spec_of("hash", "missing"), DICT_FORMAT_MAP, err, sizeof err),
@@ -318,19 +320,22 @@ START_TEST(build_mode_follows_source)
     struct stat st;
     write_file("open", "k v\n");
     ck_assert_int_eq(chmod(in_tmp("open"), 0644), 0);
-    ck_assert_msg(dict_build(spec_of("hash", "open"), DICT_FORMAT_MAP, err, sizeof err) == 1, "%s", err);
+    ck_assert_msg(dict_build(spec_of("hash", "open"), DICT_FORMAT_MAP, err, sizeof err) == 1, "%s",
+                  err);
     ck_assert_int_eq(stat(in_tmp("open.db"), &st), 0);
     ck_assert_int_eq(st.st_mode & 07777, 0644);
 
     write_file("secret", "k v\n");
     ck_assert_int_eq(chmod(in_tmp("secret"), 0640), 0);
-    ck_assert_msg(dict_build(spec_of("btree", "secret"), DICT_FORMAT_MAP, err, sizeof err) == 1, "%s", err);
+    ck_assert_msg(dict_build(spec_of("btree", "secret"), DICT_FORMAT_MAP, err, sizeof err) == 1,
+                  "%s", err);
     ck_assert_int_eq(stat(in_tmp("secret.db"), &st), 0);
     ck_assert_int_eq(st.st_mode & 07777, 0640);
 
     /* a rebuild after chmod follows the new mode */
     ck_assert_int_eq(chmod(in_tmp("secret"), 0600), 0);
-    ck_assert_msg(dict_build(spec_of("btree", "secret"), DICT_FORMAT_MAP, err, sizeof err) == 1, "%s", err);
+    ck_assert_msg(dict_build(spec_of("btree", "secret"), DICT_FORMAT_MAP, err, sizeof err) == 1,
+                  "%s", err);
     ck_assert_int_eq(stat(in_tmp("secret.db"), &st), 0);
     ck_assert_int_eq(st.st_mode & 07777, 0600);
     umask(old);

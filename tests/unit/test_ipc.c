@@ -121,7 +121,8 @@ START_TEST(incremental)
     }
     size_t used = 0;
     char why[ERR_TEXT_MAX] = "";
-    ck_assert_int_eq(ipc_decode(b.data, b.len, IPC_MSG_MAX_DEFAULT, &out, &used, why, sizeof why), 1);
+    ck_assert_int_eq(ipc_decode(b.data, b.len, IPC_MSG_MAX_DEFAULT, &out, &used, why, sizeof why),
+                     1);
     ck_assert_uint_eq(used, b.len);
     ck_assert_str_eq(ipc_get(&out, "reason"), "a,b\n1:c=d,");
     buf_free(&b);
@@ -150,7 +151,8 @@ START_TEST(back_to_back)
     ck_assert_str_eq(ipc_get(&out, "type"), "first");
     ck_assert_uint_eq(out.count, 1);
     size_t used2 = 0;
-    ck_assert_int_eq(ipc_decode(w.data + used, w.len - used, 1000, &out, &used2, why, sizeof why), 1);
+    ck_assert_int_eq(ipc_decode(w.data + used, w.len - used, 1000, &out, &used2, why, sizeof why),
+                     1);
     ck_assert_uint_eq(used + used2, w.len);
     ck_assert_str_eq(ipc_get(&out, "type"), "second");
     ck_assert_str_eq(ipc_get(&out, "n"), "2");

@@ -76,7 +76,8 @@ START_TEST(test_all_dashes)
     ck_assert_ptr_null(s->port);
     master_conf_free(&mc);
     /* default_maxproc comes from the caller */
-    ck_assert_int_eq(master_conf_parse("m.conf", "x unix - - - - - x\n", 7, &mc, err, sizeof err), 0);
+    ck_assert_int_eq(master_conf_parse("m.conf", "x unix - - - - - x\n", 7, &mc, err, sizeof err),
+                     0);
     ck_assert_int_eq(mc.services[0].maxproc, 7);
     master_conf_free(&mc);
 }

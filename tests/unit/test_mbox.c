@@ -95,7 +95,8 @@ START_TEST(appends_and_sender)
     bool temp;
     char err[ERR_TEXT_MAX];
     ck_assert_int_eq(deliver(path, "", "", "A\r\n", 0, true, &temp, err, sizeof err), 0);
-    ck_assert_int_eq(deliver(path, "a b\nc@x", "H: 1\r\n", "B\r\n", 0, true, &temp, err, sizeof err), 0);
+    ck_assert_int_eq(deliver(path, "a b\nc@x", "H: 1\r\n", "B\r\n", 0, true, &temp, err,
+                             sizeof err), 0);
     const char *t = slurp(path);
     ck_assert(matches(t, "^From MAILER-DAEMON [A-Z][a-z]{2} "));
     ck_assert(matches(t, "^From a_b_c@x [A-Z][a-z]{2} "));

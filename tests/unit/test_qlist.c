@@ -322,8 +322,8 @@ static int wire_send(const struct ipc_msg *m, void *arg)
     size_t used;
     char why[ERR_TEXT_MAX] = "";
     ipc_msg_init(&w->msgs[w->n]);
-    ck_assert_int_eq(ipc_decode(b.data, b.len, IPC_MSG_MAX_DEFAULT, &w->msgs[w->n], &used, why, sizeof why),
-                     1);
+    ck_assert_msg(ipc_decode(b.data, b.len, IPC_MSG_MAX_DEFAULT, &w->msgs[w->n], &used, why,
+                             sizeof why) == 1, "%s", why);
     buf_free(&b);
     w->n++;
     return 0;

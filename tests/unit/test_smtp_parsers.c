@@ -177,8 +177,8 @@ START_TEST(ehlo_caps)
               caps.smtputf8 && caps.size);
     ck_assert_uint_eq(caps.size_limit, 10240000);
     /* the first line is the server's name, never an extension; near misses are nothing */
-    ck_assert_int_eq(feed_all(&p, "250-STARTTLS\n250-PIPELININGX\n250-SIZE\n250 DSNX", why, sizeof why),
-                     REPLY_DONE);
+    ck_assert_int_eq(feed_all(&p, "250-STARTTLS\n250-PIPELININGX\n250-SIZE\n250 DSNX", why,
+                              sizeof why), REPLY_DONE);
     reply_caps(p.lines.data, p.lines.len, &caps);
     ck_assert(!caps.starttls && !caps.pipelining && !caps.dsn);
     ck_assert(caps.size);
@@ -187,7 +187,8 @@ START_TEST(ehlo_caps)
     ck_assert_int_eq(feed_all(&p, "250 mx.example.org", why, sizeof why), REPLY_DONE);
     reply_caps(p.lines.data, p.lines.len, &caps);
     ck_assert(!caps.size && !caps.pipelining);
-    ck_assert_int_eq(feed_all(&p, "250-x\n250 SIZE 99999999999999999999999", why, sizeof why), REPLY_DONE);
+    ck_assert_int_eq(feed_all(&p, "250-x\n250 SIZE 99999999999999999999999", why, sizeof why),
+                     REPLY_DONE);
     reply_caps(p.lines.data, p.lines.len, &caps);
     ck_assert_uint_eq(caps.size_limit, 0);
     reply_parser_free(&p);

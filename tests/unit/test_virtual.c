@@ -50,7 +50,8 @@ START_TEST(path_joins_and_refuses)
                                        "a/b//", "a\nb" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
-        ck_assert_msg(path_of("/vmail", bad[i], &mb, err, sizeof err) < 0, "accepted \"%s\"", bad[i]);
+        ck_assert_msg(path_of("/vmail", bad[i], &mb, err, sizeof err) < 0, "accepted \"%s\"",
+                      bad[i]);
         ck_assert_msg(err[0] != '\0', "no reason for \"%s\"", bad[i]);
     }
     ck_assert_int_eq(path_of("", "a/", &mb, err, sizeof err), -1);
