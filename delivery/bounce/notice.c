@@ -62,10 +62,8 @@ static int load_original(struct job *j)
     snprintf(path, sizeof path, "active/%s", j->id);
     if (qfile_read(path, qfile_read_limit(), &j->file, &j->env, why, sizeof why) < 0) {
         int e = errno;
-        if (strcmp(why, "cannot read the file") == 0)
-            defer(j, "cannot read the queue file %s: %s", path, strerror(e));
-        else
-            defer(j, "cannot read the queue file %s: %s", path, why);
+        defer(j, "cannot read the queue file %s: %s", path,
+              e == EPROTO || e == EFBIG ? why : strerror(e));
         return -1;
     }
     if (qfile_content(j->file.data, j->file.len, &j->env, &j->content) < 0) {

@@ -32,10 +32,9 @@ int message_load(struct message *m, const char *queue_id, char *err, size_t errl
     snprintf(path, sizeof path, "active/%s", queue_id);
     buf_init(&m->data, qfile_read_limit());
     if (qfile_read(path, qfile_read_limit(), &m->data, &m->env, why, sizeof why) < 0) {
-        if (strcmp(why, "cannot read the file") == 0)
-            snprintf(err, errlen, "cannot read queue file %s: %s", path, strerror(errno));
-        else
-            snprintf(err, errlen, "cannot read queue file %s: %s", path, why);
+        /* malformed (EPROTO) or too large (EFBIG): qfile_read's reason; else the read error */
+        snprintf(err, errlen, "cannot read queue file %s: %s", path,
+                 errno == EPROTO || errno == EFBIG ? why : strerror(errno));
         return -1;
     }
     m->body_8bitmime = strcmp(m->env.body, "8BITMIME") == 0;

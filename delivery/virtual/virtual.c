@@ -133,7 +133,9 @@ static int load_message(struct message *msg, struct delivery_reply *reply)
     snprintf(path, sizeof path, "active/%s", msg->queue_id);
     buf_init(&data, qfile_read_limit());
     int rc = qfile_read(path, qfile_read_limit(), &data, &msg->env, why, sizeof why);
-    int e = errno;
+    /* malformed (EPROTO) or too large (EFBIG): qfile_read's reason; else the read error */
+    if (rc < 0 && errno != EPROTO && errno != EFBIG)
+        snprintf(why, sizeof why, "%s", strerror(errno));
     if (rc == 0 && qfile_content(data.data, data.len, &msg->env, &msg->content) < 0) {
         rc = -1;
         snprintf(why, sizeof why, "malformed or too large content");
@@ -141,10 +143,7 @@ static int load_message(struct message *msg, struct delivery_reply *reply)
     buf_free(&data);
     if (rc == 0)
         return 0;
-    if (strcmp(why, "cannot read the file") == 0)
-        snprintf(text, sizeof text, "cannot read queue file %s: %s", path, strerror(e));
-    else
-        snprintf(text, sizeof text, "cannot read queue file %s: %s", path, why);
+    snprintf(text, sizeof text, "cannot read queue file %s: %s", path, why);
     log_warn("%s: %s", msg->queue_id, text);
     defer_all(reply, "4.3.0", text);
     return -1;
