@@ -4,7 +4,6 @@
 # tests.
 noinst_LIBRARIES += common/libtern.a
 common_libtern_a_SOURCES = \
-	common/errtext.h \
 	common/mem.c common/mem.h \
 	common/buf.c common/buf.h \
 	common/clock.c common/clock.h \
@@ -12,6 +11,7 @@ common_libtern_a_SOURCES = \
 	common/log.c common/log.h \
 	common/config.c common/config.h common/config_impl.h common/params.def \
 	common/config_admin.c common/config_admin.h \
+	common/errtext.c common/errtext.h \
 	common/master_conf.c common/master_conf.h \
 	common/ipc.c common/ipc_io.c common/ipc_evbuffer.c common/ipc.h common/ipc_proto.h \
 	common/priv.c common/priv.h \
@@ -30,7 +30,7 @@ common_libtern_a_SOURCES = \
 COMMON_UNIT_TESTS = tests/unit/test_buf tests/unit/test_config tests/unit/test_master_conf \
 	tests/unit/test_ipc tests/unit/test_dict tests/unit/test_safefile tests/unit/test_log \
 	tests/unit/test_priv tests/unit/test_mem tests/unit/test_server tests/unit/test_workpool \
-	tests/unit/test_netmatch tests/unit/test_dict_walk tests/unit/test_runas
+	tests/unit/test_netmatch tests/unit/test_dict_walk tests/unit/test_errtext tests/unit/test_runas
 check_PROGRAMS += $(COMMON_UNIT_TESTS)
 TESTS += $(COMMON_UNIT_TESTS)
 

@@ -6,31 +6,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include "errtext.h"
 #include "safefile.h"
 
 #define MAILDIR_TRIES 16      /* names tried in tmp/ before giving up on EEXIST */
 #define MAILDIR_NAME_MAX 1200 /* numbers plus a host of 255 bytes, each escaped to 4 */
 
 static unsigned long maildir_counter;
-
-static void set_err(char *err, size_t errlen, const char *dir, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void set_err(char *err, size_t errlen, const char *dir, const char *fmt, ...)
-{
-    int n = snprintf(err, errlen, "maildir %s: ", dir);
-    if (n < 0 || (size_t)n >= errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-    va_end(ap);
-}
 
 /* Opens sub under at (AT_FDCWD for a path), creating it (mode 0700) when missing, refusing a
  * symlink or a non-directory. Returns an fd or -1 with errno. */
@@ -110,7 +97,7 @@ int maildir_deliver(const char *dir, const char *head, size_t head_len, const ch
 
     dfd = open_subdir(AT_FDCWD, dir);
     if (dfd < 0) {
-        set_err(err, errlen, dir, "open: %s", strerror(errno));
+        errtext_setf(err, errlen, "maildir", dir, "open: %s", strerror(errno));
         goto out;
     }
     static const char *const subs[] = {"tmp", "new", "cur"};
@@ -118,7 +105,7 @@ int maildir_deliver(const char *dir, const char *head, size_t head_len, const ch
     for (size_t i = 0; i < 3; i++) {
         *fds[i] = open_subdir(dfd, subs[i]);
         if (*fds[i] < 0) {
-            set_err(err, errlen, dir, "open %s/: %s", subs[i], strerror(errno));
+            errtext_setf(err, errlen, "maildir", dir, "open %s/: %s", subs[i], strerror(errno));
             goto out;
         }
     }
@@ -130,28 +117,28 @@ int maildir_deliver(const char *dir, const char *head, size_t head_len, const ch
         int n = snprintf(base, sizeof base, "%lld.M%ldP%ldQ%lu.%s", (long long)tv.tv_sec,
                          (long)tv.tv_usec, (long)getpid(), ++maildir_counter, host);
         if (n < 0 || (size_t)n >= sizeof base || (size_t)n + 4 >= name_size) {
-            set_err(err, errlen, dir, "file name does not fit");
+            errtext_setf(err, errlen, "maildir", dir, "file name does not fit");
             goto out;
         }
         fd = openat(tmpfd, base, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, 0600);
         if (fd < 0 && (errno != EEXIST || tries + 1 >= MAILDIR_TRIES)) {
-            set_err(err, errlen, dir, "create tmp/%s: %s", base, strerror(errno));
+            errtext_setf(err, errlen, "maildir", dir, "create tmp/%s: %s", base, strerror(errno));
             goto out;
         }
     }
 
     if (write_lf(fd, head, head_len, body, body_len) < 0) {
-        set_err(err, errlen, dir, "write tmp/%s: %s", base, strerror(errno));
+        errtext_setf(err, errlen, "maildir", dir, "write tmp/%s: %s", base, strerror(errno));
         goto drop_tmp;
     }
     if (fsync(fd) < 0) {
-        set_err(err, errlen, dir, "fsync tmp/%s: %s", base, strerror(errno));
+        errtext_setf(err, errlen, "maildir", dir, "fsync tmp/%s: %s", base, strerror(errno));
         goto drop_tmp;
     }
     int c = close(fd);
     fd = -1;
     if (c < 0) {
-        set_err(err, errlen, dir, "close tmp/%s: %s", base, strerror(errno));
+        errtext_setf(err, errlen, "maildir", dir, "close tmp/%s: %s", base, strerror(errno));
         goto drop_tmp;
     }
 
@@ -160,7 +147,8 @@ int maildir_deliver(const char *dir, const char *head, size_t head_len, const ch
     if (renameat2(tmpfd, base, newfd, base, RENAME_NOREPLACE) == 0) {
         /* delivered */
     } else if (errno != EINVAL && errno != ENOSYS) {
-        set_err(err, errlen, dir, "rename tmp/%s to new/: %s", base, strerror(errno));
+        errtext_setf(err, errlen, "maildir", dir, "rename tmp/%s to new/: %s",
+                     base, strerror(errno));
         goto drop_tmp;
     } else if (linkat(tmpfd, base, newfd, base, 0) == 0) {
         /* delivered; a tmp/ entry that cannot go is only clutter readers clean up later */
@@ -169,21 +157,23 @@ int maildir_deliver(const char *dir, const char *head, size_t head_len, const ch
         int e = errno;
         struct stat st;
         if (!link_unsupported(e)) {
-            set_err(err, errlen, dir, "link tmp/%s to new/: %s", base, strerror(e));
+            errtext_setf(err, errlen, "maildir", dir, "link tmp/%s to new/: %s", base, strerror(e));
             goto drop_tmp;
         }
         /* rename would replace an existing file: refuse as link(2) would */
         if (fstatat(newfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-            set_err(err, errlen, dir, "rename tmp/%s to new/: %s", base, strerror(EEXIST));
+            errtext_setf(err, errlen, "maildir", dir, "rename tmp/%s to new/: %s",
+                         base, strerror(EEXIST));
             goto drop_tmp;
         }
         if (renameat(tmpfd, base, newfd, base) < 0) {
-            set_err(err, errlen, dir, "rename tmp/%s to new/: %s", base, strerror(errno));
+            errtext_setf(err, errlen, "maildir", dir, "rename tmp/%s to new/: %s",
+                         base, strerror(errno));
             goto drop_tmp;
         }
     }
     if (fsync(newfd) < 0) {
-        set_err(err, errlen, dir, "fsync new/: %s", strerror(errno));
+        errtext_setf(err, errlen, "maildir", dir, "fsync new/: %s", strerror(errno));
         (void)unlinkat(newfd, base, 0);
         goto out;
     }

@@ -10,30 +10,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "errtext.h"
 #include "safefile.h"
 
 #define MBOX_LOCK_TRIES 20          /* attempts at each lock */
 #define MBOX_LOCK_DELAY_MS 500      /* between attempts: at most ~10 s per lock */
 #define MBOX_STALE_LOCK 300         /* seconds after which a dotlock is taken as left over */
-
-static void set_err(char *err, size_t errlen, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void set_err(char *err, size_t errlen, const char *path, const char *fmt, ...)
-{
-    int n = snprintf(err, errlen, "mailbox %s: ", path);
-    if (n < 0 || (size_t)n >= errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
-    va_end(ap);
-}
 
 static void pause_ms(int ms)
 {
@@ -56,7 +43,8 @@ static int dotlock_take(const char *lock, const char *path, char *err, size_t er
         if (errno == EACCES || errno == EPERM || errno == EROFS)
             return 0;
         if (errno != EEXIST) {
-            set_err(err, errlen, path, "cannot create lock file %s: %s", lock, strerror(errno));
+            errtext_setf(err, errlen, "mailbox", path, "cannot create lock file %s: %s",
+                         lock, strerror(errno));
             return -1;
         }
         struct stat st;
@@ -65,7 +53,7 @@ static int dotlock_take(const char *lock, const char *path, char *err, size_t er
             continue;   /* a stale lock went away: try again at once */
         pause_ms(MBOX_LOCK_DELAY_MS);
     }
-    set_err(err, errlen, path, "lock file %s is busy", lock);
+    errtext_setf(err, errlen, "mailbox", path, "lock file %s is busy", lock);
     errno = EAGAIN;
     return -1;
 }
@@ -77,12 +65,12 @@ static int fcntl_lock(int fd, const char *path, char *err, size_t errlen)
         if (fcntl(fd, F_SETLK, &fl) == 0)
             return 0;
         if (errno != EAGAIN && errno != EACCES && errno != EINTR) {
-            set_err(err, errlen, path, "cannot lock: %s", strerror(errno));
+            errtext_setf(err, errlen, "mailbox", path, "cannot lock: %s", strerror(errno));
             return -1;
         }
         pause_ms(MBOX_LOCK_DELAY_MS);
     }
-    set_err(err, errlen, path, "the file stays locked by another process");
+    errtext_setf(err, errlen, "mailbox", path, "the file stays locked by another process");
     errno = EAGAIN;
     return -1;
 }
@@ -176,16 +164,16 @@ static int open_mbox(const char *path, bool owner_check, bool *temporary, char *
     int e = errno;
     *temporary = false;
     if (e == ELOOP)
-        set_err(err, errlen, path, "is a symbolic link");
+        errtext_setf(err, errlen, "mailbox", path, "is a symbolic link");
     else if (e == EINVAL || e == EISDIR)
-        set_err(err, errlen, path, "is not a regular file");
+        errtext_setf(err, errlen, "mailbox", path, "is not a regular file");
     else if (e == EPERM)
-        set_err(err, errlen, path, "is not owned by uid %ld", (long)geteuid());
+        errtext_setf(err, errlen, "mailbox", path, "is not owned by uid %ld", (long)geteuid());
     else if (e == EMLINK)
-        set_err(err, errlen, path, "has more than one hard link");
+        errtext_setf(err, errlen, "mailbox", path, "has more than one hard link");
     else {
         *temporary = true;
-        set_err(err, errlen, path, "cannot open: %s", strerror(e));
+        errtext_setf(err, errlen, "mailbox", path, "cannot open: %s", strerror(e));
     }
     errno = e;
     return -1;
@@ -203,7 +191,7 @@ int mbox_deliver(const char *path, const char *sender, const char *head, size_t 
 
     if (snprintf(lock, sizeof lock, "%s.lock", path) >= (int)sizeof lock) {
         *temporary = false;
-        set_err(err, errlen, path, "path too long");
+        errtext_setf(err, errlen, "mailbox", path, "path too long");
         saved = ENAMETOOLONG;
         goto out;
     }
@@ -219,7 +207,7 @@ int mbox_deliver(const char *path, const char *sender, const char *head, size_t 
     struct stat st;
     if (fstat(fd, &st) < 0) {
         saved = errno;
-        set_err(err, errlen, path, "fstat: %s", strerror(errno));
+        errtext_setf(err, errlen, "mailbox", path, "fstat: %s", strerror(errno));
         goto out;
     }
     old_size = st.st_size;
@@ -236,7 +224,8 @@ int mbox_deliver(const char *path, const char *sender, const char *head, size_t 
     if (size_limit > 0 && (unsigned long long)old_size + count.total > size_limit) {
         *temporary = false;
         saved = EFBIG;
-        set_err(err, errlen, path, "mailbox size limit exceeded (%zu bytes)", size_limit);
+        errtext_setf(err, errlen, "mailbox", path, "mailbox size limit exceeded (%zu bytes)",
+                     size_limit);
         old_size = -1;   /* nothing was written */
         goto out;
     }
@@ -245,19 +234,19 @@ int mbox_deliver(const char *path, const char *sender, const char *head, size_t 
     if (writer.error) {
         saved = writer.error;
         *temporary = saved != EFBIG;
-        set_err(err, errlen, path, "write: %s", strerror(saved));
+        errtext_setf(err, errlen, "mailbox", path, "write: %s", strerror(saved));
         goto out;
     }
     if (fsync(fd) < 0) {
         saved = errno;
-        set_err(err, errlen, path, "fsync: %s", strerror(errno));
+        errtext_setf(err, errlen, "mailbox", path, "fsync: %s", strerror(errno));
         goto out;
     }
     /* a mailbox made just now: its directory entry must be on disk before we say "sent"
      * (a spool the user may not read cannot be synced by the user; the file itself is) */
     if (old_size == 0 && fsync_parent(path) < 0 && errno != EACCES) {
         saved = errno;
-        set_err(err, errlen, path, "fsync of the directory: %s", strerror(errno));
+        errtext_setf(err, errlen, "mailbox", path, "fsync of the directory: %s", strerror(errno));
         goto out;
     }
     ret = 0;
