@@ -19,6 +19,8 @@
 #define QATTR_TLS             "tls"             /* smtpd: the TLS protocol and cipher */
 #define QATTR_UID             "uid"             /* pickup: the submitting user's uid */
 #define QATTR_ENVID           "envid"           /* ENVID (RFC 3461), xtext */
+/* An ENVID has at most 100 characters (RFC 3461 section 4.4), each at most 3 in xtext. */
+#define QENVID_XTEXT_MAX (100 * 3)
 #define QATTR_RET             "ret"             /* RET: QATTR_RET_FULL or QATTR_RET_HDRS */
 #define QATTR_BODY            "body"            /* BODY: 7BIT, 8BITMIME, BINARYMIME */
 #define QATTR_SMTPUTF8        "smtputf8"        /* QATTR_YES: SMTPUTF8 was given or needed */

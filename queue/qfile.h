@@ -86,7 +86,7 @@ struct qfile_envelope {
     double arrival;
     size_t nrcpt;
     size_t content_offset;   /* offset in the file of the first CONTENT record */
-    char envid[256];         /* the "envid" attribute (xtext as received), or "" */
+    char envid[QENVID_XTEXT_MAX + 1];   /* the "envid" attribute (xtext as stored), or "" */
     char ret[8];             /* the "ret" attribute: "FULL", "HDRS" or "" */
     char body[16];           /* the "body" attribute: "7BIT", "8BITMIME", "BINARYMIME" or "" */
     bool smtputf8;           /* "smtputf8=yes" */

@@ -11,6 +11,7 @@
 #include "qfile.h"
 #include "safefile.h"
 #include "unit.h"
+#include "xtext.h"
 
 static char qdir[64];
 
@@ -182,6 +183,29 @@ START_TEST(pickup_envelope)
 }
 END_TEST
 
+/* The longest ENVID a client may give (100 characters), each escaped in xtext (3 bytes): the
+ * reader gives it back whole, for the DSN and the next hop. */
+START_TEST(longest_envid_survives)
+{
+    char envid[101];
+    memset(envid, '+', 100);
+    envid[100] = '\0';
+    const struct qenvelope_rcpt rcpt[] = { { .address = "r@example.org" } };
+    const struct qenvelope e = { .sender = "s@example.com", .envid = envid, .rcpt = rcpt,
+                                 .nrcpt = 1 };
+    struct buf got;
+    write_file(&e, NULL, 0, &got);
+    struct qfile_envelope env;
+    parse_written(&got, &env);
+    ck_assert_uint_eq(strlen(env.envid), 300);
+    ck_assert(strncmp(env.envid, "+2B+2B+2B", 9) == 0);
+    char back[101];
+    ck_assert_int_eq(xtext_decode(env.envid, strlen(env.envid), back, sizeof back), 100);
+    ck_assert_str_eq(back, envid);
+    buf_free(&got);
+}
+END_TEST
+
 /* A forwarded copy: the ENVID as stored wins over a decoded one; the queue ID it came from;
  * the virtual alias mark; the reader sees them again. */
 START_TEST(forwarded_envelope)
@@ -314,6 +338,7 @@ int main(void)
     tcase_add_test(tc, smtpd_envelope);
     tcase_add_test(tc, pickup_envelope);
     tcase_add_test(tc, forwarded_envelope);
+    tcase_add_test(tc, longest_envid_survives);
     tcase_add_test(tc, notice_envelope);
     tcase_add_test(tc, bad_values_fail_the_file);
     tcase_add_test(tc, content_in_chunks);
