@@ -48,7 +48,7 @@
 struct delivery_rcpt {
     char address[DELIVERY_ADDR_MAX];  /* the envelope recipient */
     char orig[DELIVERY_ADDR_MAX];     /* the original recipient (ORCPT or before aliasing), "" */
-    unsigned notify;                  /* NOTIFY_* bits (smtp_parse.h), 0 when not given */
+    unsigned notify;                  /* NOTIFY_* bits (queue/qenvelope.h), 0 when not given */
 };
 
 struct delivery_request {

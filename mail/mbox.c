@@ -186,7 +186,8 @@ int mbox_deliver(const char *path, const char *sender, const char *head, size_t 
     char lock[PATH_MAX], sender_text[600], date[64], from_line[700];
     int fd = -1, dotlock = 0, ret = -1, saved = 0;
     off_t old_size = -1;
-    err[0] = '\0';
+    if (errlen > 0)
+        err[0] = '\0';
     *temporary = true;
 
     if (snprintf(lock, sizeof lock, "%s.lock", path) >= (int)sizeof lock) {

@@ -50,7 +50,6 @@ static bool is_qtext(unsigned char c)
     return c >= 32 && c <= 126 && c != '"' && c != '\\';
 }
 
-/* RFC 3461 xchar: '!'..'~' except '+' and '=' */
 static bool ieq(const char *s, size_t len, const char *word)
 {
     size_t n = strlen(word);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "address.h"
+#include "buf.h"
 #include "config.h"
 #include "lists.h"
 #include "mem.h"
@@ -70,6 +71,25 @@ static int add_result(struct expansion *x, const char *address)
     return 0;
 }
 
+/* value with ext ("+sales") added to the local part of each of its addresses, as Postfix's
+ * propagate_unmatched_extensions does by default for virtual aliases: info+sales@v matched by
+ * info@v -> b@w gives b+sales@w. A result longer than an address is refused later. */
+static char *propagate(const char *value, const char *ext)
+{
+    struct buf out;
+    buf_init(&out, BUF_UNBOUNDED);
+    char *copy = xstrdup(value);
+    for (char *save = NULL, *item = strtok_r(copy, LIST_SEPARATORS, &save); item;
+         item = strtok_r(NULL, LIST_SEPARATORS, &save)) {
+        const char *at = address_at(item);
+        size_t local = at ? (size_t)(at - item) : strlen(item);
+        buf_printf(&out, "%s%.*s%s%s", out.len ? ", " : "", (int)local, item, ext,
+                   item + local);
+    }
+    free(copy);
+    return buf_steal(&out);
+}
+
 /* The value for address: 1 with a copy in *value (caller frees), 0 none, -1 error. */
 static int lookup(struct valias *v, const char *address, char **value, char *err, size_t errlen)
 {
@@ -91,6 +111,9 @@ static int lookup(struct valias *v, const char *address, char **value, char *err
         snprintf(mapped, sizeof mapped, "%.*s%s", (int)(address_at(address) - address),
                  address, found);
         *value = xstrdup(mapped);
+    } else if (k == 2 && nkeys == 3) {
+        /* user@domain matched user+ext@domain: the extension goes on to the targets */
+        *value = propagate(found, address_extension(a.local, v->delimiters));
     } else {
         *value = xstrdup(found);
     }

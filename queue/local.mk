@@ -1,6 +1,7 @@
 # queue/local.mk: the queue library (queue/libternqueue.a): the queue directory rules, the queue
-# file format (the record codec, one envelope writer, one reader; xtext), spare files, the commit of a new file, the status logs,
-# maildrop/ files, the listing and the admin actions; and its unit tests.
+# file format (the record codec, one envelope writer, one reader; xtext), spare files, the
+# commit of a new file, the status logs, maildrop/ files, the listing and the admin actions;
+# and its unit tests.
 noinst_LIBRARIES += queue/libternqueue.a
 queue_libternqueue_a_SOURCES = \
 	queue/qdir.c queue/qdir.h \

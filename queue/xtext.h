@@ -1,6 +1,7 @@
 /* xtext.h: xtext (RFC 3461 §4), the encoding of the DSN envelope values ENVID and ORCPT on the
- * SMTP command line and in queue and maildrop files: a byte outside 33..126, '+' and '=' are
- * written "+XX" (upper-case hex). Pure functions over (pointer, length) buffers. */
+ * SMTP command line and in queue files (in maildrop files only ORCPT is xtext; ENVID is plain
+ * there): a byte outside 33..126, '+' and '=' are written "+XX" (upper-case hex). Pure
+ * functions over (pointer, length) buffers. */
 #ifndef TERN_XTEXT_H
 #define TERN_XTEXT_H
 #include <stddef.h>

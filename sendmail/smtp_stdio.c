@@ -2,8 +2,8 @@
  * programs (PHP frameworks, for one) use instead of arguments: EHLO/HELO, MAIL, RCPT, DATA,
  * RSET, NOOP, VRFY, HELP, QUIT with RFC 5321 replies and enhanced status codes. Command lines,
  * HELO, MAIL, RCPT and DATA follow smtpd's rules (mail/smtp_rules.h); each message goes to
- * terndrop like a command line submission. The peer is the local user, whose uid pickup records, so there is no policy
- * beyond the syntax and the limits. */
+ * terndrop like a command line submission. The peer is the local user, whose uid pickup
+ * records, so there is no policy beyond the syntax and the limits. */
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -256,7 +256,7 @@ int smtp_stdio_run(const struct sendmail_opts *o)
                 reply("250 %s", o->myhostname);
             else
                 reply("250-%s\r\n250-PIPELINING\r\n250-SIZE %lld\r\n250-ENHANCEDSTATUSCODES"
-                      "\r\n250-8BITMIME\r\n250 DSN", o->myhostname, o->size_limit);
+                      "\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 DSN", o->myhostname, o->size_limit);
             break;
         case SMTP_MAIL: do_mail(&t, &c, o); break;
         case SMTP_RCPT: do_rcpt(&t, &c); break;

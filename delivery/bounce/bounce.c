@@ -18,7 +18,7 @@
 static const char *const request_names[] = { IPC_A_TYPE, IPC_A_QUEUE_ID, IPC_A_KIND, NULL };
 
 /* The request, strictly: exactly the three attributes, each once, with valid values. 0, or -1
- * with a static reason. */
+ * with the reason in err. */
 static int check_request(const struct ipc_msg *req, const char **id, enum dsn_kind *kind,
                          char *err, size_t errlen)
 {

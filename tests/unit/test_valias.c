@@ -99,8 +99,9 @@ START_TEST(extensions_and_quotes)
                        "owner@v.example=o@w.example}\n";
     /* user+ext@domain first, then user@domain (the first delimiter cuts) */
     ck_assert_str_eq(expand_conf(conf, "info+sales@v.example"), "s@w.example");
-    ck_assert_str_eq(expand_conf(conf, "Info+Other@V.Example"), "b@w.example");
-    ck_assert_str_eq(expand_conf(conf, "info-x+y@v.example"), "b@w.example");
+    /* an unmatched extension goes on to the targets (Postfix's propagate_unmatched_extensions) */
+    ck_assert_str_eq(expand_conf(conf, "Info+Other@V.Example"), "b+other@w.example");
+    ck_assert_str_eq(expand_conf(conf, "info-x+y@v.example"), "b-x+y@w.example");
     /* no delimiter setting: the extension stays part of the user */
     ck_assert_str_eq(expand("inline:{info@v.example=b@w.example}", "info+x@v.example"), "");
     /* mailing list names are not cut at '-' */
