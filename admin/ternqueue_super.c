@@ -446,9 +446,10 @@ int tq_show(const char *id)
     char why[ERR_TEXT_MAX] = "";
     if (qfile_read(path, qfile_read_limit(), &data, &env, why, sizeof why) < 0) {
         int e = errno;
-        log_error("%s: cannot read it: %s", path, e == EPROTO ? why : strerror(e));
+        bool bad = e == EPROTO || e == EFBIG;   /* malformed or too large: its reason */
+        log_error("%s: cannot read it: %s", path, bad ? why : strerror(e));
         buf_free(&data);
-        return e == EPROTO ? EX_DATAERR : EX_IOERR;
+        return bad ? EX_DATAERR : EX_IOERR;
     }
     struct qlist_entry e;
     bool have_reasons = qlist_read_entry(queue, id, &e, NULL, 0) == 0;

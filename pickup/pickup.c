@@ -30,6 +30,7 @@
 #include "server.h"
 #include "smtp_parse.h"
 #include "statuslog.h"
+#include "xtext.h"
 
 #define STALE_TEMP_SECONDS (24 * 3600)   /* a terndrop that died left t<random> behind */
 
@@ -295,6 +296,20 @@ static int next_record(struct job *j, int *type, const char **data, size_t *len,
     return maildrop_check(&j->chk, *type, *data, *len, err, errlen);
 }
 
+/* An ORCPT record of a maildrop file: "type;xtext" with a type of xchars and an xtext that
+ * decodes to at most an SMTP ORCPT's length. */
+static bool orcpt_ok(const char *orcpt)
+{
+    const char *semi = strchr(orcpt, ';');
+    if (semi == NULL || semi == orcpt)
+        return false;
+    for (const char *p = orcpt; p < semi; p++)
+        if (*p <= ' ' || *p > '~' || *p == '+' || *p == '=')
+            return false;
+    char decoded[SMTP_ORCPT_MAX + 1];
+    return xtext_decode(semi + 1, strlen(semi + 1), decoded, sizeof decoded) >= 0;
+}
+
 /* Reads the envelope records; leaves the first CONTENT or the END record in type/data/len. */
 static int read_envelope(struct job *j, int *type, const char **data, size_t *len,
                          char *err, size_t errlen)
@@ -343,9 +358,10 @@ static int read_envelope(struct job *j, int *type, const char **data, size_t *le
             break;
         }
         case QREC_RCPT_ORCPT:
-            /* "type;xtext", as smtpd stores it; anything else is dropped */
+            /* "type;xtext", as smtpd stores it (a type, then valid xtext of an address no longer
+             * than SMTP allows); anything else is dropped */
             snprintf(param.orcpt, sizeof param.orcpt, "%.*s", (int)*len, *data);
-            if (strchr(param.orcpt, ';') == NULL || strchr(param.orcpt, ' '))
+            if (!orcpt_ok(param.orcpt))
                 param.orcpt[0] = '\0';
             break;
         default:   /* CONTENT or END */

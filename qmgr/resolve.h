@@ -1,8 +1,9 @@
 /* resolve.h: where a recipient goes: the transport (local, virtual, smtp, error, discard), the
  * next hop, and the address to deliver to, in Postfix's order: transport_maps first (keys:
  * user@domain (lower case, the local part unquoted: mail/address.h), domain, .parent.domain,
- * *; values transport:nexthop, with an empty part meaning the default), then the address class: mydestination -> local, virtual_mailbox_domains ->
- * virtual, otherwise smtp to relayhost when it is set, else to the recipient's domain. */
+ * *; values transport:nexthop, with an empty part meaning the default), then the address
+ * class: mydestination -> local, virtual_mailbox_domains -> virtual, otherwise smtp to
+ * relayhost when it is set, else to the recipient's domain. */
 #ifndef TERN_RESOLVE_H
 #define TERN_RESOLVE_H
 #include <stddef.h>

@@ -66,6 +66,12 @@ int qfile_put_envelope(struct qfile *q, const struct qenvelope *e)
         snprintf(uid, sizeof uid, "%lu", (unsigned long)e->uid);
         r |= qfile_put_attr(q, QATTR_UID, uid);
     }
+    /* longer than RFC 3461 allows, the reader would not take it back: refused here */
+    if ((e->envid_xtext && strlen(e->envid_xtext) > QENVID_XTEXT_MAX) ||
+        (e->envid && strlen(e->envid) > QENVID_XTEXT_MAX / 3)) {
+        errno = EINVAL;
+        return -1;
+    }
     if (e->envid_xtext)
         r |= qfile_put_attr(q, QATTR_ENVID, e->envid_xtext);
     else if (e->envid)

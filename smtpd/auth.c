@@ -1,6 +1,7 @@
 /* auth.c: SMTP AUTH for smtpd: strict base64, the PLAIN message parser and the exchange of one
- * AUTH command (all pure), and the smtpd_sasl_users table of argon2id hashes. Unknown logins are checked against a dummy hash of
- * the same cost, so neither the reply nor its timing tells a client which logins exist. */
+ * AUTH command (all pure), and the smtpd_sasl_users table of argon2id hashes. Unknown logins
+ * are checked against a dummy hash of the same cost, so neither the reply nor its timing tells a
+ * client which logins exist. */
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>

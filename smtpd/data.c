@@ -48,6 +48,13 @@ static void end_header(struct data_filter *f, struct buf *out)
         return;
     /* every byte the scanner took is in out: the header ends this far back from out's end */
     size_t at = out->len - (f->header.offset - f->header.end);
+    /* content that is all header, its last field without a line end (BDAT): the added lines
+     * must not join that field */
+    if (f->header.ended_by == HEADER_END_INPUT && at == out->len && at > 0 &&
+        out->data[at - 1] != '\n' && ((!f->has_date && f->date_header) ||
+                                       (!f->has_msgid && f->msgid_header)) &&
+        buf_append(out, "\r\n", 2) == 0)
+        at = out->len;
     size_t before = out->len;
     insert_missing(f, out, at);
     /* a body that started without a blank line gets one after the added lines */

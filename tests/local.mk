@@ -11,7 +11,8 @@ AM_CFLAGS += $(CHECK_CFLAGS)
 TESTS += tests/check-layers tests/fuzz/run-fuzz tests/integration/run-pytest
 AM_TESTS_ENVIRONMENT = TERN_BUILDDIR='$(abs_top_builddir)' TERN_SRCDIR='$(abs_top_srcdir)' \
 	PYTHON3='$(PYTHON3)'; export TERN_BUILDDIR TERN_SRCDIR PYTHON3;
-EXTRA_DIST += tests/check-layers tests/integration/run-pytest tests/integration/conftest.py \
+EXTRA_DIST += tests/check-layers tests/fresh-root.sh tests/integration/run-pytest \
+	tests/integration/conftest.py \
 	tests/integration/test_delivery.py tests/integration/test_layers.py \
 	tests/integration/smtpserver.py tests/fuzz tests/unit/unit.h
 # the fuzz runner builds its targets itself (with clang's libFuzzer when there is one)

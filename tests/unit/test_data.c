@@ -233,6 +233,29 @@ START_TEST(bdat_last_line_not_a_field)
 }
 END_TEST
 
+/* BDAT content that is all header, its last field without a line end: the added lines start on
+ * a line of their own */
+START_TEST(bdat_header_only_without_line_end)
+{
+    struct run r;
+    data_filter_init(&r.f, true);
+    r.f.date_header = "Date: D\r\n";
+    buf_init(&r.out, 1 << 20);
+    const char *t = "Subject: s";
+    data_feed(&r.f, t, strlen(t), &r.out);
+    data_finish(&r.f, &r.out);
+    ck_assert_str_eq(r.out.data, "Subject: s\r\nDate: D\r\n");
+    buf_free(&r.out);
+    /* nothing to add: the content stays as it came */
+    data_filter_init(&r.f, true);
+    buf_init(&r.out, 1 << 20);
+    data_feed(&r.f, t, strlen(t), &r.out);
+    data_finish(&r.f, &r.out);
+    ck_assert_str_eq(r.out.data, "Subject: s");
+    buf_free(&r.out);
+}
+END_TEST
+
 START_TEST(bdat_is_binary)
 {
     struct run r;
@@ -263,6 +286,7 @@ int main(void)
     tcase_add_test(tc, header_rules_shared_with_pickup);
     tcase_add_test(tc, header_limit_is_exact);
     tcase_add_test(tc, bdat_last_line_not_a_field);
+    tcase_add_test(tc, bdat_header_only_without_line_end);
     tcase_add_test(tc, bdat_is_binary);
     suite_add_tcase(s, tc);
     return unit_run(s);

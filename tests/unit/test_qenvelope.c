@@ -203,6 +203,18 @@ START_TEST(longest_envid_survives)
     ck_assert_int_eq(xtext_decode(env.envid, strlen(env.envid), back, sizeof back), 100);
     ck_assert_str_eq(back, envid);
     buf_free(&got);
+    /* one more character is refused by the writer, which the reader would not take back */
+    char longer[102];
+    memset(longer, 'a', 101);
+    longer[101] = '\0';
+    const struct qenvelope too_long = { .sender = "s@example.com", .envid = longer,
+                                        .rcpt = rcpt, .nrcpt = 1 };
+    struct qfile *q = qfile_create();
+    ck_assert_ptr_nonnull(q);
+    errno = 0;
+    ck_assert_int_eq(qfile_put_envelope(q, &too_long), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    qfile_abort(q);
 }
 END_TEST
 

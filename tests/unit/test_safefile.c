@@ -1,6 +1,6 @@
 /* test_safefile.c: unit tests of common/safefile.c: no symlinks followed, regular files only,
- * owner and link checks, the unchecked open with its status, bounded reads, atomic writes. (queue/qdir.c is tested in
- * test_qdir.c.) */
+ * owner and link checks, the unchecked open with its status, bounded reads, atomic writes.
+ * (queue/qdir.c is tested in test_qdir.c.) */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
