@@ -8,7 +8,6 @@
 #include <string.h>
 #include "mem.h"
 #include "qmgr.h"
-#include "xtext.h"
 
 struct find_orcpt {
     size_t offset;
@@ -50,17 +49,16 @@ int forward_write(struct qmsg *m, size_t i, const char *sender, const char *deli
         snprintf(err, errlen, "cannot create a queue file: %m");
         goto out;
     }
-    /* the ORCPT of the copies: the original's, or rfc822;<the recipient> (none when that
-     * cannot be encoded, which a bounded address never fails) */
-    char xt[DELIVERY_ADDR_MAX * 3 + 8];
+    /* the ORCPT of the copies: the original's as stored, or rfc822;<the recipient>, which the
+     * writer encodes */
     char *orcpt = f.orcpt ? xstrndup(f.orcpt, f.len) : NULL;
-    if (!orcpt && xtext_orcpt("rfc822", m->rcpt[i].address, xt, sizeof xt) >= 0)
-        orcpt = xstrdup(xt);
     struct qenvelope_rcpt *rcpt = xcalloc(naddrs ? naddrs : 1, sizeof *rcpt);
     for (size_t k = 0; k < naddrs; k++) {
         rcpt[k].address = addrs[k];
         rcpt[k].notify = m->rcpt[i].notify;
         rcpt[k].orcpt_record = orcpt;
+        rcpt[k].orcpt_type = orcpt ? NULL : "rfc822";
+        rcpt[k].orcpt = m->rcpt[i].address;
     }
     struct qenvelope e = {
         .sender = sender ? sender : m->sender,
