@@ -218,41 +218,32 @@ START_TEST(header_limit_is_exact)
 }
 END_TEST
 
-/* BDAT content whose last line has no line end and is no field: the added lines go before it */
-START_TEST(bdat_last_line_not_a_field)
+/* BDAT content given whole (the added Date: when date is set), as the filter stores it */
+static void bdat_whole(const char *text, bool date, const char *want)
 {
     struct run r;
     data_filter_init(&r.f, true);
-    r.f.date_header = "Date: D\r\n";
+    r.f.date_header = date ? "Date: D\r\n" : NULL;
     buf_init(&r.out, 1 << 20);
-    const char *t = "Subject: s\r\nhello";
-    data_feed(&r.f, t, strlen(t), &r.out);
+    data_feed(&r.f, text, strlen(text), &r.out);
     data_finish(&r.f, &r.out);
-    ck_assert_str_eq(r.out.data, "Subject: s\r\nDate: D\r\n\r\nhello");
+    ck_assert_str_eq(r.out.data, want);
     buf_free(&r.out);
+}
+
+/* BDAT content whose last line has no line end and is no field: the added lines go before it */
+START_TEST(bdat_last_line_not_a_field)
+{
+    bdat_whole("Subject: s\r\nhello", true, "Subject: s\r\nDate: D\r\n\r\nhello");
 }
 END_TEST
 
 /* BDAT content that is all header, its last field without a line end: the added lines start on
- * a line of their own */
+ * a line of their own; with nothing to add the content stays as it came */
 START_TEST(bdat_header_only_without_line_end)
 {
-    struct run r;
-    data_filter_init(&r.f, true);
-    r.f.date_header = "Date: D\r\n";
-    buf_init(&r.out, 1 << 20);
-    const char *t = "Subject: s";
-    data_feed(&r.f, t, strlen(t), &r.out);
-    data_finish(&r.f, &r.out);
-    ck_assert_str_eq(r.out.data, "Subject: s\r\nDate: D\r\n");
-    buf_free(&r.out);
-    /* nothing to add: the content stays as it came */
-    data_filter_init(&r.f, true);
-    buf_init(&r.out, 1 << 20);
-    data_feed(&r.f, t, strlen(t), &r.out);
-    data_finish(&r.f, &r.out);
-    ck_assert_str_eq(r.out.data, "Subject: s");
-    buf_free(&r.out);
+    bdat_whole("Subject: s", true, "Subject: s\r\nDate: D\r\n");
+    bdat_whole("Subject: s", false, "Subject: s");
 }
 END_TEST
 
