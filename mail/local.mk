@@ -3,7 +3,8 @@
 # smtpd and sendmail -bs share, RFC 5322 address lists, addresses split and keyed for table
 # look-ups, the header scanner (fields, the end of the header, hopcount_limit), the header
 # lines delivery adds, the mailbox writers (Maildir, mbox), the delivery protocol (request,
-# reply, a step's report) and the agents' side of a request; and its unit tests.
+# reply, a step's report) and the agents' side of a request; DKIM (tag lists, signatures, key
+# records, canonicalization, signing, verification); and its unit tests.
 noinst_LIBRARIES += mail/libternmail.a
 mail_libternmail_a_SOURCES = \
 	mail/smtp_parse.c mail/smtp_parse.h \
@@ -15,7 +16,10 @@ mail_libternmail_a_SOURCES = \
 	mail/mbox.c mail/mbox.h \
 	mail/delivery_proto.c mail/delivery_proto.h \
 	mail/smtp_rules.c mail/smtp_rules.h \
-	mail/delivery_agent.c mail/delivery_agent.h
+	mail/delivery_agent.c mail/delivery_agent.h \
+	mail/dkim.c mail/dkim.h mail/dkim_tags.c mail/dkim_tags.h mail/dkim_sig.c mail/dkim_sig.h \
+	mail/dkim_key.c mail/dkim_key.h mail/dkim_canon.c mail/dkim_canon.h \
+	mail/dkim_sign.c mail/dkim_sign.h mail/dkim_verify.c mail/dkim_verify.h
 
 MAIL_UNIT_TESTS = tests/unit/test_smtp_parse tests/unit/test_maildir tests/unit/test_mbox \
 	tests/unit/test_delivery_proto tests/unit/test_smtp_rules tests/unit/test_header \
