@@ -143,12 +143,14 @@ static int compose(const struct dkim_sign_params *p, char (*names)[DKIM_FIELD_NA
         if (put_word(f, word, k == 0) < 0)
             return -1;
     }
-    char b64[DKIM_BASE64_LEN(DKIM_DIGEST_MAX) + 2];
-    dkim_base64_encode(bh, bh_len, b64);
-    strcat(b64, ";");
-    if (put_word(f, "bh=", true) < 0 || put_chunks(f, b64) < 0)
+    char bhtag[DKIM_BASE64_LEN(DKIM_DIGEST_MAX) + 5] = "bh=";
+    dkim_base64_encode(bh, bh_len, bhtag + 3);
+    strcat(bhtag, ";");
+    /* b= starts a line of its own: its value is appended once signed */
+    if (put_word(f, bhtag, true) < 0 || buf_puts(f->out, "\r\n\tb=") < 0)
         return -1;
-    return put_word(f, "b=", true);
+    f->col = 10;
+    return 0;
 }
 
 int dkim_sign(const struct dkim_sign_params *p, const char *header, size_t len,
