@@ -5,6 +5,8 @@
 # the server skeleton that the integration tests use to exercise the master (it answers each
 # connection with its service name, uid and a setting).
 check_PROGRAMS += tests/testd
+# dkimtool: the DKIM library as a command, for tests/integration/test_dkim_lib.py
+check_PROGRAMS += tests/dkimtool
 LDADD = $(TERN_LIBS) $(CHECK_LIBS)
 AM_CFLAGS += $(CHECK_CFLAGS)
 
