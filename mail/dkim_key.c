@@ -175,6 +175,13 @@ int dkim_key_record(EVP_PKEY *pkey, struct buf *out)
     return buf_printf(out, "v=DKIM1; k=%s; p=%s", type == DKIM_KEY_RSA ? "rsa" : "ed25519", b64);
 }
 
+/* An encrypted key is refused rather than have OpenSSL ask for a passphrase on a terminal. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag, (void)u;
+    return -1;
+}
+
 EVP_PKEY *dkim_key_private_pem(const char *pem, size_t len, char *err, size_t errlen)
 {
     if (len > DKIM_KEY_PEM_MAX) {
@@ -182,7 +189,7 @@ EVP_PKEY *dkim_key_private_pem(const char *pem, size_t len, char *err, size_t er
         return NULL;
     }
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *pkey = bio ? PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL) : NULL;
     BIO_free(bio);
     if (pkey == NULL) {
         dkim_reason(err, errlen, "private key: no PEM private key");

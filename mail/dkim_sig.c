@@ -107,7 +107,7 @@ static int read_identity(const char *v, size_t n, struct dkim_signature *sig,
     if (!copy_name(at + 1, n - local - 1, domain, sizeof domain, true))
         return perm(result, err, errlen, "bad i= tag");
     memcpy(sig->identity + local + 1, domain, n - local - 1);   /* kept in lower case */
-    sig->identity_domain = sig->identity + local + 1;
+    memcpy(sig->identity_domain, domain, n - local);
     size_t dl = strlen(sig->domain), il = strlen(domain);
     if (!(il == dl && strcmp(domain, sig->domain) == 0) &&
         !(il > dl && domain[il - dl - 1] == '.' && strcmp(domain + il - dl, sig->domain) == 0))
@@ -247,7 +247,7 @@ int dkim_sig_parse(const char *value, size_t len, long long now, struct dkim_sig
             return -1;
     } else {
         snprintf(sig->identity, sizeof sig->identity, "@%s", sig->domain);
-        sig->identity_domain = sig->identity + 1;
+        memcpy(sig->identity_domain, sig->domain, sizeof sig->domain);
     }
     if ((tag = dkim_tags_find(&t, "l"))) {
         if (!read_number(value + tag->value, tag->value_len, &sig->length))

@@ -15,7 +15,7 @@ struct dkim_signature {
     char domain[DKIM_DOMAIN_MAX];           /* d=, in lower case */
     char selector[DKIM_SELECTOR_MAX];       /* s=, as written */
     char identity[DKIM_IDENTITY_MAX];       /* i=, or "@" d= when absent */
-    const char *identity_domain;            /* in identity: after its last '@' */
+    char identity_domain[DKIM_DOMAIN_MAX];  /* the domain of identity, in lower case */
     size_t header_count;                    /* h=: the names, as written, in order */
     char headers[DKIM_HEADERS_MAX][DKIM_FIELD_NAME_MAX];
     unsigned char bh[DKIM_DIGEST_MAX];      /* bh=, decoded */

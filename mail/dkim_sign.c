@@ -156,7 +156,7 @@ static int compose(const struct dkim_sign_params *p, char (*names)[DKIM_FIELD_NA
 int dkim_sign(const struct dkim_sign_params *p, const char *header, size_t len,
               const unsigned char *bh, size_t bh_len, struct buf *out, char *err, size_t errlen)
 {
-    static char names[DKIM_HEADERS_MAX][DKIM_FIELD_NAME_MAX];
+    char names[DKIM_HEADERS_MAX][DKIM_FIELD_NAME_MAX];
     int type = dkim_key_type_of(p->key);
     if (type < 0)
         return dkim_reason(err, errlen, "dkim sign: the key is neither RSA nor Ed25519");

@@ -149,6 +149,35 @@ START_TEST(rfc8463_changed)
 }
 END_TEST
 
+START_TEST(key_strict_identity)
+{
+    /* t=s in the key: i= must be d= itself, not a subdomain */
+    static struct dkim_signature sig;
+    enum dkim_result r;
+    char why[ERR_TEXT_MAX];
+    const char *value = strchr(rfc_signatures, ':') + 1;
+    size_t vlen = (size_t)(strstr(rfc_signatures, "\r\nDKIM-Signature") + 2 - value);
+    ck_assert_int_eq(dkim_sig_parse(value, vlen, RFC_T, &sig, &r, why, sizeof why), 0);
+    snprintf(sig.identity_domain, sizeof sig.identity_domain, "sub.football.example.com");
+    struct dkim_key key;
+    const char *rec = ED_RECORD "; t=s";
+    ck_assert_int_eq(dkim_key_parse(rec, strlen(rec), &key, &r, why, sizeof why), 0);
+    ck_assert_int_eq(dkim_verify(&sig, rfc_header, strlen(rfc_header), rfc_signatures,
+                                 vlen + 15, NULL, &key, why, sizeof why), DKIM_PERMERROR);
+    ck_assert_str_eq(why, "i= domain is not d= (key t=s)");
+    /* a body hash of another kind than the signature asks for is refused */
+    key.strict = false;
+    struct dkim_body_hash bh;
+    dkim_body_hash_init(&bh, DKIM_CANON_SIMPLE, DKIM_HASH_SHA256, false, 0);
+    dkim_body_hash_final(&bh);
+    ck_assert_int_eq(dkim_verify(&sig, rfc_header, strlen(rfc_header), rfc_signatures,
+                                 vlen + 15, &bh, &key, why, sizeof why), DKIM_PERMERROR);
+    ck_assert_str_eq(why, "body hash of another kind given");
+    dkim_body_hash_free(&bh);
+    dkim_key_free(&key);
+}
+END_TEST
+
 START_TEST(rsa_sha1_refused)
 {
     char sigs[sizeof rfc_signatures];
@@ -339,6 +368,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, rfc8463_verifies);
     tcase_add_test(tc, rfc8463_changed);
+    tcase_add_test(tc, key_strict_identity);
     tcase_add_test(tc, rsa_sha1_refused);
     tcase_add_test(tc, sign_rfc_key);
     tcase_add_test(tc, sign_oversigned_from);

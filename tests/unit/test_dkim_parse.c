@@ -5,6 +5,7 @@
  * too short, h=, s=, t=, the record written for a key and read back, private keys in PEM). */
 #include <check.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <stdlib.h>
 #include <string.h>
 #include "buf.h"
@@ -362,6 +363,15 @@ START_TEST(key_generate_record_pem)
         ck_assert_ptr_nonnull(back);
         ck_assert_int_eq(EVP_PKEY_eq(back, pkey), 1);
         EVP_PKEY_free(back);
+        /* an encrypted key is refused, not asked a passphrase for */
+        BIO *bio = BIO_new(BIO_s_mem());
+        ck_assert_int_eq(PEM_write_bio_PKCS8PrivateKey(bio, pkey, EVP_aes_128_cbc(), "pw", 2,
+                                                       NULL, NULL), 1);
+        char *enc;
+        long encn = BIO_get_mem_data(bio, &enc);
+        ck_assert_ptr_nonnull(strstr(enc, "ENCRYPTED"));
+        ck_assert_ptr_null(dkim_key_private_pem(enc, (size_t)encn, err, sizeof err));
+        BIO_free(bio);
         unit_write_file(path, "not a key\n");
         ck_assert_ptr_null(dkim_key_private_file(path, err, sizeof err));
         ck_assert_ptr_nonnull(strstr(err, "key.pem"));
