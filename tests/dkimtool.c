@@ -4,6 +4,7 @@
  *   dkimtool sign KEYFILE DOMAIN SELECTOR [TIME] < msg > signed   (prepends DKIM-Signature)
  *   dkimtool verify KEYRECORD [NOW] < signed    (one line per signature: RESULT (REASON))
  *   dkimtool record KEYFILE                     (the key record to publish) */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,20 +148,19 @@ static int record(const char *keyfile)
 
 int main(int argc, char **argv)
 {
-    struct buf msg;
-    buf_init(&msg, MESSAGE_MAX);
-    if (argc >= 5 && argc <= 6 && strcmp(argv[1], "sign") == 0) {
-        read_stdin(&msg);
-        return sign(argv + 2, argc - 2, &msg);
-    }
-    if (argc >= 3 && argc <= 4 && strcmp(argv[1], "verify") == 0) {
-        read_stdin(&msg);
-        return verify(argv + 2, argc - 2, &msg);
-    }
     if (argc == 3 && strcmp(argv[1], "record") == 0)
         return record(argv[2]);
-    fprintf(stderr, "usage: dkimtool sign KEYFILE DOMAIN SELECTOR [TIME] < msg\n"
-                    "       dkimtool verify KEYRECORD [NOW] < msg\n"
-                    "       dkimtool record KEYFILE\n");
-    return 2;
+    bool signing = argc >= 5 && argc <= 6 && strcmp(argv[1], "sign") == 0;
+    if (!signing && !(argc >= 3 && argc <= 4 && strcmp(argv[1], "verify") == 0)) {
+        fprintf(stderr, "usage: dkimtool sign KEYFILE DOMAIN SELECTOR [TIME] < msg\n"
+                        "       dkimtool verify KEYRECORD [NOW] < msg\n"
+                        "       dkimtool record KEYFILE\n");
+        return 2;
+    }
+    struct buf msg;
+    buf_init(&msg, MESSAGE_MAX);
+    read_stdin(&msg);
+    int rc = signing ? sign(argv + 2, argc - 2, &msg) : verify(argv + 2, argc - 2, &msg);
+    buf_free(&msg);
+    return rc;
 }
