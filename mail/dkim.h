@@ -40,7 +40,6 @@ enum dkim_result {
 #define DKIM_DIGEST_MAX 32      /* bh= decoded: SHA-256 */
 #define DKIM_RSA_MIN_BITS 1024  /* RFC 8301 section 3.2 */
 #define DKIM_RSA_MAX_BITS 8192
-#define DKIM_TAG_VALUE_MAX 4096 /* one tag's value (p= of an 8192 bit key fits) */
 
 /* The word RFC 8601 uses for r ("pass", "fail", ...). */
 const char *dkim_result_word(enum dkim_result r);

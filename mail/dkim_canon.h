@@ -22,8 +22,8 @@ int dkim_canon_header(enum dkim_canon c, const char *field, size_t len, struct b
  * sig_len) (the DKIM-Signature field itself, with or without its b= value) with b= emptied,
  * canonicalized, without its final CRLF. When sig_field points into header, that field is
  * never picked for a name. -1 when sig_field has no b= or out's bound is reached. */
-int dkim_canon_signed_header(const char *header, size_t len, const char (*names)[DKIM_FIELD_NAME_MAX],
-                             size_t count, enum dkim_canon c, const char *sig_field,
+int dkim_canon_signed_header(const char *header, size_t len,
+                             const char (*names)[DKIM_FIELD_NAME_MAX], size_t count, enum dkim_canon c, const char *sig_field,
                              size_t sig_len, struct buf *out);
 
 /* The body hash of one (canonicalization, hash, l=): fed the body (the bytes after the empty

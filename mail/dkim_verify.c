@@ -75,7 +75,8 @@ enum dkim_result dkim_verify(const struct dkim_signature *sig, const char *heade
     /* canonical fields are at most the header with a CR more per line, the names at most
      * DKIM_HEADERS_MAX fields */
     buf_init(&data, 2 * (len + sig_len) + 2 * DKIM_HEADERS_MAX + 16);
-    bool ok = dkim_canon_signed_header(header, len, (const char (*)[DKIM_FIELD_NAME_MAX])sig->headers,
+    bool ok = dkim_canon_signed_header(header, len,
+                                       (const char (*)[DKIM_FIELD_NAME_MAX])sig->headers,
                                        sig->header_count, sig->header_canon, sig_field, sig_len,
                                        &data) == 0 &&
               signature_ok(sig, key->pkey, &data);

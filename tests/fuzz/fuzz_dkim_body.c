@@ -14,7 +14,8 @@ static void hash(const char *body, size_t n, int how, unsigned seed, enum dkim_c
     dkim_body_hash_init(bh, c, h, limited, limit);
     size_t at = 0;
     while (at < n) {
-        size_t step = how == 0 ? n - at : how == 1 ? 1 : 1 + (seed = seed * 1103515245 + 12345) % 17;
+        seed = seed * 1103515245 + 12345;
+        size_t step = how == 0 ? n - at : how == 1 ? 1 : 1 + seed % 17;
         if (step > n - at)
             step = n - at;
         dkim_body_hash_feed(bh, body + at, step);

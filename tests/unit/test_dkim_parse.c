@@ -15,7 +15,8 @@
 #include "unit.h"
 
 /* RFC 8463 A.2: the RSA key (SubjectPublicKeyInfo) */
-#define RSA_P "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2" \
+#define RSA_P "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bd" \
+              "OKb2" \
               "jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5Qj" \
               "vHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB"
 #define ED_P "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
@@ -104,7 +105,8 @@ START_TEST(base64)
 }
 END_TEST
 
-#define SIG_OK "v=1; a=rsa-sha256; d=Example.COM; s=sel.one; h=From:To; bh=aGVsbG8=; b=d29y\r\n bGQ="
+#define SIG_OK \
+    "v=1; a=rsa-sha256; d=Example.COM; s=sel.one; h=From:To; bh=aGVsbG8=; b=d29y\r\n bGQ="
 
 static int parse_sig(const char *value, long long now, struct dkim_signature *sig,
                      enum dkim_result *r, char *err)
