@@ -373,7 +373,7 @@ static int write_received(struct session *s)
                s->addr);
     if (s->tls)
         buf_printf(&h, "\t(using %s)\r\n", s->tls_info);
-    if (s->authenticated)
+    if (s->authenticated && smtpd.set.sasl_authenticated_header)
         buf_printf(&h, "\t(Authenticated sender: %s)\r\n", s->login);
     buf_printf(&h, "\tby %s (tern) with %s id %s", smtpd.set.myhostname, protocol(s),
                qfile_id(s->q));
