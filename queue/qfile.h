@@ -101,6 +101,7 @@ struct qfile_envelope {
     bool smtputf8;           /* "smtputf8=yes" */
     bool valias_expanded;    /* "valias_expanded=yes": its recipients are the result of a
                               * virtual alias expansion, not to be expanded again */
+    char quarantine[32];     /* the "quarantine" attribute of the trailer, or "" */
 };
 int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envelope *env,
                char *err, size_t errlen);

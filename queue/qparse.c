@@ -155,6 +155,8 @@ static int reader_record(struct reader *r, int type, const char *data, size_t le
         else if (attr_value(data, len, QATTR_VALIAS_EXPANDED, &v, &vlen) &&
                  vlen == strlen(QATTR_YES) && memcmp(v, QATTR_YES, vlen) == 0)
             env->valias_expanded = true;
+        else if (attr_value(data, len, QATTR_QUARANTINE, &v, &vlen))
+            copy_value(v, vlen, env->quarantine, sizeof env->quarantine);
         break;
     }
     case QREC_RECIPIENT:
