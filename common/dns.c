@@ -72,9 +72,16 @@ static int test_domains_insecure(struct ub_ctx *ctx)
 
 /* dns_server set: every query goes to that server only (no resolv.conf, no /etc/hosts), which
  * may be on a loopback address, and which answers for test. too (unbound would otherwise say
- * NXDOMAIN for that RFC 6761 domain itself). */
+ * NXDOMAIN for that RFC 6761 domain itself), and for the reverse zones of private and
+ * documentation addresses (an internal server knows its 10.x names; unbound would otherwise
+ * answer NXDOMAIN for them itself, and SPF's ptr and %{p} would never see a PTR record). */
 static int use_server(struct ub_ctx *ctx, const char *server, const char **what)
 {
+    static const char *const transparent[] = {
+        "test. transparent", "2.0.192.in-addr.arpa. transparent",
+        "100.51.198.in-addr.arpa. transparent", "113.0.203.in-addr.arpa. transparent",
+        "8.b.d.0.1.0.0.2.ip6.arpa. transparent", NULL,
+    };
     char fwd[INET6_ADDRSTRLEN + 8];
     *what = "dns_server must be addr or addr@port (IPv4 or IPv6)";
     if (dns_server_parse(server, fwd, sizeof fwd) != 0)
@@ -82,7 +89,11 @@ static int use_server(struct ub_ctx *ctx, const char *server, const char **what)
     *what = "setting dns_server";
     int r = ub_ctx_set_option(ctx, "do-not-query-localhost:", "no");
     if (r == 0)
-        r = ub_ctx_set_option(ctx, "local-zone:", "test. transparent");
+        r = ub_ctx_set_option(ctx, "unblock-lan-zones:", "yes");
+    if (r == 0)
+        r = ub_ctx_set_option(ctx, "insecure-lan-zones:", "yes");
+    for (int i = 0; r == 0 && transparent[i]; i++)
+        r = ub_ctx_set_option(ctx, "local-zone:", transparent[i]);
     return r ? r : ub_ctx_set_fwd(ctx, fwd);
 }
 
