@@ -5,7 +5,8 @@
 # the server skeleton that the integration tests use to exercise the master (it answers each
 # connection with its service name, uid and a setting).
 check_PROGRAMS += tests/testd
-# spfquery: SPF checks over the resolver, for the RFC 7208 suite (tests/integration/test_spf_suite.py)
+# spfquery: SPF checks over the resolver, for the RFC 7208 suite
+# (tests/integration/test_spf_suite.py)
 check_PROGRAMS += tests/spfquery
 tests_spfquery_SOURCES = tests/spfquery.c
 tests_spfquery_LDADD = $(TERN_LIBS)
