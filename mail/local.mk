@@ -24,6 +24,7 @@ mail_libternmail_a_SOURCES = \
 
 MAIL_UNIT_TESTS = tests/unit/test_smtp_parse tests/unit/test_maildir tests/unit/test_mbox \
 	tests/unit/test_delivery_proto tests/unit/test_smtp_rules tests/unit/test_header \
-	tests/unit/test_address tests/unit/test_delivery_agent tests/unit/test_spf
+	tests/unit/test_address tests/unit/test_delivery_agent tests/unit/test_spf \
+	tests/unit/test_spf_dns
 check_PROGRAMS += $(MAIL_UNIT_TESTS)
 TESTS += $(MAIL_UNIT_TESTS)

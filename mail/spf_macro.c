@@ -213,8 +213,10 @@ int spf_macro_expand(const char *s, size_t len, enum spf_macro_use use,
     out[0] = '\0';
     for (size_t pos = 0; pos < len;) {
         struct piece p;
-        if (next_piece(s, len, &pos, use, &p, err, errlen) != 0)
+        if (next_piece(s, len, &pos, use, &p, err, errlen) != 0) {
+            out[n] = '\0';
             return -1;
+        }
         bool ok = p.macro ? put_macro(out, size, &n, &p, v)
                           : put(out, size, &n, p.text, p.textlen, false);
         if (!ok) {

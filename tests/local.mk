@@ -26,4 +26,6 @@ CLEANFILES += tests/fuzz/fuzz_command tests/fuzz/fuzz_path tests/fuzz/fuzz_param
 	tests/fuzz/fuzz_command-replay tests/fuzz/fuzz_path-replay tests/fuzz/fuzz_params-replay \
 	tests/fuzz/fuzz_header tests/fuzz/fuzz_header-replay \
 	tests/fuzz/fuzz_address tests/fuzz/fuzz_address-replay \
-	tests/fuzz/fuzz_qrecord tests/fuzz/fuzz_qrecord-replay
+	tests/fuzz/fuzz_qrecord tests/fuzz/fuzz_qrecord-replay \
+	tests/fuzz/fuzz_spf_record tests/fuzz/fuzz_spf_record-replay \
+	tests/fuzz/fuzz_spf_macro tests/fuzz/fuzz_spf_macro-replay
