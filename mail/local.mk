@@ -3,7 +3,8 @@
 # smtpd and sendmail -bs share, RFC 5322 address lists, addresses split and keyed for table
 # look-ups, the header scanner (fields, the end of the header, hopcount_limit), the header
 # lines delivery adds, the mailbox writers (Maildir, mbox), the delivery protocol (request,
-# reply, a step's report) and the agents' side of a request; and its unit tests.
+# reply, a step's report) and the agents' side of a request; SPF (RFC 7208: macros, the record
+# parser, check_host() as a state machine, and its run over the resolver); and its unit tests.
 noinst_LIBRARIES += mail/libternmail.a
 mail_libternmail_a_SOURCES = \
 	mail/smtp_parse.c mail/smtp_parse.h \
@@ -15,10 +16,15 @@ mail_libternmail_a_SOURCES = \
 	mail/mbox.c mail/mbox.h \
 	mail/delivery_proto.c mail/delivery_proto.h \
 	mail/smtp_rules.c mail/smtp_rules.h \
-	mail/delivery_agent.c mail/delivery_agent.h
+	mail/delivery_agent.c mail/delivery_agent.h \
+	mail/spf_macro.c mail/spf_macro.h \
+	mail/spf_record.c mail/spf_record.h \
+	mail/spf.c mail/spf.h \
+	mail/spf_check.c mail/spf_check.h
 
 MAIL_UNIT_TESTS = tests/unit/test_smtp_parse tests/unit/test_maildir tests/unit/test_mbox \
 	tests/unit/test_delivery_proto tests/unit/test_smtp_rules tests/unit/test_header \
-	tests/unit/test_address tests/unit/test_delivery_agent
+	tests/unit/test_address tests/unit/test_delivery_agent tests/unit/test_spf \
+	tests/unit/test_spf_dns
 check_PROGRAMS += $(MAIL_UNIT_TESTS)
 TESTS += $(MAIL_UNIT_TESTS)
