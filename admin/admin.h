@@ -22,4 +22,12 @@ int tern_check(const char *config_dir);
  * directory it was installed with. Static storage. */
 const char *tern_daemon_dir(void);
 
+/* The text of a new, empty smtpd_sender_login_maps source (tern init, tern setup). */
+#define SENDER_LOGINS_TEXT \
+    "# sender_logins: which AUTH logins may send as which addresses on the submission services\n" \
+    "# (smtpd_sender_restrictions = reject_sender_login_mismatch there), one address a line:\n" \
+    "#   alice@example.com   alice\n" \
+    "#   @example.org        bob, carol     (any address of that domain)\n" \
+    "# A login that is an address may always send as itself. Run `tern reload` after a change.\n"
+
 #endif

@@ -45,11 +45,13 @@ static const struct {
     { "127.0.0.1", 2, "inet  n       -      n      -      -", "smtpd\n"
       "  -o syslog_name=tern/submission\n  -o smtpd_tls_security_level=encrypt\n"
       "  -o smtpd_sasl_auth_enable=yes\n  -o smtpd_require_auth=yes\n"
-      "  -o smtpd_add_missing_headers=yes" },
+      "  -o smtpd_add_missing_headers=yes\n"
+      "  -o smtpd_sender_restrictions=reject_sender_login_mismatch" },
     { "127.0.0.1", 3, "inet  n       -      n      -      -", "smtpd\n"
       "  -o syslog_name=tern/smtps\n  -o smtpd_tls_wrappermode=yes\n"
       "  -o smtpd_sasl_auth_enable=yes\n  -o smtpd_require_auth=yes\n"
-      "  -o smtpd_add_missing_headers=yes" },
+      "  -o smtpd_add_missing_headers=yes\n"
+      "  -o smtpd_sender_restrictions=reject_sender_login_mismatch" },
     { "pickup", 0, "unix  n       -      n      60     1", "pickup" },
     { "qmgr", 0, "unix  n       -      n      300    1", "qmgr" },
     { "showq", 0, "unix  n       -      n      -      -", "showq" },
@@ -199,9 +201,11 @@ static void write_tern_conf(const struct init_opts *o, const char *owner, const 
         "smtpd_tls_key_file = %s/tls/key.pem\n"
         "smtpd_tls_security_level = may\n"
         "# AUTH logins for submission: `login HASH` lines, HASH from ternpasswd\n"
-        "smtpd_sasl_users = texthash:%s/sasl_users\n",
+        "smtpd_sasl_users = texthash:%s/sasl_users\n"
+        "# which logins may send as which addresses on the submission services\n"
+        "smtpd_sender_login_maps = texthash:%s/sender_logins\n",
         date, o->hostname, o->dir, tern_daemon_dir(), owner, group, o->dir, o->dir, o->dir,
-        o->dir, o->dir, o->dir, o->dir, o->dir);
+        o->dir, o->dir, o->dir, o->dir, o->dir, o->dir);
     write_file(o->dir, CONFIG_FILE, &t, 0644);
     buf_free(&t);
 }
@@ -345,6 +349,15 @@ static void write_sasl_users(const struct init_opts *o)
     buf_free(&t);
 }
 
+static void write_sender_logins(const struct init_opts *o)
+{
+    struct buf t;
+    buf_init(&t, BUF_UNBOUNDED);
+    buf_puts(&t, SENDER_LOGINS_TEXT);
+    write_file(o->dir, "sender_logins", &t, 0644);
+    buf_free(&t);
+}
+
 static void make_instance_dirs(const struct init_opts *o, const struct qdir_ids *ids)
 {
     struct buf p;
@@ -445,6 +458,7 @@ int tern_init(int argc, char **argv)
     write_aliases(&o);
     make_certificate(&o);
     write_sasl_users(&o);
+    write_sender_logins(&o);
     make_instance_dirs(&o, &ids);
     log_info("created the instance %s: SMTP on 127.0.0.1:%d, submission %d, smtps %d; "
              "start it with: tern -c %s start", o.dir, o.smtp_port, o.submission_port,

@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "config.h"
 #include "dict.h"
+#include "lists.h"
 #include "log.h"
 #include "mem.h"
 #include "priv.h"
@@ -319,6 +320,10 @@ static void setup_sasl_users(void)
     const char *spec = config_str("smtpd_sasl_users");
     if (strchr(spec, ':'))
         ensure_table("smtpd_sasl_users", spec, empty_sasl_users, 0600, DICT_FORMAT_MAP);
+    spec = config_str("smtpd_sender_login_maps");
+    if (strchr(spec, ':') && !strpbrk(spec, LIST_SEPARATORS))
+        ensure_table("smtpd_sender_login_maps", spec, SENDER_LOGINS_TEXT, 0644,
+                     DICT_FORMAT_MAP);
 }
 
 /* ---- TLS: a self-signed certificate when neither file exists ---- */

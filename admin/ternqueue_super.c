@@ -406,14 +406,14 @@ static void print_envelope(const char *data, size_t len, const struct qfile_enve
     }
 }
 
-/* The content as text: CRLF line ends become LF, as postcat shows them. */
-static void print_content(const char *data, size_t len, size_t pos)
+/* The message as delivered, as text: CRLF line ends become LF, as postcat shows them. */
+static void print_content(const char *data, size_t len, const struct qfile_envelope *env)
 {
-    int type;
+    struct qfile_content_iter it = { 0, 0 };
     const char *rec;
     size_t rlen;
     bool cr = false;
-    while (qrec_get(data, len, &pos, &type, &rec, &rlen) == 1 && type == QREC_CONTENT) {
+    while (qfile_content_next(data, len, env, &it, &rec, &rlen)) {
         for (size_t i = 0; i < rlen; i++) {
             if (cr && rec[i] != '\n')
                 putchar('\r');
@@ -453,20 +453,13 @@ int tq_show(const char *id)
     }
     struct qlist_entry e;
     bool have_reasons = qlist_read_entry(queue, id, &e, NULL, 0) == 0;
-    size_t size = 0, pos = env.content_offset;
-    int type;
-    const char *rec;
-    size_t rlen;
-    while (qrec_get(data.data, data.len, &pos, &type, &rec, &rlen) == 1 && type == QREC_CONTENT)
-        size += rlen;
-
     printf("*** ENVELOPE RECORDS %s ***\n", path);
-    printf("queue_id: %s\nqueue_name: %s\nmessage_size: %zu\n", id, queue, size);
+    printf("queue_id: %s\nqueue_name: %s\nmessage_size: %zu\n", id, queue, env.content_size);
     if (strcmp(queue, "deferred") == 0)
         print_time("next_attempt", st.st_mtime);
     print_envelope(data.data, data.len, &env, &e, have_reasons);
     printf("*** MESSAGE CONTENTS %s ***\n", path);
-    print_content(data.data, data.len, env.content_offset);
+    print_content(data.data, data.len, &env);
     printf("*** END OF MESSAGE %s ***\n", path);
     if (have_reasons)
         qlist_entry_free(&e);

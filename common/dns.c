@@ -3,7 +3,8 @@
  * client name look-up (a PTR look-up, then an A or AAAA look-up of the name that must lead back
  * to the address). Queries run on unbound's own thread; their answers are picked up by a
  * libevent event on unbound's descriptor (ub_process), so every callback runs in the loop
- * thread. The mail routing requests (dns_mx, dns_tlsa) are in dns_route.c. */
+ * thread. The generic look-up of one name and type (dns_lookup) is here too; the mail routing
+ * requests (dns_mx, dns_tlsa) are in dns_route.c. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <event2/event.h>
@@ -71,9 +72,16 @@ static int test_domains_insecure(struct ub_ctx *ctx)
 
 /* dns_server set: every query goes to that server only (no resolv.conf, no /etc/hosts), which
  * may be on a loopback address, and which answers for test. too (unbound would otherwise say
- * NXDOMAIN for that RFC 6761 domain itself). */
+ * NXDOMAIN for that RFC 6761 domain itself), and for the reverse zones of private and
+ * documentation addresses (an internal server knows its 10.x names; unbound would otherwise
+ * answer NXDOMAIN for them itself, and SPF's ptr and %{p} would never see a PTR record). */
 static int use_server(struct ub_ctx *ctx, const char *server, const char **what)
 {
+    static const char *const transparent[] = {
+        "test. transparent", "2.0.192.in-addr.arpa. transparent",
+        "100.51.198.in-addr.arpa. transparent", "113.0.203.in-addr.arpa. transparent",
+        "8.b.d.0.1.0.0.2.ip6.arpa. transparent", NULL,
+    };
     char fwd[INET6_ADDRSTRLEN + 8];
     *what = "dns_server must be addr or addr@port (IPv4 or IPv6)";
     if (dns_server_parse(server, fwd, sizeof fwd) != 0)
@@ -81,7 +89,11 @@ static int use_server(struct ub_ctx *ctx, const char *server, const char **what)
     *what = "setting dns_server";
     int r = ub_ctx_set_option(ctx, "do-not-query-localhost:", "no");
     if (r == 0)
-        r = ub_ctx_set_option(ctx, "local-zone:", "test. transparent");
+        r = ub_ctx_set_option(ctx, "unblock-lan-zones:", "yes");
+    if (r == 0)
+        r = ub_ctx_set_option(ctx, "insecure-lan-zones:", "yes");
+    for (int i = 0; r == 0 && transparent[i]; i++)
+        r = ub_ctx_set_option(ctx, "local-zone:", transparent[i]);
     return r ? r : ub_ctx_set_fwd(ctx, fwd);
 }
 
@@ -424,4 +436,188 @@ struct dns_req *dns_client_name(struct dns *d, const char *address, int timeout_
     if (r->q == NULL)
         dns_req_soon(&r->base);
     return &r->base;
+}
+
+/* ---- one question of any type (dns_lookup) ---- */
+
+struct lookup_req {
+    struct dns_req base;
+    struct dns_query *q;
+    int type;
+    struct dns_records result;       /* TEMP until an answer comes */
+    struct dns_record *records;      /* result.nrecords of them, with their TXT storage */
+    void (*cb)(void *arg, const struct dns_records *r);
+    void *arg;
+};
+
+static void lookup_release(struct dns_req *base)
+{
+    struct lookup_req *r = (struct lookup_req *)base;
+    dns_query_cancel(base->d, r->q);
+    dns_req_free_timer(base);
+    for (size_t i = 0; i < r->result.nrecords; i++) {
+        free((char *)r->records[i].text);
+        free((struct dns_txt_string *)r->records[i].strings);
+    }
+    free(r->records);
+    free(r);
+}
+
+static void lookup_timer(struct dns_req *base)
+{
+    struct lookup_req *r = (struct lookup_req *)base;
+    if (!base->ready)
+        r->result.rc = DNS_RC_TEMP;   /* the deadline: no answer came (nothing is held) */
+    base->delivering = true;
+    r->cb(r->arg, &r->result);
+    lookup_release(base);
+}
+
+/* One rdata item of the asked type into rec: 0, or -1 when it is malformed (left out). */
+static int lookup_record(int type, const unsigned char *p, size_t len, struct dns_record *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    switch (type) {
+    case DNS_TYPE_A:
+    case DNS_TYPE_AAAA:
+        if (len != (type == DNS_TYPE_A ? 4u : 16u))
+            return -1;
+        memcpy(rec->addr, p, len);
+        rec->addrlen = len;
+        return 0;
+    case DNS_TYPE_MX:
+        if (len < 3)
+            return -1;
+        rec->preference = (p[0] << 8) | p[1];
+        return dns_wire_name_text(p + 2, len - 2, rec->host) == (int)(len - 2) ? 0 : -1;
+    case DNS_TYPE_PTR:
+    case DNS_TYPE_CNAME:
+        return dns_wire_name_text(p, len, rec->host) == (int)len ? 0 : -1;
+    case DNS_TYPE_TXT: {
+        char *text = xmalloc(DNS_TXT_MAX + 1);
+        struct dns_txt_string *strings = xcalloc(DNS_TXT_STRINGS_MAX, sizeof *strings);
+        if (dns_parse_txt(p, len, rec, strings, DNS_TXT_STRINGS_MAX, text, DNS_TXT_MAX) != 0) {
+            free(text);
+            free(strings);
+            return -1;
+        }
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+static void on_lookup(void *arg, const struct dns_answer *a)
+{
+    struct lookup_req *r = arg;
+    r->q = NULL;
+    r->result.rc = a->rc;
+    r->result.secure = a->secure;
+    r->result.ttl = a->ttl;
+    size_t max = (size_t)a->count < DNS_LOOKUP_RECORDS_MAX ? (size_t)a->count
+                                                            : DNS_LOOKUP_RECORDS_MAX;
+    r->records = max ? xcalloc(max, sizeof *r->records) : NULL;
+    for (int i = 0; i < a->count; i++) {
+        struct dns_record rec;
+        if (lookup_record(r->type, (const unsigned char *)a->data[i], (size_t)a->len[i],
+                          &rec) != 0)
+            continue;
+        r->result.count++;
+        if (r->result.nrecords < max)
+            r->records[r->result.nrecords++] = rec;
+        else {
+            free((char *)rec.text);
+            free((struct dns_txt_string *)rec.strings);
+        }
+    }
+    if (a->rc == DNS_RC_OK && r->result.count == 0)
+        r->result.rc = DNS_RC_NODATA;   /* nothing usable of the asked type */
+    r->result.records = r->records;
+    dns_req_soon(&r->base);
+}
+
+struct dns_req *dns_lookup(struct dns *d, const char *name, int rrtype, int timeout_ms,
+                           void (*cb)(void *arg, const struct dns_records *r), void *arg)
+{
+    struct lookup_req *r = xcalloc(1, sizeof *r);
+    r->cb = cb;
+    r->arg = arg;
+    r->type = rrtype;
+    r->result.type = rrtype;
+    r->result.rc = DNS_RC_TEMP;
+    dns_req_init(&r->base, d, timeout_ms, lookup_timer, lookup_release);
+    size_t len = strlen(name);
+    char query[DNS_NAME_MAX + 2];
+    if (len == 0 || len >= DNS_NAME_MAX) {
+        dns_req_soon(&r->base);       /* no such name can be asked: TEMP */
+        return &r->base;
+    }
+    snprintf(query, sizeof query, "%s%s", name, name[len - 1] == '.' ? "" : ".");
+    r->q = dns_query_start(d, query, rrtype, on_lookup, r);
+    if (r->q == NULL)
+        dns_req_soon(&r->base);
+    return &r->base;
+}
+
+/* ---- jobs: requests made of others (dns_job) ---- */
+
+struct job_req {
+    struct dns_req base;             /* its timer is the deadline */
+    struct event *wake;
+    void (*on_event)(void *arg, bool timeout);
+    void (*on_cancel)(void *arg);
+    void *arg;
+};
+
+static void job_free(struct job_req *r)
+{
+    dns_req_free_timer(&r->base);
+    event_free(r->wake);
+    free(r);
+}
+
+static void job_deadline(struct dns_req *base)
+{
+    struct job_req *r = (struct job_req *)base;
+    r->on_event(r->arg, true);
+}
+
+static void job_release(struct dns_req *base)
+{
+    struct job_req *r = (struct job_req *)base;
+    r->on_cancel(r->arg);
+    job_free(r);
+}
+
+static void on_job_wake(evutil_socket_t fd, short what, void *arg)
+{
+    struct job_req *r = arg;
+    r->on_event(r->arg, false);
+}
+
+struct dns_req *dns_job(struct dns *d, int timeout_ms, void (*on_event)(void *arg, bool timeout),
+                        void (*on_cancel)(void *arg), void *arg)
+{
+    struct job_req *r = xcalloc(1, sizeof *r);
+    r->on_event = on_event;
+    r->on_cancel = on_cancel;
+    r->arg = arg;
+    r->wake = evtimer_new(d->base, on_job_wake, r);
+    dns_req_init(&r->base, d, timeout_ms, job_deadline, job_release);
+    return &r->base;
+}
+
+void dns_job_wake(struct dns_req *base)
+{
+    struct job_req *r = (struct job_req *)base;
+    event_active(r->wake, EV_TIMEOUT, 0);
+}
+
+void dns_job_end(struct dns_req *base, void (*deliver)(void *arg), void *arg)
+{
+    base->delivering = true;
+    if (deliver)
+        deliver(arg);
+    job_free((struct job_req *)base);
 }

@@ -37,6 +37,72 @@ bool dns_client_name_kept(struct dns *d, const char *address, char *name, size_t
  * request's own callback it does nothing (the request ends when the callback returns). */
 void dns_cancel(struct dns_req *r);
 
+/* ---- one question, any type (SPF, DKIM, DMARC) ---- */
+
+/* How a query ended. Bogus (DNSSEC failure) answers, SERVFAIL, REFUSED and time-outs are
+ * TEMP. */
+enum dns_rc { DNS_RC_OK, DNS_RC_NODATA, DNS_RC_NXDOMAIN, DNS_RC_TEMP };
+
+#define DNS_LOOKUP_RECORDS_MAX 100   /* records kept from one answer (count may say more) */
+#define DNS_TXT_MAX 4096             /* bytes kept of one TXT record's strings together */
+#define DNS_TXT_STRINGS_MAX 64       /* strings kept of one TXT record */
+#define DNS_HOST_MAX 256             /* a host name in text with its NUL */
+
+struct dns_txt_string {
+    size_t offset, len;              /* where the string is in its record's text */
+};
+
+/* One record of an answer, by the asked type: A and AAAA: addr (addrlen 4 or 16); MX:
+ * preference and host ("" for a null MX); PTR, CNAME: host; TXT: text, the record's strings
+ * joined with nothing between them, NUL-terminated but possibly holding NULs (textlen says
+ * how long), and strings, where each string is in text. Host names are in presentation format
+ * (see dns_wire_name_text in dns_impl.h), case as the server gave it. cut: the record was
+ * longer than DNS_TXT_MAX or had more than DNS_TXT_STRINGS_MAX strings, and was cut there. */
+struct dns_record {
+    unsigned char addr[16];
+    size_t addrlen;
+    int preference;
+    char host[DNS_HOST_MAX];
+    const char *text;
+    size_t textlen;
+    const struct dns_txt_string *strings;
+    size_t nstrings;
+    bool cut;
+};
+
+/* An answer: rc, and for OK the records (CNAMEs followed as unbound follows them: these are
+ * the records of the asked type at the end of the chain). count is how many records the answer
+ * held (records of other types and malformed ones not counted); at most
+ * DNS_LOOKUP_RECORDS_MAX of them are in records (nrecords). ttl: the answer's, in seconds. */
+struct dns_records {
+    enum dns_rc rc;
+    int type;
+    bool secure;
+    int ttl;
+    size_t count;
+    size_t nrecords;
+    const struct dns_record *records;
+};
+
+/* Looks up name (presentation format, a final dot optional) of rrtype (1 A, 28 AAAA, 15 MX,
+ * 12 PTR, 16 TXT, 5 CNAME; other types answer rc and count only). cb gets the answer, valid
+ * during the call, later in the loop thread, never before dns_lookup returns; after timeout_ms
+ * it gets DNS_RC_TEMP. The handle may be cancelled with dns_cancel until cb runs. */
+struct dns_req *dns_lookup(struct dns *d, const char *name, int rrtype, int timeout_ms,
+                           void (*cb)(void *arg, const struct dns_records *r), void *arg);
+
+/* A job: a request made of other requests run one after another by its owner (SPF runs its
+ * look-ups so), with a handle the owner's caller can cancel with dns_cancel like any other.
+ * on_event(arg, false) runs from the loop after each dns_job_wake; on_event(arg, true) when
+ * timeout_ms has passed (once). dns_cancel calls on_cancel(arg), which must end whatever the
+ * owner runs and free its state, then frees the handle. The owner ends the job itself with
+ * dns_job_end: deliver(arg) runs (dns_cancel does nothing meanwhile: the owner's caller may
+ * cancel from its callback), then the handle is freed (on_cancel not called). */
+struct dns_req *dns_job(struct dns *d, int timeout_ms, void (*on_event)(void *arg, bool timeout),
+                        void (*on_cancel)(void *arg), void *arg);
+void dns_job_wake(struct dns_req *r);
+void dns_job_end(struct dns_req *r, void (*deliver)(void *arg), void *arg);
+
 /* ---- where mail for a domain goes (the smtp client) ---- */
 
 #include <stdbool.h>

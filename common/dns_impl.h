@@ -13,6 +13,8 @@
 #define DNS_TYPE_PTR 12
 #define DNS_TYPE_AAAA 28
 #define DNS_TYPE_TLSA 52
+#define DNS_TYPE_CNAME 5
+#define DNS_TYPE_TXT 16
 
 #define DNS_MAX_MX 100          /* MX hosts kept from one answer (the most preferred) */
 #define DNS_MAX_MX_RECORDS 4096 /* MX records looked at in one answer */
@@ -63,9 +65,6 @@ void dns_req_init(struct dns_req *r, struct dns *d, int timeout_ms,
 void dns_req_soon(struct dns_req *r);
 void dns_req_free_timer(struct dns_req *r);
 
-/* How a query ended. Bogus (DNSSEC failure) answers count as TEMP. */
-enum dns_rc { DNS_RC_OK, DNS_RC_NODATA, DNS_RC_NXDOMAIN, DNS_RC_TEMP };
-
 struct dns_answer {
     enum dns_rc rc;
     bool secure;
@@ -91,6 +90,19 @@ int dns_name_canon(const char *name, char out[DNS_NAME_MAX]);
 /* An uncompressed wire-format name at p[0..len) in text (as dns_name_canon; the root is "").
  * The bytes it took, or -1 when malformed. */
 int dns_wire_name(const unsigned char *p, size_t len, char out[DNS_NAME_MAX]);
+/* The same in presentation format for dns_lookup, which must take any name the DNS holds
+ * (SPF's test suite has MX hosts like "foo:bar/baz.example.com"): every byte kept as it is
+ * (case too), except '.' and a backslash in a label, written with a backslash before them,
+ * and bytes outside 0x21-0x7e, written as a backslash and three decimal digits.
+ * The bytes it took, or -1 when malformed or longer than DNS_NAME_MAX - 1 characters. */
+int dns_wire_name_text(const unsigned char *p, size_t len, char out[DNS_NAME_MAX]);
+/* TXT RDATA p[0..len) (RFC 1035 3.3.14: strings, each a length byte and its bytes) into r:
+ * r->text = text (room for max_text bytes and a NUL), r->strings = strings (room for
+ * max_strings). 0, or -1 when malformed; a record longer than max_text or of more strings than
+ * max_strings is cut there, with r->cut set. */
+int dns_parse_txt(const unsigned char *p, size_t len, struct dns_record *r,
+                  struct dns_txt_string *strings, size_t max_strings, char *text,
+                  size_t max_text);
 /* An IP address literal ("192.0.2.1", "2001:db8::1", "IPv6:2001:db8::1") as a socket address
  * with port. 0, or -1 when name is not one. */
 int dns_literal(const char *name, int port, struct sockaddr_storage *ss, socklen_t *len);

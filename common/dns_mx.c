@@ -299,3 +299,65 @@ void dns_reason(char *out, size_t size, const char *name, const char *type, enum
     snprintf(out, size, "Host or domain name not found. Name service error for name=%s "
              "type=%s: %s", name, type, what);
 }
+
+int dns_wire_name_text(const unsigned char *p, size_t len, char out[DNS_NAME_MAX])
+{
+    size_t i = 0, n = 0;
+    for (;;) {
+        if (i >= len)
+            return -1;
+        size_t l = p[i++];
+        if (l == 0)
+            break;
+        if (l > 63 || i + l > len)
+            return -1;
+        if (n && n + 1 < DNS_NAME_MAX)
+            out[n++] = '.';
+        for (size_t k = 0; k < l; k++) {
+            unsigned char c = p[i + k];
+            char esc[5];
+            int w;
+            if (c == '.' || c == '\\')
+                w = snprintf(esc, sizeof esc, "\\%c", c);
+            else if (c < 0x21 || c > 0x7e)
+                w = snprintf(esc, sizeof esc, "\\%03u", c);
+            else
+                w = snprintf(esc, sizeof esc, "%c", c);
+            if (n + (size_t)w >= DNS_NAME_MAX)
+                return -1;
+            memcpy(out + n, esc, (size_t)w);
+            n += (size_t)w;
+        }
+        i += l;
+    }
+    out[n] = '\0';
+    return (int)i;
+}
+
+int dns_parse_txt(const unsigned char *p, size_t len, struct dns_record *r,
+                  struct dns_txt_string *strings, size_t max_strings, char *text,
+                  size_t max_text)
+{
+    size_t i = 0, n = 0, ns = 0;
+    r->cut = false;
+    while (i < len) {
+        size_t l = p[i++];
+        if (i + l > len)
+            return -1;
+        if (ns == max_strings || n + l > max_text) {
+            r->cut = true;
+            break;
+        }
+        memcpy(text + n, p + i, l);
+        strings[ns].offset = n;
+        strings[ns++].len = l;
+        n += l;
+        i += l;
+    }
+    text[n] = '\0';
+    r->text = text;
+    r->textlen = n;
+    r->strings = strings;
+    r->nstrings = ns;
+    return 0;
+}

@@ -3,8 +3,9 @@
 # smtpd and sendmail -bs share, RFC 5322 address lists, addresses split and keyed for table
 # look-ups, the header scanner (fields, the end of the header, hopcount_limit), the header
 # lines delivery adds, the mailbox writers (Maildir, mbox), the delivery protocol (request,
-# reply, a step's report) and the agents' side of a request; DKIM (tag lists, signatures, key
-# records, canonicalization, signing, verification); and its unit tests.
+# reply, a step's report) and the agents' side of a request; SPF (RFC 7208: macros, the record
+# parser, check_host() as a state machine, and its run over the resolver); DKIM (tag lists,
+# signatures, key records, canonicalization, signing, verification); and its unit tests.
 noinst_LIBRARIES += mail/libternmail.a
 mail_libternmail_a_SOURCES = \
 	mail/smtp_parse.c mail/smtp_parse.h \
@@ -17,13 +18,18 @@ mail_libternmail_a_SOURCES = \
 	mail/delivery_proto.c mail/delivery_proto.h \
 	mail/smtp_rules.c mail/smtp_rules.h \
 	mail/delivery_agent.c mail/delivery_agent.h \
+	mail/spf_macro.c mail/spf_macro.h \
+	mail/spf_record.c mail/spf_record.h \
+	mail/spf.c mail/spf.h \
+	mail/spf_check.c mail/spf_check.h \
 	mail/dkim.c mail/dkim.h mail/dkim_tags.c mail/dkim_tags.h mail/dkim_sig.c mail/dkim_sig.h \
 	mail/dkim_key.c mail/dkim_key.h mail/dkim_canon.c mail/dkim_canon.h \
 	mail/dkim_sign.c mail/dkim_sign.h mail/dkim_verify.c mail/dkim_verify.h
 
 MAIL_UNIT_TESTS = tests/unit/test_smtp_parse tests/unit/test_maildir tests/unit/test_mbox \
 	tests/unit/test_delivery_proto tests/unit/test_smtp_rules tests/unit/test_header \
-	tests/unit/test_address tests/unit/test_delivery_agent \
+	tests/unit/test_address tests/unit/test_delivery_agent tests/unit/test_spf \
+	tests/unit/test_spf_dns \
 	tests/unit/test_dkim_canon tests/unit/test_dkim_parse tests/unit/test_dkim
 check_PROGRAMS += $(MAIL_UNIT_TESTS)
 TESTS += $(MAIL_UNIT_TESTS)

@@ -192,3 +192,21 @@ out:
             close(*all[i]);
     return ret;
 }
+
+int maildir_folder(const char *dir, const char *folder, char *out, size_t size)
+{
+    if (folder[0] == '\0' || strcmp(folder, ".") == 0 || strcmp(folder, "..") == 0 ||
+        strchr(folder, '/'))
+        return -1;
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    int len = snprintf(out, size, "%.*s/.%s", (int)n, dir, folder);
+    if (len < 0 || (size_t)len >= size || strlen(dir) >= size)
+        return -1;
+    struct stat st;
+    if (lstat(out, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid())
+        return 1;
+    snprintf(out, size, "%s", dir);
+    return 0;
+}

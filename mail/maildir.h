@@ -17,4 +17,11 @@
 int maildir_deliver(const char *dir, const char *head, size_t head_len, const char *body,
                     size_t body_len, char *name, size_t name_size, char *err, size_t errlen);
 
+/* The Maildir++ folder "folder" of the Maildir at dir, when it exists: out gets "dir/.folder"
+ * and 1 is returned when that is a directory (not a symbolic link) owned by the process's
+ * effective uid; else out gets dir and 0 is returned (the message goes to the inbox: a folder
+ * is the mailbox owner's to make). -1 when the path does not fit out[size] or folder is no
+ * plain name ("", ".", "..", '/' in it). For the DMARC quarantine (dmarc_quarantine_folder). */
+int maildir_folder(const char *dir, const char *folder, char *out, size_t size);
+
 #endif

@@ -119,17 +119,6 @@ static int load_rcpt(const struct qfile_rcpt *rc, void *arg)
     return 0;
 }
 
-static size_t content_size(const char *data, size_t len, size_t pos)
-{
-    size_t size = 0;
-    int type;
-    const char *rec;
-    size_t rec_len;
-    while (qrec_get(data, len, &pos, &type, &rec, &rec_len) == 1 && type == QREC_CONTENT)
-        size += rec_len;
-    return size;
-}
-
 static void move_to_corrupt(const char *id, const char *why)
 {
     if (qdir_move("active", "corrupt", id) == 0)
@@ -290,7 +279,7 @@ int message_load(const char *id)
     m->sender = xstrdup(env.sender);
     m->arrival = env.arrival;
     m->active_time = qmgr_now();
-    m->size = content_size(data.data, data.len, env.content_offset);
+    m->size = env.content_size;
     m->warned = (st.st_mode & QFILE_MODE_WARNED) != 0;
     m->valias_expanded = env.valias_expanded;
     m->rcpt = xcalloc(env.nrcpt ? env.nrcpt : 1, sizeof *m->rcpt);

@@ -28,6 +28,8 @@
 #define QATTR_VALIAS_EXPANDED "valias_expanded" /* qmgr, QATTR_YES: the recipients are the result
                                                  * of a virtual alias expansion, not to be
                                                  * expanded again */
+#define QATTR_QUARANTINE      "quarantine"      /* trailer, smtpd: why the message goes to the
+                                                 * recipient's quarantine folder ("dmarc") */
 #define QATTR_YES "yes"
 #define QATTR_RET_FULL "FULL"
 #define QATTR_RET_HDRS "HDRS"

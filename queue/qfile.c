@@ -273,6 +273,11 @@ int qfile_put_content(struct qfile *q, const void *data, size_t len)
     return 0;
 }
 
+int qfile_put_header(struct qfile *q, const char *field, size_t len)
+{
+    return qfile_put(q, QREC_HEADER, field, len);
+}
+
 int qfile_finish(struct qfile *q)
 {
     if (qfile_put(q, QREC_END, NULL, 0) < 0 || flush_out(q) < 0)

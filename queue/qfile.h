@@ -59,6 +59,10 @@ int qfile_put_attr(struct qfile *q, const char *name, const char *value);
 /* The message content (header and body, CRLF line ends), as CONTENT records of at most
  * QFILE_CONTENT_CHUNK bytes each. */
 int qfile_put_content(struct qfile *q, const void *data, size_t len);
+/* After the content: a header field (name, value, line ends, final CRLF) that the message is
+ * delivered with in front of everything (a HEADER record of the trailer). Also allowed in the
+ * trailer: qfile_put_attr, for attributes decided at the end of the message. */
+int qfile_put_header(struct qfile *q, const char *field, size_t len);
 /* Writes END, flushes, and cuts off what a reused spare held beyond it. After it, the file only
  * needs qcommit. -1 with errno. */
 int qfile_finish(struct qfile *q);
@@ -85,13 +89,19 @@ struct qfile_envelope {
     char sender[512];
     double arrival;
     size_t nrcpt;
-    size_t content_offset;   /* offset in the file of the first CONTENT record */
+    size_t content_offset;   /* offset in the file of the first CONTENT record (without
+                              * content: of the first trailer record, or of END) */
+    size_t trailer_offset;   /* of the first trailer record (HEADER or ATTR after the content);
+                              * 0 when there is no trailer */
+    size_t content_size;     /* bytes of the message as delivered: trailer HEADER fields and
+                              * CONTENT records */
     char envid[QENVID_XTEXT_MAX + 1];   /* the "envid" attribute (xtext as stored), or "" */
     char ret[8];             /* the "ret" attribute: "FULL", "HDRS" or "" */
     char body[16];           /* the "body" attribute: "7BIT", "8BITMIME", "BINARYMIME" or "" */
     bool smtputf8;           /* "smtputf8=yes" */
     bool valias_expanded;    /* "valias_expanded=yes": its recipients are the result of a
                               * virtual alias expansion, not to be expanded again */
+    char quarantine[32];     /* the "quarantine" attribute of the trailer, or "" */
 };
 int qfile_read(const char *path, size_t max, struct buf *out, struct qfile_envelope *env,
                char *err, size_t errlen);
@@ -107,11 +117,20 @@ int qfile_parse(const char *data, size_t len, struct qfile_envelope *env, char *
  * QFILE_CONTENT_MAX cannot be delivered: qmgr moves it to hold/.) */
 #define QFILE_CONTENT_MAX ((size_t)1 << 30)
 size_t qfile_read_limit(void);
-/* Appends the message content (the CONTENT records from env->content_offset on: header and
- * body, CRLF line ends as queued) of a file loaded by qfile_read to out. 0, or -1 when out's
- * bound is reached or the records are malformed. */
+/* Appends the message as delivered (qfile_content_next's pieces: the trailer's header fields,
+ * then the CONTENT records: header and body, CRLF line ends as queued) of a file loaded by
+ * qfile_read to out. 0, or -1 when out's bound is reached. */
 int qfile_content(const char *data, size_t len, const struct qfile_envelope *env,
                   struct buf *out);
+/* The message as delivered, piece by piece, without a copy: the data of each trailer HEADER
+ * record in file order, then of each CONTENT record. Start with it zeroed; false at the end.
+ * The one way to read a message out of a queue file that qfile_parse accepted. */
+struct qfile_content_iter {
+    size_t pos;
+    int phase;
+};
+bool qfile_content_next(const char *data, size_t len, const struct qfile_envelope *env,
+                        struct qfile_content_iter *it, const char **piece, size_t *piece_len);
 
 /* One recipient of a queue file as qfile_recipients sees it; the pointers are into the data. */
 struct qfile_rcpt {

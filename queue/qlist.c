@@ -66,8 +66,8 @@ static int copy_data(int fd, off_t off, size_t n, struct buf *out)
     return 0;
 }
 
-/* Walks the records of the file: the envelope ones are copied to records, the CONTENT ones
- * only counted; END must come last. */
+/* Walks the records of the file: the envelope ones are copied to records, the CONTENT and
+ * trailer HEADER ones only counted (a trailer ATTR is not listed); END must come last. */
 static int scan_records(int fd, unsigned long long size, struct buf *records,
                         struct qlist_envelope *env, char *err, size_t errlen)
 {
@@ -86,7 +86,8 @@ static int scan_records(int fd, unsigned long long size, struct buf *records,
         if (qrec_head(head, (size_t)got, &type, &len, &hlen) != QREC_HEAD_OK ||
             size - off - hlen < len)
             return fail(err, errlen, "truncated or malformed record", EPROTO);
-        if (type == QREC_CONTENT || type == QREC_END) {
+        bool trailer_attr = content && type == QREC_ATTR;
+        if (type == QREC_CONTENT || type == QREC_HEADER || type == QREC_END || trailer_attr) {
             if (!content)
                 env->content_offset = (size_t)off;
             content = true;
@@ -97,7 +98,8 @@ static int scan_records(int fd, unsigned long long size, struct buf *records,
                     return fail(err, errlen, "data after the end record", EPROTO);
                 return 0;
             }
-            env->content_size += len;
+            if (!trailer_attr)
+                env->content_size += len;
         } else {
             if (content)
                 return fail(err, errlen, "record out of order", EPROTO);

@@ -8,7 +8,8 @@
 
 /* Where a record may appear: the envelope order of qfile.h as a sequence of sections. */
 enum section {
-    SEC_START, SEC_MAGIC, SEC_TIME, SEC_SENDER, SEC_ATTR, SEC_RCPT, SEC_CONTENT, SEC_END
+    SEC_START, SEC_MAGIC, SEC_TIME, SEC_SENDER, SEC_ATTR, SEC_RCPT, SEC_CONTENT, SEC_TRAILER,
+    SEC_END
 };
 
 struct reader {
@@ -52,7 +53,11 @@ static int next_section(enum section cur, int type)
     case QREC_MAGIC: return cur == SEC_START ? SEC_MAGIC : -1;
     case QREC_TIME: return cur == SEC_MAGIC ? SEC_TIME : -1;
     case QREC_SENDER: return cur == SEC_TIME ? SEC_SENDER : -1;
-    case QREC_ATTR: return cur == SEC_SENDER || cur == SEC_ATTR ? SEC_ATTR : -1;
+    case QREC_ATTR:
+        if (cur == SEC_CONTENT || cur == SEC_TRAILER)
+            return SEC_TRAILER;
+        return cur == SEC_SENDER || cur == SEC_ATTR ? SEC_ATTR : -1;
+    case QREC_HEADER: return cur >= SEC_SENDER && cur <= SEC_TRAILER ? SEC_TRAILER : -1;
     case QREC_RECIPIENT:
     case QREC_DONE:
     case QREC_RCPT_NOTIFY:
@@ -62,7 +67,7 @@ static int next_section(enum section cur, int type)
         return -1;
     case QREC_CONTENT:
         return cur >= SEC_SENDER && cur <= SEC_CONTENT ? SEC_CONTENT : -1;
-    case QREC_END: return cur >= SEC_SENDER && cur <= SEC_CONTENT ? SEC_END : -1;
+    case QREC_END: return cur >= SEC_SENDER && cur <= SEC_TRAILER ? SEC_END : -1;
     default: return -1;
     }
 }
@@ -72,7 +77,7 @@ static bool known_type(int type)
     switch (type) {
     case QREC_MAGIC: case QREC_TIME: case QREC_SENDER: case QREC_ATTR: case QREC_RECIPIENT:
     case QREC_DONE: case QREC_RCPT_NOTIFY: case QREC_RCPT_ORCPT: case QREC_CONTENT:
-    case QREC_END:
+    case QREC_HEADER: case QREC_END:
         return true;
     default:
         return false;
@@ -115,6 +120,11 @@ static int reader_record(struct reader *r, int type, const char *data, size_t le
     if (sec < 0)
         return reader_fail(r, "record out of order");
     struct qfile_envelope *env = r->env;
+    if (sec == SEC_TRAILER && r->sec != SEC_TRAILER) {
+        env->trailer_offset = r->offset;
+        if (r->sec != SEC_CONTENT)
+            env->content_offset = r->offset;   /* no content: it would start here */
+    }
     switch (type) {
     case QREC_MAGIC:
         if (len != strlen(QREC_MAGIC_TEXT) || memcmp(data, QREC_MAGIC_TEXT, len) != 0)
@@ -145,6 +155,8 @@ static int reader_record(struct reader *r, int type, const char *data, size_t le
         else if (attr_value(data, len, QATTR_VALIAS_EXPANDED, &v, &vlen) &&
                  vlen == strlen(QATTR_YES) && memcmp(v, QATTR_YES, vlen) == 0)
             env->valias_expanded = true;
+        else if (attr_value(data, len, QATTR_QUARANTINE, &v, &vlen))
+            copy_value(v, vlen, env->quarantine, sizeof env->quarantine);
         break;
     }
     case QREC_RECIPIENT:
@@ -154,11 +166,15 @@ static int reader_record(struct reader *r, int type, const char *data, size_t le
     case QREC_CONTENT:
         if (r->sec != SEC_CONTENT)
             env->content_offset = r->offset;
+        env->content_size += len;
+        break;
+    case QREC_HEADER:
+        env->content_size += len;
         break;
     case QREC_END:
         if (len != 0)
             return reader_fail(r, "bad end record");
-        if (r->sec != SEC_CONTENT)
+        if (r->sec != SEC_CONTENT && r->sec != SEC_TRAILER)
             env->content_offset = r->offset;   /* no content: it would start here */
         break;
     }
@@ -201,24 +217,49 @@ int qfile_parse(const char *in, size_t in_len, struct qfile_envelope *env, char 
     return 0;
 }
 
+enum { ITER_START, ITER_TRAILER, ITER_CONTENT, ITER_DONE };
+
+bool qfile_content_next(const char *data, size_t len, const struct qfile_envelope *env,
+                        struct qfile_content_iter *it, const char **piece, size_t *piece_len)
+{
+    for (;;) {
+        if (it->phase == ITER_START) {
+            it->phase = env->trailer_offset ? ITER_TRAILER : ITER_CONTENT;
+            it->pos = env->trailer_offset ? env->trailer_offset : env->content_offset;
+        }
+        if (it->phase == ITER_DONE)
+            return false;
+        int type;
+        if (qrec_get(data, len, &it->pos, &type, piece, piece_len) != 1) {
+            it->phase = ITER_DONE;
+            return false;
+        }
+        if (it->phase == ITER_TRAILER) {
+            if (type == QREC_HEADER)
+                return true;
+            if (type != QREC_ATTR) {   /* END: the trailer's fields are out; now the content */
+                it->phase = ITER_CONTENT;
+                it->pos = env->content_offset;
+            }
+            continue;
+        }
+        if (type == QREC_CONTENT)
+            return true;
+        it->phase = ITER_DONE;
+        return false;
+    }
+}
+
 int qfile_content(const char *data, size_t len, const struct qfile_envelope *env,
                   struct buf *out)
 {
-    size_t pos = env->content_offset;
-    for (;;) {
-        int type;
-        const char *rec;
-        size_t rec_len;
-        int got = qrec_get(data, len, &pos, &type, &rec, &rec_len);
-        if (got < 0)
+    struct qfile_content_iter it = { 0, 0 };
+    const char *p;
+    size_t n;
+    while (qfile_content_next(data, len, env, &it, &p, &n))
+        if (buf_append(out, p, n) < 0)
             return -1;
-        if (got == 0 || type == QREC_END)
-            return 0;
-        if (type != QREC_CONTENT)
-            return -1;
-        if (buf_append(out, rec, rec_len) < 0)
-            return -1;
-    }
+    return 0;
 }
 
 static unsigned parse_notify(const char *s, size_t len)
@@ -272,7 +313,7 @@ int qfile_recipients(const char *data, size_t len,
         } else if (have && type == QREC_RCPT_ORCPT) {
             cur.orcpt = rec;
             cur.orcpt_len = rec_len;
-        } else if (type == QREC_CONTENT || type == QREC_END) {
+        } else if (type == QREC_CONTENT || type == QREC_HEADER || type == QREC_END) {
             return 0;
         }
     }

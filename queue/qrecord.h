@@ -13,7 +13,8 @@
 
 /* Record types. A queue file (qfile.h) has its envelope records first, in this order: MAGIC,
  * TIME, then SENDER, the message attributes (ATTR), RECIPIENT records each followed by its own
- * RCPT_* records, then CONTENT records, then END. A maildrop file (maildrop.h) uses a subset. */
+ * RCPT_* records, then CONTENT records, then the trailer (HEADER and ATTR records: what was
+ * decided once the content was in), then END. A maildrop file (maildrop.h) uses a subset. */
 enum qrec_type {
     QREC_MAGIC = 'V',        /* "tern-queue-1" (a maildrop file: "tern-maildrop-1") */
     QREC_TIME = 'T',         /* arrival time: decimal seconds.microseconds */
@@ -25,6 +26,9 @@ enum qrec_type {
     QREC_RCPT_NOTIFY = 'N',  /* NOTIFY bits of the recipient before it, decimal */
     QREC_RCPT_ORCPT = 'O',   /* type;address of ORCPT of the recipient before it */
     QREC_CONTENT = 'C',      /* a chunk of the message (header and body, lines end in CRLF) */
+    QREC_HEADER = 'H',       /* trailer: a header field (with its CRLF) added when the content
+                              * was complete (DKIM-Signature:, Authentication-Results:); the
+                              * message is delivered with these fields first, in file order */
     QREC_END = 'E',          /* empty; the file is complete only with it */
 };
 

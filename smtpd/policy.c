@@ -1,10 +1,13 @@
-/* policy.c: smtpd's recipient policy at RCPT (see policy.h): the address class of the
- * recipient's domain, then that class's recipient tables, or smtpd_relay_restrictions for the
- * domains tern is no destination for. Built once from the configuration by policy_open. */
+/* policy.c: smtpd's policy (see policy.h): at RCPT the address class of the recipient's domain,
+ * then that class's recipient tables, or smtpd_relay_restrictions for the domains tern is no
+ * destination for; at MAIL smtpd_sender_restrictions with the owners of sender addresses
+ * (smtpd_sender_login_maps), which also rule the From: header of a logged-in client. Built once
+ * from the configuration by policy_open. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "address.h"
 #include "config.h"
 #include "dict.h"
@@ -16,13 +19,29 @@
 
 #define RESTRICTION_MAX 32
 
-enum restriction { R_PERMIT_MYNETWORKS, R_PERMIT_SASL, R_REJECT_UNAUTH, R_DEFER_UNAUTH };
+enum restriction {
+    R_PERMIT_MYNETWORKS, R_PERMIT_SASL, R_REJECT_UNAUTH, R_DEFER_UNAUTH,
+    R_LOGIN_MISMATCH,          /* reject_sender_login_mismatch: both of the next two */
+    R_AUTH_LOGIN_MISMATCH,     /* a login sending as an address it does not own */
+    R_UNAUTH_LOGIN_MISMATCH,   /* no login, sending as an address that has owners */
+};
 
-static const struct { const char *name; enum restriction r; } restriction_names[] = {
-    { "permit_mynetworks", R_PERMIT_MYNETWORKS },
-    { "permit_sasl_authenticated", R_PERMIT_SASL },
-    { "reject_unauth_destination", R_REJECT_UNAUTH },
-    { "defer_unauth_destination", R_DEFER_UNAUTH },
+/* The restrictions, and the lists each may appear in. */
+enum { IN_RELAY = 1, IN_SENDER = 2 };
+static const struct { const char *name; enum restriction r; int lists; } restriction_names[] = {
+    { "permit_mynetworks", R_PERMIT_MYNETWORKS, IN_RELAY | IN_SENDER },
+    { "permit_sasl_authenticated", R_PERMIT_SASL, IN_RELAY | IN_SENDER },
+    { "reject_unauth_destination", R_REJECT_UNAUTH, IN_RELAY },
+    { "defer_unauth_destination", R_DEFER_UNAUTH, IN_RELAY },
+    { "reject_sender_login_mismatch", R_LOGIN_MISMATCH, IN_SENDER },
+    { "reject_authenticated_sender_login_mismatch", R_AUTH_LOGIN_MISMATCH, IN_SENDER },
+    { "reject_unauthenticated_sender_login_mismatch", R_UNAUTH_LOGIN_MISMATCH, IN_SENDER },
+};
+
+struct restrictions {
+    int list;                  /* IN_RELAY or IN_SENDER */
+    enum restriction r[RESTRICTION_MAX];
+    size_t n;
 };
 
 enum rcpt_class { C_LOCAL, C_VIRTUAL_ALIAS, C_VIRTUAL_MAILBOX, C_RELAY, C_OTHER };
@@ -30,26 +49,30 @@ enum rcpt_class { C_LOCAL, C_VIRTUAL_ALIAS, C_VIRTUAL_MAILBOX, C_RELAY, C_OTHER 
 struct policy {
     struct domain_list *mydestination, *virtual_alias_domains, *virtual_mailbox_domains,
         *relay_domains;
-    struct table_list *local_maps, *virtual_alias_maps, *virtual_mailbox_maps, *relay_maps;
+    struct table_list *local_maps, *virtual_alias_maps, *virtual_mailbox_maps, *relay_maps,
+        *sender_login_maps;
     char *delimiters;          /* recipient_delimiter: each byte is a delimiter */
     struct netlist *mynetworks;
-    enum restriction restrictions[RESTRICTION_MAX];
-    size_t nrestrictions;
+    struct restrictions relay, sender;
 };
 
 /* ---- reading the configuration ---- */
 
 static int add_restriction(void *list, char *item, char *err, size_t errlen)
 {
-    struct policy *p = list;
+    struct restrictions *l = list;
     for (size_t i = 0; i < sizeof restriction_names / sizeof restriction_names[0]; i++) {
         if (strcmp(item, restriction_names[i].name) != 0)
             continue;
-        if (p->nrestrictions == RESTRICTION_MAX) {
+        if (!(restriction_names[i].lists & l->list)) {
+            snprintf(err, errlen, "%s does not belong in this list", item);
+            return -1;
+        }
+        if (l->n == RESTRICTION_MAX) {
             snprintf(err, errlen, "more than %d restrictions", RESTRICTION_MAX);
             return -1;
         }
-        p->restrictions[p->nrestrictions++] = restriction_names[i].r;
+        l->r[l->n++] = restriction_names[i].r;
         return 0;
     }
     snprintf(err, errlen, "unknown restriction \"%.64s\"", item);
@@ -59,8 +82,8 @@ static int add_restriction(void *list, char *item, char *err, size_t errlen)
 /* As Postfix insists: without a reject or defer for other domains, tern is an open relay. */
 static int check_restrictions(const struct policy *p, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < p->nrestrictions; i++)
-        if (p->restrictions[i] == R_REJECT_UNAUTH || p->restrictions[i] == R_DEFER_UNAUTH)
+    for (size_t i = 0; i < p->relay.n; i++)
+        if (p->relay.r[i] == R_REJECT_UNAUTH || p->relay.r[i] == R_DEFER_UNAUTH)
             return 0;
     snprintf(err, errlen, "smtpd_relay_restrictions: specify at least one of "
              "reject_unauth_destination, defer_unauth_destination (else anyone may relay)");
@@ -87,11 +110,15 @@ static int read_config(struct policy *p, char *err, size_t errlen)
         || table_list_read("local_recipient_maps", &p->local_maps, err, errlen) < 0
         || table_list_read("virtual_alias_maps", &p->virtual_alias_maps, err, errlen) < 0
         || table_list_read("virtual_mailbox_maps", &p->virtual_mailbox_maps, err, errlen) < 0
-        || table_list_read("relay_recipient_maps", &p->relay_maps, err, errlen) < 0)
+        || table_list_read("relay_recipient_maps", &p->relay_maps, err, errlen) < 0
+        || table_list_read("smtpd_sender_login_maps", &p->sender_login_maps, err, errlen) < 0)
         return -1;
     p->delimiters = xstrdup(config_str("recipient_delimiter"));
-    if (list_read("smtpd_relay_restrictions", add_restriction, p, err, errlen) < 0
-        || check_restrictions(p, err, errlen) < 0)
+    p->relay.list = IN_RELAY;
+    p->sender.list = IN_SENDER;
+    if (list_read("smtpd_relay_restrictions", add_restriction, &p->relay, err, errlen) < 0
+        || check_restrictions(p, err, errlen) < 0
+        || list_read("smtpd_sender_restrictions", add_restriction, &p->sender, err, errlen) < 0)
         return -1;
     return read_mynetworks(p, err, errlen);
 }
@@ -118,6 +145,7 @@ void policy_close(struct policy *p)
     table_list_free(p->virtual_alias_maps);
     table_list_free(p->virtual_mailbox_maps);
     table_list_free(p->relay_maps);
+    table_list_free(p->sender_login_maps);
     free(p->delimiters);
     netlist_free(p->mynetworks);
     free(p);
@@ -220,8 +248,8 @@ static int recipient_known(struct policy *p, enum rcpt_class c, const struct mai
 static enum rcpt_verdict relay_verdict(const struct policy *p, bool trusted_net,
                                        bool authenticated)
 {
-    for (size_t i = 0; i < p->nrestrictions; i++) {
-        switch (p->restrictions[i]) {
+    for (size_t i = 0; i < p->relay.n; i++) {
+        switch (p->relay.r[i]) {
         case R_PERMIT_MYNETWORKS:
             if (trusted_net)
                 return RCPT_OK;
@@ -234,6 +262,8 @@ static enum rcpt_verdict relay_verdict(const struct policy *p, bool trusted_net,
             return RCPT_RELAY_DENIED;
         case R_DEFER_UNAUTH:
             return RCPT_RELAY_DEFERRED;
+        default:
+            break;   /* not in this list (policy_open) */
         }
     }
     return RCPT_RELAY_DENIED;   /* not reached: policy_open requires a reject or a defer */
@@ -304,4 +334,119 @@ enum rcpt_verdict policy_check_rcpt(struct policy *p, const struct smtp_address 
     const char *table = "";
     enum rcpt_verdict v = verdict(p, rcpt, trusted_net, authenticated, &table);
     return reply_for(v, table, rcpt, reply, replylen);
+}
+
+/* ---- the sender ---- */
+
+/* Whether login is among the owners "a, b c" (logins compared without regard to case). */
+static bool owner_listed(const char *owners, const char *login)
+{
+    size_t n = strlen(login);
+    for (const char *o = owners; *o;) {
+        o += strspn(o, LIST_SEPARATORS);
+        size_t len = strcspn(o, LIST_SEPARATORS);
+        if (len == n && n > 0 && strncasecmp(o, login, n) == 0)
+            return true;
+        o += len;
+    }
+    return false;
+}
+
+/* Who may send as address: *owned is 1 when smtpd_sender_login_maps names owners for it
+ * (under its keys in virtual(5) order), and *allowed whether login (NULL: none) may use it: a
+ * login that is the address itself always may. -1 on a table error (logged). */
+static int ownership(struct policy *p, const char *address, const char *login, bool *owned,
+                     bool *allowed)
+{
+    *owned = false;
+    *allowed = login && strcasecmp(login, address) == 0;
+    struct mail_address a;
+    if (address_split(address, &a) < 0)
+        return 0;
+    char keys[ADDRESS_KEYS_MAX][ADDRESS_KEY_MAX];
+    int n = address_lookup_keys(&a, p->delimiters, ADDRESS_KEYS_ADDRESS, keys);
+    for (int i = 0; i < n; i++) {
+        char err[ERR_TEXT_MAX];
+        const char *owners;
+        int rc = table_list_find(p->sender_login_maps, keys[i], &owners, err, sizeof err);
+        if (rc < 0) {
+            log_warn("%s", err);
+            return -1;
+        }
+        if (rc == 1) {
+            *owned = true;
+            if (login && owner_listed(owners, login))
+                *allowed = true;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* One login-mismatch restriction on address; what names the address in the reply. */
+static enum sender_verdict login_mismatch(struct policy *p, enum restriction r,
+                                          const char *address, const char *login,
+                                          const char *what, char *reply, size_t len)
+{
+    bool owned, allowed;
+    if (ownership(p, address, login, &owned, &allowed) < 0) {
+        snprintf(reply, len, "451 4.3.0 <%s>: Temporary lookup failure", address);
+        return SENDER_TEMPFAIL;
+    }
+    if (login && !allowed && r != R_UNAUTH_LOGIN_MISMATCH) {
+        snprintf(reply, len, "553 5.7.1 <%s>: %s rejected: not owned by user %s", address, what,
+                 login);
+        return SENDER_REJECT;
+    }
+    if (!login && owned && r != R_AUTH_LOGIN_MISMATCH) {
+        snprintf(reply, len, "553 5.7.1 <%s>: %s rejected: not logged in", address, what);
+        return SENDER_REJECT;
+    }
+    return SENDER_OK;
+}
+
+enum sender_verdict policy_check_sender(struct policy *p, const struct smtp_address *sender,
+                                        bool trusted_net, const char *login,
+                                        bool *from_checked, char *reply, size_t replylen)
+{
+    *from_checked = false;
+    reply[0] = '\0';
+    for (size_t i = 0; i < p->sender.n; i++) {
+        enum restriction r = p->sender.r[i];
+        switch (r) {
+        case R_PERMIT_MYNETWORKS:
+            if (trusted_net)
+                return SENDER_OK;
+            break;
+        case R_PERMIT_SASL:
+            if (login)
+                return SENDER_OK;
+            break;
+        case R_LOGIN_MISMATCH:
+        case R_AUTH_LOGIN_MISMATCH:
+        case R_UNAUTH_LOGIN_MISMATCH:
+            if (login && r != R_UNAUTH_LOGIN_MISMATCH)
+                *from_checked = true;
+            if (!sender->null) {
+                enum sender_verdict v = login_mismatch(p, r, sender->address, login,
+                                                       "Sender address", reply, replylen);
+                if (v != SENDER_OK)
+                    return v;
+            }
+            break;
+        default:
+            break;   /* not in this list (policy_open) */
+        }
+    }
+    return SENDER_OK;
+}
+
+enum sender_verdict policy_check_from(struct policy *p, const char *address, const char *login,
+                                      char *reply, size_t replylen)
+{
+    enum sender_verdict v = login_mismatch(p, R_AUTH_LOGIN_MISMATCH, address, login,
+                                           "From: address", reply, replylen);
+    if (v == SENDER_REJECT)   /* at the end of DATA: 550, not MAIL's 553 */
+        memcpy(reply, "550", 3);
+    return v;
 }

@@ -23,11 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
+#include "addrlist.h"
 #include "auth.h"
 #include "buf.h"
 #include "config.h"
 #include "data.h"
 #include "dns.h"
+#include "header_scanner.h"
 #include "ipc.h"
 #include "ipc_proto.h"
 #include "log.h"
@@ -106,12 +108,15 @@ struct session {
     struct mail_params mparams;
     struct rcpt *rcpts;
     size_t nrcpt, rcpt_cap;
+    bool from_checked;                 /* the login may use only its own From: addresses */
 
     /* the message */
     struct qfile *q;
     struct data_filter filter;
     struct buf content;
     bool store_failed;
+    bool header_done;                  /* the header ended and was looked at */
+    char header_reply[REPLY_MAX];      /* a rejection the header earned (the From: check) */
     bool bdat_started;                 /* a BDAT sequence is under way */
     bool bdat_last;
     bool bdat_discard;                 /* the BDAT sequence failed: read and drop its chunks */
@@ -294,6 +299,8 @@ static void reset_transaction(struct session *s)
     buf_free(&s->content);
     buf_init(&s->content, content_max);
     s->store_failed = false;
+    s->from_checked = s->header_done = false;
+    s->header_reply[0] = '\0';
     s->bdat_started = s->bdat_last = s->bdat_discard = false;
     s->bdat_remaining = 0;
 }
@@ -312,7 +319,7 @@ static void log_reject(struct session *s, const char *stage, const char *text, c
     struct buf b;
     buf_init(&b, 4096);
     buf_printf(&b, "NOQUEUE: reject: %s from %s: %s; from=<%s>", stage, s->client, text,
-               s->in_mail ? s->sender.address : "");
+               s->sender.address);
     if (to)
         buf_printf(&b, " to=<%s>", to);
     buf_printf(&b, " proto=%s helo=<%s>", protocol(s), s->helo);
@@ -373,7 +380,7 @@ static int write_received(struct session *s)
                s->addr);
     if (s->tls)
         buf_printf(&h, "\t(using %s)\r\n", s->tls_info);
-    if (s->authenticated)
+    if (s->authenticated && smtpd.set.sasl_authenticated_header)
         buf_printf(&h, "\t(Authenticated sender: %s)\r\n", s->login);
     buf_printf(&h, "\tby %s (tern) with %s id %s", smtpd.set.myhostname, protocol(s),
                qfile_id(s->q));
@@ -420,11 +427,50 @@ static int open_queue_file(struct session *s)
     return 0;
 }
 
+struct from_check {
+    struct session *s;
+    char *reply;
+};
+
+static int from_address(const char *addr, int bad, void *arg)
+{
+    struct from_check *c = arg;
+    if (bad)
+        return 0;   /* too long or with control characters: no address to own */
+    return policy_check_from(smtpd.policy, addr, c->s->login, c->reply, REPLY_MAX) == SENDER_OK
+               ? 0 : 1;
+}
+
+/* A logged-in client held to its addresses may use only those in its From: fields too. */
+static void check_from_header(struct session *s, const char *header, size_t len)
+{
+    struct header_fields it;
+    struct header_field f;
+    header_fields_init(&it, header, len);
+    while (header_fields_next(&it, &f)) {
+        if (f.name != HEADER_FROM)
+            continue;
+        struct from_check c = { s, s->header_reply };   /* the parser reads folded values */
+        if (addrlist_parse(header + f.value, f.end - f.value, from_address, &c) < 0)
+            return;
+    }
+}
+
+/* The header has ended: it is whole at the front of s->content, and is looked at once. */
+static void header_ended(struct session *s)
+{
+    s->header_done = true;
+    if (s->from_checked && !s->filter.too_big && !s->filter.header_too_big)
+        check_from_header(s, s->content.data, s->content.len);
+}
+
 /* Moves filtered content into the queue file (never while the header may still change). */
 static void flush_content(struct session *s, bool all)
 {
     if (s->filter.in_header && !all)
         return;
+    if (!s->header_done)
+        header_ended(s);
     if (s->content.len == 0 || (!all && s->content.len < CONTENT_FLUSH))
         return;
     if (!s->store_failed && !s->filter.too_big && !s->filter.header_too_big &&
@@ -509,6 +555,7 @@ static void end_of_message(struct session *s, bool bdat)
     data_finish(&s->filter, &s->content);
     flush_content(s, true);
     const char *why = NULL;
+    char header_reply[REPLY_MAX];
     if (s->filter.too_big)
         why = "552 5.3.4 Error: message file too big";
     else if (s->filter.header_too_big)
@@ -517,6 +564,8 @@ static void end_of_message(struct session *s, bool bdat)
         why = "550 5.5.2 Error: bare <CR> or <LF> received";
     else if (header_too_many_hops(s->filter.received, smtpd.set.hopcount_limit))
         why = "554 5.4.6 Error: too many hops";
+    else if (s->header_reply[0])
+        why = strcpy(header_reply, s->header_reply);   /* reset_transaction clears it */
     if (why) {
         log_reject(s, "END-OF-MESSAGE", why, NULL);
         if (s->filter.bare_newline && !bdat && s->q)
@@ -628,8 +677,21 @@ static void cmd_mail(struct session *s, const struct smtp_command *c)
         reply(s, "452 4.3.1 Insufficient system storage");
         return;
     }
+    bool from_checked;
+    char text2[REPLY_MAX];
+    enum sender_verdict v = policy_check_sender(smtpd.policy, &a, s->trusted_net,
+                                                s->authenticated ? s->login : NULL,
+                                                &from_checked, text2, sizeof text2);
+    if (v != SENDER_OK) {
+        s->sender = a;   /* for the log line */
+        log_reject(s, "MAIL", text2, NULL);
+        memset(&s->sender, 0, sizeof s->sender);
+        reply(s, "%s", text2);
+        return;
+    }
     s->sender = a;
     s->mparams = mp;
+    s->from_checked = from_checked;
     s->in_mail = true;
     s->nrcpt = 0;
     reply(s, "250 2.1.0 Ok");

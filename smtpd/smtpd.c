@@ -97,6 +97,7 @@ static void read_settings(struct smtpd_settings *s)
     s->tls_offer = strcmp(level, "none") != 0;
     s->tls_required = strcmp(level, "encrypt") == 0;
     s->sasl_enable = config_bool("smtpd_sasl_auth_enable");
+    s->sasl_authenticated_header = config_bool("smtpd_sasl_authenticated_header");
     if (s->line_length_limit < 512)
         s->line_length_limit = 512;   /* RFC 5321 4.5.3.1.4: a command line may be 512 bytes */
     if (s->timeout < 1)

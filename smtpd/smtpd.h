@@ -37,6 +37,7 @@ struct smtpd_settings {
     bool tls_required;                  /* encrypt */
     bool tls_wrapper;                   /* port 465 */
     bool sasl_enable;
+    bool sasl_authenticated_header;     /* the login in Received: */
 };
 
 struct smtpd {

@@ -105,6 +105,12 @@ static bool run_kept(struct rcpt_job *job, uid_t uid, gid_t gid, const struct ip
     return false;
 }
 
+/* The Maildir++ folder a quarantined message goes to when the mailbox has it; "" else. */
+static const char *quarantine_folder(const struct rcpt_job *job)
+{
+    return job->msg->quarantine ? job->conf->quarantine_folder : "";
+}
+
 /* A mailbox or /file write of the message, as uid and gid. */
 static void write_message(struct rcpt_job *job, uid_t uid, gid_t gid, const char *path,
                           bool maildir, bool file)
@@ -114,6 +120,7 @@ static void write_message(struct rcpt_job *job, uid_t uid, gid_t gid, const char
     struct mailbox_job mj = {
         .path = path, .maildir = maildir, .file = file, .sender = job->sender,
         .head = head.data, .head_len = head.len, .size_limit = job->conf->size_limit,
+        .folder = quarantine_folder(job),
     };
     inline_body(job, &mj);
     struct ipc_msg step, report;
@@ -341,6 +348,7 @@ int action_forward(struct rcpt_job *job, const struct identity *user, const char
     struct mailbox_job mj = {
         .path = t.path, .maildir = t.maildir, .sender = job->sender,
         .head = head.data, .head_len = head.len, .size_limit = job->conf->size_limit,
+        .folder = quarantine_folder(job),
     };
     inline_body(job, &mj);
     struct ipc_msg step, report;

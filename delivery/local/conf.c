@@ -48,6 +48,8 @@ void conf_load(struct local_conf *c)
     snprintf(c->myhostname, sizeof c->myhostname, "%s", config_str("myhostname"));
     long long limit = config_size("mailbox_size_limit");
     c->size_limit = limit > 0 ? (size_t)limit : 0;
+    snprintf(c->quarantine_folder, sizeof c->quarantine_folder, "%s",
+             config_str("dmarc_quarantine_folder"));
     c->command_time_limit = config_time("command_time_limit");
     if (c->command_time_limit <= 0)
         c->command_time_limit = 1;

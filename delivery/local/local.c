@@ -63,7 +63,7 @@ static void deliver_all(const struct delivery_request *r, struct delivery_reply 
             struct local_conf conf;
             conf_load(&conf);
             struct local_msg msg = { r->queue_id, env.sender, content.data, content.len,
-                                     content_fd };
+                                     content_fd, env.quarantine[0] != '\0' };
             for (size_t i = 0; i < r->nrcpt; i++)
                 recipient_deliver(&conf, &msg, &r->rcpt[i], reply, i);
             conf_free(&conf);

@@ -40,6 +40,7 @@ struct local_conf {
     char spool[PATH_MAX];            /* mail_spool_directory */
     char myhostname[256];
     size_t size_limit;               /* mailbox_size_limit */
+    char quarantine_folder[256];     /* dmarc_quarantine_folder */
     long long command_time_limit;
     unsigned allow_commands;         /* CLASS_* bits */
     unsigned allow_files;
@@ -59,6 +60,7 @@ struct local_msg {
     size_t content_len;
     int content_fd;                  /* the same in a memory file for kept workers, or -1 when
                                       * it travels in their jobs (userjob.h) */
+    bool quarantine;                 /* the queue file's quarantine attribute is set */
 };
 
 /* One recipient being delivered: its address, what it expanded to so far, and the outcome. */

@@ -66,15 +66,20 @@ static void deliver_maildir(const struct mailbox_job *j, struct ipc_msg *report)
     }
     if (check_maildir_owner(j->path, report) < 0)
         return;
+    char dir[PATH_MAX];
+    bool in_folder = j->folder[0] && maildir_folder(j->path, j->folder, dir, sizeof dir) == 1;
     char name[1300], err[ERR_TEXT_MAX];
-    if (maildir_deliver(j->path, j->head, j->head_len, j->body, j->body_len, name, sizeof name,
-                        err, sizeof err) < 0) {
+    if (maildir_deliver(in_folder ? dir : j->path, j->head, j->head_len, j->body, j->body_len,
+                        name, sizeof name, err, sizeof err) < 0) {
         delivery_report_set(report, DELIVERY_DEFER, "4.2.0", NULL, "%s", err);
         return;
     }
     if (j->file)
         delivery_report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to maildir: %s",
                             j->path);
+    else if (in_folder)
+        delivery_report_set(report, DELIVERY_SENT, "2.0.0", NULL,
+                            "delivered to maildir folder %s (quarantine)", j->folder);
     else
         delivery_report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to maildir");
 }

@@ -18,6 +18,8 @@ struct mailbox_job {
     const char *body;        /* the queued message (CRLF ends) */
     size_t body_len;
     size_t size_limit;       /* mailbox_size_limit; 0 none */
+    const char *folder;      /* a Maildir goes to this Maildir++ folder when it has one (the
+                              * DMARC quarantine); "" for the inbox */
     bool body_mapped;        /* body is a mapping of the content's memory file (userjob.c) */
 };
 

@@ -24,6 +24,7 @@
 #define LOCAL_JOB_A_HEAD "head"         /* the lines to prepend */
 #define LOCAL_JOB_A_BODY "body"         /* the message, when it travels in the job */
 #define LOCAL_JOB_A_SIZE_LIMIT "size_limit"
+#define LOCAL_JOB_A_FOLDER "folder"
 #define LOCAL_JOB_A_FORWARD "forward"   /* 1 or 0: a listfile job reads a .forward */
 
 /* What a list file job's report has instead of an outcome, or a forward job's besides one */

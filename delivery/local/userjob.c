@@ -15,7 +15,7 @@
 
 /* The attributes a mailbox write always has besides its path (add_mailbox), for ipc_check. */
 #define MAILBOX_ATTRS LOCAL_JOB_A_MAILDIR, LOCAL_JOB_A_FILE, LOCAL_JOB_A_SENDER, LOCAL_JOB_A_HEAD, \
-    LOCAL_JOB_A_SIZE_LIMIT
+    LOCAL_JOB_A_SIZE_LIMIT, LOCAL_JOB_A_FOLDER
 
 /* The attributes of a mailbox write, its path under path_attr. */
 static int add_mailbox(const struct mailbox_job *j, const char *path_attr, struct ipc_msg *job)
@@ -25,7 +25,8 @@ static int add_mailbox(const struct mailbox_job *j, const char *path_attr, struc
         ipc_add(job, LOCAL_JOB_A_FILE, j->file ? "1" : "0") < 0 ||
         ipc_add(job, LOCAL_JOB_A_SENDER, j->sender) < 0 ||
         ipc_add_len(job, LOCAL_JOB_A_HEAD, j->head, j->head_len) < 0 ||
-        ipc_addf(job, LOCAL_JOB_A_SIZE_LIMIT, "%zu", j->size_limit) < 0)
+        ipc_addf(job, LOCAL_JOB_A_SIZE_LIMIT, "%zu", j->size_limit) < 0 ||
+        ipc_add(job, LOCAL_JOB_A_FOLDER, j->folder ? j->folder : "") < 0)
         return -1;
     if (j->body && ipc_add_len(job, LOCAL_JOB_A_BODY, j->body, j->body_len) < 0)
         return -1;
@@ -127,11 +128,13 @@ static bool mailbox_from(const struct ipc_msg *job, const char *path_attr, int f
     long long limit;
     int maildir = flag(job, LOCAL_JOB_A_MAILDIR), file = flag(job, LOCAL_JOB_A_FILE);
     const char *path = ipc_get(job, path_attr), *sender = ipc_get(job, LOCAL_JOB_A_SENDER);
+    const char *folder = ipc_get(job, LOCAL_JOB_A_FOLDER);
     size_t head_len = 0, inline_len = 0;
     const char *head = value_of(job, LOCAL_JOB_A_HEAD, &head_len);
     const char *inline_body = value_of(job, LOCAL_JOB_A_BODY, &inline_len);
     struct stat st;
-    if (maildir < 0 || file < 0 || !path || !sender || !head || (fd < 0) == !inline_body ||
+    if (maildir < 0 || file < 0 || !path || !sender || !head || !folder ||
+        (fd < 0) == !inline_body ||
         ipc_get_long(job, LOCAL_JOB_A_SIZE_LIMIT, 0, (long long)(SIZE_MAX >> 1), &limit) < 0 ||
         (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)))) {
         delivery_report_set(report, DELIVERY_DEFER, "4.3.0", NULL, "malformed mailbox job");
@@ -140,7 +143,7 @@ static bool mailbox_from(const struct ipc_msg *job, const char *path_attr, int f
     *mj = (struct mailbox_job){
         .path = path, .maildir = maildir, .file = file, .sender = sender, .head = head,
         .head_len = head_len, .body = inline_body, .body_len = inline_len,
-        .size_limit = (size_t)limit, .body_mapped = false,
+        .size_limit = (size_t)limit, .folder = folder, .body_mapped = false,
     };
     if (inline_body)
         return true;

@@ -7,21 +7,17 @@
 #include "downgrade.h"
 #include "message.h"
 
-/* Sums the CONTENT records; -1 when they are malformed. */
-static int read_content_facts(struct message *m)
+/* The size of the message as delivered, and whether it has 8-bit bytes. */
+static void read_content_facts(struct message *m)
 {
-    size_t pos = m->env.content_offset;
-    int type;
+    struct qfile_content_iter it = { 0, 0 };
     const char *rec;
     size_t len;
-    int rc;
-    while ((rc = qrec_get(m->data.data, m->data.len, &pos, &type, &rec, &len)) == 1 &&
-           type == QREC_CONTENT) {
+    while (qfile_content_next(m->data.data, m->data.len, &m->env, &it, &rec, &len)) {
         m->size += len;
         if (!m->eightbit && content_has_8bit(rec, len))
             m->eightbit = true;
     }
-    return rc < 0 ? -1 : 0;
 }
 
 int message_load(struct message *m, const char *queue_id, char *err, size_t errlen)
@@ -39,10 +35,7 @@ int message_load(struct message *m, const char *queue_id, char *err, size_t errl
     }
     m->body_8bitmime = strcmp(m->env.body, "8BITMIME") == 0;
     m->smtputf8 = m->env.smtputf8;
-    if (read_content_facts(m) < 0) {
-        snprintf(err, errlen, "cannot read queue file %s: malformed content", path);
-        return -1;
-    }
+    read_content_facts(m);
     return 0;
 }
 

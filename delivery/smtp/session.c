@@ -59,10 +59,12 @@ struct session {
     /* the message being sent */
     bool sending;                    /* from the first content byte until the dot is flushed */
     bool streaming;                  /* content left to encode */
-    bool flat;                       /* src is the content itself, not queue file records */
+    bool flat;                       /* src is the content itself, not a queue file */
     const char *src;
     size_t src_len, src_pos;
-    const char *rec;                 /* the rest of the current CONTENT record */
+    const struct qfile_envelope *env;   /* of the queue file in src (not flat) */
+    struct qfile_content_iter it;
+    const char *rec;                 /* the rest of the current piece of the queue file */
     size_t rec_left;
     struct dotstuff ds;
     struct buf chunk;
@@ -564,8 +566,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 
 /* ---- output: the message ---- */
 
-/* The next piece of content: up to CHUNK bytes of the current CONTENT record; false at the
- * end of the content (or of the data). */
+/* The next piece of content: up to CHUNK bytes of the current piece of the message
+ * (qfile_content_next); false at the end of the content (or of the data). */
 static bool next_piece(struct session *s, const char **p, size_t *n)
 {
     if (s->flat && s->rec_left == 0 && s->src_pos < s->src_len) {
@@ -573,16 +575,9 @@ static bool next_piece(struct session *s, const char **p, size_t *n)
         s->rec_left = s->src_len - s->src_pos;
         s->src_pos = s->src_len;
     }
-    while (!s->flat && s->rec_left == 0) {
-        int type;
-        const char *rec;
-        size_t rlen;
-        if (qrec_get(s->src, s->src_len, &s->src_pos, &type, &rec, &rlen) != 1 ||
-            type != QREC_CONTENT)
+    while (!s->flat && s->rec_left == 0)
+        if (!qfile_content_next(s->src, s->src_len, s->env, &s->it, &s->rec, &s->rec_left))
             return false;
-        s->rec = rec;
-        s->rec_left = rlen;
-    }
     if (s->rec_left == 0)
         return false;
     *n = s->rec_left < CHUNK ? s->rec_left : CHUNK;
@@ -611,15 +606,17 @@ static void refill(struct session *s)
     arm(s, smtp_set.data_xfer_timeout);
 }
 
-static void start_sending(struct session *s, const char *data, size_t len, size_t offset,
-                          bool flat)
+static void start_sending(struct session *s, const char *data, size_t len,
+                          const struct qfile_envelope *env)
 {
     if (s->bev == NULL)
         return;
-    s->flat = flat;
+    s->flat = env == NULL;
     s->src = data;
     s->src_len = len;
-    s->src_pos = offset;
+    s->src_pos = 0;
+    s->env = env;
+    memset(&s->it, 0, sizeof s->it);
     s->rec = NULL;
     s->rec_left = 0;
     dotstuff_init(&s->ds);
@@ -628,14 +625,15 @@ static void start_sending(struct session *s, const char *data, size_t len, size_
     refill(s);
 }
 
-void session_send_content(struct session *s, const char *data, size_t len, size_t offset)
+void session_send_content(struct session *s, const char *data, size_t len,
+                          const struct qfile_envelope *env)
 {
-    start_sending(s, data, len, offset, false);
+    start_sending(s, data, len, env);
 }
 
 void session_send_flat(struct session *s, const char *data, size_t len)
 {
-    start_sending(s, data, len, 0, true);
+    start_sending(s, data, len, NULL);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)

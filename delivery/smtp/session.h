@@ -51,10 +51,12 @@ void session_set_owner(struct session *s, const struct session_ops *ops, void *a
 void session_command(struct session *s, enum smtp_cmd cmd, size_t index, const char *line);
 /* Expects one more reply without sending anything (LMTP: one per recipient after the dot). */
 void session_expect(struct session *s, enum smtp_cmd cmd, size_t index);
-/* Streams the CONTENT records of a queue file held in data[0..len) from offset on, in the
- * wire form (dotstuff.h) with the final dot; the caller then expects the reply(ies). data
- * must stay valid until that reply. */
-void session_send_content(struct session *s, const char *data, size_t len, size_t offset);
+/* Streams the message of a queue file held in data[0..len) (env: its qfile_parse result; the
+ * pieces of qfile_content_next) in the wire form (dotstuff.h) with the final dot; the caller
+ * then expects the reply(ies). data and env must stay valid until that reply. */
+struct qfile_envelope;
+void session_send_content(struct session *s, const char *data, size_t len,
+                          const struct qfile_envelope *env);
 /* The same for content held in one piece, data[0..len). */
 void session_send_flat(struct session *s, const char *data, size_t len);
 

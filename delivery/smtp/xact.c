@@ -291,7 +291,7 @@ static void data_reply(struct xact *x, const struct smtp_reply *r)
         if (x->seven_bit)
             session_send_flat(x->s, m->seven_bit.data, m->seven_bit.len);
         else
-            session_send_content(x->s, m->data.data, m->data.len, m->env.content_offset);
+            session_send_content(x->s, m->data.data, m->data.len, &m->env);
         size_t replies = x->lmtp ? x->naccepted : 1;
         for (size_t i = 0; i < replies; i++) {
             x->outstanding++;

@@ -46,14 +46,22 @@ static void write_maildir(const struct vmailbox *mb, const struct vdeliver_job *
                             "mailbox_size_limit (%zu bytes)", job->size_limit);
         return;
     }
+    char dir[PATH_MAX];
+    bool in_folder = job->folder && job->folder[0] &&
+                     maildir_folder(mb->path, job->folder, dir, sizeof dir) == 1;
+    const char *path = in_folder ? dir : mb->path;
     char name[VDELIVER_NAME_MAX], err[ERR_TEXT_MAX];
-    if (maildir_deliver(mb->path, job->head, job->head_len, job->body, job->body_len, name,
+    if (maildir_deliver(path, job->head, job->head_len, job->body, job->body_len, name,
                         sizeof name, err, sizeof err) < 0) {
         delivery_report_set(report, DELIVERY_DEFER, "4.2.0", NULL, "cannot deliver to %s", err);
         return;
     }
-    delivery_report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to maildir");
-    ipc_addf(report, VDELIVER_REPORT_A_FILE, "%s/%s", mb->path, name);
+    if (in_folder)
+        delivery_report_set(report, DELIVERY_SENT, "2.0.0", NULL,
+                            "delivered to maildir folder %s (quarantine)", job->folder);
+    else
+        delivery_report_set(report, DELIVERY_SENT, "2.0.0", NULL, "delivered to maildir");
+    ipc_addf(report, VDELIVER_REPORT_A_FILE, "%s/%s", path, name);
 }
 
 static void write_mbox(const struct vmailbox *mb, const struct vdeliver_job *job,

@@ -27,6 +27,8 @@ struct vdeliver_job {
     const char *body;            /* the queued message, CRLF ends */
     size_t body_len;
     size_t size_limit;           /* mailbox_size_limit; 0: none */
+    const char *folder;          /* a Maildir goes to this Maildir++ folder when it has one
+                                  * (the DMARC quarantine); "" for the inbox */
 };
 
 /* Delivers job to mb as mb->uid/mb->gid in a child, waiting for it until deadline_ms (on

@@ -98,7 +98,9 @@ static void deliver_one(const struct message *msg, const struct delivery_rcpt *r
     }
     long long limit = config_size("mailbox_size_limit");
     struct vdeliver_job job = { msg->env.sender, head.data, head.len, msg->content.data,
-                                msg->content.len, limit > 0 ? (size_t)limit : 0 };
+                                msg->content.len, limit > 0 ? (size_t)limit : 0,
+                                msg->env.quarantine[0] ? config_str("dmarc_quarantine_folder")
+                                                       : "" };
     char file[VDELIVER_FILE_MAX];
     vdeliver(&mb, &job, deadline, reply, i, file);
     buf_free(&head);

@@ -104,14 +104,17 @@ static void check_file(const char *data, size_t size, bool walked)
     FUZZ_CHECK(memchr(env.sender, '\0', sizeof env.sender) != NULL);
     FUZZ_CHECK(memchr(env.envid, '\0', sizeof env.envid) && memchr(env.ret, '\0', sizeof env.ret));
     FUZZ_CHECK(env.content_offset < size);
-    FUZZ_CHECK(data[env.content_offset] == QREC_CONTENT || data[env.content_offset] == QREC_END);
+    FUZZ_CHECK(data[env.content_offset] == QREC_CONTENT || data[env.content_offset] == QREC_END ||
+               env.content_offset == env.trailer_offset);
+    FUZZ_CHECK(env.trailer_offset == 0 || (env.trailer_offset < size &&
+               (data[env.trailer_offset] == QREC_HEADER || data[env.trailer_offset] == QREC_ATTR)));
     struct walk w = { 0, 0, data, size };
     FUZZ_CHECK(qfile_recipients(data, size, on_rcpt, &w) == 0);
     FUZZ_CHECK(w.n == env.nrcpt);
     struct buf content;
     buf_init(&content, size);
     FUZZ_CHECK(qfile_content(data, size, &env, &content) == 0);
-    FUZZ_CHECK(content.len < size);
+    FUZZ_CHECK(content.len < size && content.len == env.content_size);
     buf_free(&content);
 }
 

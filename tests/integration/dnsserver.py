@@ -13,19 +13,25 @@ both UDP and TCP, answering from a zone given as a Python dict. Point tern at it
         "broken.test": "servfail",                               # every type: SERVFAIL
         "slow.test": "slow",                                     # every type: no answer at all
         "half.test": {"A": ["127.0.0.3"], "AAAA": "servfail"},   # per type works too
+        "spf.test": {"TXT": ["v=spf1 -all", ["two ", "strings"]],  # a record per item
+                     "SPF": ["v=spf1 -all"]},                    # type 99, like TXT
+        "4.3.2.1.in-addr.arpa": {"PTR": ["host.example.test"]},
     }
     with DnsServer(zone) as dns:
         instance.conf(dns.conf_line)
         ...
         assert ("example.test", "MX") in dns.queries
 
-Names are matched without case and without the final dot. A name that is not in the zone is
+A TXT (or SPF) record is a string or bytes (one character-string, cut into 255-byte strings
+when longer) or a list of them (its strings); strings are encoded as Latin-1, so "\x80" is
+the byte 0x80. Names are matched without case and without the final dot, as DNS labels
+(so a zone name may hold spaces or other bytes, as SPF's test suite has). A name that is not in the zone is
 NXDOMAIN; a name in it without the type asked for is NOERROR with no data. Negative answers
 carry an SOA of the name's top-level domain. The zone may be changed while the server runs
 (dns.zone[...] = ...); answers have a TTL of `ttl` seconds (default 1), so a long-running
 resolver sees changes soon. The server is not DNSSEC-signed: nothing it says is "secure".
 """
-from dnslib import AAAA, CNAME, MX, QTYPE, RCODE, RR, SOA, A, DNSError, DNSLabel
+from dnslib import AAAA, CNAME, MX, PTR, QTYPE, RCODE, RR, SOA, TXT, A, DNSError, DNSLabel
 from dnslib.dns import TLSA
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
@@ -33,11 +39,27 @@ from conftest import free_port
 
 __all__ = ["DnsServer"]
 
+def _txt(value):
+    """A TXT record's strings from a string, bytes, or a list of them (see the module text)."""
+    items = value if isinstance(value, list) else [value]
+    strings = []
+    for item in items:
+        data = item if isinstance(item, bytes) else item.encode("latin-1")
+        if not isinstance(value, list):
+            strings += [data[i:i + 255] for i in range(0, max(len(data), 1), 255)]
+        else:
+            strings.append(data)
+    return TXT(strings)
+
+
 _RDATA = {
     "A": lambda v: A(v),
     "AAAA": lambda v: AAAA(v),
     "MX": lambda v: MX(_fqdn(v[1]), v[0]),
     "CNAME": lambda v: CNAME(_fqdn(v)),
+    "PTR": lambda v: PTR(_fqdn(v)),
+    "TXT": _txt,
+    "SPF": _txt,
     "TLSA": lambda v: TLSA(v[0], v[1], v[2], bytes.fromhex(v[3]) if isinstance(v[3], str)
                            else bytes(v[3])),
 }
@@ -45,7 +67,9 @@ _MAX_CNAME_CHAIN = 8
 
 
 def _key(name):
-    return str(name).rstrip(".").lower()
+    """A name as the server compares them: a DNSLabel's text (bytes outside letters, digits
+    and a few others escaped), without case and the final dot."""
+    return str(name if isinstance(name, DNSLabel) else DNSLabel(name)).rstrip(".").lower()
 
 
 def _fqdn(name):
@@ -76,7 +100,7 @@ class _Resolver(BaseResolver):
 
     def _answer(self, request, qname, qtype):
         reply = request.reply()
-        name, chain = qname, 0
+        name, label, chain = qname, request.q.qname, 0   # label: the owner of the answers
         while True:
             entry = self.owner._lookup(name)
             marker = entry if isinstance(entry, str) else (entry or {}).get(qtype)
@@ -91,13 +115,13 @@ class _Resolver(BaseResolver):
                 return reply
             if "CNAME" in entry and qtype != "CNAME" and chain < _MAX_CNAME_CHAIN:
                 target = entry["CNAME"]
-                reply.add_answer(RR(_fqdn(name), QTYPE.CNAME, rdata=_RDATA["CNAME"](target),
+                reply.add_answer(RR(label, QTYPE.CNAME, rdata=_RDATA["CNAME"](target),
                                     ttl=self.owner.ttl))
-                name, chain = _key(target), chain + 1
+                name, label, chain = _key(target), DNSLabel(_fqdn(target)), chain + 1
                 continue
             values = entry.get(qtype) or []
             for v in values:
-                reply.add_answer(RR(_fqdn(name), getattr(QTYPE, qtype),
+                reply.add_answer(RR(label, getattr(QTYPE, qtype),
                                     rdata=_RDATA[qtype](v), ttl=self.owner.ttl))
             if not values:
                 self._add_soa(reply, name)
@@ -114,7 +138,8 @@ class DnsServer:
     """The test DNS server: `with DnsServer(zone) as dns: ... dns.port ...`.
 
     zone: {name: {"A": [addr], "AAAA": [addr], "MX": [(pref, host)], "CNAME": host,
-    "TLSA": [(usage, selector, mtype, hex data)]} or "servfail" or "slow"}; a type's value may
+    "TLSA": [(usage, selector, mtype, hex data)], "PTR": [host], "TXT": [record],
+    "SPF": [record]} or "servfail" or "slow"}; a type's value may
     also be "servfail" or "slow". Attributes: address ("127.0.0.1"), port, conf_line
     ("dns_server = 127.0.0.1@PORT\\n"), zone (the dict, may be changed), queries (every
     (name, type) asked, in order), errors (zone entries no answer could be made from: they

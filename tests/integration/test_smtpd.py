@@ -255,6 +255,8 @@ def tls_instance(instance, cert):
     configure(instance, smtpd_tls_cert_file=cert[0], smtpd_tls_key_file=cert[1])
     with open(os.path.join(instance.dir, "sasl_users"), "a") as f:
         f.write(f"alice {sasl_hash(PASSWORD)}\n")
+    with open(os.path.join(instance.dir, "sender_logins"), "a") as f:
+        f.write("alice@mx.test.example alice\n")
     return instance
 
 
@@ -923,8 +925,9 @@ def test_submission_requires_starttls_then_auth_and_adds_date_and_message_id(
         assert q["attrs"]["protocol"] == "ESMTPSA" and q["attrs"]["sasl_username"] == "alice"
         assert re.fullmatch(TLS_RE, q["attrs"]["tls"])
         field, rest = split_received(q["content"])
+        # the login is not named in Received: (smtpd_sasl_authenticated_header = no)
         assert_received(field, "laptop.example", "127.0.0.2", "ESMTPSA", qid,
-                        rcpt="friend@other.example", tls=True, login="alice")
+                        rcpt="friend@other.example", tls=True)
         # submission adds the missing Date: and Message-ID: at the end of the header
         m = re.fullmatch(rb"From: alice@mx\.test\.example\r\nSubject: sub\r\n"
                          rb"Date: (" + DATE_RE.encode() + rb")\r\n"
@@ -936,6 +939,80 @@ def test_submission_requires_starttls_then_auth_and_adds_date_and_message_id(
         log_line(instance, r"unknown\[127\.0\.0\.2\]: SASL PLAIN authentication failed: "
                            r"authentication failure, sasl_username=alice")
         assert c.cmd("QUIT").line == "221 2.0.0 Bye"
+
+
+def test_sender_login_mismatch_on_submission(tls_instance, tls_client):
+    """tern init's submission services reject_sender_login_mismatch: a login sends only as the
+    addresses sender_logins gives it, in MAIL FROM and in From: alike; a login that is an
+    address may send as itself; port 25 takes no login, so an address that has owners is
+    refused there only when its restrictions say so."""
+    with open(os.path.join(tls_instance.dir, "sasl_users"), "a") as f:
+        f.write(f"carol@mx.test.example {sasl_hash(PASSWORD)}\n")
+    with open(os.path.join(tls_instance.dir, "sender_logins"), "a") as f:
+        f.write("bob@mx.test.example bob\n@shared.example bob, alice\n")
+    instance = start(tls_instance, smtpd_error_sleep_time="0", recipient_delimiter="+")
+    with Client(instance.submission_port) as c:
+        c.ehlo()
+        c.starttls(tls_client)
+        c.ehlo()
+        assert c.cmd(f"AUTH PLAIN {auth_plain('alice', PASSWORD)}").code == 235
+        assert c.cmd("MAIL FROM:<bob@mx.test.example>").line == \
+            "553 5.7.1 <bob@mx.test.example>: Sender address rejected: not owned by user alice"
+        log_line(instance, r"NOQUEUE: reject: MAIL from localhost\[127\.0\.0\.1\]: 553 5\.7\.1 "
+                           r"<bob@mx\.test\.example>: Sender address rejected: not owned by user "
+                           r"alice; from=<bob@mx\.test\.example> proto=ESMTPSA helo=<")
+        assert c.cmd("MAIL FROM:<nobody@other.example>").line == \
+            "553 5.7.1 <nobody@other.example>: Sender address rejected: not owned by user alice"
+        # the extension and the case do not matter; @domain owns every address of a domain
+        qid = c.message("Alice+news@MX.test.example", ["root@mx.test.example"],
+                        b"From: Alice <alice@mx.test.example>\r\n\r\nhi\r\n")
+        assert qid in queue_files(instance)
+        qid = c.message("anyone@shared.example", ["root@mx.test.example"],
+                        b"From: anyone@shared.example, alice@mx.test.example\r\n\r\nhi\r\n")
+        # a From: the login does not own is refused at the end of DATA, and nothing is queued
+        before = set(queue_files(instance))
+        assert c.cmd("MAIL FROM:<alice@mx.test.example>").line == "250 2.1.0 Ok"
+        assert c.cmd("RCPT TO:<root@mx.test.example>").code == 250
+        assert c.cmd("DATA").code == 354
+        c.send(b"Subject: x\r\nFrom: alice@mx.test.example,\r\n bob@mx.test.example\r\n"
+               b"\r\nhi\r\n.\r\n")
+        assert c.reply().line == \
+            "550 5.7.1 <bob@mx.test.example>: From: address rejected: not owned by user alice"
+        assert set(queue_files(instance)) == before
+        # the null sender names no address
+        assert c.cmd("MAIL FROM:<>").line == "250 2.1.0 Ok"
+        assert c.cmd("QUIT").code == 221
+    with Client(instance.submission_port) as c:
+        c.ehlo()
+        c.starttls(tls_client)
+        c.ehlo()
+        assert c.cmd(f"AUTH PLAIN {auth_plain('carol@mx.test.example', PASSWORD)}").code == 235
+        c.message("carol@mx.test.example", ["root@mx.test.example"],
+                  b"From: carol@mx.test.example\r\n\r\nhi\r\n")
+        assert c.cmd("MAIL FROM:<alice@mx.test.example>").line == \
+            "553 5.7.1 <alice@mx.test.example>: Sender address rejected: not owned by user " \
+            "carol@mx.test.example"
+    # port 25 has no such restriction by default; reject_unauthenticated_sender_login_mismatch
+    # keeps clients without a login from the addresses that have owners
+    with Client(instance.smtp_port) as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<bob@mx.test.example>").line == "250 2.1.0 Ok"
+    instance.tern("stop")
+    instance.conf("smtpd_sender_restrictions = reject_unauthenticated_sender_login_mismatch\n")
+    instance.start()
+    with Client(instance.smtp_port) as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<bob@mx.test.example>").line == \
+            "553 5.7.1 <bob@mx.test.example>: Sender address rejected: not logged in"
+        assert c.cmd("MAIL FROM:<stranger@other.example>").line == "250 2.1.0 Ok"
+
+
+def test_sender_restrictions_are_checked_at_start(instance):
+    instance.conf("smtpd_sender_restrictions = reject_unauth_destination\n")
+    r = instance.tern("start")
+    assert r.returncode == 69
+    assert instance.log_lines(r"tern/smtpd\[\d+\]: fatal: smtpd_sender_restrictions: "
+                              r"reject_unauth_destination does not belong in this list")
 
 
 def test_auth_login_and_failure_limit(tls_instance, tls_client):
@@ -995,7 +1072,7 @@ def test_auth_is_offered_and_accepted_only_inside_tls(tls_instance, tls_client):
 
 
 def test_submissions_465_implicit_tls(tls_instance, cert, tls_client):
-    instance = start(tls_instance)
+    instance = start(tls_instance, smtpd_sasl_authenticated_header="yes")
     # a client that does not speak TLS on 465 gets no SMTP at all
     with socket.create_connection(("127.0.0.1", instance.smtps_port), timeout=TIMEOUT) as raw:
         raw.sendall(b"EHLO plain.example\r\n")

@@ -141,6 +141,32 @@ START_TEST(unwritable_fails_cleanly)
 }
 END_TEST
 
+START_TEST(folder_when_it_exists)
+{
+    const char *md = unit_fmt("%s/md", dir);
+    char out[256];
+    ck_assert_int_eq(mkdir(md, 0700), 0);
+    ck_assert_int_eq(maildir_folder(md, "Junk", out, sizeof out), 0);
+    ck_assert_str_eq(out, md);
+    ck_assert_int_eq(mkdir(unit_fmt("%s/.Junk", md), 0700), 0);
+    ck_assert_int_eq(maildir_folder(unit_fmt("%s/md//", dir), "Junk", out, sizeof out), 1);
+    ck_assert_str_eq(out, unit_fmt("%s/md/.Junk", dir));
+    /* a symbolic link or a file is no folder */
+    ck_assert_int_eq(symlink(unit_fmt("%s/.Junk", md), unit_fmt("%s/.Spam", md)), 0);
+    ck_assert_int_eq(maildir_folder(md, "Spam", out, sizeof out), 0);
+    FILE *f = fopen(unit_fmt("%s/.File", md), "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    ck_assert_int_eq(maildir_folder(md, "File", out, sizeof out), 0);
+    ck_assert_str_eq(out, md);
+    /* no plain name, or no room */
+    ck_assert_int_eq(maildir_folder(md, "", out, sizeof out), -1);
+    ck_assert_int_eq(maildir_folder(md, "..", out, sizeof out), -1);
+    ck_assert_int_eq(maildir_folder(md, "a/b", out, sizeof out), -1);
+    ck_assert_int_eq(maildir_folder(md, "Junk", out, 8), -1);
+}
+END_TEST
+
 START_TEST(name_too_small)
 {
     const char *md = unit_fmt("%s/md", dir);
@@ -160,6 +186,7 @@ int main(void)
     tcase_add_test(tc, creates_and_delivers);
     tcase_add_test(tc, name_format_and_unique);
     tcase_add_test(tc, reuses_existing);
+    tcase_add_test(tc, folder_when_it_exists);
     tcase_add_test(tc, symlink_new_refused);
     tcase_add_test(tc, unwritable_fails_cleanly);
     tcase_add_test(tc, name_too_small);

@@ -577,6 +577,62 @@ START_TEST(reader_accepts_forged_good_file)
 }
 END_TEST
 
+static int count_cb(const struct qfile_rcpt *rc, void *arg)
+{
+    (void)rc;
+    ++*(int *)arg;
+    return 0;
+}
+
+/* The trailer: header fields decided at the end of the message are delivered first. */
+START_TEST(trailer_headers_come_first)
+{
+    forge("f", HEAD, QREC_SENDER, "a@b", QREC_RECIPIENT, "c@d", QREC_CONTENT, "Received: x\r\n",
+          QREC_CONTENT, "Subject: s\r\n\r\nbody\r\n", QREC_HEADER, "DKIM-Signature: d\r\n",
+          QREC_ATTR, "quarantine=yes", QREC_HEADER, "Authentication-Results: a\r\n",
+          QREC_END, "", 0);
+    struct buf b, whole;
+    buf_init(&b, BUF_UNBOUNDED);
+    buf_init(&whole, BUF_UNBOUNDED);
+    struct qfile_envelope env;
+    char why[ERR_TEXT_MAX] = "";
+    ck_assert_msg(qfile_read("f", 1 << 20, &b, &env, why, sizeof why) == 0, "%s", why);
+    const char *want = "DKIM-Signature: d\r\nAuthentication-Results: a\r\nReceived: x\r\n"
+                       "Subject: s\r\n\r\nbody\r\n";
+    ck_assert_int_eq(qfile_content(b.data, b.len, &env, &whole), 0);
+    ck_assert_uint_eq(whole.len, strlen(want));
+    ck_assert_int_eq(memcmp(whole.data, want, whole.len), 0);
+    ck_assert_uint_eq(env.content_size, strlen(want));
+    ck_assert_uint_gt(env.trailer_offset, env.content_offset);
+    /* the recipients end before the content, whatever follows it */
+    int n = 0;
+    ck_assert_int_eq(qfile_recipients(b.data, b.len, count_cb, &n), 0);
+    ck_assert_int_eq(n, 1);
+    buf_free(&whole);
+    buf_free(&b);
+
+    /* a message without content may have a trailer; a file without one has trailer_offset 0 */
+    forge("f", HEAD, QREC_SENDER, "a@b", QREC_RECIPIENT, "c@d", QREC_HEADER, "X: y\r\n",
+          QREC_END, "", 0);
+    ck_assert_ptr_null(read_why("f"));
+    forge("f", HEAD, QREC_SENDER, "a@b", QREC_RECIPIENT, "c@d", QREC_CONTENT, "x\r\n",
+          QREC_END, "", 0);
+    buf_init(&b, BUF_UNBOUNDED);
+    ck_assert_int_eq(qfile_read("f", 1 << 20, &b, &env, NULL, 0), 0);
+    ck_assert_uint_eq(env.trailer_offset, 0);
+    ck_assert_uint_eq(env.content_size, 3);
+    buf_free(&b);
+
+    /* nothing but HEADER and ATTR may follow the content once the trailer started */
+    forge("f", HEAD, QREC_SENDER, "a@b", QREC_CONTENT, "x", QREC_HEADER, "X: y\r\n",
+          QREC_CONTENT, "z", QREC_END, "", 0);
+    ck_assert_str_eq(read_why("f"), "record out of order");
+    forge("f", HEAD, QREC_SENDER, "a@b", QREC_CONTENT, "x", QREC_ATTR, "a=b",
+          QREC_RECIPIENT, "c@d", QREC_END, "", 0);
+    ck_assert_str_eq(read_why("f"), "record out of order");
+}
+END_TEST
+
 START_TEST(reader_rejects_bad_files)
 {
     forge("f", HEAD, QREC_SENDER, "a@b", QREC_RECIPIENT, "c@d", QREC_CONTENT, "x", 0);
@@ -1243,6 +1299,7 @@ int main(void)
     tcase_add_test(files, bad_records_refused_by_writer);
     tcase_add_test(files, reader_accepts_forged_good_file);
     tcase_add_test(files, reader_rejects_bad_files);
+    tcase_add_test(files, trailer_headers_come_first);
     tcase_add_test(files, reader_rejects_truncated_and_oversized);
     tcase_add_test(files, reader_refuses_symlink);
     tcase_add_test(files, recipients_and_mark_done);

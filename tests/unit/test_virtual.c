@@ -237,7 +237,7 @@ static void vd_teardown(void)
 #define BODY "Subject: hi\r\n\r\nFrom here.\r\nbody\r\n"
 
 static const struct vdeliver_job job = { "s@example.org", HEAD, sizeof HEAD - 1, BODY,
-                                         sizeof BODY - 1, 0 };
+                                         sizeof BODY - 1, 0, "" };
 
 /* A mailbox under dir: value as a virtual_mailbox_maps value. */
 static struct vmailbox mailbox(const char *value, uid_t uid, gid_t gid)
@@ -333,6 +333,31 @@ START_TEST(write_maildir_makes_directories)
     write_as_self(&mb, &job, &o);
     ck_assert_int_eq(o.status, DELIVERY_SENT);
     ck_assert_int_eq(unit_count_entries(unit_fmt("%s/dom/sub/alice/new", dir)), 2);
+}
+END_TEST
+
+/* A quarantined message goes to the folder when the Maildir has it, else to the inbox. */
+START_TEST(write_maildir_quarantine_folder)
+{
+    struct vmailbox mb = mailbox("dom/bob/", getuid(), getgid());
+    struct vdeliver_job q = job;
+    q.folder = "Junk";
+    struct outcome o;
+    write_as_self(&mb, &q, &o);
+    ck_assert_int_eq(o.status, DELIVERY_SENT);
+    ck_assert_str_eq(o.text, "delivered to maildir");
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/dom/bob/new", dir)), 1);
+    ck_assert_int_eq(mkdir(unit_fmt("%s/dom/bob/.Junk", dir), 0700), 0);
+    write_as_self(&mb, &q, &o);
+    ck_assert_int_eq(o.status, DELIVERY_SENT);
+    ck_assert_str_eq(o.text, "delivered to maildir folder Junk (quarantine)");
+    ck_assert_int_eq(strncmp(o.file, unit_fmt("%s/dom/bob/.Junk/new/", dir), strlen(dir) + 19),
+                     0);
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/dom/bob/.Junk/new", dir)), 1);
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/dom/bob/new", dir)), 1);
+    /* no quarantine: the inbox, folder or not */
+    write_as_self(&mb, &job, &o);
+    ck_assert_int_eq(unit_count_entries(unit_fmt("%s/dom/bob/new", dir)), 2);
 }
 END_TEST
 
@@ -684,6 +709,7 @@ static Suite *suite(void)
     tc = tcase_create("vdeliver");
     tcase_add_checked_fixture(tc, vd_setup, vd_teardown);
     tcase_add_test(tc, write_maildir_makes_directories);
+    tcase_add_test(tc, write_maildir_quarantine_folder);
     tcase_add_test(tc, write_refuses_a_file_in_the_way);
     tcase_add_test(tc, write_maildir_size_limit);
     tcase_add_test(tc, write_mbox);
