@@ -347,8 +347,8 @@ static size_t header_ended(struct mime_downgrade *st, struct mime_level *lv, con
     const struct mime_entity *e = &lv->e;
     bool body_line = lv->scan.ended_by == HEADER_END_BODY;
     if (e->multipart) {
-        /* the header is copied; the body started at the current line, without an empty line
-         * before it, and that line may be this multipart's first delimiter */
+        /* the header is copied; a body that starts without an empty line starts at the
+         * current line, which may be this multipart's first delimiter */
         emit_hold(st);
         lv->phase = PH_MULTI;
         lv->section = SEC_PREAMBLE;

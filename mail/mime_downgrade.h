@@ -67,16 +67,18 @@ struct mime_downgrade {
     /* results, valid after mime_downgrade_finish */
     bool changed;               /* a leaf was converted */
     bool eightbit_left;         /* the output has a byte above 127 */
-    bool unconverted_8bit;      /* a leaf was held past lookahead_max and then had an 8-bit
-                                 * byte, which stayed (the caller logs it) */
+    bool unconverted_8bit;      /* an entity was given up at lookahead_max and had an 8-bit
+                                 * byte after that, which stayed (the caller logs it) */
     bool too_deep;              /* nested deeper than MIME_DOWNGRADE_DEPTH_MAX: the entities
                                  * below were copied unchanged */
 };
 
-/* Starts a conversion. lookahead_max bounds the bytes held back of one leaf (its header and its
- * body so far) while no 8-bit byte has been seen in its body: a leaf whose first 8-bit body byte
- * comes later than that is copied unchanged (unconverted_8bit); SIZE_MAX holds whole leaves.
- * Memory held is at most lookahead_max plus MIME_DOWNGRADE_LINE_MAX. */
+/* Starts a conversion. lookahead_max bounds the bytes held back of one entity: its header while
+ * it is read, and a leaf's body so far while it has no 8-bit byte. An entity held that long is
+ * given up, copied unchanged from there (so is all of one whose header is that long): a leaf
+ * whose first 8-bit body byte comes later than its first lookahead_max bytes keeps it
+ * (unconverted_8bit). SIZE_MAX holds whole leaves. Already encoded leaves and multipart
+ * structure are never held. Memory held is at most lookahead_max plus MIME_DOWNGRADE_LINE_MAX. */
 void mime_downgrade_init(struct mime_downgrade *st, size_t lookahead_max);
 /* Converts p[0..n), the next bytes of the content (header and body, CRLF line ends, split
  * anywhere), appending what is decided to out. 0, or -1 when out's bound was reached (out then
