@@ -184,6 +184,14 @@ START_TEST(downgrade_depth)
     buf_puts(&in, "\r\n\xe9\r\n");
     ck_assert_int_eq(mime_downgrade_buffer(in.data, in.len, &out), -1);
     ck_assert_uint_eq(out.len, 0);
+    /* streamed, what is nested too deep is copied unchanged, and that is said */
+    struct mime_downgrade st;
+    mime_downgrade_init(&st, SIZE_MAX);
+    ck_assert_int_eq(mime_downgrade_feed(&st, in.data, in.len, &out), 0);
+    ck_assert_int_eq(mime_downgrade_finish(&st, &out), 0);
+    ck_assert(st.too_deep && !mime_downgrade_changed(&st) && mime_downgrade_8bit_left(&st));
+    ck_assert_str_eq(out.data, in.data);
+    mime_downgrade_free(&st);
     buf_free(&in);
     buf_free(&out);
 }
