@@ -1,17 +1,20 @@
 # mail/local.mk: the mail layer (mail/libternmail.a): mail-specific code that more than one
 # program uses: the SMTP command, path and parameter parsers (xtext: queue/), the dialogue rules
 # smtpd and sendmail -bs share, RFC 5322 address lists, addresses split and keyed for table
-# look-ups, the header scanner (fields, the end of the header, hopcount_limit), the header
-# lines delivery adds, the mailbox writers (Maildir, mbox), the delivery protocol (request,
-# reply, a step's report) and the agents' side of a request; SPF (RFC 7208: macros, the record
-# parser, check_host() as a state machine, and its run over the resolver); DKIM (tag lists,
-# signatures, key records, canonicalization, signing, verification); and its unit tests.
+# look-ups, the header scanner (fields, the end of the header, hopcount_limit), the streamed
+# 8-bit to 7-bit MIME converter (smtpd and pickup before DKIM signing, the smtp client), the
+# header lines delivery adds, the mailbox writers (Maildir, mbox), the delivery protocol
+# (request, reply, a step's report) and the agents' side of a request; SPF (RFC 7208: macros,
+# the record parser, check_host() as a state machine, and its run over the resolver); DKIM
+# (tag lists, signatures, key records, canonicalization, signing, verification); and its
+# unit tests.
 noinst_LIBRARIES += mail/libternmail.a
 mail_libternmail_a_SOURCES = \
 	mail/smtp_parse.c mail/smtp_parse.h \
 	mail/addrlist.c mail/addrlist.h \
 	mail/address.c mail/address.h \
 	mail/header_scanner.c mail/header_scanner.h \
+	mail/mime_downgrade.c mail/mime_downgrade.h \
 	mail/header.c mail/header.h \
 	mail/maildir.c mail/maildir.h \
 	mail/mbox.c mail/mbox.h \
@@ -30,6 +33,7 @@ MAIL_UNIT_TESTS = tests/unit/test_smtp_parse tests/unit/test_maildir tests/unit/
 	tests/unit/test_delivery_proto tests/unit/test_smtp_rules tests/unit/test_header \
 	tests/unit/test_address tests/unit/test_delivery_agent tests/unit/test_spf \
 	tests/unit/test_spf_dns \
-	tests/unit/test_dkim_canon tests/unit/test_dkim_parse tests/unit/test_dkim
+	tests/unit/test_dkim_canon tests/unit/test_dkim_parse tests/unit/test_dkim \
+	tests/unit/test_downgrade
 check_PROGRAMS += $(MAIL_UNIT_TESTS)
 TESTS += $(MAIL_UNIT_TESTS)

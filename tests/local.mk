@@ -35,4 +35,5 @@ CLEANFILES += tests/fuzz/fuzz_command tests/fuzz/fuzz_path tests/fuzz/fuzz_param
 	tests/fuzz/fuzz_spf_macro tests/fuzz/fuzz_spf_macro-replay \
 	tests/fuzz/fuzz_dkim_sig tests/fuzz/fuzz_dkim_sig-replay \
 	tests/fuzz/fuzz_dkim_key tests/fuzz/fuzz_dkim_key-replay \
-	tests/fuzz/fuzz_dkim_body tests/fuzz/fuzz_dkim_body-replay
+	tests/fuzz/fuzz_dkim_body tests/fuzz/fuzz_dkim_body-replay \
+	tests/fuzz/fuzz_downgrade tests/fuzz/fuzz_downgrade-replay

@@ -1,8 +1,9 @@
 # delivery/smtp/local.mk: the smtp delivery agent (the lmtp one too, with the master.conf
 # argument "lmtp"), installed as $(pkglibexecdir)/smtp. Its pure parts (replies, next hops,
-# dot-stuffing, the 8-bit to quoted-printable downgrade) are unit tested by
-# tests/unit/test_smtp_parsers, its certificate checks (CA, names, DANE) by
-# tests/unit/test_smtp_tls; the engine end to end by tests/integration/test_smtp_client.py.
+# dot-stuffing) are unit tested by tests/unit/test_smtp_parsers, its certificate checks (CA,
+# names, DANE) by tests/unit/test_smtp_tls; the engine end to end by
+# tests/integration/test_smtp_client.py. The 8-bit to 7-bit conversion is the mail layer's
+# (mail/mime_downgrade.c).
 pkglibexec_PROGRAMS += libexec/smtp
 libexec_smtp_SOURCES = delivery/smtp/smtp.c delivery/smtp/smtp.h \
 	delivery/smtp/deliver.c delivery/smtp/deliver.h \
@@ -14,15 +15,13 @@ libexec_smtp_SOURCES = delivery/smtp/smtp.c delivery/smtp/smtp.h \
 	delivery/smtp/tls_policy.c delivery/smtp/tls_policy.h \
 	delivery/smtp/reply.c delivery/smtp/reply.h \
 	delivery/smtp/nexthop.c delivery/smtp/nexthop.h \
-	delivery/smtp/dotstuff.c delivery/smtp/dotstuff.h \
-	delivery/smtp/downgrade.c delivery/smtp/downgrade.h
+	delivery/smtp/dotstuff.c delivery/smtp/dotstuff.h
 libexec_smtp_LDADD = $(TERN_LIBS)
 
 check_PROGRAMS += tests/unit/test_smtp_parsers
 TESTS += tests/unit/test_smtp_parsers
 tests_unit_test_smtp_parsers_SOURCES = tests/unit/test_smtp_parsers.c \
-	delivery/smtp/reply.c delivery/smtp/nexthop.c delivery/smtp/dotstuff.c \
-	delivery/smtp/downgrade.c
+	delivery/smtp/reply.c delivery/smtp/nexthop.c delivery/smtp/dotstuff.c
 tests_unit_test_smtp_parsers_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/delivery/smtp
 
 check_PROGRAMS += tests/unit/test_smtp_tls

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "dotstuff.h"
-#include "downgrade.h"
 #include "message.h"
+#include "mime_downgrade.h"
 
 /* The size of the message as delivered, and whether it has 8-bit bytes. */
 static void read_content_facts(struct message *m)
@@ -56,7 +56,7 @@ int message_convert(struct message *m)
     if (rc == 0) {
         /* quoted-printable at most triples a byte, plus a soft break per 75 */
         buf_init(&m->seven_bit, 4 * m->size + 4096);
-        rc = downgrade_8bit(content.data, content.len, &m->seven_bit);
+        rc = mime_downgrade_buffer(content.data, content.len, &m->seven_bit);
         if (rc == 0)
             m->converted = true;
         else

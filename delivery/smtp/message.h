@@ -16,7 +16,7 @@ struct message {
     bool eightbit;                 /* the content has a byte above 127 */
     bool body_8bitmime;            /* the client said BODY=8BITMIME (attribute body) */
     bool smtputf8;                 /* the client said SMTPUTF8 (attribute smtputf8=yes) */
-    struct buf seven_bit;          /* the content made 7-bit (downgrade.h), once needed */
+    struct buf seven_bit;          /* the content made 7-bit (mime_downgrade.h) */
     bool converted;                /* seven_bit holds it */
 };
 

@@ -1,14 +1,13 @@
 /* test_smtp_parsers.c: table-driven unit tests of the smtp client's pure parts: the reply
  * parser (single and multiline replies, enhanced status codes, bounds) and the EHLO
- * extensions (delivery/smtp/reply.c), next hops (nexthop.c), the wire form of message
- * content (dotstuff.c) and 8-bit content made quoted-printable (downgrade.c). Lines are copied to exact-size heap buffers so a sanitizer build
+ * extensions (delivery/smtp/reply.c), next hops (nexthop.c) and the wire form of message
+ * content (dotstuff.c). Lines are copied to exact-size heap buffers so a sanitizer build
  * catches any read past their length. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dotstuff.h"
-#include "downgrade.h"
 #include "nexthop.h"
 #include "reply.h"
 #include "unit.h"
@@ -379,141 +378,6 @@ START_TEST(eight_bit)
 }
 END_TEST
 
-/* ---- 8-bit content made 7-bit ---- */
-
-static const struct qp_case {
-    const char *in;
-    size_t len;
-    const char *out;
-} qp_cases[] = {
-    {S("plain\r\n"), "plain\r\n"},
-    {S("caf\xc3\xa9 = x\r\n"), "caf=C3=A9 =3D x\r\n"},
-    {S("trailing \r\ntab\t\r\nend "), "trailing=20\r\ntab=09\r\nend=20"},
-    {S("lone\nLF and\rCR"), "lone=0ALF and=0DCR"},
-    {S("\x00\x7f~!"), "=00=7F~!"},
-};
-
-START_TEST(qp_table)
-{
-    const struct qp_case *c = &qp_cases[_i];
-    struct buf out;
-    buf_init(&out, 1024);
-    ck_assert_int_eq(qp_encode(c->in, c->len, &out), 0);
-    ck_assert_str_eq(out.data, c->out);
-    buf_free(&out);
-}
-END_TEST
-
-START_TEST(qp_line_length)
-{
-    char in[300];
-    memset(in, 'a', 200);
-    memcpy(in + 200, "\r\n", 2);
-    memset(in + 202, 0xe9, 40);
-    struct buf out;
-    buf_init(&out, 4096);
-    ck_assert_int_eq(qp_encode(in, 242, &out), 0);
-    /* every line at most 76 characters, soft breaks ending in '=' */
-    size_t lines = 0;
-    for (char *p = out.data; *p; lines++) {
-        char *e = strstr(p, "\r\n");
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        ck_assert_uint_le(n, 76);
-        p += n + (e ? 2 : 0);
-    }
-    ck_assert_uint_eq(lines, 5);      /* 75+75+50 a's, then 25+15 =E9's */
-    ck_assert(strncmp(out.data + 75, "=\r\n", 3) == 0);
-    buf_free(&out);
-    buf_init(&out, 10);       /* out of room: -1, and nothing half-written */
-    ck_assert_int_eq(qp_encode(in, 242, &out), -1);
-    ck_assert_uint_eq(out.len, 0);
-    buf_free(&out);
-}
-END_TEST
-
-static const struct down_case {
-    const char *name;
-    const char *in;
-    const char *out;      /* NULL: unchanged */
-} down_cases[] = {
-    {"7-bit is left alone",
-     "Subject: x\r\n\r\nplain body\r\n", NULL},
-    {"a message without MIME headers",
-     "Subject: x\r\n\r\ncaf\xc3\xa9\r\n",
-     "Subject: x\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n"
-     "\r\ncaf=C3=A9\r\n"},
-    {"a declared 8bit encoding is replaced",
-     "MIME-Version: 1.0\r\nContent-Transfer-Encoding: 8bit\r\nContent-Type: text/plain;\r\n"
-     " charset=utf-8\r\n\r\n\xc3\xa9t\xc3\xa9\r\n",
-     "MIME-Version: 1.0\r\nContent-Type: text/plain;\r\n charset=utf-8\r\n"
-     "Content-Transfer-Encoding: quoted-printable\r\n\r\n=C3=A9t=C3=A9\r\n"},
-    {"base64 is already 7-bit (and 8-bit in a header stays)",
-     "Subject: \xc3\xa9\r\nContent-Transfer-Encoding: base64\r\n\r\n\xff\r\n", NULL},
-    {"a multipart: only the 8-bit leaf changes",
-     "MIME-Version: 1.0\r\nContent-Type: multipart/mixed;\r\n\tboundary=\"=_b 1\"\r\n\r\n"
-     "preamble\r\n--=_b 1\r\nContent-Type: text/plain\r\n\r\n\xe9\r\n"
-     "--=_b 1\r\nContent-Type: application/octet-stream\r\n"
-     "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--=_b 1--\r\nepilogue\r\n",
-     "MIME-Version: 1.0\r\nContent-Type: multipart/mixed;\r\n\tboundary=\"=_b 1\"\r\n\r\n"
-     "preamble\r\n--=_b 1\r\nContent-Type: text/plain\r\n"
-     "Content-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n"
-     "--=_b 1\r\nContent-Type: application/octet-stream\r\n"
-     "Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n--=_b 1--\r\nepilogue\r\n"},
-    {"a message/rfc822 part is walked into",
-     "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
-     "Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\n\xe9\r\n--b--\r\n",
-     "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
-     "Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n"
-     "Content-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n--b--\r\n"},
-    {"an obsolete field with white space before its colon is still the field",
-     "Content-Transfer-Encoding : 8bit\r\nMIME-Version\t: 1.0\r\n\r\n\xe9\r\n",
-     "MIME-Version\t: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n"},
-    {"a body that starts without an empty line gets one before its encoded form",
-     "Subject: x\r\ncaf\xc3\xa9 body\r\n",
-     "Subject: x\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: quoted-printable\r\n"
-     "\r\ncaf=C3=A9 body\r\n"},
-    {"a part without a header or an empty line",
-     "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nplain \xe9\r\n--b--\r\n",
-     "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
-     "Content-Transfer-Encoding: quoted-printable\r\n\r\nplain =E9\r\n--b--\r\n"},
-    {"a multipart without its close delimiter",
-     "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\n\xe9\r\n",
-     "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
-     "Content-Transfer-Encoding: quoted-printable\r\n\r\n=E9\r\n"},
-};
-
-START_TEST(downgrade_table)
-{
-    const struct down_case *c = &down_cases[_i];
-    struct buf out;
-    buf_init(&out, 8192);
-    size_t len = strlen(c->in);
-    char *in = malloc(len);
-    ck_assert_ptr_nonnull(in);
-    memcpy(in, c->in, len);
-    ck_assert_int_eq(downgrade_8bit(in, len, &out), 0);
-    free(in);
-    ck_assert_msg(strcmp(out.data, c->out ? c->out : c->in) == 0, "%s:\n%s", c->name, out.data);
-    ck_assert(!content_has_8bit(out.data, out.len) || c->out == NULL);
-    buf_free(&out);
-}
-END_TEST
-
-START_TEST(downgrade_depth)
-{
-    struct buf in, out;
-    buf_init(&in, 65536);
-    buf_init(&out, 65536);
-    for (int i = 0; i <= DOWNGRADE_DEPTH_MAX + 1; i++)
-        buf_printf(&in, "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i, i);
-    buf_puts(&in, "\r\n\xe9\r\n");
-    ck_assert_int_eq(downgrade_8bit(in.data, in.len, &out), -1);
-    ck_assert_uint_eq(out.len, 0);
-    buf_free(&in);
-    buf_free(&out);
-}
-END_TEST
-
 static Suite *smtp_parsers_suite(void)
 {
     Suite *s = suite_create("smtp_parsers");
@@ -528,10 +392,6 @@ static Suite *smtp_parsers_suite(void)
     TABLE(tc, dotstuff_table, stuff_cases);
     tcase_add_test(tc, dotstuff_full_buffer);
     tcase_add_test(tc, eight_bit);
-    TABLE(tc, qp_table, qp_cases);
-    tcase_add_test(tc, qp_line_length);
-    TABLE(tc, downgrade_table, down_cases);
-    tcase_add_test(tc, downgrade_depth);
     suite_add_tcase(s, tc);
     return s;
 }
