@@ -45,24 +45,25 @@ static bool has_ctl(const char *s)
     return false;
 }
 
-/* a value written bare: a token, or [local-part] "@" domain-name with a dot-atom local part */
-static bool bare_value(const char *v)
+/* a value written bare: a token, or for a property's pvalue also [local-part] "@" domain-name
+ * with a dot-atom local part (an authserv-id is a token or a quoted-string) */
+static bool bare_value(const char *v, bool pvalue)
 {
     size_t n = strlen(v);
     if (all_of(v, n, is_token_char))
         return true;
     const char *at = strrchr(v, '@');
-    if (at == NULL)
+    if (!pvalue || at == NULL)
         return false;
     size_t ln = (size_t)(at - v);
     return (ln == 0 || all_of(v, ln, is_atom_char)) && at[1] != '.' &&
            all_of(at + 1, strlen(at + 1), is_token_char);
 }
 
-/* v as a pvalue: bare, or a quoted-string with '"' and '\' escaped */
-static int put_value(struct buf *b, const char *v)
+/* v bare, or as a quoted-string with '"' and '\' escaped */
+static int put_value(struct buf *b, const char *v, bool pvalue)
 {
-    if (bare_value(v))
+    if (bare_value(v, pvalue))
         return buf_puts(b, v);
     if (buf_putc(b, '"') < 0)
         return -1;
@@ -154,7 +155,7 @@ static int method_pieces(const struct auth_results_method *m, bool more, struct 
                          "property %s: bad name or value", p->name ? p->name : "(null)");
             return -1;
         }
-        rc |= buf_printf(pieces, "%s=", p->name) < 0 || put_value(pieces, p->value) < 0 ||
+        rc |= buf_printf(pieces, "%s=", p->name) < 0 || put_value(pieces, p->value, true) < 0 ||
               buf_putc(pieces, 0) < 0;
     }
     if (more && rc == 0) {
@@ -180,7 +181,7 @@ int auth_results_compose(const char *authserv_id, const struct auth_results_meth
     struct buf pieces;
     buf_init(&pieces, out->max);
     int rc = buf_puts(&pieces, "Authentication-Results:") < 0 || buf_putc(&pieces, 0) < 0 ||
-             put_value(&pieces, authserv_id) < 0 || buf_putc(&pieces, ';') < 0 ||
+             put_value(&pieces, authserv_id, false) < 0 || buf_putc(&pieces, ';') < 0 ||
              buf_putc(&pieces, 0) < 0;
     if (n == 0 && rc == 0)
         rc = buf_puts(&pieces, "none") < 0 || buf_putc(&pieces, 0) < 0;
@@ -242,8 +243,8 @@ static const char *read_quoted(const char *p, const char *e, char *id, size_t id
             continue;   /* folding */
         if (*p == '\\' && ++p == e)
             return NULL;
-        if (n + 1 >= idsize)
-            return NULL;
+        if ((is_ctl((unsigned char)*p) && *p != '\t') || n + 1 >= idsize)
+            return NULL;   /* no NUL or control character gets into the id */
         id[n++] = *p;
     }
     if (p == e || n == 0)

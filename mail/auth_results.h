@@ -37,7 +37,8 @@ int auth_results_compose(const char *authserv_id, const struct auth_results_meth
 
 /* Reads the authserv-id at the start of an Authentication-Results field value (value[0..len),
  * after the colon, folded lines allowed): CFWS and comments skipped, then a token (RFC 2045;
- * 8-bit bytes allowed for RFC 6532) or a quoted-string (unquoted into id), then an optional
+ * 8-bit bytes allowed for RFC 6532) or a quoted-string (unquoted into id; no control
+ * character but a tab), then an optional
  * version number (*version; 1 when absent). 1 with id[0..idsize) set, 0 when there is no
  * authserv-id (an empty value, an unclosed comment or quoted-string, too long for idsize).
  * Only the id and version are read: what follows is not checked. */

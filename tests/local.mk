@@ -20,4 +20,7 @@ CLEANFILES += tests/fuzz/fuzz_command tests/fuzz/fuzz_path tests/fuzz/fuzz_param
 	tests/fuzz/fuzz_command-replay tests/fuzz/fuzz_path-replay tests/fuzz/fuzz_params-replay \
 	tests/fuzz/fuzz_header tests/fuzz/fuzz_header-replay \
 	tests/fuzz/fuzz_address tests/fuzz/fuzz_address-replay \
-	tests/fuzz/fuzz_qrecord tests/fuzz/fuzz_qrecord-replay
+	tests/fuzz/fuzz_qrecord tests/fuzz/fuzz_qrecord-replay \
+	tests/fuzz/fuzz_dmarc_record tests/fuzz/fuzz_dmarc_record-replay \
+	tests/fuzz/fuzz_auth_results tests/fuzz/fuzz_auth_results-replay \
+	tests/fuzz/fuzz_srs tests/fuzz/fuzz_srs-replay

@@ -82,6 +82,9 @@ START_TEST(compose_quoting)
     struct auth_results_method d = { "dkim", "pass", NULL,
                                      { { "header.i", "@sub.example.com" },
                                        { "header.i", "first.last+tag@example.com" } }, 2 };
+    s = compose("id@a.example", NULL, 0, 1000);   /* an authserv-id is a token or quoted */
+    ck_assert_str_eq(s, "Authentication-Results: \"id@a.example\"; none\r\n");
+    free(s);
     s = compose("a.example", &d, 1, 1000);
     ck_assert_str_eq(s, "Authentication-Results: a.example; dkim=pass header.i=@sub.example.com"
                         "\r\n\theader.i=first.last+tag@example.com\r\n");
@@ -183,6 +186,7 @@ START_TEST(authserv_id_examples)
         { "example.org 12345678901; none", "example.org", 1 },   /* not a version */
         { "example.org spf=pass", "example.org", 1 },
         { "\xc3\xa9xample.org; none", "\xc3\xa9xample.org", 1 },
+        { "id@a.example; none", "id", 1 },
     };
     for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
         char id[AUTH_RESULTS_ID_MAX];
@@ -198,7 +202,7 @@ START_TEST(authserv_id_malformed)
 {
     static const char *const bad[] = {
         "", "   ", "(unclosed comment example.org", "\"unclosed", "\"\"; none", "; none",
-        "(a)(b) ;none", "\"a\\", "(\\", "=x; none",
+        "(a)(b) ;none", "\"a\\", "(\\", "=x; none", "\"a\001b\"; none",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char id[AUTH_RESULTS_ID_MAX];
