@@ -152,12 +152,13 @@ static void lower(char *s)
             *s = (char)(*s + 32);
 }
 
-/* a.local@... as the address into out when it fits our bounds */
+/* a written into out when it fits the bounds and reads back (so a bounce can be reversed;
+ * an SRS0 of another forwarder with nothing after "SRS0=" would not) */
 static enum srs_status put_address(const struct srs_address *a, char *out, size_t size)
 {
     char whole[SRS_ADDRESS_MAX];
-    if (srs_address_format(a, whole, sizeof whole) < 0 || strchr(whole, '@') == NULL ||
-        (size_t)(strchr(whole, '@') - whole) > SRS_LOCAL_MAX ||
+    struct srs_address back;
+    if (srs_address_format(a, whole, sizeof whole) < 0 || srs_address_parse(whole, &back) != 1 ||
         snprintf(out, size, "%s", whole) >= (int)size) {
         if (size > 0)
             out[0] = '\0';

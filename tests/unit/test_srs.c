@@ -176,6 +176,7 @@ START_TEST(left_alone)
     fwd(&key, "fwd.example", "a\tb@x.example", now, SRS_MALFORMED);
     fwd(&key, "fwd.example", "@x.example", now, SRS_MALFORMED);
     fwd(&key, "fwd.example", "a@b@x.example", now, SRS_MALFORMED);
+    fwd(&key, "fwd.example", "SRS0=@x.example", now, SRS_MALFORMED);   /* SRS1 of nothing */
     ck_assert_str_eq(srs_status_text(SRS_MALFORMED), "malformed SRS address");
 }
 END_TEST
