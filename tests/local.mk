@@ -36,4 +36,7 @@ CLEANFILES += tests/fuzz/fuzz_command tests/fuzz/fuzz_path tests/fuzz/fuzz_param
 	tests/fuzz/fuzz_dkim_sig tests/fuzz/fuzz_dkim_sig-replay \
 	tests/fuzz/fuzz_dkim_key tests/fuzz/fuzz_dkim_key-replay \
 	tests/fuzz/fuzz_dkim_body tests/fuzz/fuzz_dkim_body-replay \
-	tests/fuzz/fuzz_downgrade tests/fuzz/fuzz_downgrade-replay
+	tests/fuzz/fuzz_downgrade tests/fuzz/fuzz_downgrade-replay \
+	tests/fuzz/fuzz_dmarc_record tests/fuzz/fuzz_dmarc_record-replay \
+	tests/fuzz/fuzz_auth_results tests/fuzz/fuzz_auth_results-replay \
+	tests/fuzz/fuzz_srs tests/fuzz/fuzz_srs-replay
