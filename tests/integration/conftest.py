@@ -366,6 +366,19 @@ def read_queue_file(path):
     return q
 
 
+def pflogsumm_totals(instance):
+    """pflogsumm --syslog-name=tern over the instance's log, as an admin reads it: the grand
+    totals ({"received": n, "delivered": n, ...}) and the report."""
+    r = subprocess.run(["pflogsumm", "--syslog-name=tern", instance.log_path],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    totals = {}
+    for m in re.finditer(r"^\s+(\d+)\s+(received|delivered|deferred|bounced|rejected)\b",
+                         r.stdout, re.M):
+        totals.setdefault(m.group(2), int(m.group(1)))
+    return totals, r.stdout
+
+
 def make_test_cert(directory, cn="mx.test.example"):
     """A self-signed P-256 certificate for cn and 127.0.0.1, made with openssl: (cert, key)."""
     os.makedirs(directory, exist_ok=True)

@@ -15,7 +15,7 @@ import time
 import dkim
 import pytest
 
-from conftest import queue_files, read_queue_file, wait_for
+from conftest import pflogsumm_totals, queue_files, read_queue_file, wait_for
 from dnsserver import DnsServer
 
 HOST = "mx.test.example"
@@ -225,6 +225,10 @@ def test_dmarc_reject_refuses_at_the_end_of_data(auth, keys):
     r = results(queued(auth, text)[0])
     assert r[0].startswith("spf=fail "), r
     assert r[2] == "dmarc=pass (p=reject dis=none) header.from=good.example", r
+    # pflogsumm still reads the log: two messages received (it counts a queue ID's client=
+    # line, as for a message Postfix's milters refuse), one of them rejected
+    totals, report = pflogsumm_totals(auth)
+    assert totals["received"] == 2 and totals["rejected"] == 1, report[:800]
 
 
 # The DMARC table: (MAIL FROM, From:, client, signer (domain, selector) or None, the dmarc
