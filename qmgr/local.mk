@@ -2,7 +2,7 @@
 # unit tests of its next-hop resolver and virtual alias expansion.
 pkglibexec_PROGRAMS += libexec/qmgr
 libexec_qmgr_SOURCES = qmgr/qmgr.c qmgr/qmgr.h qmgr/scan.c qmgr/message.c qmgr/schedule.c \
-	qmgr/call.c qmgr/forward.c qmgr/valias.c qmgr/resolve.c qmgr/resolve.h \
+	qmgr/call.c qmgr/forward.c qmgr/valias.c qmgr/resolve.c qmgr/resolve.h qmgr/srs.c \
 	qmgr/admin.c qmgr/flush.c
 libexec_qmgr_LDADD = $(TERN_LIBS)
 dist_man_MANS += docs/qmgr.8
