@@ -3,7 +3,7 @@
 pkglibexec_PROGRAMS += libexec/smtpd
 libexec_smtpd_SOURCES = smtpd/smtpd.c smtpd/smtpd.h smtpd/session.c smtpd/session.h \
 	smtpd/data.c smtpd/data.h smtpd/policy.c smtpd/policy.h smtpd/tls.c smtpd/tls.h \
-	smtpd/auth.c smtpd/auth.h
+	smtpd/auth.c smtpd/auth.h smtpd/srs_rcpt.c smtpd/srs_rcpt.h
 libexec_smtpd_LDADD = $(TERN_LIBS)
 dist_man_MANS += docs/smtpd.8
 EXTRA_DIST += smtpd/README.md tests/integration/test_smtpd.py

@@ -20,6 +20,7 @@
 #include "server.h"
 #include "session.h"
 #include "smtpd.h"
+#include "srs_rcpt.h"
 #include "tls.h"
 #include "workpool.h"
 
@@ -127,6 +128,8 @@ static void pre_jail(void)
     }
     smtpd.policy = policy_open(err, sizeof err);
     if (smtpd.policy == NULL)
+        log_fatal_code(EX_CONFIG, "%s", err);
+    if (srs_rcpt_open(err, sizeof err) < 0)
         log_fatal_code(EX_CONFIG, "%s", err);
     if (smtpd.set.sasl_enable) {
         const char *users = config_str("smtpd_sasl_users");
