@@ -37,6 +37,7 @@ static int domain_is_ours(const char *domain, char *err, size_t errlen)
 
 int srs_rcpt_open(char *err, size_t errlen)
 {
+    sodium_memzero(&S, sizeof S);
     const char *domain = config_str("srs_domain");
     domain += strspn(domain, LIST_SEPARATORS);
     size_t n = strcspn(domain, LIST_SEPARATORS);
