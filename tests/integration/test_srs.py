@@ -231,9 +231,11 @@ def test_a_missing_or_readable_key_is_an_error_at_start(instance):
         services = f.read()
     os.chmod(key, 0o644)
     instance.drop_services(["qmgr"])
-    assert instance.tern("start").returncode != 0
+    r = instance.tern("start")
+    assert r.returncode != 0, r.stderr
     assert instance.log_lines(r"tern/smtpd\[\d+\]: fatal: srs_domain is set but the key cannot "
-                              r"be used .*readable or writable by group or others \(mode 0644\)")
+                              r"be used .*readable or writable by group or others \(mode 0644\)"), \
+        r.stderr + instance.log()
     assert instance.log_lines(r"smtpd pid \d+ exit status 78")
     os.unlink(key)
     with open(master, "w") as f:
