@@ -126,10 +126,10 @@ static void pre_jail(void)
         if (smtpd.dns == NULL)
             log_warn("%s; client names are not looked up", err);
     }
+    if (srs_rcpt_open(err, sizeof err) < 0)   /* before the tables: nothing left open */
+        log_fatal_code(EX_CONFIG, "%s", err);
     smtpd.policy = policy_open(err, sizeof err);
     if (smtpd.policy == NULL)
-        log_fatal_code(EX_CONFIG, "%s", err);
-    if (srs_rcpt_open(err, sizeof err) < 0)
         log_fatal_code(EX_CONFIG, "%s", err);
     if (smtpd.set.sasl_enable) {
         const char *users = config_str("smtpd_sasl_users");
