@@ -217,7 +217,7 @@ def test_srs_domain_must_be_ours(instance):
     instance.conf("srs_domain = elsewhere.example\n")
     r = instance.tern("start")
     assert r.returncode != 0
-    assert re.search(r"tern/smtpd\[\d+\]: fatal: srs_domain = elsewhere\.example is not a "
+    assert re.search(r"tern/(\w+/)?smtpd\[\d+\]: fatal: srs_domain = elsewhere\.example is not a "
                      r"domain tern receives mail for", instance.log())
     assert instance.log_lines(r"smtpd pid \d+ exit status 78")
 
@@ -233,7 +233,7 @@ def test_a_missing_or_readable_key_is_an_error_at_start(instance):
     instance.drop_services(["qmgr"])
     r = instance.tern("start")
     assert r.returncode != 0, r.stderr
-    assert instance.log_lines(r"tern/smtpd\[\d+\]: fatal: srs_domain is set but the key cannot "
+    assert instance.log_lines(r"tern/(\w+/)?smtpd\[\d+\]: fatal: srs_domain is set but the key cannot "
                               r"be used .*readable or writable by group or others \(mode 0644\)"), \
         r.stderr + instance.log()
     assert instance.log_lines(r"smtpd pid \d+ exit status 78")
