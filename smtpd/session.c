@@ -44,6 +44,7 @@
 #include "smtp_parse.h"
 #include "smtp_rules.h"
 #include "smtpd.h"
+#include "srs_rcpt.h"
 #include "tls.h"
 #include "tls_summary.h"
 #include "workpool.h"
@@ -835,8 +836,10 @@ static void cmd_rcpt(struct session *s, const struct smtp_command *c)
         return;
     }
     char text[REPLY_MAX];
-    enum rcpt_verdict v = policy_check_rcpt(smtpd.policy, &r.addr, s->trusted_net,
-                                            s->authenticated, text, sizeof text);
+    int srs = srs_rcpt_check(s->client, &r.addr, &r.params, text, sizeof text);
+    enum rcpt_verdict v = srs ? (srs > 0 ? RCPT_OK : RCPT_UNKNOWN_USER)
+                              : policy_check_rcpt(smtpd.policy, &r.addr, s->trusted_net,
+                                                  s->authenticated, text, sizeof text);
     if (v != RCPT_OK) {
         log_reject(s, "RCPT", text, r.addr.address);
         reply(s, "%s", text);

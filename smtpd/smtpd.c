@@ -21,6 +21,7 @@
 #include "server.h"
 #include "session.h"
 #include "smtpd.h"
+#include "srs_rcpt.h"
 #include "tls.h"
 #include "workpool.h"
 
@@ -159,6 +160,8 @@ static void pre_jail(void)
         if (smtpd.psl == NULL)
             log_fatal_code(EX_CONFIG, "cannot load the Public Suffix List for DMARC: %s", err);
     }
+    if (srs_rcpt_open(err, sizeof err) < 0)   /* before the tables: nothing left open */
+        log_fatal_code(EX_CONFIG, "%s", err);
     smtpd.policy = policy_open(err, sizeof err);
     if (smtpd.policy == NULL)
         log_fatal_code(EX_CONFIG, "%s", err);
