@@ -21,7 +21,8 @@
 #include "mem.h"
 
 /* Where distributions keep the root zone's trust anchor (Debian: dns-root-data, unbound-anchor).
- * Without one, libunbound validates nothing and no answer is secure, so DANE never applies. */
+ * Without one (or with dns_dnssec_validation = no), libunbound validates nothing and no
+ * answer is secure, so DANE never applies. */
 static const char *const trust_anchor_files[] = {
     "/usr/share/dns/root.key", "/var/lib/unbound/root.key", "/etc/unbound/root.key", NULL,
 };
@@ -114,7 +115,7 @@ struct dns *dns_open(char *err, size_t errlen)
         what = "reading /etc/resolv.conf";
     if (r == 0 && !*server && (r = ub_ctx_hosts(d->ctx, NULL)) != 0)
         what = "reading /etc/hosts";
-    if (r == 0 && (r = add_trust_anchor(d->ctx)) != 0)
+    if (r == 0 && config_bool("dns_dnssec_validation") && (r = add_trust_anchor(d->ctx)) != 0)
         what = "reading the DNSSEC trust anchor";
     if (r == 0 && (r = test_domains_insecure(d->ctx)) != 0)
         what = "setting domain-insecure";

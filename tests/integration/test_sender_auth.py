@@ -69,14 +69,17 @@ def zone_for(keys):
         "pct0.example": {"TXT": ["v=spf1 -all"]},
         "_dmarc.pct0.example": {"TXT": ["v=DMARC1; p=reject; pct=0"]},
         # an organizational domain's record: sp= and np= (the Public Suffix List's implicit
-        # rule makes org.example the organizational domain of its subdomains; the list's own
-        # multi-label suffixes, such as co.uk, are in tests/unit/test_dmarc.c: here the
-        # resolver would try to validate them against the root's trust anchor)
+        # rule makes org.example the organizational domain of its subdomains; below, a
+        # suffix of two labels of the list itself)
         "org.example": {"A": ["192.0.2.2"]},
         "_dmarc.org.example": {"TXT": ["v=DMARC1; p=none; sp=reject; np=quarantine"]},
         "mail.org.example": {"A": ["192.0.2.3"], "TXT": ["v=spf1 -all"]},
         "sel._domainkey.org.example": {"TXT": [rsa]},
         "nodmarc.example": {"TXT": ["v=spf1 ip4:127.0.0.2 -all"]},
+        "example.co.uk": {"A": ["192.0.2.4"]},
+        "_dmarc.example.co.uk": {"TXT": ["v=DMARC1; p=none; sp=reject"]},
+        "mail.example.co.uk": {"A": ["192.0.2.5"], "TXT": ["v=spf1 -all"]},
+        "sel._domainkey.example.co.uk": {"TXT": [rsa]},
     }
 
 
@@ -257,6 +260,10 @@ DMARC_CASES = [
     ("a@org.example", "a@org.example", "127.0.0.2", None, "fail", "accept"),
     # a relaxed signature of the organizational domain aligns with a subdomain's From:
     ("a@bounces.example", "a@mail.org.example", "127.0.0.2", ("org.example", "sel"),
+     "pass", "accept"),
+    # co.uk is a public suffix: example.co.uk is the organizational domain, not co.uk
+    ("a@mail.example.co.uk", "a@mail.example.co.uk", "127.0.0.2", None, "fail", "reject"),
+    ("a@bounces.example", "a@mail.example.co.uk", "127.0.0.2", ("example.co.uk", "sel"),
      "pass", "accept"),
     # no record: none
     ("a@nodmarc.example", "a@nodmarc.example", "127.0.0.3", None, "none", "accept"),
