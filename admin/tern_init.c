@@ -1,5 +1,6 @@
 /* tern_init.c: `tern init DIR`: a complete, self-contained instance in DIR: tern.conf,
- * master.conf, aliases (+ .db), the queue directory spool/, the log log/mail.log and Maildir
+ * master.conf, aliases (+ .db), an empty DKIM signing table and its key directory dkim/, the
+ * queue directory spool/, the log log/mail.log and Maildir
  * mailboxes under mail/, listening on 127.0.0.1. As root it uses the system user `tern` and group
  * `terndrop` (created when missing); as anyone else everything runs as that user. */
 #include <errno.h>
@@ -203,9 +204,11 @@ static void write_tern_conf(const struct init_opts *o, const char *owner, const 
         "# AUTH logins for submission: `login HASH` lines, HASH from ternpasswd\n"
         "smtpd_sasl_users = texthash:%s/sasl_users\n"
         "# which logins may send as which addresses on the submission services\n"
-        "smtpd_sender_login_maps = texthash:%s/sender_logins\n",
+        "smtpd_sender_login_maps = texthash:%s/sender_logins\n"
+        "# DKIM keys of the domains whose mail is signed: `tern dkim keygen DOMAIN SELECTOR`\n"
+        "dkim_signing_keys = texthash:%s/dkim_signing_keys\n",
         date, o->hostname, o->dir, tern_daemon_dir(), owner, group, o->dir, o->dir, o->dir,
-        o->dir, o->dir, o->dir, o->dir, o->dir, o->dir);
+        o->dir, o->dir, o->dir, o->dir, o->dir, o->dir, o->dir);
     write_file(o->dir, CONFIG_FILE, &t, 0644);
     buf_free(&t);
 }
@@ -358,6 +361,18 @@ static void write_sender_logins(const struct init_opts *o)
     buf_free(&t);
 }
 
+static void make_dkim(const struct init_opts *o, gid_t mail_owner_gid)
+{
+    struct buf t;
+    buf_init(&t, BUF_UNBOUNDED);
+    buf_puts(&t, DKIM_SIGNING_KEYS_TEXT);
+    write_file(o->dir, "dkim_signing_keys", &t, 0644);
+    buf_set(&t, o->dir);
+    buf_puts(&t, "/dkim");
+    tern_dkim_make_dir(buf_str(&t), mail_owner_gid);
+    buf_free(&t);
+}
+
 static void make_instance_dirs(const struct init_opts *o, const struct qdir_ids *ids)
 {
     struct buf p;
@@ -459,6 +474,7 @@ int tern_init(int argc, char **argv)
     make_certificate(&o);
     write_sasl_users(&o);
     write_sender_logins(&o);
+    make_dkim(&o, ids.mail_owner_gid);
     make_instance_dirs(&o, &ids);
     log_info("created the instance %s: SMTP on 127.0.0.1:%d, submission %d, smtps %d; "
              "start it with: tern -c %s start", o.dir, o.smtp_port, o.submission_port,
