@@ -21,9 +21,10 @@ struct dkim_signing_ref {
 
 /* Parses a table value value[0..len): SELECTOR:KEYFILE items separated by commas and/or white
  * space; a selector is dot-separated labels of letters, digits, '-' and '_'; a KEYFILE is
- * anything but white space and commas. Pure. 0 with refs[0..*count) filled (at least one), or
- * -1 with err: empty, no colon, a bad selector, an empty or too long KEYFILE, a selector given
- * twice, more than DKIM_SIGNING_SELECTORS_MAX. */
+ * anything but white space, commas and control characters. Pure. 0 with refs[0..*count)
+ * filled (at least one), or -1 with err: empty, no colon, a bad selector, an empty or too long
+ * KEYFILE or one with a control character, a selector given twice, more than
+ * DKIM_SIGNING_SELECTORS_MAX. */
 int dkim_signing_parse(const char *value, size_t len,
                        struct dkim_signing_ref refs[DKIM_SIGNING_SELECTORS_MAX], size_t *count,
                        char *err, size_t errlen);

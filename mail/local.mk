@@ -32,7 +32,8 @@ mail_libternmail_a_SOURCES = \
 	mail/dkim.c mail/dkim.h mail/dkim_tags.c mail/dkim_tags.h mail/dkim_sig.c mail/dkim_sig.h \
 	mail/dkim_key.c mail/dkim_key.h mail/dkim_canon.c mail/dkim_canon.h \
 	mail/dkim_sign.c mail/dkim_sign.h mail/dkim_verify.c mail/dkim_verify.h \
-	mail/dkim_signing.c mail/dkim_signing.h mail/dkim_signer.c mail/dkim_signer.h \
+	mail/dkim_signing.c mail/dkim_signing_parse.c mail/dkim_signing.h \
+	mail/dkim_signer.c mail/dkim_signer.h \
 	mail/dmarc_record.c mail/dmarc_record.h \
 	mail/dmarc.c mail/dmarc.h \
 	mail/auth_results.c mail/auth_results.h \
