@@ -71,9 +71,11 @@ START_TEST(parse_values)
     /* the length counts, not a NUL */
     ck_assert_int_eq(dkim_signing_parse("a:bc:d", 3, r, &n, err, sizeof err), 0);
     ck_assert_str_eq(r[0].keyfile, "b");
+    /* a NUL in a key file name is no end of it */
+    ck_assert_int_eq(dkim_signing_parse("s:a\0b", 5, r, &n, err, sizeof err), -1);
     static const char *const bad[] = {
         "", " , ", "s1", ":k", "s1:", "a..b:k", "a b:k", "s.:k", "s1:a, S1:b",
-        "a:1 b:2 c:3 d:4 e:5 f:6 g:7 h:8 i:9", "s@x:k", NULL,
+        "a:1 b:2 c:3 d:4 e:5 f:6 g:7 h:8 i:9", "s@x:k", "s:a\x01b", NULL,
     };
     for (int i = 0; bad[i]; i++) {
         err[0] = '\0';
