@@ -1,7 +1,7 @@
 /* tern_init.c: `tern init DIR`: a complete, self-contained instance in DIR: tern.conf,
  * master.conf, aliases (+ .db), an empty DKIM signing table and its key directory dkim/, the
- * queue directory spool/, the log log/mail.log and Maildir
- * mailboxes under mail/, listening on 127.0.0.1. As root it uses the system user `tern` and group
+ * queue directory spool/, the log log/mail.log, Maildir mailboxes under mail/ and the SRS key
+ * srs.key, listening on 127.0.0.1. As root it uses the system user `tern` and group
  * `terndrop` (created when missing); as anyone else everything runs as that user. */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +24,7 @@
 #include "mem.h"
 #include "qdir.h"
 #include "safefile.h"
+#include "srs.h"
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -373,6 +374,29 @@ static void make_dkim(const struct init_opts *o, gid_t mail_owner_gid)
     buf_free(&t);
 }
 
+/* SRS for forwarded mail: srs_domain is the host name (in mydestination, so bounces to SRS
+ * addresses come back here), with a new key at srs_key_file's default place. */
+static void make_srs(const struct init_opts *o)
+{
+    struct buf path, text;
+    buf_init(&path, BUF_UNBOUNDED);
+    buf_init(&text, BUF_UNBOUNDED);
+    char err[ERR_TEXT_MAX];
+    buf_printf(&path, "%s/srs.key", o->dir);
+    if (srs_key_generate(buf_str(&path), err, sizeof err) < 0)
+        log_fatal_code(EX_CANTCREAT, "%s", err);
+    buf_puts(&text, "\n# SRS: mail that aliases and .forward files send on to other domains leaves "
+                    "with its\n# sender rewritten into this domain, signed with the key in "
+                    "srs_key_file\n# ($config_directory/srs.key)\nsrs_domain = $myhostname\n");
+    buf_set(&path, o->dir);
+    buf_printf(&path, "/%s", CONFIG_FILE);
+    int fd = safe_open(buf_str(&path), O_WRONLY | O_APPEND, 0, (uid_t)-1);
+    if (fd < 0 || write(fd, text.data, text.len) != (ssize_t)text.len || close(fd) < 0)
+        log_fatal_code(EX_CANTCREAT, "cannot write %s: %s", buf_str(&path), strerror(errno));
+    buf_free(&path);
+    buf_free(&text);
+}
+
 static void make_instance_dirs(const struct init_opts *o, const struct qdir_ids *ids)
 {
     struct buf p;
@@ -475,6 +499,7 @@ int tern_init(int argc, char **argv)
     write_sasl_users(&o);
     write_sender_logins(&o);
     make_dkim(&o, ids.mail_owner_gid);
+    make_srs(&o);
     make_instance_dirs(&o, &ids);
     log_info("created the instance %s: SMTP on 127.0.0.1:%d, submission %d, smtps %d; "
              "start it with: tern -c %s start", o.dir, o.smtp_port, o.submission_port,

@@ -1,7 +1,8 @@
 /* tern_setup.c: `tern setup [--links [--force]] [--root DIR]`, run as root after `make install`,
  * makes the installed tern the host's mail system: the user tern and group terndrop, the queue
  * directory, the set-gid helpers, the alias database, a self-signed TLS certificate, an empty
- * AUTH table and an empty DKIM signing table when there are none, then `tern check`; with --links, the names other programs call
+ * AUTH table, an empty DKIM signing table and the SRS key (when srs_domain is set) when there
+ * are none, then `tern check`; with --links, the names other programs call
  * the mail system by point at tern's sendmail. It creates only what is missing, fixes only what
  * is wrong and says what it changed, so a second run changes nothing. --root DIR takes every
  * path under DIR (a DESTDIR tree, an image); the user and group are the running system's. */
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
+#include <sodium.h>
 #include "admin.h"
 #include "buf.h"
 #include "config.h"
@@ -28,6 +30,7 @@
 #include "priv.h"
 #include "qdir.h"
 #include "safefile.h"
+#include "srs.h"
 
 /* Where `make install` puts tern's sendmail, and the names Debian Policy 11.6 says programs call
  * the mail system by; --links makes those symbolic links to it. */
@@ -358,6 +361,50 @@ static void setup_tls(void)
     free(rkey);
 }
 
+/* ---- SRS: the key of srs_domain when it is missing ---- */
+
+/* srs_key_file under --root; its default, under $config_directory, is there already. */
+static char *srs_key_path(void)
+{
+    bool set;
+    const char *raw = config_raw("srs_key_file", &set);
+    const char *path = config_str("srs_key_file");
+    if (!set || strncmp(raw, "$config_directory", 17) == 0 ||
+        strncmp(raw, "${config_directory}", 19) == 0)
+        return xstrdup(path);
+    return rooted(path);
+}
+
+static void setup_srs(void)
+{
+    const char *domain = config_str("srs_domain");
+    if (domain[strspn(domain, LIST_SEPARATORS)] == '\0') {
+        log_info("srs_domain is not set: mail that aliases and .forward files send to other "
+                 "domains keeps its sender, which SPF may refuse there; set it to a domain of "
+                 "mydestination (`ternconf -e 'srs_domain = $myhostname'`) and run tern setup "
+                 "again to make its key");
+        return;
+    }
+    char *path = srs_key_path();
+    char err[ERR_TEXT_MAX];
+    struct srs_key key;
+    if (!exists(path)) {
+        if (make_parents(path) < 0)
+            failed(EX_CANTCREAT, "cannot create the directory of %s: %s", path,
+                   strerror(errno));
+        else if (srs_key_generate(path, err, sizeof err) < 0)
+            failed(EX_CANTCREAT, "%s", err);
+        else {
+            log_info("made the SRS key %s for srs_domain = %s", path, domain);
+            S.changes++;
+        }
+    } else if (srs_key_load(path, &key, err, sizeof err) < 0) {
+        failed(EX_CONFIG, "%s", err);
+    }
+    sodium_memzero(&key, sizeof key);
+    free(path);
+}
+
 /* ---- sendmail, mailq, newaliases ---- */
 
 /* Whether path (under --root) is tern's sendmail: a link to it, or the file itself. */
@@ -588,6 +635,7 @@ int tern_setup(const char *cli_config_dir, char **overrides, int noverrides, int
     setup_aliases();
     setup_tls();
     setup_sasl_users();
+    setup_srs();
     setup_links();
     check(confdir, daemon_dir);
     if (S.code)

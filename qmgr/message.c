@@ -1,8 +1,9 @@
 /* message.c: a message in active/: loading it (recipients, original recipients, NOTIFY),
- * routing each recipient (virtual aliases, the resolver, error: and discard:), recording each
- * result (done mark in the queue file, defer/ bounce/ trace/ status logs, the Postfix-shaped
- * log line), and finishing it: the notices (bounce, success, delay) through the bounce service,
- * then removal or a move to deferred/ with the next attempt time as its mtime. */
+ * routing each recipient (SRS addresses of srs_domain, virtual aliases, the resolver, error:
+ * and discard:), recording each result (done mark in the queue file, defer/ bounce/ trace/
+ * status logs, the Postfix-shaped log line), and finishing it: the notices (bounce, success,
+ * delay) through the bounce service, then removal or a move to deferred/ with the next attempt
+ * time as its mtime. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "ipc_proto.h"
 #include "log.h"
@@ -169,12 +171,51 @@ static void split_code(const char *text, char dsn[16], const char *fallback, con
     *rest = text;
 }
 
+/* Recipient i, which became addrs, goes on as a new queue file (forward.c). */
+static void forward_rcpt(struct qmsg *m, size_t i, enum forward_kind kind, char *const *addrs,
+                         size_t n)
+{
+    char newids[FORWARD_IDS_MAX], err[512];
+    if (forward_write(m, i, NULL, NULL, kind, addrs, n, newids, err, sizeof err) < 0) {
+        message_rcpt_deferred(m, i, "4.3.0", err, "none");
+        return;
+    }
+    char text[FORWARD_IDS_MAX + 32];
+    snprintf(text, sizeof text, "forwarded as %s", newids);
+    message_rcpt_sent(m, i, "2.0.0", text, "none");
+    scan_request_incoming();
+}
+
+/* An SRS address of srs_domain (a bounce to a copy tern forwarded, made here or sent through
+ * pickup) goes back to the original sender: 1 when recipient i was handled so, 0 when it is
+ * not such an address. A forged, malformed or expired one bounces. */
+static int route_srs(struct qmsg *m, size_t i)
+{
+    const struct qsrs *s = qmgr_srs();
+    if (s == NULL)
+        return 0;
+    char orig[SRS_ADDRESS_MAX];
+    enum srs_status st = qsrs_reverse(s, m->rcpt[i].address, time(NULL), orig, sizeof orig);
+    if (st == SRS_NOT_SRS)
+        return 0;
+    if (st != SRS_OK) {
+        message_rcpt_bounced(m, i, "5.1.1", srs_status_text(st), "none");
+        return 1;
+    }
+    log_info("%s: SRS recipient <%s> is <%s>", m->id, m->rcpt[i].address, orig);
+    char *addrs[] = { orig };
+    forward_rcpt(m, i, FORWARD_SRS_REVERSE, addrs, 1);
+    return 1;
+}
+
 static void route(struct qmsg *m, size_t i)
 {
     struct qrcpt *r = &m->rcpt[i];
     char err[512];
     char **list = NULL;
     size_t n = 0;
+    if (route_srs(m, i))
+        return;
     int rc = m->valias_expanded ? 0
                                 : valias_expand(qmgr_valias(), r->address, &list, &n, err,
                                                 sizeof err);
@@ -183,15 +224,7 @@ static void route(struct qmsg *m, size_t i)
         return;
     }
     if (rc > 0) {
-        char newid[QFILE_ID_MAX];
-        if (forward_write(m, i, NULL, NULL, true, list, n, newid, err, sizeof err) < 0)
-            message_rcpt_deferred(m, i, "4.3.0", err, "none");
-        else {
-            char text[64];
-            snprintf(text, sizeof text, "forwarded as %s", newid);
-            message_rcpt_sent(m, i, "2.0.0", text, "none");
-            scan_request_incoming();
-        }
+        forward_rcpt(m, i, FORWARD_VALIAS, list, n);
         valias_free_list(list, n);
         return;
     }
@@ -476,14 +509,14 @@ void message_rcpt_sent(struct qmsg *m, size_t i, const char *dsn, const char *te
 static void record_forward(struct qmsg *m, size_t i, const struct delivery_result *x,
                            double start)
 {
-    char newid[QFILE_ID_MAX], err[512];
+    char newid[FORWARD_IDS_MAX], err[512];
     const char *sender = x->forward_sender[0] ? x->forward_sender : NULL;
-    if (forward_write(m, i, sender, m->rcpt[i].address, false, x->forward, x->nforward, newid,
-                      err, sizeof err) < 0) {
+    if (forward_write(m, i, sender, m->rcpt[i].address, FORWARD_ALIAS, x->forward, x->nforward,
+                      newid, err, sizeof err) < 0) {
         record_defer(m, i, "4.3.0", err, NULL, NULL, x->relay, start);
         return;
     }
-    char text[STATUSLOG_TEXT_MAX + 64];
+    char text[STATUSLOG_TEXT_MAX + FORWARD_IDS_MAX + 32];
     if (x->text[0] && strcmp(x->text, "forwarded") != 0)
         snprintf(text, sizeof text, "%s, forwarded as %s", x->text, newid);
     else

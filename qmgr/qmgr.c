@@ -29,6 +29,7 @@
 struct qmgr_settings qmgr_conf;
 static struct resolver *resolver;
 static struct valias *valias;
+static struct qsrs *srs;
 static struct event *run_timer;
 
 struct resolver *qmgr_resolver(void)
@@ -39,6 +40,11 @@ struct resolver *qmgr_resolver(void)
 struct valias *qmgr_valias(void)
 {
     return valias;
+}
+
+struct qsrs *qmgr_srs(void)
+{
+    return srs;
 }
 
 double qmgr_now(void)
@@ -304,6 +310,14 @@ static void on_run_timer(evutil_socket_t fd, short what, void *arg)
     schedule_sweep();
 }
 
+/* As root: the SRS key may be readable by root only. */
+static void pre_jail(void)
+{
+    char err[1024];
+    if (qsrs_open(&srs, err, sizeof err) < 0)
+        log_fatal_code(78, "%s", err);
+}
+
 static void post_jail(void)
 {
     read_settings();
@@ -327,6 +341,7 @@ int main(int argc, char **argv)
     static const struct server_ops ops = {
         .name = "qmgr",
         .max_clients = 1000,
+        .pre_jail = pre_jail,
         .post_jail = post_jail,
         .accept = on_accept,
         .stopping = close_wakers,

@@ -2,8 +2,8 @@
  * their recipients (message.c), destinations and transports with their delivery windows and
  * the job queues (schedule.c), the queue scans (scan.c), asynchronous calls to the agents and the
  * bounce service (call.c), forwarded copies (forward.c), virtual alias expansion (valias.c),
- * and ternqueue's requests (admin.c, flush.c). One process, one libevent loop: nothing here
- * needs a lock. */
+ * SRS (srs.c) and ternqueue's requests (admin.c, flush.c). One process, one libevent loop:
+ * nothing here needs a lock. */
 #ifndef TERN_QMGR_H
 #define TERN_QMGR_H
 #include <stdbool.h>
@@ -15,6 +15,7 @@
 #include "qadmin.h"
 #include "qfile.h"
 #include "resolve.h"
+#include "srs.h"
 
 struct qdest;
 
@@ -143,14 +144,42 @@ void call_start(const char *path, const struct ipc_msg *req, long long timeout, 
                 void *arg);
 
 /* ---- forward.c ---- */
+enum forward_kind {
+    FORWARD_ALIAS,           /* an alias or .forward file (the local agent's reply) */
+    FORWARD_VALIAS,          /* virtual_alias_maps: the copy is never expanded again (an alias
+                              * that lists itself would loop) */
+    FORWARD_SRS_REVERSE,     /* an SRS address of srs_domain turned back (srs.c) */
+};
+/* "ID" or "ID and ID": the copies one forwarding wrote */
+#define FORWARD_IDS_MAX (2 * QFILE_ID_MAX + 8)
 /* Writes a new queue file in incoming/ for addrs, with the envelope attributes and content of
  * m (prefixed with "Delivered-To: <delivered_to>" when not NULL), the NOTIFY of recipient i and
- * its original recipient as ORCPT. sender NULL keeps m's. valias marks the copy as the result
- * of a virtual alias expansion (never expanded again: an alias that lists itself would loop).
- * 0 with the new ID, -1 with err. */
+ * its original recipient as ORCPT. sender NULL keeps m's. With SRS on (srs_domain), an alias
+ * or virtual alias copy for other domains (qsrs_remote) gets the sender rewritten (qsrs_forward):
+ * when addrs mixes other domains and ours, two copies are written, the one for ours with the
+ * sender unchanged. 0 with the new IDs, -1 with err (then no copy was committed, except when
+ * the second of two commits failed). */
 int forward_write(struct qmsg *m, size_t i, const char *sender, const char *delivered_to,
-                  bool valias, char *const *addrs, size_t naddrs, char newid[QFILE_ID_MAX],
-                  char *err, size_t errlen);
+                  enum forward_kind kind, char *const *addrs, size_t naddrs,
+                  char newids[FORWARD_IDS_MAX], char *err, size_t errlen);
+
+/* ---- srs.c: the Sender Rewriting Scheme (mail/srs.h) ---- */
+struct qsrs;
+/* Reads srs_domain, the key (srs_key_file: run as root) and the domains tern delivers itself.
+ * 0 with *out NULL when srs_domain is empty (SRS off), 0 with *out, or -1 with err. */
+int qsrs_open(struct qsrs **out, char *err, size_t errlen);
+void qsrs_close(struct qsrs *s);
+struct qsrs *qmgr_srs(void);             /* qmgr.c's, NULL when SRS is off */
+const char *qsrs_domain(const struct qsrs *s);
+/* Whether address goes to another domain: 1; 0 for a domain tern delivers itself
+ * (mydestination, virtual_alias_domains, virtual_mailbox_domains; relay_domains are others)
+ * or a bare local part; -1 with err on a table error. */
+int qsrs_remote(const struct qsrs *s, const char *address, char *err, size_t errlen);
+/* srs_forward and srs_reverse with the key and srs_domain. */
+enum srs_status qsrs_forward(const struct qsrs *s, const char *sender, time_t now, char *out,
+                             size_t size);
+enum srs_status qsrs_reverse(const struct qsrs *s, const char *recipient, time_t now,
+                             char *out, size_t size);
 
 /* ---- valias.c ---- */
 struct valias;

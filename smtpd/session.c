@@ -25,6 +25,7 @@
 #include <sodium.h>
 #include "addrlist.h"
 #include "auth.h"
+#include "auth_results.h"
 #include "buf.h"
 #include "config.h"
 #include "data.h"
@@ -34,6 +35,7 @@
 #include "ipc_proto.h"
 #include "log.h"
 #include "mem.h"
+#include "msgauth.h"
 #include "policy.h"
 #include "qcommit.h"
 #include "qfile.h"
@@ -42,6 +44,7 @@
 #include "smtp_parse.h"
 #include "smtp_rules.h"
 #include "smtpd.h"
+#include "srs_rcpt.h"
 #include "tls.h"
 #include "tls_summary.h"
 #include "workpool.h"
@@ -109,6 +112,7 @@ struct session {
     struct rcpt *rcpts;
     size_t nrcpt, rcpt_cap;
     bool from_checked;                 /* the login may use only its own From: addresses */
+    struct msgauth *msgauth;           /* SPF, DKIM, DMARC of an untrusted client's message */
 
     /* the message */
     struct qfile *q;
@@ -116,6 +120,7 @@ struct session {
     struct buf content;
     bool store_failed;
     bool header_done;                  /* the header ended and was looked at */
+    int results_removed;               /* Authentication-Results fields claiming to be ours */
     char header_reply[REPLY_MAX];      /* a rejection the header earned (the From: check) */
     bool bdat_started;                 /* a BDAT sequence is under way */
     bool bdat_last;
@@ -300,6 +305,9 @@ static void reset_transaction(struct session *s)
     buf_init(&s->content, content_max);
     s->store_failed = false;
     s->from_checked = s->header_done = false;
+    s->results_removed = 0;
+    msgauth_free(s->msgauth);
+    s->msgauth = NULL;
     s->header_reply[0] = '\0';
     s->bdat_started = s->bdat_last = s->bdat_discard = false;
     s->bdat_remaining = 0;
@@ -456,12 +464,46 @@ static void check_from_header(struct session *s, const char *header, size_t len)
     }
 }
 
+/* RFC 8601 section 5: an Authentication-Results field that claims to be this host's is a
+ * forgery (or a loop); each is taken out of the header before smtpd adds its own. */
+static void remove_our_results(struct session *s)
+{
+    static const char name[] = "Authentication-Results";
+    struct header_fields it;
+    struct header_field f;
+    size_t kept = 0, from = 0;   /* the header is compacted in place behind the walk */
+    header_fields_init(&it, s->content.data, s->content.len);
+    while (header_fields_next(&it, &f)) {
+        const char *p = s->content.data;
+        if (f.name_len != sizeof name - 1 || strncasecmp(p + f.start, name, f.name_len) != 0 ||
+            !auth_results_is_ours(p + f.value, f.end - f.value, smtpd.set.auth.authserv_id))
+            continue;
+        /* the bytes since the last removed field stay; this field goes */
+        memmove(s->content.data + kept, p + from, f.start - from);
+        kept += f.start - from;
+        from = f.end;
+        s->results_removed++;
+    }
+    if (from == 0)
+        return;
+    memmove(s->content.data + kept, s->content.data + from, s->content.len - from);
+    s->content.len -= from - kept;
+}
+
 /* The header has ended: it is whole at the front of s->content, and is looked at once. */
 static void header_ended(struct session *s)
 {
     s->header_done = true;
-    if (s->from_checked && !s->filter.too_big && !s->filter.header_too_big)
+    if (s->filter.too_big || s->filter.header_too_big)
+        return;
+    if (s->from_checked)
         check_from_header(s, s->content.data, s->content.len);
+    remove_our_results(s);
+    if (s->results_removed)
+        log_info("%s: removed %d Authentication-Results field%s claiming to be %s's",
+                 s->q ? qfile_id(s->q) : "NOQUEUE", s->results_removed,
+                 s->results_removed == 1 ? "" : "s",
+                 smtpd.set.auth.authserv_id);
 }
 
 /* Moves filtered content into the queue file (never while the header may still change). */
@@ -473,6 +515,8 @@ static void flush_content(struct session *s, bool all)
         header_ended(s);
     if (s->content.len == 0 || (!all && s->content.len < CONTENT_FLUSH))
         return;
+    if (s->msgauth && !s->filter.too_big && !s->filter.header_too_big)
+        msgauth_feed(s->msgauth, s->content.data, s->content.len);
     if (!s->store_failed && !s->filter.too_big && !s->filter.header_too_big &&
         qfile_put(s->q, QREC_CONTENT, s->content.data, s->content.len) < 0) {
         log_warn("%s: cannot write the queue file: %s", qfile_id(s->q), strerror(errno));
@@ -549,6 +593,80 @@ static void commit_done(void *arg, int error)
     resume(s);
 }
 
+/* The message is accepted: the file is finished and committed; the answer comes once it is on
+ * disk (commit_done). false when it could not be written: 451 was answered. */
+static bool commit_message(struct session *s)
+{
+    if (s->store_failed || s->q == NULL || qfile_finish(s->q) < 0) {
+        if (s->q)
+            log_warn("%s: cannot write the queue file: %s", qfile_id(s->q), strerror(errno));
+        s->mode = MODE_COMMAND;
+        reset_transaction(s);
+        reply(s, "451 4.3.0 Error: queue file write error");
+        return false;
+    }
+    s->jobs++;
+    wait_for_job(s);
+    qcommit_submit(s->q, commit_done, s);
+    return true;
+}
+
+/* Submission: the Authentication-Results field says the client logged in (RFC 8601 auth=pass),
+ * naming the login only where Received: would (smtpd_sasl_authenticated_header). */
+static void login_results(struct session *s)
+{
+    struct auth_results_method m = { .method = "auth", .result = "pass" };
+    if (smtpd.set.sasl_authenticated_header)
+        m.props[m.nprops++] = (struct auth_results_prop){ "smtp.auth", s->login };
+    struct buf field;
+    char err[ERR_TEXT_MAX];
+    buf_init(&field, QFILE_CONTENT_CHUNK);
+    if (auth_results_compose(smtpd.set.auth.authserv_id, &m, 1, "\r\n", &field, err,
+                             sizeof err) < 0)
+        log_warn("%s: cannot compose the Authentication-Results field: %s", qfile_id(s->q), err);
+    else if (qfile_put_header(s->q, field.data, field.len) < 0)
+        s->store_failed = true;
+    buf_free(&field);
+}
+
+/* What SPF, DKIM and DMARC found goes in the file's trailer (Authentication-Results, the
+ * quarantine mark), unless DMARC refuses the message. */
+static void auth_checked(void *arg)
+{
+    struct session *s = arg;
+    s->jobs--;
+    if (s->dead) {
+        if (s->jobs == 0)
+            session_free(s);
+        return;
+    }
+    const char *id = qfile_id(s->q);
+    struct msgauth_verdict v;
+    msgauth_verdict(s->msgauth, &v);
+    msgauth_log(s->msgauth, id);
+    if (v.reject) {
+        log_reject(s, "END-OF-MESSAGE", v.reply, NULL);
+        s->mode = MODE_COMMAND;
+        reset_transaction(s);   /* the file is gone before the client reads the reply */
+        reply(s, "%s", v.reply);
+        resume(s);
+        return;
+    }
+    struct buf field;
+    buf_init(&field, QFILE_CONTENT_CHUNK);
+    if (msgauth_results_field(s->msgauth, &field) == 0 &&
+        qfile_put_header(s->q, field.data, field.len) < 0)
+        s->store_failed = true;
+    buf_free(&field);
+    if (v.quarantine) {
+        log_info("%s: quarantine: the sender's DMARC policy asks for it", id);
+        if (qfile_put_attr(s->q, QATTR_QUARANTINE, "dmarc") < 0)
+            s->store_failed = true;
+    }
+    if (!commit_message(s))
+        resume(s);
+}
+
 /* The content is complete: reject it, or commit it and answer once it is on disk. */
 static void end_of_message(struct session *s, bool bdat)
 {
@@ -576,17 +694,15 @@ static void end_of_message(struct session *s, bool bdat)
         reply(s, "%s", why);
         return;
     }
-    if (s->store_failed || s->q == NULL || qfile_finish(s->q) < 0) {
-        if (s->q)
-            log_warn("%s: cannot write the queue file: %s", qfile_id(s->q), strerror(errno));
-        s->mode = MODE_COMMAND;
-        reset_transaction(s);
-        reply(s, "451 4.3.0 Error: queue file write error");
+    if (s->msgauth) {   /* the verdicts first: they may refuse it, and go in its trailer */
+        s->jobs++;
+        wait_for_job(s);
+        msgauth_finish(s->msgauth, auth_checked, s);
         return;
     }
-    s->jobs++;
-    wait_for_job(s);
-    qcommit_submit(s->q, commit_done, s);
+    if (s->authenticated)
+        login_results(s);
+    commit_message(s);
 }
 
 /* ---- commands ---- */
@@ -693,6 +809,10 @@ static void cmd_mail(struct session *s, const struct smtp_command *c)
     s->mparams = mp;
     s->from_checked = from_checked;
     s->in_mail = true;
+    if (smtpd.set.verify && smtpd.dns && !s->trusted_net && !s->authenticated) {
+        struct msgauth_client client = { s->addr, s->helo, a.null ? "" : a.address };
+        s->msgauth = msgauth_new(&smtpd.set.auth, smtpd.dns, smtpd.psl, smtpd.base, &client);
+    }
     s->nrcpt = 0;
     reply(s, "250 2.1.0 Ok");
     s->count[SMTP_MAIL].ok++;
@@ -716,8 +836,10 @@ static void cmd_rcpt(struct session *s, const struct smtp_command *c)
         return;
     }
     char text[REPLY_MAX];
-    enum rcpt_verdict v = policy_check_rcpt(smtpd.policy, &r.addr, s->trusted_net,
-                                            s->authenticated, text, sizeof text);
+    int srs = srs_rcpt_check(s->client, &r.addr, &r.params, text, sizeof text);
+    enum rcpt_verdict v = srs ? (srs > 0 ? RCPT_OK : RCPT_UNKNOWN_USER)
+                              : policy_check_rcpt(smtpd.policy, &r.addr, s->trusted_net,
+                                                  s->authenticated, text, sizeof text);
     if (v != RCPT_OK) {
         log_reject(s, "RCPT", text, r.addr.address);
         reply(s, "%s", text);
@@ -1314,6 +1436,7 @@ static void session_free(struct session *s)
         qfile_abort(s->q);
         s->q = NULL;
     }
+    msgauth_free(s->msgauth);
     if (s->delay)
         event_free(s->delay);
     if (s->linger)
@@ -1549,8 +1672,9 @@ void session_start(int fd, const struct sockaddr *peer, socklen_t len)
     }
     setup_bev(s);
     char kept[sizeof s->name];
-    if (smtpd.dns == NULL || dns_client_name_kept(smtpd.dns, s->addr, kept, sizeof kept)) {
-        if (smtpd.dns != NULL && kept[0])
+    bool lookup = smtpd.set.peername_lookup && smtpd.dns != NULL;
+    if (!lookup || dns_client_name_kept(smtpd.dns, s->addr, kept, sizeof kept)) {
+        if (lookup && kept[0])
             set_client_name(s, kept);
         greet(s);
         return;

@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include "auth.h"
 #include "config.h"
+#include "dmarc.h"
 #include "dns.h"
 #include "log.h"
 #include "mem.h"
@@ -20,6 +21,7 @@
 #include "server.h"
 #include "session.h"
 #include "smtpd.h"
+#include "srs_rcpt.h"
 #include "tls.h"
 #include "workpool.h"
 
@@ -69,6 +71,31 @@ int smtpd_client_count_add(const char *address, int delta)
 
 /* ---- settings ---- */
 
+/* SPF, DKIM and DMARC of the mail of untrusted clients (msgauth.h). */
+static void read_auth_settings(struct msgauth_settings *a, const char *myhostname)
+{
+    a->spf = config_bool("smtpd_spf_verify");
+    a->dkim = config_bool("smtpd_dkim_verify");
+    long long limit = config_int("smtpd_dkim_signature_limit");
+    if (limit < 0 || limit > 32)
+        log_fatal_code(EX_CONFIG, "smtpd_dkim_signature_limit must be 0-32, not %lld", limit);
+    a->dkim_limit = (size_t)limit;
+    const char *mode = config_str("smtpd_dmarc_policy");
+    if (strcmp(mode, "enforce") == 0)
+        a->dmarc = MSGAUTH_DMARC_ENFORCE;
+    else if (strcmp(mode, "report") == 0)
+        a->dmarc = MSGAUTH_DMARC_REPORT;
+    else if (strcmp(mode, "off") == 0)
+        a->dmarc = MSGAUTH_DMARC_OFF;
+    else
+        log_fatal_code(EX_CONFIG, "smtpd_dmarc_policy must be enforce, report or off, not "
+                       "\"%s\"", mode);
+    long long timeout = config_time("smtpd_policy_dns_timeout");
+    a->timeout_ms = (timeout < 1 ? 1 : timeout > 3600 ? 3600 : timeout) * 1000;
+    a->authserv_id = config_str("authserv_id");
+    a->myhostname = myhostname;
+}
+
 static void read_settings(struct smtpd_settings *s)
 {
     s->myhostname = config_str("myhostname");
@@ -98,6 +125,9 @@ static void read_settings(struct smtpd_settings *s)
     s->tls_required = strcmp(level, "encrypt") == 0;
     s->sasl_enable = config_bool("smtpd_sasl_auth_enable");
     s->sasl_authenticated_header = config_bool("smtpd_sasl_authenticated_header");
+    s->peername_lookup = config_bool("smtpd_peername_lookup");
+    read_auth_settings(&s->auth, s->myhostname);
+    s->verify = s->auth.spf || s->auth.dkim || s->auth.dmarc != MSGAUTH_DMARC_OFF;
     if (s->line_length_limit < 512)
         s->line_length_limit = 512;   /* RFC 5321 4.5.3.1.4: a command line may be 512 bytes */
     if (s->timeout < 1)
@@ -120,11 +150,18 @@ static void pre_jail(void)
         if (smtpd.tls == NULL)
             log_warn("TLS not available: %s", err);
     }
-    if (config_bool("smtpd_peername_lookup")) {
+    if (smtpd.set.peername_lookup || smtpd.set.verify) {
         smtpd.dns = dns_open(err, sizeof err);
         if (smtpd.dns == NULL)
-            log_warn("%s; client names are not looked up", err);
+            log_warn("%s; client names are not looked up, nor SPF, DKIM or DMARC checked", err);
     }
+    if (smtpd.set.auth.dmarc != MSGAUTH_DMARC_OFF) {
+        smtpd.psl = dmarc_psl_load(NULL, err, sizeof err);
+        if (smtpd.psl == NULL)
+            log_fatal_code(EX_CONFIG, "cannot load the Public Suffix List for DMARC: %s", err);
+    }
+    if (srs_rcpt_open(err, sizeof err) < 0)   /* before the tables: nothing left open */
+        log_fatal_code(EX_CONFIG, "%s", err);
     smtpd.policy = policy_open(err, sizeof err);
     if (smtpd.policy == NULL)
         log_fatal_code(EX_CONFIG, "%s", err);
@@ -156,6 +193,8 @@ static void close_tables(void)
     if (smtpd.users)
         auth_users_close(smtpd.users);
     smtpd.users = NULL;
+    dmarc_psl_free(smtpd.psl);
+    smtpd.psl = NULL;
 }
 
 static void post_jail(void)

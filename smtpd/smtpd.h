@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <openssl/ssl.h>
+#include "msgauth.h"
 
 struct event_base;
 struct policy;
@@ -38,6 +39,9 @@ struct smtpd_settings {
     bool tls_wrapper;                   /* port 465 */
     bool sasl_enable;
     bool sasl_authenticated_header;     /* the login in Received: */
+    bool peername_lookup;               /* smtpd_peername_lookup */
+    struct msgauth_settings auth;       /* SPF, DKIM, DMARC of untrusted clients' mail */
+    bool verify;                        /* any of them is on */
 };
 
 struct smtpd {
@@ -47,7 +51,9 @@ struct smtpd {
     struct policy *policy;
     struct auth_users *users;           /* NULL without AUTH */
     struct workpool *pool;              /* password checks */
-    struct dns *dns;                    /* client name look-ups; NULL when they are off */
+    struct dns *dns;                    /* client names, SPF, DKIM, DMARC; NULL when all are off
+                                         * (or the resolver could not be set up) */
+    struct dmarc_psl *psl;              /* the Public Suffix List, for DMARC */
     const char *service;                /* master.conf service name, for the log */
 };
 

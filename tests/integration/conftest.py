@@ -107,6 +107,10 @@ class Instance:
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stderr
         self.conf("service_throttle_time = 60s\nmaster_stop_timeout = 5s\n")
+        # the tests talk to loopback only: SPF, DKIM and DMARC would ask the host's resolver
+        # about the test domains; the tests of sender authentication turn them on with a test
+        # DNS server
+        self.conf("smtpd_spf_verify = no\nsmtpd_dkim_verify = no\nsmtpd_dmarc_policy = off\n")
         self.add_service(f"127.0.0.1:{self.testd_port} inet n - n - 4 {TESTD}")
 
     @property
@@ -311,7 +315,9 @@ def complete_queue_file(path):
 def read_queue_file(path):
     """Parses a queue file (queue/qfile.h): records of one type byte, a little-endian base-128
     length and the data. Returns {"time", "sender", "attrs", "recipients": [{"address",
-    "notify", "orcpt"}], "content", "types"} and checks the framing: MAGIC first, END last."""
+    "notify", "orcpt"}], "content", "trailer", "types"} and checks the framing: MAGIC first,
+    END last. "content" is the CONTENT records; "trailer" the header fields of the trailer
+    (delivered in front of the content); the trailer's attributes are in "attrs" too."""
     with open(path, "rb") as f:
         data = f.read()
     records, pos = [], 0
@@ -335,7 +341,7 @@ def read_queue_file(path):
     assert records and records[0] == ("V", b"tern-queue-1"), records[:1]
     assert records[-1] == ("E", b""), records[-1:]
     q = {"time": None, "sender": None, "attrs": {}, "recipients": [], "content": b"",
-         "types": "".join(t for t, _ in records)}
+         "trailer": [], "types": "".join(t for t, _ in records)}
     for rtype, value in records[1:-1]:
         if rtype == "T":
             q["time"] = float(value.decode())
@@ -353,9 +359,24 @@ def read_queue_file(path):
             q["recipients"][-1]["orcpt"] = value.decode()
         elif rtype == "C":
             q["content"] += value
+        elif rtype == "H":
+            q["trailer"].append(value)
         else:
             raise AssertionError(f"{path}: unknown record type {rtype!r}")
     return q
+
+
+def pflogsumm_totals(instance):
+    """pflogsumm --syslog-name=tern over the instance's log, as an admin reads it: the grand
+    totals ({"received": n, "delivered": n, ...}) and the report."""
+    r = subprocess.run(["pflogsumm", "--syslog-name=tern", instance.log_path],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    totals = {}
+    for m in re.finditer(r"^\s+(\d+)\s+(received|delivered|deferred|bounced|rejected)\b",
+                         r.stdout, re.M):
+        totals.setdefault(m.group(2), int(m.group(1)))
+    return totals, r.stdout
 
 
 def make_test_cert(directory, cn="mx.test.example"):

@@ -14,7 +14,8 @@ import uuid
 
 import pytest
 
-from conftest import BUILDDIR, IS_ROOT, complete_queue_file, free_port, read_queue_file, wait_for
+from conftest import (BUILDDIR, IS_ROOT, complete_queue_file, free_port, pflogsumm_totals,
+                      read_queue_file, wait_for)
 
 HOST = "mx.test.example"
 pytestmark = pytest.mark.skipif(not IS_ROOT, reason="system users and a set-gid terndrop need root")
@@ -353,14 +354,6 @@ def test_mailq_and_newaliases_by_name(mta, people):
     assert sendmail(mta, ["-q"], b"").returncode == 0
 
 
-def grand_totals(report):
-    totals = {}
-    for m in re.finditer(r"^\s+(\d+)\s+(received|delivered|deferred|bounced|rejected)\b",
-                         report, re.M):
-        totals.setdefault(m.group(2), int(m.group(1)))
-    return totals
-
-
 @pytest.mark.skipif(not shutil.which("pflogsumm"), reason="pflogsumm is not installed")
 def test_pflogsumm_counts_the_log(mta, people):
     """pflogsumm --syslog-name=tern reads tern's log as a Postfix log: two messages received by
@@ -381,9 +374,6 @@ def test_pflogsumm_counts_the_log(mta, people):
     wait_for(lambda: mta.log_lines(r"to=<far@elsewhere\.example>.*status=deferred"),
              what="the deferral")
     assert mta.tern("stop").returncode == 0   # no more retries: the counts stay put
-    report = subprocess.run(["pflogsumm", "--syslog-name=tern", mta.log_path],
-                            capture_output=True, text=True, timeout=60)
-    assert report.returncode == 0, report.stderr
-    totals = grand_totals(report.stdout)
+    totals, report = pflogsumm_totals(mta)
     assert totals == {"received": 3, "delivered": 3, "deferred": 1, "bounced": 1,
-                      "rejected": 0}, report.stdout[:800]
+                      "rejected": 0}, report[:800]
