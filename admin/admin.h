@@ -1,6 +1,7 @@
 /* admin.h: the pieces of the `tern` command that live in their own files. */
 #ifndef TERN_ADMIN_H
 #define TERN_ADMIN_H
+#include <sys/types.h>
 
 /* `tern init DIR [options]`: argv[0] is "init". Returns a sysexits code. */
 int tern_init(int argc, char **argv);
@@ -21,6 +22,23 @@ int tern_check(const char *config_dir);
 /* The daemon directory of this tern: <builddir>/libexec when run from a build tree, else the
  * directory it was installed with. Static storage. */
 const char *tern_daemon_dir(void);
+
+/* `tern dkim keygen|check ...` (tern_dkim.c): argv[0] is "dkim"; expects the configuration
+ * loaded. Returns a sysexits code (check: 1 when a record is missing or does not match). */
+int tern_dkim(const char *config_dir, int argc, char **argv);
+/* Makes the directory of the DKIM keys, path, or takes the one there (not a symbolic link):
+ * mode 0750, owned by root (as root) and group gid, which may read the keys. Exits 73 when it
+ * cannot. */
+void tern_dkim_make_dir(const char *path, gid_t gid);
+
+/* The text of a new, empty dkim_signing_keys source (tern init, tern setup, tern dkim
+ * keygen). */
+#define DKIM_SIGNING_KEYS_TEXT \
+    "# dkim_signing_keys: the keys that DKIM-sign mail from a domain and its subdomains, one\n" \
+    "# domain a line: DOMAIN SELECTOR:KEYFILE[, SELECTOR:KEYFILE] (a relative KEYFILE is in\n" \
+    "# the configuration directory), e.g. example.com ed:dkim/ed.key, rsa:dkim/rsa.key\n" \
+    "# `tern dkim keygen DOMAIN SELECTOR` makes a key and adds it here. Run `tern reload`\n" \
+    "# after a change.\n"
 
 /* The text of a new, empty smtpd_sender_login_maps source (tern init, tern setup). */
 #define SENDER_LOGINS_TEXT \

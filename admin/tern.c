@@ -1,6 +1,7 @@
 /* tern.c: the `tern` command that admins start, stop and look after the mail system with (like
  * the `postfix` command); `init` (tern_init.c) makes a test instance, `setup` (tern_setup.c)
- * makes an installed tern the host's mail system. `start` waits until every service is ready
+ * makes an installed tern the host's mail system, `dkim` (tern_dkim.c) makes and checks DKIM
+ * signing keys. `start` waits until every service is ready
  * and every inet listener accepts connections; `stop`/`abort` wait until the master and all its
  * processes are gone.
  * Exit codes are sysexits(3): 78 for configuration errors, 69 when the mail system is not in the
@@ -41,7 +42,10 @@ static void usage(void)
             "       tern [-c config_dir] [-o name=value]... setup [--links [--force]] "
             "[--root DIR]\n"
             "       tern init DIR [--smtp-port N] [--submission-port N] [--smtps-port N] "
-            "[--hostname NAME]\n");
+            "[--hostname NAME]\n"
+            "       tern [-c config_dir] dkim keygen [-a ed25519|rsa] [-b 2048|3072|4096] "
+            "DOMAIN SELECTOR\n"
+            "       tern [-c config_dir] dkim check DOMAIN\n");
     exit(EX_USAGE);
 }
 
@@ -310,7 +314,8 @@ int main(int argc, char **argv)
         return tern_init(argc - optind, argv + optind);
     if (strcmp(cmd, "setup") == 0)
         return tern_setup(config_directory, overrides, noverrides, argc - optind, argv + optind);
-    if (optind + 1 != argc)
+    bool dkim = strcmp(cmd, "dkim") == 0;   /* the one command with arguments of its own */
+    if (optind + 1 != argc && !dkim)
         usage();
     char *abs_dir = realpath(config_dir(config_directory), NULL);
     if (abs_dir == NULL)
@@ -322,6 +327,8 @@ int main(int argc, char **argv)
      * writable for this user: stderr still gets every message */
     log_open(config_str("syslog_name"), config_str("maillog_file"), config_str("syslog_facility"));
 
+    if (dkim)
+        return tern_dkim(config_directory, argc - optind, argv + optind);
     if (strcmp(cmd, "start") == 0)
         return cmd_start(false);
     if (strcmp(cmd, "start-fg") == 0)

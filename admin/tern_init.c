@@ -1,6 +1,7 @@
 /* tern_init.c: `tern init DIR`: a complete, self-contained instance in DIR: tern.conf,
- * master.conf, aliases (+ .db), the queue directory spool/, the log log/mail.log, Maildir
- * mailboxes under mail/ and the SRS key srs.key, listening on 127.0.0.1. As root it uses the system user `tern` and group
+ * master.conf, aliases (+ .db), an empty DKIM signing table and its key directory dkim/, the
+ * queue directory spool/, the log log/mail.log, Maildir mailboxes under mail/ and the SRS key
+ * srs.key, listening on 127.0.0.1. As root it uses the system user `tern` and group
  * `terndrop` (created when missing); as anyone else everything runs as that user. */
 #include <errno.h>
 #include <fcntl.h>
@@ -204,9 +205,11 @@ static void write_tern_conf(const struct init_opts *o, const char *owner, const 
         "# AUTH logins for submission: `login HASH` lines, HASH from ternpasswd\n"
         "smtpd_sasl_users = texthash:%s/sasl_users\n"
         "# which logins may send as which addresses on the submission services\n"
-        "smtpd_sender_login_maps = texthash:%s/sender_logins\n",
+        "smtpd_sender_login_maps = texthash:%s/sender_logins\n"
+        "# DKIM keys of the domains whose mail is signed: `tern dkim keygen DOMAIN SELECTOR`\n"
+        "dkim_signing_keys = texthash:%s/dkim_signing_keys\n",
         date, o->hostname, o->dir, tern_daemon_dir(), owner, group, o->dir, o->dir, o->dir,
-        o->dir, o->dir, o->dir, o->dir, o->dir, o->dir);
+        o->dir, o->dir, o->dir, o->dir, o->dir, o->dir, o->dir);
     write_file(o->dir, CONFIG_FILE, &t, 0644);
     buf_free(&t);
 }
@@ -359,6 +362,18 @@ static void write_sender_logins(const struct init_opts *o)
     buf_free(&t);
 }
 
+static void make_dkim(const struct init_opts *o, gid_t mail_owner_gid)
+{
+    struct buf t;
+    buf_init(&t, BUF_UNBOUNDED);
+    buf_puts(&t, DKIM_SIGNING_KEYS_TEXT);
+    write_file(o->dir, "dkim_signing_keys", &t, 0644);
+    buf_set(&t, o->dir);
+    buf_puts(&t, "/dkim");
+    tern_dkim_make_dir(buf_str(&t), mail_owner_gid);
+    buf_free(&t);
+}
+
 /* SRS for forwarded mail: srs_domain is the host name (in mydestination, so bounces to SRS
  * addresses come back here), with a new key at srs_key_file's default place. */
 static void make_srs(const struct init_opts *o)
@@ -483,6 +498,7 @@ int tern_init(int argc, char **argv)
     make_certificate(&o);
     write_sasl_users(&o);
     write_sender_logins(&o);
+    make_dkim(&o, ids.mail_owner_gid);
     make_srs(&o);
     make_instance_dirs(&o, &ids);
     log_info("created the instance %s: SMTP on 127.0.0.1:%d, submission %d, smtps %d; "

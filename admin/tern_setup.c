@@ -1,7 +1,8 @@
 /* tern_setup.c: `tern setup [--links [--force]] [--root DIR]`, run as root after `make install`,
  * makes the installed tern the host's mail system: the user tern and group terndrop, the queue
  * directory, the set-gid helpers, the alias database, a self-signed TLS certificate, an empty
- * AUTH table and the SRS key (when srs_domain is set) when there are none, then `tern check`; with --links, the names other programs call
+ * AUTH table, an empty DKIM signing table and the SRS key (when srs_domain is set) when there
+ * are none, then `tern check`; with --links, the names other programs call
  * the mail system by point at tern's sendmail. It creates only what is missing, fixes only what
  * is wrong and says what it changed, so a second run changes nothing. --root DIR takes every
  * path under DIR (a DESTDIR tree, an image); the user and group are the running system's. */
@@ -241,7 +242,7 @@ static void setup_setgid_programs(const char *daemon_dir)
     }
 }
 
-/* ---- tables: the alias database and the AUTH logins ---- */
+/* ---- tables: the alias database, the AUTH logins, the DKIM signing keys ---- */
 
 static bool file_table(const char *spec)
 {
@@ -326,6 +327,10 @@ static void setup_sasl_users(void)
     if (strchr(spec, ':') && !strpbrk(spec, LIST_SEPARATORS))
         ensure_table("smtpd_sender_login_maps", spec, SENDER_LOGINS_TEXT, 0644,
                      DICT_FORMAT_MAP);
+    /* the daemons read it at start: an install older than DKIM signing has none */
+    spec = config_str("dkim_signing_keys");
+    if (strchr(spec, ':'))
+        ensure_table("dkim_signing_keys", spec, DKIM_SIGNING_KEYS_TEXT, 0644, DICT_FORMAT_MAP);
 }
 
 /* ---- TLS: a self-signed certificate when neither file exists ---- */

@@ -7,7 +7,8 @@
 # (request, reply, a step's report) and the agents' side of a request; sender
 # authentication: SPF (RFC 7208: macros, the record parser, check_host() as a state machine,
 # and its run over the resolver), DKIM (tag lists, signatures, key records,
-# canonicalization, signing, verification), DMARC (records, the From: domain,
+# canonicalization, signing, verification; the signing table and the streamed signer of
+# smtpd and pickup), DMARC (records, the From: domain,
 # organizational domains by the Public Suffix List, alignment, the evaluation),
 # Authentication-Results (written, and the authserv-id of one read) and SRS (rewriting,
 # reversing, the key file); and its unit tests.
@@ -31,6 +32,8 @@ mail_libternmail_a_SOURCES = \
 	mail/dkim.c mail/dkim.h mail/dkim_tags.c mail/dkim_tags.h mail/dkim_sig.c mail/dkim_sig.h \
 	mail/dkim_key.c mail/dkim_key.h mail/dkim_canon.c mail/dkim_canon.h \
 	mail/dkim_sign.c mail/dkim_sign.h mail/dkim_verify.c mail/dkim_verify.h \
+	mail/dkim_signing.c mail/dkim_signing_parse.c mail/dkim_signing.h \
+	mail/dkim_signer.c mail/dkim_signer.h \
 	mail/dmarc_record.c mail/dmarc_record.h \
 	mail/dmarc.c mail/dmarc.h \
 	mail/auth_results.c mail/auth_results.h \
@@ -45,6 +48,7 @@ MAIL_UNIT_TESTS = tests/unit/test_smtp_parse tests/unit/test_maildir tests/unit/
 	tests/unit/test_address tests/unit/test_delivery_agent tests/unit/test_spf \
 	tests/unit/test_spf_dns \
 	tests/unit/test_dkim_canon tests/unit/test_dkim_parse tests/unit/test_dkim \
+	tests/unit/test_dkim_signing \
 	tests/unit/test_downgrade \
 	tests/unit/test_dmarc tests/unit/test_auth_results tests/unit/test_srs
 check_PROGRAMS += $(MAIL_UNIT_TESTS)

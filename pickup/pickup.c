@@ -3,8 +3,10 @@
  * queue files in incoming/ with the same queue file writer smtpd uses, after checking every
  * record again (the file comes from an ordinary user), and adds what the message lacks: a
  * Received: line naming the user's uid, From:, Date: and Message-ID:. With sendmail -t it takes
- * the recipients from To:, Cc: and Bcc:; Bcc: lines are always removed. It scans maildrop/ at
- * start, when terndrop wakes it up (public/pickup) and when the master's wakeup timer does. */
+ * the recipients from To:, Cc: and Bcc:; Bcc: lines are always removed. A message whose From:
+ * domain has a key in dkim_signing_keys (read at start, as root) is DKIM-signed as queued, after
+ * those edits (dkim_signer.h). It scans maildrop/ at start, when terndrop wakes it up
+ * (public/pickup) and when the master's wakeup timer does. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,11 +16,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 #include "addrlist.h"
 #include "config.h"
+#include "dkim_signer.h"
 #include "header_edit.h"
+#include "header_scanner.h"
 #include "ipc.h"
 #include "ipc_proto.h"
 #include "log.h"
@@ -40,6 +45,8 @@ static struct {
     size_t header_limit;
     long long hopcount_limit;
 } conf;
+
+static struct dkim_signing_table *signing;   /* dkim_signing_keys, loaded at start */
 
 /* One recipient of the message being converted. */
 struct rcpt {
@@ -278,6 +285,8 @@ struct job {
     struct maildrop_reader r;
     struct maildrop_check chk;
     struct qfile *q;
+    struct dkim_signer *signer;   /* NULL when no domain has a key */
+    struct buf signed_out;        /* what the signer gives back, on its way to the file */
     uid_t uid;
     bool read_error;          /* the file could not be read (not: it is malformed) */
 };
@@ -402,6 +411,56 @@ static int read_header(struct job *j, struct crlf *norm, struct buf *hdr, struct
     return 0;
 }
 
+/* Content on its way to the queue file: through the signer when there is one (which gives back
+ * what is stored: converted for signing, or as it came). */
+static int put_content(struct job *j, const char *p, size_t n)
+{
+    if (j->signer == NULL)
+        return qfile_put_content(j->q, p, n);
+    buf_reset(&j->signed_out);
+    if (dkim_signer_feed(j->signer, p, n, &j->signed_out) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return qfile_put_content(j->q, j->signed_out.data, j->signed_out.len);
+}
+
+/* The content ended: the rest of the signer's bytes, then its DKIM-Signature: fields as
+ * trailer header fields (delivered in front of the content). Logs what was signed. */
+static int finish_signing(struct job *j)
+{
+    if (j->signer == NULL)
+        return 0;
+    struct buf fields;
+    buf_init(&fields, BUF_UNBOUNDED);
+    buf_reset(&j->signed_out);
+    char why[256];
+    enum dkim_signer_status st = dkim_signer_finish(j->signer, &j->signed_out, &fields, why,
+                                                    sizeof why);
+    int r = st == DKIM_SIGNER_ERROR ? -1
+                                    : qfile_put_content(j->q, j->signed_out.data,
+                                                        j->signed_out.len);
+    struct header_fields it;
+    struct header_field f;
+    header_fields_init(&it, fields.data, fields.len);
+    while (r == 0 && header_fields_next(&it, &f))
+        r = qfile_put_header(j->q, fields.data + f.start, f.end - f.start);
+    if (r == 0 && st == DKIM_SIGNER_NOT_SIGNED)
+        log_info("%s: not signed: %s", qfile_id(j->q), why);
+    for (size_t i = 0; r == 0 && i < dkim_signer_count(j->signer); i++) {
+        const struct dkim_signing_key *k = dkim_signer_key(j->signer, i);
+        log_info("%s: dkim signed d=%s s=%s a=%s", qfile_id(j->q), k->domain, k->selector,
+                 dkim_signing_alg(k));
+    }
+    if (r == 0 && dkim_signer_8bit_left(j->signer))
+        log_warn("%s: 8-bit content that could not be converted before signing: a signature "
+                 "may break if it is converted later", qfile_id(j->q));
+    buf_free(&fields);
+    if (st == DKIM_SIGNER_ERROR)
+        errno = ENOMEM;
+    return r;
+}
+
 /* The envelope of the queue file; a message that looped gets no recipients (each gets a failure
  * record instead). */
 static int write_envelope(struct job *j, bool looped)
@@ -433,7 +492,7 @@ static int write_envelope(struct job *j, bool looped)
 }
 
 /* The header as it goes into the queue file: Received:, the user's fields without Bcc:, then
- * what is missing. */
+ * what is missing. What follows Received: is what gets signed. */
 static int write_header(struct job *j, const char *hdr, const struct header_info *hi,
                         bool body_follows)
 {
@@ -444,6 +503,11 @@ static int write_header(struct job *j, const char *hdr, const struct header_info
     buf_init(&h, BUF_UNBOUNDED);
     buf_printf(&h, "Received: by %s (tern, from userid %lu)\r\n\tid %s; %s\r\n",
                conf.myhostname, (unsigned long)j->uid, qfile_id(j->q), date);
+    if (qfile_put_content(j->q, h.data, h.len) < 0) {
+        buf_free(&h);
+        return -1;
+    }
+    buf_reset(&h);
     header_rewrite(hdr, hi, false, &h, NULL, NULL);
     /* a last header line without a line end gets one */
     if (h.len >= 2 && h.data[h.len - 1] != '\n')
@@ -456,7 +520,7 @@ static int write_header(struct job *j, const char *hdr, const struct header_info
         buf_printf(&h, "Message-ID: <%s@%s>\r\n", qfile_id(j->q), conf.myhostname);
     if (hi->blank_line || body_follows)
         buf_puts(&h, "\r\n");
-    int r = qfile_put_content(j->q, h.data, h.len);
+    int r = put_content(j, h.data, h.len);
     buf_free(&h);
     return r;
 }
@@ -539,9 +603,11 @@ static enum outcome convert(struct job *j, char *err, size_t errlen)
     }
     const char *body = hdr.data + hi.header_len;
     size_t body_len = hdr.len - hi.header_len;
+    if (dkim_signing_domains(signing) > 0)
+        j->signer = dkim_signer_new(signing, conf.header_limit, (long long)time(NULL));
     if (write_envelope(j, looped) < 0 ||
         write_header(j, hdr.data, &hi, body_len > 0 || type == QREC_CONTENT) < 0 ||
-        qfile_put_content(j->q, body, body_len) < 0) {
+        put_content(j, body, body_len) < 0) {
         snprintf(err, errlen, "%s", strerror(errno));
         goto done;
     }
@@ -550,7 +616,7 @@ static enum outcome convert(struct job *j, char *err, size_t errlen)
     while (type == QREC_CONTENT) {
         buf_reset(&chunk);
         if (crlf_feed(&norm, data, len, &chunk) < 0 ||
-            qfile_put_content(j->q, chunk.data, chunk.len) < 0) {
+            put_content(j, chunk.data, chunk.len) < 0) {
             snprintf(err, errlen, "%s", strerror(errno));
             goto done;
         }
@@ -561,7 +627,7 @@ static enum outcome convert(struct job *j, char *err, size_t errlen)
             goto done;
         }
     }
-    if (!line_end && qfile_put_content(j->q, "\r\n", 2) < 0) {
+    if ((!line_end && put_content(j, "\r\n", 2) < 0) || finish_signing(j) < 0) {
         snprintf(err, errlen, "%s", strerror(errno));
         goto done;
     }
@@ -614,6 +680,7 @@ static void pickup_file(const char *name)
     memset(&j, 0, sizeof j);
     j.uid = st.st_uid;
     j.c.file = name;
+    buf_init(&j.signed_out, BUF_UNBOUNDED);
     maildrop_reader_init(&j.r, fd, -1);
     maildrop_check_init(&j.chk, qfile_read_limit());
     char why[ERR_TEXT_MAX] = "unknown error";
@@ -641,6 +708,8 @@ static void pickup_file(const char *name)
         move_to_corrupt(name, why);
         break;
     }
+    dkim_signer_free(j.signer);
+    buf_free(&j.signed_out);
     free(j.c.rcpt);
     free(j.c.seen);
     for (size_t i = 0; i < j.c.nbad; i++)
@@ -686,6 +755,16 @@ static void on_accept(int fd, const struct sockaddr *peer, socklen_t len)
     server_client_done();
 }
 
+/* As root: the signing keys, which only root and mail_owner's group may read. A key that
+ * cannot be used stops pickup here, never leaves a message unsigned. */
+static void pre_jail(void)
+{
+    char err[ERR_TEXT_MAX];
+    signing = dkim_signing_open_config(err, sizeof err);
+    if (signing == NULL)
+        log_fatal_code(EX_CONFIG, "%s", err);
+}
+
 static void post_jail(void)
 {
     snprintf(conf.myhostname, sizeof conf.myhostname, "%s", config_str("myhostname"));
@@ -703,6 +782,7 @@ int main(int argc, char **argv)
     static const struct server_ops ops = {
         .name = "pickup",
         .max_clients = 1,
+        .pre_jail = pre_jail,
         .post_jail = post_jail,
         .accept = on_accept,
     };

@@ -39,4 +39,5 @@ CLEANFILES += tests/fuzz/fuzz_command tests/fuzz/fuzz_path tests/fuzz/fuzz_param
 	tests/fuzz/fuzz_downgrade tests/fuzz/fuzz_downgrade-replay \
 	tests/fuzz/fuzz_dmarc_record tests/fuzz/fuzz_dmarc_record-replay \
 	tests/fuzz/fuzz_auth_results tests/fuzz/fuzz_auth_results-replay \
-	tests/fuzz/fuzz_srs tests/fuzz/fuzz_srs-replay
+	tests/fuzz/fuzz_srs tests/fuzz/fuzz_srs-replay \
+	tests/fuzz/fuzz_dkim_signing tests/fuzz/fuzz_dkim_signing-replay
