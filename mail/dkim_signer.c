@@ -2,6 +2,7 @@
  * held until its header ends, to decide from its From: field whether the message is signed;
  * one of the converter's output, to keep the header block that is signed and to find where
  * the hashed body starts. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,10 @@
 #include "dkim_signer.h"
 #include "dmarc_record.h"
 #include "header_scanner.h"
+#include "log.h"
 #include "mem.h"
 #include "mime_downgrade.h"
+#include "qfile.h"
 
 /* The converted header may be a little longer than the input's (a Content-Transfer-Encoding
  * field rewritten): room kept beyond header_limit. */
@@ -276,4 +279,33 @@ void dkim_signer_free(struct dkim_signer *s)
     buf_free(&s->raw);
     buf_free(&s->hdr);
     free(s);
+}
+
+int dkim_signer_finish_file(struct dkim_signer *s, struct qfile *q, struct buf *out)
+{
+    struct buf fields;
+    buf_init(&fields, BUF_UNBOUNDED);
+    buf_reset(out);
+    char why[256];
+    enum dkim_signer_status st = dkim_signer_finish(s, out, &fields, why, sizeof why);
+    int r = st == DKIM_SIGNER_ERROR ? -1 : qfile_put_content(q, out->data, out->len);
+    struct header_fields it;
+    struct header_field f;
+    header_fields_init(&it, fields.data, fields.len);
+    while (r == 0 && header_fields_next(&it, &f))
+        r = qfile_put_header(q, fields.data + f.start, f.end - f.start);
+    if (r == 0 && st == DKIM_SIGNER_NOT_SIGNED)
+        log_info("%s: not signed: %s", qfile_id(q), why);
+    for (size_t i = 0; r == 0 && i < dkim_signer_count(s); i++) {
+        const struct dkim_signing_key *k = dkim_signer_key(s, i);
+        log_info("%s: dkim signed d=%s s=%s a=%s", qfile_id(q), k->domain, k->selector,
+                 dkim_signing_alg(k));
+    }
+    if (r == 0 && dkim_signer_8bit_left(s))
+        log_warn("%s: 8-bit content that could not be converted before signing: a signature "
+                 "may break if it is converted later", qfile_id(q));
+    buf_free(&fields);
+    if (st == DKIM_SIGNER_ERROR)
+        errno = ENOMEM;
+    return r;
 }

@@ -53,6 +53,15 @@ const struct dkim_signing_key *dkim_signer_key(const struct dkim_signer *s, size
 bool dkim_signer_converted(const struct dkim_signer *s);
 bool dkim_signer_8bit_left(const struct dkim_signer *s);
 
+/* The end of a message being queued into q, for smtpd and pickup alike: dkim_signer_finish,
+ * then the rest of the content (out is scratch space) as q's content, each DKIM-Signature as
+ * a header field of q's trailer (qfile_put_header: delivered in front of the content), and the
+ * log lines ("ID: dkim signed d=... s=... a=...", or "ID: not signed: why" when the domain
+ * has a key but the message could not be signed). 0, or -1 with errno (a write error, or
+ * ENOMEM when out's bound was reached). */
+struct qfile;
+int dkim_signer_finish_file(struct dkim_signer *s, struct qfile *q, struct buf *out);
+
 void dkim_signer_free(struct dkim_signer *s);
 
 #endif

@@ -429,36 +429,7 @@ static int put_content(struct job *j, const char *p, size_t n)
  * trailer header fields (delivered in front of the content). Logs what was signed. */
 static int finish_signing(struct job *j)
 {
-    if (j->signer == NULL)
-        return 0;
-    struct buf fields;
-    buf_init(&fields, BUF_UNBOUNDED);
-    buf_reset(&j->signed_out);
-    char why[256];
-    enum dkim_signer_status st = dkim_signer_finish(j->signer, &j->signed_out, &fields, why,
-                                                    sizeof why);
-    int r = st == DKIM_SIGNER_ERROR ? -1
-                                    : qfile_put_content(j->q, j->signed_out.data,
-                                                        j->signed_out.len);
-    struct header_fields it;
-    struct header_field f;
-    header_fields_init(&it, fields.data, fields.len);
-    while (r == 0 && header_fields_next(&it, &f))
-        r = qfile_put_header(j->q, fields.data + f.start, f.end - f.start);
-    if (r == 0 && st == DKIM_SIGNER_NOT_SIGNED)
-        log_info("%s: not signed: %s", qfile_id(j->q), why);
-    for (size_t i = 0; r == 0 && i < dkim_signer_count(j->signer); i++) {
-        const struct dkim_signing_key *k = dkim_signer_key(j->signer, i);
-        log_info("%s: dkim signed d=%s s=%s a=%s", qfile_id(j->q), k->domain, k->selector,
-                 dkim_signing_alg(k));
-    }
-    if (r == 0 && dkim_signer_8bit_left(j->signer))
-        log_warn("%s: 8-bit content that could not be converted before signing: a signature "
-                 "may break if it is converted later", qfile_id(j->q));
-    buf_free(&fields);
-    if (st == DKIM_SIGNER_ERROR)
-        errno = ENOMEM;
-    return r;
+    return j->signer ? dkim_signer_finish_file(j->signer, j->q, &j->signed_out) : 0;
 }
 
 /* The envelope of the queue file; a message that looped gets no recipients (each gets a failure

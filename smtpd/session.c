@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "config.h"
 #include "data.h"
+#include "dkim_signer.h"
 #include "dns.h"
 #include "header_scanner.h"
 #include "ipc.h"
@@ -113,6 +114,8 @@ struct session {
     size_t nrcpt, rcpt_cap;
     bool from_checked;                 /* the login may use only its own From: addresses */
     struct msgauth *msgauth;           /* SPF, DKIM, DMARC of an untrusted client's message */
+    struct dkim_signer *signer;        /* DKIM signing of a trusted or logged-in client's */
+    struct buf signed_out;             /* what the signer gives back to store */
 
     /* the message */
     struct qfile *q;
@@ -308,6 +311,10 @@ static void reset_transaction(struct session *s)
     s->results_removed = 0;
     msgauth_free(s->msgauth);
     s->msgauth = NULL;
+    dkim_signer_free(s->signer);
+    s->signer = NULL;
+    buf_free(&s->signed_out);
+    buf_init(&s->signed_out, BUF_UNBOUNDED);
     s->header_reply[0] = '\0';
     s->bdat_started = s->bdat_last = s->bdat_discard = false;
     s->bdat_remaining = 0;
@@ -432,6 +439,9 @@ static int open_queue_file(struct session *s)
         s->filter.msgid_header = s->msgid_header;
     }
     buf_reset(&s->content);
+    if (smtpd.signing && (s->authenticated || s->trusted_net))
+        s->signer = dkim_signer_new(smtpd.signing, (size_t)smtpd.set.header_size_limit,
+                                    (long long)time(NULL));
     return 0;
 }
 
@@ -515,10 +525,19 @@ static void flush_content(struct session *s, bool all)
         header_ended(s);
     if (s->content.len == 0 || (!all && s->content.len < CONTENT_FLUSH))
         return;
-    if (s->msgauth && !s->filter.too_big && !s->filter.header_too_big)
+    bool storing = !s->store_failed && !s->filter.too_big && !s->filter.header_too_big;
+    if (s->msgauth && storing)
         msgauth_feed(s->msgauth, s->content.data, s->content.len);
-    if (!s->store_failed && !s->filter.too_big && !s->filter.header_too_big &&
-        qfile_put(s->q, QREC_CONTENT, s->content.data, s->content.len) < 0) {
+    if (s->signer && storing) {
+        /* the signer converts 8-bit parts before it hashes: what it gives back is stored */
+        buf_reset(&s->signed_out);
+        if (dkim_signer_feed(s->signer, s->content.data, s->content.len, &s->signed_out) < 0 ||
+            qfile_put_content(s->q, s->signed_out.data, s->signed_out.len) < 0) {
+            log_warn("%s: cannot write the queue file: %s", qfile_id(s->q), strerror(errno));
+            s->store_failed = true;
+        }
+        buf_reset(&s->signed_out);
+    } else if (storing && qfile_put(s->q, QREC_CONTENT, s->content.data, s->content.len) < 0) {
         log_warn("%s: cannot write the queue file: %s", qfile_id(s->q), strerror(errno));
         s->store_failed = true;
     }
@@ -699,6 +718,11 @@ static void end_of_message(struct session *s, bool bdat)
         wait_for_job(s);
         msgauth_finish(s->msgauth, auth_checked, s);
         return;
+    }
+    if (s->signer && !s->store_failed &&
+        dkim_signer_finish_file(s->signer, s->q, &s->signed_out) < 0) {
+        log_warn("%s: cannot write the queue file: %s", qfile_id(s->q), strerror(errno));
+        s->store_failed = true;
     }
     if (s->authenticated)
         login_results(s);
@@ -1437,6 +1461,8 @@ static void session_free(struct session *s)
         s->q = NULL;
     }
     msgauth_free(s->msgauth);
+    dkim_signer_free(s->signer);
+    buf_free(&s->signed_out);
     if (s->delay)
         event_free(s->delay);
     if (s->linger)
@@ -1646,6 +1672,7 @@ void session_start(int fd, const struct sockaddr *peer, socklen_t len)
     struct session *s = xcalloc(1, sizeof *s);
     buf_init(&s->pending, 64 * 1024);
     buf_init(&s->content, (size_t)smtpd.set.header_size_limit + 2 * CONTENT_FLUSH + 4096);
+    buf_init(&s->signed_out, BUF_UNBOUNDED);
     describe_peer(s, peer);
     s->last_command = "CONNECT";
     s->trusted_net = policy_client_in_mynetworks(smtpd.policy, peer);

@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include "auth.h"
 #include "config.h"
+#include "dkim_signing.h"
 #include "dmarc.h"
 #include "dns.h"
 #include "log.h"
@@ -155,6 +156,13 @@ static void pre_jail(void)
         if (smtpd.dns == NULL)
             log_warn("%s; client names are not looked up, nor SPF, DKIM or DMARC checked", err);
     }
+    smtpd.signing = dkim_signing_open_config(err, sizeof err);
+    if (smtpd.signing == NULL)
+        log_fatal_code(EX_CONFIG, "%s", err);
+    if (dkim_signing_domains(smtpd.signing) == 0) {
+        dkim_signing_close(smtpd.signing);
+        smtpd.signing = NULL;
+    }
     if (smtpd.set.auth.dmarc != MSGAUTH_DMARC_OFF) {
         smtpd.psl = dmarc_psl_load(NULL, err, sizeof err);
         if (smtpd.psl == NULL)
@@ -195,6 +203,8 @@ static void close_tables(void)
     smtpd.users = NULL;
     dmarc_psl_free(smtpd.psl);
     smtpd.psl = NULL;
+    dkim_signing_close(smtpd.signing);
+    smtpd.signing = NULL;
 }
 
 static void post_jail(void)

@@ -8,6 +8,8 @@
 #include <openssl/ssl.h>
 #include "msgauth.h"
 
+struct dkim_signing_table;
+
 struct event_base;
 struct policy;
 struct auth_users;
@@ -54,6 +56,7 @@ struct smtpd {
     struct dns *dns;                    /* client names, SPF, DKIM, DMARC; NULL when all are off
                                          * (or the resolver could not be set up) */
     struct dmarc_psl *psl;              /* the Public Suffix List, for DMARC */
+    struct dkim_signing_table *signing; /* dkim_signing_keys; NULL when it has no domain */
     const char *service;                /* master.conf service name, for the log */
 };
 

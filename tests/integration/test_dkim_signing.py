@@ -202,3 +202,64 @@ def test_init_and_an_old_install_without_the_table(instance):
     instance.conf(f"dkim_signing_keys = texthash:{table}\n")
     r = instance.tern("start")
     assert r.returncode != 0 and "dkim_signing_keys" in r.stderr + instance.log()
+
+
+def test_smtpd_signs_mynetworks_and_submission_mail(mta, people):
+    """smtpd signs the mail of mynetworks clients and of logged-in submission clients whose
+    From: domain has keys (8-bit parts converted first), and not an untrusted client's; the
+    signatures pass dkimpy and Mail::DKIM on the delivered messages."""
+    import smtplib
+    import ssl
+    from conftest import sasl_hash
+    sel_rsa, rec_rsa = keygen(mta, DOMAIN, "rsa1")
+    sel_ed, rec_ed = keygen(mta, "-a", "ed25519", DOMAIN, "ed1")
+    with open(os.path.join(mta.dir, "sasl_users"), "a") as f:
+        f.write(f"alice {sasl_hash('a password')}\n")
+    with open(os.path.join(mta.dir, "sender_logins"), "a") as f:
+        f.write(f"@{DOMAIN} alice\n")
+    zone = {f"rsa1._domainkey.{DOMAIN}": {"TXT": [rec_rsa]},
+            f"ed1._domainkey.{DOMAIN}": {"TXT": [rec_ed]}}
+    with DnsServer(zone) as dns:
+        mta.conf(dns.conf_line + "mynetworks = 127.0.0.1/32\n")
+        mta.start()
+        u = people()
+        rcpt = f"{u.pw_name}@{HOST}"
+
+        def message(subject, extra=b"", body=b"Hello,  \r\n\r\nsigned by smtpd.\r\n"):
+            return (f"From: Alice <alice@{DOMAIN}>\r\nTo: {rcpt}\r\nSubject: {subject}\r\n"
+                    ).encode() + extra + b"\r\n" + body
+
+        eight = message("8-bit", b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8"
+                        b"\r\nContent-Transfer-Encoding: 8bit\r\n",
+                        "Un caf\u00e9.\r\n".encode())
+        with smtplib.SMTP("127.0.0.1", mta.smtp_port, timeout=30) as c:
+            c.sendmail(f"alice@{DOMAIN}", [rcpt], message("mynetworks"))
+            c.sendmail(f"alice@{DOMAIN}", [rcpt], eight, mail_options=["BODY=8BITMIME"])
+        with smtplib.SMTP("127.0.0.1", mta.smtp_port, timeout=30,
+                          source_address=("127.0.0.2", 0)) as c:
+            c.sendmail(f"alice@{DOMAIN}", [rcpt], message("untrusted"))
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with smtplib.SMTP("127.0.0.1", mta.submission_port, timeout=30) as c:
+            c.starttls(context=context)
+            c.login("alice", "a password")
+            c.sendmail(f"alice@{DOMAIN}", [rcpt], message("submission"))
+        wait_for(lambda: len(mailbox(mta, u.pw_name)) == 4, what="four messages")
+        files = {}
+        for path in mailbox(mta, u.pw_name):
+            data = crlf(open(path, "rb").read())
+            files[re.search(rb"\nSubject: ([^\r]*)", data).group(1)] = data
+        records = {"rsa1": rec_rsa, "ed1": rec_ed}
+        for subject in (b"mynetworks", b"8-bit", b"submission"):
+            msg = files[subject]
+            assert len(re.findall(rb"(?m)^DKIM-Signature:", msg)) == 2, msg
+            assert dkimpy_results(msg, records) == [True, True], msg
+            said = mail_dkim_results(msg, dns.port)
+            assert said[0] in ("ed1 pass", "ed1 invalid unsupported algorithm ed25519-sha256")
+            assert said[1] == "rsa1 pass", said
+        assert all(b < 0x80 for b in files[b"8-bit"])
+        assert b"Un caf=C3=A9." in files[b"8-bit"]
+        assert b"DKIM-Signature" not in files[b"untrusted"]
+        for sel, alg in (("rsa1", "rsa-sha256"), ("ed1", "ed25519-sha256")):
+            assert len(mta.log_lines(rf"smtpd.*: dkim signed d={DOMAIN} s={sel} a={alg}$")) == 3
