@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unbound.h>
 #include "config.h"
@@ -30,6 +31,8 @@ static const char *const trust_anchor_files[] = {
 #define TA_LINES_MAX 64
 
 /* ---- the context ---- */
+
+static void lookups_free(struct dns *d);
 
 static void on_ub(evutil_socket_t fd, short what, void *arg)
 {
@@ -146,6 +149,7 @@ void dns_close(struct dns *d)
         event_free(d->ev);
     ub_ctx_delete(d->ctx);
     free(d->names);
+    lookups_free(d);
     free(d);
 }
 
@@ -445,23 +449,95 @@ struct lookup_req {
     struct dns_req base;
     struct dns_query *q;
     int type;
+    char query[DNS_NAME_MAX + 2];    /* the name asked, with its final dot */
     struct dns_records result;       /* TEMP until an answer comes */
     struct dns_record *records;      /* result.nrecords of them, with their TXT storage */
     void (*cb)(void *arg, const struct dns_records *r);
     void *arg;
 };
 
+static void records_free(struct dns_record *records, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free((char *)records[i].text);
+        free((struct dns_txt_string *)records[i].strings);
+    }
+    free(records);
+}
+
+/* A copy of n records, their TXT storage included. */
+static struct dns_record *records_copy(const struct dns_record *from, size_t n)
+{
+    struct dns_record *to = n ? xcalloc(n, sizeof *to) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        to[i] = from[i];
+        if (from[i].text) {
+            char *text = xmalloc(from[i].textlen + 1);
+            memcpy(text, from[i].text, from[i].textlen + 1);
+            to[i].text = text;
+        }
+        if (from[i].strings) {
+            struct dns_txt_string *strings = xcalloc(from[i].nstrings ? from[i].nstrings : 1,
+                                                     sizeof *strings);
+            memcpy(strings, from[i].strings, from[i].nstrings * sizeof *strings);
+            to[i].strings = strings;
+        }
+    }
+    return to;
+}
+
 static void lookup_release(struct dns_req *base)
 {
     struct lookup_req *r = (struct lookup_req *)base;
     dns_query_cancel(base->d, r->q);
     dns_req_free_timer(base);
-    for (size_t i = 0; i < r->result.nrecords; i++) {
-        free((char *)r->records[i].text);
-        free((struct dns_txt_string *)r->records[i].strings);
-    }
-    free(r->records);
+    records_free(r->records, r->result.nrecords);
     free(r);
+}
+
+/* ---- answers kept (dns_lookup_entry) ---- */
+
+static struct dns_lookup_entry *lookup_slot(struct dns *d, const char *query, int type)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)type;   /* FNV-1a */
+    for (const char *p = query; *p; p++)
+        h = (h ^ (unsigned char)tolower((unsigned char)*p)) * 16777619u;
+    return &d->lookups[h % DNS_LOOKUP_CACHE];
+}
+
+static const struct dns_lookup_entry *lookup_cached(struct dns *d, const char *query, int type)
+{
+    if (d->lookups == NULL)
+        return NULL;
+    const struct dns_lookup_entry *e = lookup_slot(d, query, type);
+    if (e->expires == 0 || e->expires <= mono_seconds() || e->type != type ||
+        strcasecmp(e->name, query) != 0)
+        return NULL;
+    return e;
+}
+
+static void lookup_keep(struct dns *d, const char *query, const struct dns_records *r)
+{
+    if (r->rc == DNS_RC_TEMP || r->ttl <= 0 || strlen(query) >= DNS_NAME_MAX + 1)
+        return;
+    if (d->lookups == NULL)
+        d->lookups = xcalloc(DNS_LOOKUP_CACHE, sizeof *d->lookups);
+    struct dns_lookup_entry *e = lookup_slot(d, query, r->type);
+    records_free(e->records, e->result.nrecords);
+    e->expires = mono_seconds() + (r->ttl < DNS_NAME_CACHE_TTL_MAX ? r->ttl
+                                                                    : DNS_NAME_CACHE_TTL_MAX);
+    e->type = r->type;
+    snprintf(e->name, sizeof e->name, "%s", query);
+    e->result = *r;
+    e->records = records_copy(r->records, r->nrecords);
+    e->result.records = e->records;
+}
+
+static void lookups_free(struct dns *d)
+{
+    for (size_t i = 0; d->lookups && i < DNS_LOOKUP_CACHE; i++)
+        records_free(d->lookups[i].records, d->lookups[i].result.nrecords);
+    free(d->lookups);
 }
 
 static void lookup_timer(struct dns_req *base)
@@ -535,6 +611,7 @@ static void on_lookup(void *arg, const struct dns_answer *a)
     if (a->rc == DNS_RC_OK && r->result.count == 0)
         r->result.rc = DNS_RC_NODATA;   /* nothing usable of the asked type */
     r->result.records = r->records;
+    lookup_keep(r->base.d, r->query, &r->result);
     dns_req_soon(&r->base);
 }
 
@@ -555,6 +632,15 @@ struct dns_req *dns_lookup(struct dns *d, const char *name, int rrtype, int time
         return &r->base;
     }
     snprintf(query, sizeof query, "%s%s", name, name[len - 1] == '.' ? "" : ".");
+    const struct dns_lookup_entry *kept = lookup_cached(d, query, rrtype);
+    if (kept) {   /* answered from what was kept, in the next turn of the loop */
+        r->result = kept->result;
+        r->records = records_copy(kept->records, kept->result.nrecords);
+        r->result.records = r->records;
+        dns_req_soon(&r->base);
+        return &r->base;
+    }
+    snprintf(r->query, sizeof r->query, "%s", query);
     r->q = dns_query_start(d, query, rrtype, on_lookup, r);
     if (r->q == NULL)
         dns_req_soon(&r->base);

@@ -37,11 +37,25 @@ struct dns_name_entry {
     char name[DNS_NAME_MAX];
 };
 
+#define DNS_LOOKUP_CACHE 256         /* answers of dns_lookup remembered */
+
+/* A finished dns_lookup answer (not a failure), kept for its TTL (at most
+ * DNS_NAME_CACHE_TTL_MAX): the same question again is answered without a trip through
+ * unbound's thread, in the next turn of the loop. */
+struct dns_lookup_entry {
+    long long expires;               /* monotonic seconds; 0: an empty slot */
+    int type;
+    char name[DNS_NAME_MAX + 1];     /* as asked, lower case, with its final dot */
+    struct dns_records result;       /* records points at records below */
+    struct dns_record *records;
+};
+
 struct dns {
     struct ub_ctx *ctx;
     struct event *ev;
     struct event_base *base;
     struct dns_name_entry *names;    /* DNS_NAME_CACHE slots, by a hash of the address */
+    struct dns_lookup_entry *lookups;   /* DNS_LOOKUP_CACHE slots, by a hash of the question */
 };
 
 /* The head of every request. Its timer is the deadline, and is also fired at once to hand

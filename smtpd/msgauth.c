@@ -5,6 +5,8 @@
  * look-up has answered (each bounded by the message's deadline), the signatures are checked
  * and DMARC evaluated. Only the caller's loop thread runs here. */
 #include <event2/event.h>
+#include <openssl/evp.h>
+#include <stdint.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +195,49 @@ struct msgauth *msgauth_new(const struct msgauth_settings *set, struct dns *dns,
 
 /* ---- DKIM ---- */
 
+/* Key records read before, by their text: OpenSSL 3 takes much longer to decode a public key
+ * than to check a signature with it, and a busy sender's key is the same for every message.
+ * Each slot holds a reference of its own to the key. */
+#define KEY_CACHE 64
+static struct kept_key {
+    char *text;
+    size_t len;
+    struct dkim_key key;
+} kept_keys[KEY_CACHE];
+
+static unsigned key_hash(const char *t, size_t n)
+{
+    uint32_t h = 2166136261u;   /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)t[i]) * 16777619u;
+    return h % KEY_CACHE;
+}
+
+/* dkim_key_parse, remembering what parsed: 0 with *key (its own reference), or -1. */
+static int key_parse(const char *txt, size_t len, struct dkim_key *key, enum dkim_result *res,
+                     char *why, size_t whylen)
+{
+    struct kept_key *k = &kept_keys[key_hash(txt, len)];
+    if (k->text && k->len == len && memcmp(k->text, txt, len) == 0 &&
+        EVP_PKEY_up_ref(k->key.pkey) == 1) {
+        *key = k->key;
+        return 0;
+    }
+    if (dkim_key_parse(txt, len, key, res, why, whylen) < 0)
+        return -1;
+    if (EVP_PKEY_up_ref(key->pkey) == 1) {
+        if (k->text) {
+            free(k->text);
+            dkim_key_free(&k->key);
+        }
+        k->text = xmalloc(len + 1);
+        memcpy(k->text, txt, len);
+        k->len = len;
+        k->key = *key;
+    }
+    return 0;
+}
+
 static void on_key(void *arg, const struct dns_records *r)
 {
     struct key *k = arg;
@@ -209,8 +254,8 @@ static void on_key(void *arg, const struct dns_records *r)
         for (size_t i = 0; i < r->nrecords && !k->have; i++) {
             enum dkim_result res;
             char why[REASON_MAX];
-            if (dkim_key_parse(r->records[i].text, r->records[i].textlen, &k->key, &res, why,
-                               sizeof why) == 0)
+            if (key_parse(r->records[i].text, r->records[i].textlen, &k->key, &res, why,
+                          sizeof why) == 0)
                 k->have = true;
             else if (i == 0) {
                 k->result = res;
@@ -528,7 +573,9 @@ static void check_dmarc(struct msgauth *m)
             .spf_pass = spf_pass,
             .dkim = dk,
             .ndkim = ndk,
-            .sample = (int)randombytes_uniform(100),
+            /* a sample only matters under pct= below 100 (and costs a system call) */
+            .sample = fr->lookup == DMARC_LOOKUP_FOUND && fr->record.pct < 100
+                          ? (int)randombytes_uniform(100) : 0,
         };
         dmarc_evaluate(m->psl, &in, &fr->outcome);
     }
