@@ -298,7 +298,7 @@ static int scan_dot_string(const char *s, size_t len, size_t *n, bool *utf8, cha
     return 0;
 }
 
-/* A Quoted-string local part at s (s[0] == '"'); the 64-byte bound counts the content
+/* A Quoted-string local part at s (s[0] == '"'); the SMTP_LOCAL_MAX bound counts the content
  * without the quotes and the escaping backslashes. */
 static int scan_quoted(const char *s, size_t len, size_t *n, bool *utf8, char *err, size_t errlen)
 {

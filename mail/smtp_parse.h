@@ -28,7 +28,10 @@ struct smtp_command {
  * SMTP_UNKNOWN. */
 void smtp_parse_command(const char *line, size_t len, struct smtp_command *out);
 
-#define SMTP_LOCAL_MAX 64
+/* RFC 5321 4.5.3.1.1 says 64, and 4.5.3.1 that a server should impose no such limit where it
+ * can: SRS and VERP addresses (bounces to forwarded and list mail) are often longer. As
+ * Postfix, tern bounds the local part only by the path: at most 254 bytes beside "@x". */
+#define SMTP_LOCAL_MAX 254
 #define SMTP_DOMAIN_MAX 255
 #define SMTP_PATH_MAX 256
 
@@ -47,7 +50,7 @@ struct smtp_address {
  * angle brackets are required). allow_null: "<>" is accepted (MAIL); allow_bare_local: a
  * mailbox without @domain (only "postmaster", case-insensitive) is accepted (RCPT).
  * Returns the number of bytes consumed (through '>'), or -1 with the reason in err.
- * Enforces local part <= 64, domain <= 255, path <= 256 bytes; domain syntax (LDH labels, or
+ * Enforces local part <= SMTP_LOCAL_MAX, domain <= 255, path <= 256 bytes; domain syntax (LDH labels, or
  * a valid address literal). 8-bit bytes set utf8 (the caller rejects them without SMTPUTF8). */
 int smtp_parse_path(const char *s, size_t len, bool allow_null, bool allow_bare_local,
                     struct smtp_address *out, char *err, size_t errlen);

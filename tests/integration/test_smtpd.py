@@ -488,7 +488,7 @@ def test_bdat_chunks_binarymime_and_sequence_errors(instance):
 def test_commands_replies_and_enhanced_status_codes(instance):
     start(instance, smtpd_error_sleep_time="0", smtpd_hard_error_limit="100",
           smtpd_soft_error_limit="100")
-    long_local = "x" * 65
+    long_local = "x" * 251   # with "@b.example": a path over 256 bytes
     dialogue = [
         ("FOO bar", "500 5.5.2 Error: command not recognized"),
         ("SEND FROM:<a@b.example>", "502 5.5.1 Error: command not implemented"),

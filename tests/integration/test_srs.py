@@ -130,6 +130,13 @@ def test_smtpd_reverses_a_valid_address_and_refuses_forged_and_expired_ones(srs)
     assert srs.log_lines(rf"tern/smtpd\[\d+\]: NOQUEUE: SRS recipient <{re.escape(good.lower())}> "
                          rf"is <{SENDER}>; client=")
 
+    # an SRS address longer than RFC 5321's 64-byte local part (a long sender address) is
+    # taken too: bounces to forwarded mail must not fail on it
+    long = srs0(srs, "newsletter-bounces+abcdef0123456789", "lists.sender.example", today)
+    assert len(long.split("@")[0]) > 64
+    code, text = rcpt_reply(srs, long)
+    assert code == 250, text
+
     h = good.split("=")[1]
     forged = good.replace(h, "AAAAAA" if h != "AAAAAA" else "BBBBBB")
     code, text = rcpt_reply(srs, forged)
