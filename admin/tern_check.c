@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "config.h"
 #include "dict.h"
+#include "dkim_signing.h"
 #include "log.h"
 #include "master_conf.h"
 #include "mem.h"
@@ -87,6 +88,20 @@ static void check_tables(void)
     }
 }
 
+/* The DKIM signing table and every key it names, as smtpd and pickup will read them (as root:
+ * a key is readable by root and mail_owner only). */
+static void check_signing(void)
+{
+    char err[ERR_TEXT_MAX];
+    struct dkim_signing_table *t = dkim_signing_open_config(err, sizeof err);
+    if (t == NULL) {
+        log_error("%s", err);
+        errors++;
+        return;
+    }
+    dkim_signing_close(t);
+}
+
 static void check_queue(void)
 {
     struct qdir_ids ids;
@@ -121,6 +136,7 @@ int tern_check(const char *config_dir)
 {
     check_services(config_dir);
     check_tables();
+    check_signing();
     check_queue();
     if (errors) {
         log_error("%d problem%s found", errors, errors == 1 ? "" : "s");

@@ -174,6 +174,11 @@ def test_a_key_that_cannot_be_used_stops_the_start(instance):
     key = os.path.join(instance.dir, "dkim", f"ed1._domainkey.{DOMAIN}.key")
     with open(key, "w") as f:
         f.write("not a key\n")
+    # tern check says so before a start would
+    r = instance.tern("check")
+    assert r.returncode == 78
+    assert re.search(rf"dkim_signing_keys: {DOMAIN}: selector ed1: {re.escape(key)}: not an",
+                     r.stderr), r.stderr
     r = instance.tern("start")
     assert r.returncode != 0
     said = r.stderr + instance.log()
