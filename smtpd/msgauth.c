@@ -4,7 +4,6 @@
  * for, while the body goes through one hasher per kind of body hash. At the end, once every
  * look-up has answered (each bounded by the message's deadline), the signatures are checked
  * and DMARC evaluated. Only the caller's loop thread runs here. */
-#include <event2/event.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <sodium.h>
@@ -28,6 +27,7 @@
 #include "mem.h"
 #include "msgauth.h"
 #include "spf_check.h"
+#include "workpool.h"
 
 #define MSGAUTH_HEADER_MAX (4u << 20)   /* header kept for DKIM and From:; beyond: not checked */
 #define MSGAUTH_SIGS_MAX 32             /* smtpd_dkim_signature_limit is cut to this */
@@ -80,7 +80,6 @@ struct msgauth {
     const struct msgauth_settings *set;
     struct dns *dns;
     const struct dmarc_psl *psl;
-    struct event_base *base;
     long long deadline;                /* clock_ms */
     char ip[64], helo[256], sender[512];
 
@@ -111,10 +110,10 @@ struct msgauth {
                                         * DMARC cannot read: permerror */
 
     /* the end */
+    struct workpool *pool;             /* the signatures are checked on a worker thread */
     bool finished, reported;
     void (*done)(void *arg);
     void *done_arg;
-    struct event *ready;
 };
 
 static int remaining_ms(const struct msgauth *m)
@@ -136,24 +135,18 @@ static bool all_done(const struct msgauth *m)
     return true;
 }
 
-static void evaluate(struct msgauth *m);
+static void check_signatures(void *arg);
+static void verdicts_done(void *arg);
 
-/* Once everything is in: the verdicts, then the caller's callback from the loop. */
+/* Once everything is in: the signatures are checked on a worker (RSA is the costliest step,
+ * and touches nothing but this message's own data and keys), DMARC back in the loop, then
+ * the caller's callback. */
 static void maybe_ready(struct msgauth *m)
 {
     if (m->reported || !all_done(m))
         return;
     m->reported = true;
-    evaluate(m);
-    static const struct timeval now = { 0, 0 };
-    evtimer_add(m->ready, &now);
-}
-
-static void on_ready(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what;
-    struct msgauth *m = arg;
-    m->done(m->done_arg);
+    workpool_submit(m->pool, check_signatures, verdicts_done, m);
 }
 
 /* ---- SPF ---- */
@@ -168,23 +161,20 @@ static void on_spf(void *arg, const struct spf_outcome *o)
 }
 
 struct msgauth *msgauth_new(const struct msgauth_settings *set, struct dns *dns,
-                            const struct dmarc_psl *psl, struct event_base *base,
+                            const struct dmarc_psl *psl, struct workpool *pool,
                             const struct msgauth_client *client)
 {
     struct msgauth *m = xcalloc(1, sizeof *m);
     m->set = set;
     m->dns = dns;
     m->psl = psl;
-    m->base = base;
+    m->pool = pool;
     m->deadline = clock_ms() + set->timeout_ms;
     snprintf(m->ip, sizeof m->ip, "%s", client->ip);
     snprintf(m->helo, sizeof m->helo, "%s", client->helo);
     snprintf(m->sender, sizeof m->sender, "%s", client->sender);
     header_scanner_init(&m->scan);
     buf_init(&m->header, MSGAUTH_HEADER_MAX);
-    m->ready = evtimer_new(base, on_ready, m);
-    if (m->ready == NULL)
-        log_fatal("cannot make an event: out of memory");
     if (set->spf || set->dmarc != MSGAUTH_DMARC_OFF) {   /* DMARC needs SPF's result too */
         struct spf_request req = { m->ip, m->sender, m->helo, set->myhostname,
                                    (long long)time(NULL) };
@@ -294,11 +284,21 @@ static void read_signatures(struct msgauth *m)
 {
     const char *h = m->header.data;
     size_t limit = m->set->dkim_limit < MSGAUTH_SIGS_MAX ? m->set->dkim_limit : MSGAUTH_SIGS_MAX;
-    m->sigs = xcalloc(limit ? limit : 1, sizeof *m->sigs);
-    m->sig = xcalloc(limit ? limit : 1, sizeof *m->sig);
-    m->keys = xcalloc(limit ? limit : 1, sizeof *m->keys);
     struct header_fields it;
     struct header_field f;
+    size_t count = 0;   /* a signature is large: room for the ones there are */
+    header_fields_init(&it, h, m->header_len);
+    while (header_fields_next(&it, &f))
+        count += is_dkim_signature(h + f.start, f.name_len);
+    if (count < limit)
+        limit = count;
+    if (limit == 0) {
+        m->over_limit = count;
+        return;
+    }
+    m->sigs = xcalloc(limit, sizeof *m->sigs);
+    m->sig = xcalloc(limit, sizeof *m->sig);
+    m->keys = xcalloc(limit, sizeof *m->keys);
     header_fields_init(&it, h, m->header_len);
     long long now = (long long)time(NULL);
     while (header_fields_next(&it, &f)) {
@@ -525,8 +525,11 @@ void msgauth_finish(struct msgauth *m, void (*done)(void *arg), void *arg)
 
 /* ---- the verdicts ---- */
 
-static void check_signatures(struct msgauth *m)
+/* On a worker thread: reads only this message's header, hashes and keys, writes its results
+ * (dkim_verify logs nothing and uses no shared state but OpenSSL's, which is thread-safe). */
+static void check_signatures(void *arg)
 {
+    struct msgauth *m = arg;
     for (size_t i = 0; i < m->nsigs; i++) {
         struct sig *s = &m->sig[i];
         if (!s->usable)
@@ -581,10 +584,12 @@ static void check_dmarc(struct msgauth *m)
     }
 }
 
-static void evaluate(struct msgauth *m)
+/* Back in the loop: DMARC (the Public Suffix List is the loop's), then the caller. */
+static void verdicts_done(void *arg)
 {
-    check_signatures(m);
+    struct msgauth *m = arg;
     check_dmarc(m);
+    m->done(m->done_arg);
 }
 
 /* The strictest disposition among the From: domains that failed, and the domain. */
@@ -786,6 +791,5 @@ void msgauth_free(struct msgauth *m)
     free(m->sig);
     free(m->sigs);
     buf_free(&m->header);
-    event_free(m->ready);
     free(m);
 }
