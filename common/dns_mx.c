@@ -45,28 +45,18 @@ int dns_name_canon(const char *name, char out[DNS_NAME_MAX])
 
 int dns_wire_name(const unsigned char *p, size_t len, char out[DNS_NAME_MAX])
 {
-    size_t i = 0, n = 0;
-    for (;;) {
-        if (i >= len)
-            return -1;
-        size_t l = p[i++];
-        if (l == 0)
-            break;
-        if (l > 63 || i + l > len || n + l + 1 > NAME_TEXT_MAX + 1)
-            return -1;
-        if (n)
-            out[n++] = '.';
-        for (size_t k = 0; k < l; k++) {
-            if (!label_char(p[i + k]))
-                return -1;
-            out[n++] = (char)tolower(p[i + k]);
-        }
-        i += l;
-    }
-    if (n > NAME_TEXT_MAX)
+    /* the presentation form, then only host name characters (an escape means another byte),
+     * in lower case */
+    int used = dns_wire_name_text(p, len, out);
+    if (used < 0)
         return -1;
-    out[n] = '\0';
-    return (int)i;
+    size_t n = 0;
+    for (; out[n]; n++) {
+        if (out[n] != '.' && !label_char((unsigned char)out[n]))
+            return -1;
+        out[n] = (char)tolower((unsigned char)out[n]);
+    }
+    return n > NAME_TEXT_MAX ? -1 : used;
 }
 
 int dns_literal(const char *name, int port, struct sockaddr_storage *ss, socklen_t *len)
