@@ -516,9 +516,20 @@ static const struct dns_lookup_entry *lookup_cached(struct dns *d, const char *q
     return e;
 }
 
+/* The memory an answer's copy takes. */
+static size_t records_size(const struct dns_records *r)
+{
+    size_t size = r->nrecords * sizeof *r->records;
+    for (size_t i = 0; i < r->nrecords; i++)
+        size += r->records[i].textlen + r->records[i].nstrings * sizeof *r->records[i].strings;
+    return size;
+}
+
 static void lookup_keep(struct dns *d, const char *query, const struct dns_records *r)
 {
-    if (r->rc == DNS_RC_TEMP || r->ttl <= 0 || strlen(query) >= DNS_NAME_MAX + 1)
+    /* a large answer (a zone's hundred TXT records) is not kept: the table stays small */
+    if (r->rc == DNS_RC_TEMP || r->ttl <= 0 || strlen(query) >= DNS_NAME_MAX + 1 ||
+        records_size(r) > DNS_LOOKUP_KEEP_MAX)
         return;
     if (d->lookups == NULL)
         d->lookups = xcalloc(DNS_LOOKUP_CACHE, sizeof *d->lookups);

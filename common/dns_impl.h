@@ -38,6 +38,7 @@ struct dns_name_entry {
 };
 
 #define DNS_LOOKUP_CACHE 256         /* answers of dns_lookup remembered */
+#define DNS_LOOKUP_KEEP_MAX 8192     /* bytes of one answer's copy, at most, to be kept */
 
 /* A finished dns_lookup answer (not a failure), kept for its TTL (at most
  * DNS_NAME_CACHE_TTL_MAX): the same question again is answered without a trip through

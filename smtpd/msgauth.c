@@ -31,7 +31,8 @@
 
 #define MSGAUTH_HEADER_MAX (4u << 20)   /* header kept for DKIM and From:; beyond: not checked */
 #define MSGAUTH_SIGS_MAX 32             /* smtpd_dkim_signature_limit is cut to this */
-#define MSGAUTH_FROMS_MAX 4             /* From: domains DMARC checks; more: permerror */
+#define MSGAUTH_FROMS_MAX 8             /* From: domains DMARC checks; more: refused (enforce) */
+#define DMARC_NAME_MAX 253              /* a domain name DNS can ask for, in text */
 #define KEY_NAME_MAX (DKIM_SELECTOR_MAX + DKIM_DOMAIN_MAX + 16)
 #define REASON_MAX 160
 
@@ -106,8 +107,9 @@ struct msgauth {
     /* DMARC */
     struct from froms[MSGAUTH_FROMS_MAX];
     size_t nfroms;
-    bool from_unusable;                /* more domains than MSGAUTH_FROMS_MAX, or addresses
-                                        * DMARC cannot read: permerror */
+    bool from_unusable;                /* a From: address DMARC cannot read: permerror (the
+                                        * readable ones are checked all the same) */
+    bool from_too_many;                /* more domains than MSGAUTH_FROMS_MAX */
 
     /* the end */
     struct workpool *pool;             /* the signatures are checked on a worker thread */
@@ -396,6 +398,13 @@ static void on_policy(void *arg, const struct dns_records *r)
 
 static void ask_policy(struct from *fr)
 {
+    /* "_dmarc." and a long domain may be longer than a name DNS can ask for: no record can
+     * be there, and the organizational domain is asked next */
+    if (strlen(fr->names[fr->step]) > DMARC_NAME_MAX) {
+        static const struct dns_records none = { .rc = DNS_RC_NXDOMAIN };
+        on_policy(fr, &none);
+        return;
+    }
     fr->req = dns_lookup(fr->m->dns, fr->names[fr->step], DNS_TXT, remaining_ms(fr->m),
                          on_policy, fr);
 }
@@ -410,7 +419,7 @@ static int from_address(const char *addr, int bad, void *arg)
 {
     struct msgauth *m = ((struct from_walk *)arg)->m;
     const char *at = strrchr(addr, '@');
-    if (bad || at == NULL || at[1] == '\0') {
+    if (bad || at == NULL || at[1] == '\0' || strlen(at + 1) > DMARC_NAME_MAX + 1) {
         m->from_unusable = true;   /* an address DMARC cannot read: permerror */
         return 0;
     }
@@ -422,7 +431,7 @@ static int from_address(const char *addr, int bad, void *arg)
     for (char *c = domain; *c; c++)
         if (*c >= 'A' && *c <= 'Z')
             *c = (char)(*c - 'A' + 'a');
-    if (dmarc_org_domain(m->psl, domain, org) < 0) {
+    if (n == 0 || n > DMARC_NAME_MAX || dmarc_org_domain(m->psl, domain, org) < 0) {
         m->from_unusable = true;
         return 0;
     }
@@ -430,7 +439,7 @@ static int from_address(const char *addr, int bad, void *arg)
         if (strcmp(m->froms[i].domain, domain) == 0)
             return 0;
     if (m->nfroms == MSGAUTH_FROMS_MAX) {
-        m->from_unusable = true;
+        m->from_too_many = true;
         return 0;
     }
     struct from *fr = &m->froms[m->nfroms++];
@@ -452,10 +461,6 @@ static void read_from(struct msgauth *m)
     while (header_fields_next(&it, &f))
         if (f.name == HEADER_FROM)
             addrlist_parse(h + f.value, f.end - f.value, from_address, &w);
-    if (m->from_unusable) {   /* no look-ups: the verdict is permerror */
-        m->nfroms = 0;
-        return;
-    }
     for (size_t i = 0; i < m->nfroms; i++) {
         struct from *fr = &m->froms[i];
         fr->nnames = dmarc_lookup_names(m->psl, fr->domain, fr->names);
@@ -614,7 +619,14 @@ void msgauth_verdict(const struct msgauth *m, struct msgauth_verdict *v)
         return;
     const char *domain;
     enum dmarc_policy p = worst(m, &domain);
-    if (p == DMARC_POLICY_REJECT) {
+    /* a From: that cannot be read, or too many domains to check, could hide the domain a
+     * reader sees (RFC 7489 6.6.1: such messages are typically rejected) */
+    if (m->from_unusable || m->from_too_many) {
+        v->reject = true;
+        snprintf(v->reply, sizeof v->reply, "550 5.7.1 Message rejected: %s",
+                 m->from_too_many ? "more From: domains than DMARC checks"
+                                  : "a From: address DMARC cannot read");
+    } else if (p == DMARC_POLICY_REJECT) {
         v->reject = true;
         snprintf(v->reply, sizeof v->reply, "550 5.7.1 Message rejected by DMARC policy for %s",
                  domain);
@@ -633,7 +645,7 @@ static const char *alg_name(enum dkim_alg a)
 
 /* The methods of the field: spf, each dkim, each dmarc. */
 struct methods {
-    struct auth_results_method m[2 + MSGAUTH_SIGS_MAX + MSGAUTH_FROMS_MAX];
+    struct auth_results_method m[3 + MSGAUTH_SIGS_MAX + MSGAUTH_FROMS_MAX];
     size_t n;
     char dmarc_reason[MSGAUTH_FROMS_MAX][96];
     char dkim_extra[REASON_MAX];
@@ -690,15 +702,15 @@ static void add_dmarc(const struct msgauth *m, struct methods *x)
 {
     if (m->set->dmarc == MSGAUTH_DMARC_OFF)
         return;
-    if (m->nfroms == 0) {
+    if (m->nfroms == 0 || m->from_unusable || m->from_too_many) {
         struct auth_results_method *a = &x->m[x->n++];
         memset(a, 0, sizeof *a);
         a->method = "dmarc";
-        a->result = m->from_unusable ? "permerror" : "none";
+        a->result = m->from_unusable || m->from_too_many ? "permerror" : "none";
         a->reason = m->header_overflow ? "header too large to check"
-                  : m->from_unusable ? "From: addresses DMARC cannot check"
+                  : m->from_too_many ? "more From: domains than checked"
+                  : m->from_unusable ? "a From: address DMARC cannot read"
                                      : "no From: address";
-        return;
     }
     for (size_t i = 0; i < m->nfroms; i++) {
         const struct from *fr = &m->froms[i];
@@ -764,9 +776,12 @@ void msgauth_log(const struct msgauth *m, const char *queue_id)
                  dmarc_policy_name(o->policy), dmarc_policy_name(o->disposition),
                  o->sampled_out ? " (sampled out by pct=)" : "");
     }
-    if (m->set->dmarc != MSGAUTH_DMARC_OFF && m->nfroms == 0)
-        log_info("%s: dmarc=%s (%s)", queue_id, m->from_unusable ? "permerror" : "none",
-                 m->from_unusable ? "From: addresses DMARC cannot check" : "no From: address");
+    if (m->set->dmarc != MSGAUTH_DMARC_OFF &&
+        (m->nfroms == 0 || m->from_unusable || m->from_too_many))
+        log_info("%s: dmarc=%s (%s)", queue_id,
+                 m->from_unusable || m->from_too_many ? "permerror" : "none",
+                 m->from_too_many ? "more From: domains than checked"
+                 : m->from_unusable ? "a From: address DMARC cannot read" : "no From: address");
 }
 
 void msgauth_free(struct msgauth *m)

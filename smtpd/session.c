@@ -453,8 +453,11 @@ struct from_check {
 static int from_address(const char *addr, int bad, void *arg)
 {
     struct from_check *c = arg;
-    if (bad)
-        return 0;   /* too long or with control characters: no address to own */
+    if (bad) {   /* too long or with control characters: no address the login can own */
+        snprintf(c->reply, REPLY_MAX, "550 5.7.1 From: address rejected: malformed address "
+                 "(not owned by user %s)", c->s->login);
+        return 1;
+    }
     return policy_check_from(smtpd.policy, addr, c->s->login, c->reply, REPLY_MAX) == SENDER_OK
                ? 0 : 1;
 }
@@ -711,6 +714,10 @@ static void end_of_message(struct session *s, bool bdat)
         s->mode = MODE_COMMAND;
         reset_transaction(s);   /* the file is gone before the client reads the reply */
         reply(s, "%s", why);
+        return;
+    }
+    if (s->store_failed || s->q == NULL) {   /* nothing to add to: 451 */
+        commit_message(s);
         return;
     }
     if (s->msgauth) {   /* the verdicts first: they may refuse it, and go in its trailer */

@@ -291,6 +291,24 @@ def test_dmarc_table(auth, keys, mail_from, header_from, client, signer, result,
                  what="the quarantine line")
 
 
+def test_from_headers_that_could_hide_a_domain_are_refused(auth):
+    """Under enforce, nothing in the From: header hides a domain's policy: a domain too long
+    for its _dmarc name (its organizational domain's record applies), several domains (each
+    is checked), an address DMARC cannot read, more domains than it checks."""
+    long = ".".join(["a" * 60] * 3 + ["a" * 54]) + ".good.example"
+    assert len(long) > 245
+    cases = [(f"a@{long}", f"for {long}"),
+             ("a@good.example, b@x1.example, c@x2.example, d@x3.example, e@x4.example",
+              "for good.example"),
+             ("<a@good.example> b@x1.example", ": a From: address DMARC cannot read"),
+             (", ".join(f"u@d{i}.example" for i in range(9)),
+              ": more From: domains than DMARC checks")]
+    for header_from, why in cases:
+        code, text = send(auth, "a@bounces.example", message(header_from))
+        assert code == 550 and text.startswith("5.7.1 Message rejected") and text.endswith(why), \
+            (header_from, code, text)
+
+
 def test_dmarc_report_mode_only_records(instance, dns):
     configure(instance, dns, "smtpd_dmarc_policy = report\n")
     instance.drop_services(["qmgr"])

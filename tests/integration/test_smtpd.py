@@ -979,6 +979,13 @@ def test_sender_login_mismatch_on_submission(tls_instance, tls_client):
         assert c.reply().line == \
             "550 5.7.1 <bob@mx.test.example>: From: address rejected: not owned by user alice"
         assert set(queue_files(instance)) == before
+        # an address that cannot be read is no address the login owns
+        assert c.cmd("MAIL FROM:<alice@mx.test.example>").line == "250 2.1.0 Ok"
+        assert c.cmd("RCPT TO:<root@mx.test.example>").code == 250
+        assert c.cmd("DATA").code == 354
+        c.send(b"From: <bob@mx.test.example> alice@mx.test.example\r\n\r\nhi\r\n.\r\n")
+        assert c.reply().line.startswith("550 5.7.1 From: address rejected: malformed address")
+        assert set(queue_files(instance)) == before
         # the null sender names no address
         assert c.cmd("MAIL FROM:<>").line == "250 2.1.0 Ok"
         assert c.cmd("QUIT").code == 221
