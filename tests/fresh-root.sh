@@ -4,7 +4,8 @@
 # --variant=minbase bookworm) from the mirror apt uses on this host, puts a clean clone of this
 # repository's HEAD (committed work only) in it as /root/tern (root's home is mode 0700 there, as
 # on a real machine), and runs `./bootstrap ARGS && make check` inside it with chroot, with
-# /proc, /dev, /dev/pts and a tmpfs /tmp mounted. Everything it mounts is unmounted when it ends,
+# /proc, /dev, /dev/pts, a tmpfs /tmp and, read-only, ../shared/testdata (the public test suites
+# the tests read, e.g. RFC 7208's) mounted. Everything it mounts is unmounted when it ends,
 # on failure or interruption too. Exits with make check's status (bootstrap's if that fails).
 #
 #   sudo tests/fresh-root.sh [bootstrap arguments]       e.g. tests/fresh-root.sh --enable-werror
@@ -137,6 +138,14 @@ mount -t proc proc "$root/proc"; mounted+=("$root/proc")
 mount --bind /dev "$root/dev"; mounted+=("$root/dev")
 mount --bind /dev/pts "$root/dev/pts"; mounted+=("$root/dev/pts")
 mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"; mounted+=("$root/tmp")
+# the public test suites the tests read from ../shared/testdata beside the source tree (never
+# copied into it), read-only at the same place beside /root/tern
+if [ -d "$repo/../shared/testdata" ]; then
+    mkdir -p "$root/root/shared/testdata"
+    mount --bind "$repo/../shared/testdata" "$root/root/shared/testdata"
+    mounted+=("$root/root/shared/testdata")
+    mount -o remount,bind,ro "$root/root/shared/testdata"
+fi
 
 # runs a command in /root/tern with a root login's environment, nothing from this shell
 in_root() {

@@ -1,6 +1,6 @@
 """The RFC 7208 test suite (the openspf.org suite, rfc7208-tests.yml, BSD-licensed; read where
-it lies, TERN_SPF_SUITE or /work/shared/testdata/spf/rfc7208-tests.yml, never copied into the
-tree) run against mail/spf*.c through tests/spfquery and the real resolver: each scenario's
+it lies, TERN_SPF_SUITE or ../shared/testdata/spf/rfc7208-tests.yml beside the source tree,
+never copied into the tree) run against mail/spf*.c through tests/spfquery and the real resolver: each scenario's
 zonedata is served by the test DNS server, and every test of it must give one of its expected
 results, and its explanation where one is given. A missing suite file is a failure.
 
@@ -16,7 +16,10 @@ import yaml   # python3-yaml (bootstrap installs it): without it the suite fails
 from conftest import BUILDDIR
 from dnsserver import DnsServer
 
-SUITE = os.environ.get("TERN_SPF_SUITE", "/work/shared/testdata/spf/rfc7208-tests.yml")
+SRCDIR = os.environ.get("TERN_SRCDIR",
+                        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+SUITE = os.environ.get("TERN_SPF_SUITE", os.path.join(SRCDIR, "..", "shared", "testdata", "spf",
+                                                      "rfc7208-tests.yml"))
 SPFQUERY = os.path.join(BUILDDIR, "tests", "spfquery")
 TYPES = ("A", "AAAA", "MX", "PTR", "TXT", "SPF")
 TIMEOUT_MS = 2000
