@@ -225,9 +225,14 @@ def sanitizer_reports(tmp_path_factory):
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
-    found = sorted(os.listdir(reports))
-    texts = [open(os.path.join(reports, f), errors="replace").read() for f in found]
-    assert not found, "sanitizer reports:\n" + "\n".join(texts)
+    texts = [open(os.path.join(reports, f), errors="replace").read()
+             for f in sorted(os.listdir(reports))]
+    # a process killed (SIGKILL, e.g. when a start fails and the master stops the rest) during
+    # its exit-time leak check leaves only LeakSanitizer's complaint that a thread vanished
+    # under it: that is no finding; anything else in a file is
+    findings = [t for t in texts if re.sub(r"==\d+==Unable to get registers from thread \d+\.\n?",
+                                           "", t).strip()]
+    assert not findings, "sanitizer reports:\n" + "\n".join(findings)
 
 
 @pytest.fixture
