@@ -1,12 +1,14 @@
 /* dkim_canon.c: the canonicalizations of dkim_canon.h. The body is a state machine over bytes
  * that holds back only what the next bytes decide (a CR, a run of white space, a run of empty
  * lines), so any split of the body gives the same hash. */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "dkim_canon.h"
 #include "dkim_sig.h"
 #include "header_scanner.h"
 #include "log.h"
+#include "mem.h"
 
 static bool is_wsp(char c)
 {
@@ -21,45 +23,65 @@ static char lower(char c)
 /* simple: the bytes as they are, each bare LF made CRLF, a CRLF added if the field has none */
 static int canon_simple(const char *f, size_t len, struct buf *out)
 {
+    size_t from = 0;   /* the run of bytes not copied yet */
     for (size_t i = 0; i < len; i++) {
-        if (f[i] == '\n' && (i == 0 || f[i - 1] != '\r') && buf_putc(out, '\r') < 0)
+        if (f[i] != '\n' || (i > 0 && f[i - 1] == '\r'))
+            continue;
+        if (buf_append(out, f + from, i - from) < 0 || buf_append(out, "\r", 1) < 0)
             return -1;
-        if (buf_putc(out, f[i]) < 0)
-            return -1;
+        from = i;
     }
+    if (buf_append(out, f + from, len - from) < 0)
+        return -1;
     if (len == 0 || f[len - 1] != '\n')
         return buf_append(out, "\r\n", 2);
     return 0;
 }
 
+static bool is_line_end(const char *f, size_t i, size_t len)
+{
+    return f[i] == '\n' || (f[i] == '\r' && i + 1 < len && f[i + 1] == '\n');
+}
+
 /* relaxed (3.4.2): name in lower case without white space before the colon; the value
- * unfolded, runs of white space made one SP, none at its start or end */
+ * unfolded, runs of white space made one SP, none at its start or end. Words are copied
+ * whole. */
 static int canon_relaxed(const char *f, size_t len, struct buf *out)
 {
     const char *colon = memchr(f, ':', len);
     size_t name = (size_t)(colon - f);
     while (name > 0 && is_wsp(f[name - 1]))
         name--;
-    for (size_t i = 0; i < name; i++)
-        if (buf_putc(out, lower(f[i])) < 0)
+    char lowered[64];
+    for (size_t i = 0; i < name; i += sizeof lowered) {
+        size_t k = name - i < sizeof lowered ? name - i : sizeof lowered;
+        for (size_t j = 0; j < k; j++)
+            lowered[j] = lower(f[i + j]);
+        if (buf_append(out, lowered, k) < 0)
             return -1;
+    }
     if (buf_putc(out, ':') < 0)
         return -1;
     bool wsp = false, started = false;
-    for (size_t i = name; i < len; i++) {
-        char c = f[i];
-        if (&f[i] <= colon || c == '\n' || (c == '\r' && i + 1 < len && f[i + 1] == '\n'))
-            continue;
-        if (is_wsp(c)) {
-            wsp = true;
+    size_t i = (size_t)(colon - f) + 1;
+    while (i < len) {
+        if (is_line_end(f, i, len)) {
+            i++;
             continue;
         }
-        if (wsp && started && buf_putc(out, ' ') < 0)
+        if (is_wsp(f[i])) {
+            wsp = true;
+            i++;
+            continue;
+        }
+        size_t j = i + 1;   /* a word: up to white space or a line end */
+        while (j < len && !is_wsp(f[j]) && !is_line_end(f, j, len))
+            j++;
+        if ((wsp && started && buf_putc(out, ' ') < 0) || buf_append(out, f + i, j - i) < 0)
             return -1;
         wsp = false;
         started = true;
-        if (buf_putc(out, c) < 0)
-            return -1;
+        i = j;
     }
     return buf_append(out, "\r\n", 2);
 }
@@ -76,28 +98,43 @@ int dkim_canon_header(enum dkim_canon c, const char *field, size_t len, struct b
     return rc;
 }
 
-/* The lowest field named name in header[0..len) that is not one of taken[0..ntaken) (starts)
- * and is not the field at skip; false when there is none. */
-static bool pick(const char *header, size_t len, const char *name, const size_t *taken,
-                 size_t ntaken, size_t skip, struct header_field *out)
+/* A field of the header, as dkim_canon_signed_header picks them. */
+struct field_ref {
+    size_t start, end, name_len;
+    bool taken;
+};
+
+/* The fields of header[0..len) but the one at skip, in order; *n of them (caller frees). */
+static struct field_ref *fields_of(const char *header, size_t len, size_t skip, size_t *n)
 {
     struct header_fields it;
     struct header_field f;
-    size_t nl = strlen(name);
-    bool found = false;
+    size_t count = 0, cap = 16;
+    struct field_ref *v = xmalloc(cap * sizeof *v);
     header_fields_init(&it, header, len);
     while (header_fields_next(&it, &f)) {
-        if (f.name_len != nl || strncasecmp(header + f.start, name, nl) != 0 || f.start == skip)
+        if (f.start == skip)
             continue;
-        bool used = false;
-        for (size_t k = 0; k < ntaken && !used; k++)
-            used = taken[k] == f.start;
-        if (!used) {
-            *out = f;
-            found = true;
+        if (count == cap) {
+            cap *= 2;
+            v = xrealloc(v, cap * sizeof *v);
         }
+        v[count++] = (struct field_ref){ f.start, f.end, f.name_len, false };
     }
-    return found;
+    *n = count;
+    return v;
+}
+
+/* The lowest field named name not taken yet (RFC 6376 5.4.2: from the bottom up), or NULL. */
+static struct field_ref *pick(const char *header, struct field_ref *v, size_t n,
+                              const char *name)
+{
+    size_t nl = strlen(name);
+    for (size_t i = n; i-- > 0;)
+        if (!v[i].taken && v[i].name_len == nl &&
+            strncasecmp(header + v[i].start, name, nl) == 0)
+            return &v[i];
+    return NULL;
 }
 
 int dkim_canon_signed_header(const char *header, size_t len,
@@ -105,21 +142,24 @@ int dkim_canon_signed_header(const char *header, size_t len,
                              enum dkim_canon c, const char *sig_field, size_t sig_len,
                              struct buf *out)
 {
-    size_t taken[DKIM_HEADERS_MAX], ntaken = 0;
     size_t skip = sig_field >= header && sig_field < header + len ? (size_t)(sig_field - header)
                                                                   : (size_t)-1;
-    size_t mark = out->len;
+    size_t mark = out->len, nfields;
     struct buf stripped;
-    struct header_field f;
     if (count > DKIM_HEADERS_MAX)
         return -1;
+    struct field_ref *v = fields_of(header, len, skip, &nfields);
     for (size_t k = 0; k < count; k++) {
-        if (!pick(header, len, names[k], taken, ntaken, skip, &f))
+        struct field_ref *f = pick(header, v, nfields, names[k]);
+        if (f == NULL)
             continue;
-        taken[ntaken++] = f.start;
-        if (dkim_canon_header(c, header + f.start, f.end - f.start, out) < 0)
+        f->taken = true;
+        if (dkim_canon_header(c, header + f->start, f->end - f->start, out) < 0) {
+            free(v);
             goto fail;
+        }
     }
+    free(v);
     buf_init(&stripped, sig_len + 2);
     int rc = dkim_sig_without_b(sig_field, sig_len, &stripped);
     if (rc == 0)
@@ -151,16 +191,20 @@ static void emit(struct dkim_body_hash *h, const char *p, size_t n)
         take = h->length >= h->limit ? 0
                : h->limit - h->length < n ? (size_t)(h->limit - h->length) : n;
     h->length += n;
-    for (size_t i = 0; i < take; i++) {
+    while (take > 0) {
         if (h->staged == sizeof h->stage)
             stage_flush(h);
-        h->stage[h->staged++] = (unsigned char)p[i];
+        size_t room = sizeof h->stage - h->staged, k = take < room ? take : room;
+        memcpy(h->stage + h->staged, p, k);
+        h->staged += k;
+        p += k;
+        take -= k;
     }
 }
 
-/* A byte that is not white space to collapse, nor a line end: the empty lines held back and
- * (relaxed) the white space before it are given out first. */
-static void ordinary(struct dkim_body_hash *h, char c)
+/* A run of bytes that are neither white space to collapse nor line ends: the empty lines held
+ * back and (relaxed) the white space before the run are given out first. */
+static void ordinary(struct dkim_body_hash *h, const char *p, size_t n)
 {
     if (!h->line_content) {
         for (; h->empty_lines > 0; h->empty_lines--)
@@ -170,7 +214,7 @@ static void ordinary(struct dkim_body_hash *h, char c)
     if (h->wsp)
         emit(h, " ", 1);
     h->wsp = false;
-    emit(h, &c, 1);
+    emit(h, p, n);
 }
 
 static void line_end(struct dkim_body_hash *h)
@@ -197,27 +241,42 @@ void dkim_body_hash_init(struct dkim_body_hash *h, enum dkim_canon canon, enum d
         log_fatal("dkim: cannot start a digest");
 }
 
+/* The bytes the body state machine must look at one by one; runs of others go out at once. */
+static bool special(char c, bool relaxed)
+{
+    return c == '\r' || c == '\n' || (relaxed && is_wsp(c));
+}
+
 void dkim_body_hash_feed(struct dkim_body_hash *h, const char *p, size_t n)
 {
     bool relaxed = h->canon == DKIM_CANON_RELAXED;
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    while (i < n) {
         char c = p[i];
         if (h->cr) {
             h->cr = false;
             if (c == '\n') {
                 line_end(h);
+                i++;
                 continue;
             }
-            ordinary(h, '\r');
+            ordinary(h, "\r", 1);
+        }
+        if (!special(c, relaxed)) {
+            size_t j = i + 1;
+            while (j < n && !special(p[j], relaxed))
+                j++;
+            ordinary(h, p + i, j - i);
+            i = j;
+            continue;
         }
         if (c == '\r')
             h->cr = true;
         else if (c == '\n')
             line_end(h);
-        else if (relaxed && is_wsp(c))
-            h->wsp = true;
         else
-            ordinary(h, c);
+            h->wsp = true;
+        i++;
     }
 }
 
@@ -225,7 +284,7 @@ void dkim_body_hash_final(struct dkim_body_hash *h)
 {
     if (h->cr) {
         h->cr = false;
-        ordinary(h, '\r');
+        ordinary(h, "\r", 1);
     }
     if (h->line_content)
         line_end(h);   /* the last line's missing CRLF */

@@ -74,6 +74,10 @@ bool dmarc_aligned(const struct dmarc_psl *psl, const char *a, const char *b,
         return false;
     if (mode == DMARC_ALIGN_STRICT)
         return fold(a, fa) && fold(b, fb) && strcmp(fa, fb) == 0;
+    /* the same domain has the same organizational domain: no look-up in the list (the common
+     * case: d= and the MAIL FROM domain are the From: domain) */
+    if (fold(a, fa) && fold(b, fb) && strcmp(fa, fb) == 0)
+        return true;
     return dmarc_org_domain(psl, a, fa) == 0 && dmarc_org_domain(psl, b, fb) == 0 &&
            strcmp(fa, fb) == 0;
 }

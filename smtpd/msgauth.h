@@ -12,8 +12,8 @@
 
 struct dns;
 struct dmarc_psl;
+struct event_base;
 struct msgauth;
-struct workpool;
 
 enum msgauth_dmarc_mode { MSGAUTH_DMARC_OFF, MSGAUTH_DMARC_REPORT, MSGAUTH_DMARC_ENFORCE };
 
@@ -35,11 +35,11 @@ struct msgauth_client {
     const char *sender;
 };
 
-/* The checks of one transaction, started at MAIL FROM (SPF's look-ups start now); the
- * signatures are checked on pool's threads. Every pointer must outlive the checks but the
- * client's strings, which are copied. */
+/* The checks of one transaction, started at MAIL FROM (SPF's look-ups start now), run in
+ * base's loop. Every pointer must outlive the checks but the client's strings, which are
+ * copied. */
 struct msgauth *msgauth_new(const struct msgauth_settings *set, struct dns *dns,
-                            const struct dmarc_psl *psl, struct workpool *pool,
+                            const struct dmarc_psl *psl, struct event_base *base,
                             const struct msgauth_client *client);
 /* Ends the checks, cancelling look-ups still under way (NULL is fine). */
 void msgauth_free(struct msgauth *m);
@@ -49,8 +49,8 @@ void msgauth_free(struct msgauth *m);
 void msgauth_feed(struct msgauth *m, const char *p, size_t n);
 
 /* The content is complete: done(arg) runs in the loop once every look-up has answered or the
- * deadline passed and the signatures are checked, never before msgauth_finish returns. m must
- * not be freed from then until done has run (a worker may be reading it). */
+ * deadline passed and the signatures are checked, never before msgauth_finish returns.
+ * Freeing m before then cancels it. */
 void msgauth_finish(struct msgauth *m, void (*done)(void *arg), void *arg);
 
 /* After done: what DMARC asks of the message (only with smtpd_dmarc_policy = enforce):

@@ -842,7 +842,7 @@ static void cmd_mail(struct session *s, const struct smtp_command *c)
     s->in_mail = true;
     if (smtpd.set.verify && smtpd.dns && !s->trusted_net && !s->authenticated) {
         struct msgauth_client client = { s->addr, s->helo, a.null ? "" : a.address };
-        s->msgauth = msgauth_new(&smtpd.set.auth, smtpd.dns, smtpd.psl, smtpd.pool, &client);
+        s->msgauth = msgauth_new(&smtpd.set.auth, smtpd.dns, smtpd.psl, smtpd.base, &client);
     }
     s->nrcpt = 0;
     reply(s, "250 2.1.0 Ok");

@@ -52,7 +52,7 @@ struct smtpd {
     SSL_CTX *tls;                       /* NULL without TLS */
     struct policy *policy;
     struct auth_users *users;           /* NULL without AUTH */
-    struct workpool *pool;              /* password checks, DKIM signature checks */
+    struct workpool *pool;              /* password checks */
     struct dns *dns;                    /* client names, SPF, DKIM, DMARC; NULL when all are off
                                          * (or the resolver could not be set up) */
     struct dmarc_psl *psl;              /* the Public Suffix List, for DMARC */
