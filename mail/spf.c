@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,24 +59,26 @@ struct spf {
     /* the directive in progress */
     enum stage stage;
     bool match;
-    char target[SPF_MACRO_OUT_MAX];
     bool target_ok;                  /* target is a name that can be looked up */
-    char mx[SPF_MX_NAMES_MAX][HOST_MAX];
-    size_t nmx, mx_next;
+    size_t nmx, mx_next;             /* mx[0..nmx) */
     /* the client's names (ptr, %{p}) */
     enum ptr_state ptr;
-    char ptr_names[SPF_PTR_NAMES_MAX][HOST_MAX];
     signed char ptr_valid[SPF_PTR_NAMES_MAX];   /* -1 not checked yet, 0, 1 */
-    size_t nptr, validating;
+    size_t nptr, validating;         /* ptr_names[0..nptr) */
     char p[HOST_MAX];
     /* the explanation */
     enum exp_state exp;
-    char exp_text[DNS_TXT_MAX + 1];
-    size_t exp_len;
+    size_t exp_len;                  /* exp_text[0..exp_len) */
     /* the look-up asked for */
     enum wait waiting;
     char want[SPF_NAME_MAX];
     int want_type;
+    /* Large, and read only as far as the fields above say they were written: spf_new does
+     * not clear them (most checks use none of them). target is the first. */
+    char target[SPF_MACRO_OUT_MAX];
+    char mx[SPF_MX_NAMES_MAX][HOST_MAX];
+    char ptr_names[SPF_PTR_NAMES_MAX][HOST_MAX];
+    char exp_text[DNS_TXT_MAX + 1];
 };
 
 const char *spf_result_name(enum spf_result r)
@@ -757,7 +760,9 @@ struct spf *spf_new(const struct spf_request *req, char *err, size_t errlen)
                  SPF_SENDER_MAX - 1);
         return NULL;
     }
-    struct spf *s = xcalloc(1, sizeof *s);
+    struct spf *s = xmalloc(sizeof *s);
+    memset(s, 0, offsetof(struct spf, target));
+    s->target[0] = s->exp_text[0] = '\0';
     if (req->ip == NULL || parse_address(s, req->ip) != 0) {
         snprintf(err, errlen, "SPF: not an IP address: %s", req->ip ? req->ip : "(none)");
         free(s);

@@ -108,7 +108,7 @@ struct msgauth {
     size_t nkeys;
 
     /* DMARC */
-    struct from froms[MSGAUTH_FROMS_MAX];
+    struct from *froms[MSGAUTH_FROMS_MAX];   /* each made when its domain is found */
     size_t nfroms;
     bool from_unusable;                /* a From: address DMARC cannot read: permerror (the
                                         * readable ones are checked all the same) */
@@ -135,7 +135,7 @@ static bool all_done(const struct msgauth *m)
         if (!m->keys[i].done)
             return false;
     for (size_t i = 0; i < m->nfroms; i++)
-        if (!m->froms[i].done)
+        if (!m->froms[i]->done)
             return false;
     return true;
 }
@@ -288,7 +288,8 @@ static bool is_dkim_signature(const char *p, size_t n)
 static void read_signatures(struct msgauth *m, const struct header_field *found, size_t n)
 {
     const char *h = m->header.data;
-    m->sigs = xcalloc(n, sizeof *m->sigs);   /* a signature is large: room for these only */
+    m->sigs = xmalloc(n * sizeof *m->sigs);   /* large: room for these only (each one is
+                                               * cleared by dkim_sig_parse) */
     m->sig = xcalloc(n, sizeof *m->sig);
     m->keys = xcalloc(n, sizeof *m->keys);
     long long now = (long long)time(NULL);
@@ -418,14 +419,14 @@ static int from_address(const char *addr, int bad, void *arg)
         return 0;
     }
     for (size_t i = 0; i < m->nfroms; i++)
-        if (strcmp(m->froms[i].domain, domain) == 0)
+        if (strcmp(m->froms[i]->domain, domain) == 0)
             return 0;
     if (m->nfroms == MSGAUTH_FROMS_MAX) {
         m->from_too_many = true;
         return 0;
     }
-    struct from *fr = &m->froms[m->nfroms++];
-    memset(fr, 0, sizeof *fr);
+    struct from *fr = xcalloc(1, sizeof *fr);
+    m->froms[m->nfroms++] = fr;
     fr->m = m;
     fr->exists = true;
     snprintf(fr->domain, sizeof fr->domain, "%s", domain);
@@ -436,7 +437,7 @@ static int from_address(const char *addr, int bad, void *arg)
 static void ask_policies(struct msgauth *m)
 {
     for (size_t i = 0; i < m->nfroms; i++) {
-        struct from *fr = &m->froms[i];
+        struct from *fr = m->froms[i];
         fr->nnames = dmarc_lookup_names(m->psl, fr->domain, fr->names);
         if (fr->nnames < 1) {
             fr->lookup = DMARC_LOOKUP_PERMERROR;
@@ -567,7 +568,7 @@ static void check_dmarc(struct msgauth *m)
         }
     bool spf_pass = m->spf_done && m->spf.result == SPF_RESULT_PASS;
     for (size_t i = 0; i < m->nfroms; i++) {
-        struct from *fr = &m->froms[i];
+        struct from *fr = m->froms[i];
         struct dmarc_input in = {
             .from_domain = fr->domain,
             .from_exists = fr->exists,
@@ -601,10 +602,10 @@ static enum dmarc_policy worst(const struct msgauth *m, const char **domain)
     enum dmarc_policy p = DMARC_POLICY_NONE;
     *domain = "";
     for (size_t i = 0; i < m->nfroms; i++) {
-        const struct dmarc_outcome *o = &m->froms[i].outcome;
+        const struct dmarc_outcome *o = &m->froms[i]->outcome;
         if (o->result == DMARC_RESULT_FAIL && o->disposition > p) {
             p = o->disposition;
-            *domain = m->froms[i].domain;
+            *domain = m->froms[i]->domain;
         }
     }
     return p;
@@ -646,7 +647,6 @@ struct methods {
     struct auth_results_method m[3 + MSGAUTH_SIGS_MAX + MSGAUTH_FROMS_MAX];
     size_t n;
     char dmarc_reason[MSGAUTH_FROMS_MAX][96];
-    char dkim_extra[REASON_MAX];
 };
 
 static void add_spf(const struct msgauth *m, struct methods *x)
@@ -691,9 +691,6 @@ static void add_dkim(const struct msgauth *m, struct methods *x)
         a->props[a->nprops++] = (struct auth_results_prop){ "header.s", d->selector };
         a->props[a->nprops++] = (struct auth_results_prop){ "header.a", alg_name(d->alg) };
     }
-    if (m->over_limit)
-        snprintf(x->dkim_extra, sizeof x->dkim_extra, "%zu more signature%s not checked",
-                 m->over_limit, m->over_limit == 1 ? "" : "s");
 }
 
 static void add_dmarc(const struct msgauth *m, struct methods *x)
@@ -711,7 +708,7 @@ static void add_dmarc(const struct msgauth *m, struct methods *x)
                                      : "no From: address";
     }
     for (size_t i = 0; i < m->nfroms; i++) {
-        const struct from *fr = &m->froms[i];
+        const struct from *fr = m->froms[i];
         const struct dmarc_outcome *o = &fr->outcome;
         struct auth_results_method *a = &x->m[x->n++];
         memset(a, 0, sizeof *a);
@@ -737,14 +734,13 @@ static void methods_of(const struct msgauth *m, struct methods *x)
 
 int msgauth_results_field(const struct msgauth *m, struct buf *out)
 {
-    struct methods *x = xcalloc(1, sizeof *x);
-    methods_of(m, x);
+    struct methods x;   /* each method used is set whole: nothing to clear */
+    methods_of(m, &x);
     char err[ERR_TEXT_MAX];
-    int rc = auth_results_compose(m->set->authserv_id, x->m, x->n, "\r\n", out, err,
+    int rc = auth_results_compose(m->set->authserv_id, x.m, x.n, "\r\n", out, err,
                                   sizeof err);
     if (rc < 0)
         log_warn("cannot compose the Authentication-Results field: %s", err);
-    free(x);
     return rc;
 }
 
@@ -768,9 +764,9 @@ void msgauth_log(const struct msgauth *m, const char *queue_id)
         log_info("%s: dkim: %zu more signature%s not checked (smtpd_dkim_signature_limit)",
                  queue_id, m->over_limit, m->over_limit == 1 ? "" : "s");
     for (size_t i = 0; i < m->nfroms; i++) {
-        const struct dmarc_outcome *o = &m->froms[i].outcome;
+        const struct dmarc_outcome *o = &m->froms[i]->outcome;
         log_info("%s: dmarc=%s header.from=%s policy=%s disposition=%s%s", queue_id,
-                 dmarc_result_name(o->result), m->froms[i].domain,
+                 dmarc_result_name(o->result), m->froms[i]->domain,
                  dmarc_policy_name(o->policy), dmarc_policy_name(o->disposition),
                  o->sampled_out ? " (sampled out by pct=)" : "");
     }
@@ -794,9 +790,11 @@ void msgauth_free(struct msgauth *m)
         if (m->keys[i].have)
             dkim_key_free(&m->keys[i].key);
     }
-    for (size_t i = 0; i < m->nfroms; i++)
-        if (m->froms[i].req)
-            dns_cancel(m->froms[i].req);
+    for (size_t i = 0; i < m->nfroms; i++) {
+        if (m->froms[i]->req)
+            dns_cancel(m->froms[i]->req);
+        free(m->froms[i]);
+    }
     for (size_t i = 0; i < m->nhash; i++)
         dkim_body_hash_free(&m->hash[i]);
     free(m->hash);
