@@ -144,7 +144,8 @@ static int method_pieces(const struct auth_results_method *m, bool more, struct 
         errtext_setf(err, errlen, "Authentication-Results", m->method, "too many properties");
         return -1;
     }
-    int rc = buf_printf(pieces, "%s=%s", m->method, m->result) < 0 || buf_putc(pieces, 0) < 0;
+    int rc = buf_puts(pieces, m->method) < 0 || buf_putc(pieces, '=') < 0 ||
+             buf_puts(pieces, m->result) < 0 || buf_putc(pieces, 0) < 0;
     if (m->reason != NULL && m->reason[0] != '\0')
         rc |= put_comment(pieces, m->reason) < 0 || buf_putc(pieces, 0) < 0;
     for (size_t i = 0; i < m->nprops; i++) {
@@ -155,8 +156,8 @@ static int method_pieces(const struct auth_results_method *m, bool more, struct 
                          "property %s: bad name or value", p->name ? p->name : "(null)");
             return -1;
         }
-        rc |= buf_printf(pieces, "%s=", p->name) < 0 || put_value(pieces, p->value, true) < 0 ||
-              buf_putc(pieces, 0) < 0;
+        rc |= buf_puts(pieces, p->name) < 0 || buf_putc(pieces, '=') < 0 ||
+              put_value(pieces, p->value, true) < 0 || buf_putc(pieces, 0) < 0;
     }
     if (more && rc == 0) {
         buf_truncate(pieces, pieces->len - 1);   /* the ";" goes before the separator */
