@@ -1,11 +1,12 @@
 # common/local.mk: the library of what is not about mail (common/libtern.a): memory, buffers,
-# logging, configuration, tables, IPC, privileges, work done as another user (runas), safe
-# files, the server skeleton, the worker pool, network lists and the resolver; and its unit
-# tests.
+# base64, logging, configuration, tables, IPC, privileges, work done as another user (runas),
+# safe files, the server skeleton, the worker pool, network lists and the resolver; and its
+# unit tests.
 noinst_LIBRARIES += common/libtern.a
 common_libtern_a_SOURCES = \
 	common/mem.c common/mem.h \
 	common/buf.c common/buf.h \
+	common/base64.c common/base64.h \
 	common/clock.c common/clock.h \
 	common/pwcache.c common/pwcache.h \
 	common/log.c common/log.h \

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include "base64.h"
 #include "dkim_key.h"
 #include "dkim_tags.h"
 
@@ -79,7 +80,7 @@ static int read_public(const struct dkim_tags *t, const struct dkim_tag *p, stru
     unsigned char der[KEY_DER_MAX];
     if (p->value_len == 0)
         return key_error(result, DKIM_FAIL, err, errlen, "key revoked");
-    long n = dkim_base64_decode(t->p + p->value, p->value_len, der, sizeof der);
+    long n = base64_decode(t->p + p->value, p->value_len, der, sizeof der, true);
     if (n <= 0)
         return key_error(result, DKIM_PERMERROR, err, errlen, "bad p= tag");
     if (key->type == DKIM_KEY_ED25519)
@@ -170,8 +171,8 @@ int dkim_key_record(EVP_PKEY *pkey, struct buf *out)
     } else {
         return -1;
     }
-    char b64[DKIM_BASE64_LEN(KEY_DER_MAX) + 1];
-    dkim_base64_encode(der, n, b64);
+    char b64[BASE64_LEN(KEY_DER_MAX) + 1];
+    base64_encode(der, n, b64);
     return buf_printf(out, "v=DKIM1; k=%s; p=%s", type == DKIM_KEY_RSA ? "rsa" : "ed25519", b64);
 }
 

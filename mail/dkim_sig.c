@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "base64.h"
 #include "dkim_sig.h"
 #include "dkim_tags.h"
 
@@ -233,12 +234,12 @@ int dkim_sig_parse(const char *value, size_t len, long long now, struct dkim_sig
     if (!signs_from(sig))
         return perm(result, err, errlen, "From field not signed");
     tag = dkim_tags_find(&t, "bh");
-    long n = dkim_base64_decode(value + tag->value, tag->value_len, sig->bh, sizeof sig->bh);
+    long n = base64_decode(value + tag->value, tag->value_len, sig->bh, sizeof sig->bh, true);
     if (n <= 0)
         return perm(result, err, errlen, "bad bh= tag");
     sig->bh_len = (size_t)n;
     tag = dkim_tags_find(&t, "b");
-    n = dkim_base64_decode(value + tag->value, tag->value_len, sig->b, sizeof sig->b);
+    n = base64_decode(value + tag->value, tag->value_len, sig->b, sizeof sig->b, true);
     if (n <= 0)
         return perm(result, err, errlen, "bad b= tag");
     sig->b_len = (size_t)n;

@@ -3,10 +3,10 @@
  * strips from b= is exactly what was appended. */
 #include <string.h>
 #include <strings.h>
+#include "base64.h"
 #include "dkim_canon.h"
 #include "dkim_key.h"
 #include "dkim_sign.h"
-#include "dkim_tags.h"
 #include "header_scanner.h"
 
 #define FOLD_AT 78
@@ -143,8 +143,8 @@ static int compose(const struct dkim_sign_params *p, char (*names)[DKIM_FIELD_NA
         if (put_word(f, word, k == 0) < 0)
             return -1;
     }
-    char bhtag[DKIM_BASE64_LEN(DKIM_DIGEST_MAX) + 5] = "bh=";
-    dkim_base64_encode(bh, bh_len, bhtag + 3);
+    char bhtag[BASE64_LEN(DKIM_DIGEST_MAX) + 5] = "bh=";
+    base64_encode(bh, bh_len, bhtag + 3);
     strcat(bhtag, ";");
     /* b= starts a line of its own: its value is appended once signed */
     if (put_word(f, bhtag, true) < 0 || buf_puts(f->out, "\r\n\tb=") < 0)
@@ -182,9 +182,9 @@ int dkim_sign(const struct dkim_sign_params *p, const char *header, size_t len,
             n = sign_data(p->key, data.data, data.len, sig, sizeof sig);
         buf_free(&data);
     }
-    char b64[DKIM_BASE64_LEN(DKIM_SIG_MAX) + 1];
+    char b64[BASE64_LEN(DKIM_SIG_MAX) + 1];
     if (n > 0) {
-        dkim_base64_encode(sig, (size_t)n, b64);
+        base64_encode(sig, (size_t)n, b64);
         if (put_chunks(&f, b64) == 0 && buf_puts(out, "\r\n") == 0)
             return 0;
     }

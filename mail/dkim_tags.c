@@ -1,9 +1,4 @@
-/* dkim_tags.c: the tag-list parser of dkim_tags.h (RFC 6376 section 3.2) and the base64 of tag
- * values: encoded with libsodium's codec; decoded here, skipping the white space a folded b=
- * has, with libsodium's rules (padding required, no bits left over) but by table: libsodium's
- * decoder is constant-time, which public signatures and hashes do not need, and was a tenth
- * of the cost of checking a message. */
-#include <sodium.h>
+/* dkim_tags.c: the tag-list parser of dkim_tags.h (RFC 6376 section 3.2). */
 #include <string.h>
 #include "dkim_tags.h"
 #include "dkim.h"
@@ -113,51 +108,3 @@ bool dkim_tag_value_is(const struct dkim_tags *t, const struct dkim_tag *tag, co
     return strlen(s) == tag->value_len && strncasecmp(t->p + tag->value, s, tag->value_len) == 0;
 }
 
-/* The value of a base64 digit, or -1. */
-static int digit(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-long dkim_base64_decode(const char *v, size_t n, unsigned char *out, size_t max)
-{
-    unsigned acc = 0, bits = 0;
-    size_t got = 0, chars = 0, pad = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)v[i];
-        if (is_fws(c))
-            continue;
-        chars++;
-        if (c == '=') {
-            pad++;
-            continue;
-        }
-        int d = digit(c);
-        if (d < 0 || pad > 0)   /* not base64, or a digit after the padding */
-            return -1;
-        acc = ((acc << 6) | (unsigned)d) & 0xfff;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (got == max)
-                return -1;
-            out[got++] = (unsigned char)(acc >> bits);
-        }
-    }
-    /* whole quanta of four, at most two of them padding, which stands for the bits left */
-    if (chars % 4 != 0 || pad > 2 || (acc & ((1u << bits) - 1)) != 0)
-        return -1;
-    return (long)got;
-}
-
-size_t dkim_base64_encode(const unsigned char *p, size_t n, char *out)
-{
-    sodium_bin2base64(out, DKIM_BASE64_LEN(n) + 1, p, n, sodium_base64_VARIANT_ORIGINAL);
-    return DKIM_BASE64_LEN(n);
-}

@@ -1,6 +1,6 @@
 /* dkim_tags.h: the tag=value list of RFC 6376 section 3.2, which both a DKIM-Signature field
- * and a key record (DNS TXT) are written in, and the base64 of its values (b=, bh=, p=), with
- * the folding white space that may stand anywhere in them. Pure, over a buffer, bounded. */
+ * and a key record (DNS TXT) are written in. Pure, over a buffer, bounded. (Its base64 values,
+ * b=, bh= and p=, with folding white space anywhere in them, are common/base64.h's.) */
 #ifndef TERN_MAIL_DKIM_TAGS_H
 #define TERN_MAIL_DKIM_TAGS_H
 #include <stdbool.h>
@@ -37,14 +37,5 @@ const struct dkim_tag *dkim_tags_find(const struct dkim_tags *t, const char *nam
 
 /* Whether the value of tag equals s, without regard to ASCII case. */
 bool dkim_tag_value_is(const struct dkim_tags *t, const struct dkim_tag *tag, const char *s);
-
-/* Decodes the base64 (RFC 2045, padded) v[0..n) into out[0..max), white space anywhere in it
- * ignored. The length decoded, or -1 when v is no base64 or decodes to more than max bytes. */
-long dkim_base64_decode(const char *v, size_t n, unsigned char *out, size_t max);
-
-/* Appends the base64 of p[0..n) to out (NUL-terminated); out has room for
- * DKIM_BASE64_LEN(n) + 1 bytes. Returns the length written. */
-#define DKIM_BASE64_LEN(n) (((n) + 2) / 3 * 4)
-size_t dkim_base64_encode(const unsigned char *p, size_t n, char *out);
 
 #endif

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sodium.h>
 #include "auth.h"
+#include "base64.h"
 #include "dict.h"
 #include "log.h"
 #include "mem.h"
@@ -20,87 +21,23 @@ struct auth_users {
     struct dict *dict;
 };
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* ---- base64 (RFC 4648 section 4) ---- */
-
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Decodes one 4-character quantum into out (1 to 3 bytes); -1 when it is malformed. Only the
- * last quantum may be padded, and its unused bits must be zero (one encoding per message). */
-static int b64_quantum(const char *q, bool last, unsigned char *out)
-{
-    int pad = 0;
-    if (last && q[3] == '=')
-        pad = q[2] == '=' ? 2 : 1;
-    uint32_t v = 0;
-    for (int i = 0; i < 4 - pad; i++) {
-        int d = b64_value(q[i]);
-        if (d < 0)
-            return -1;
-        v = v << 6 | (uint32_t)d;
-    }
-    v <<= 6 * pad;
-    if ((pad == 1 && (v & 0xff) != 0) || (pad == 2 && (v & 0xffff) != 0))
-        return -1;
-    out[0] = (unsigned char)(v >> 16);
-    out[1] = (unsigned char)(v >> 8);
-    out[2] = (unsigned char)v;
-    return 3 - pad;
-}
+/* ---- base64 (RFC 4648 section 4; common/base64.h) ---- */
 
 int auth_b64_decode(const char *in, size_t len, unsigned char *out, size_t size)
 {
     if (len == 1 && in[0] == '=')
         return 0;   /* RFC 4954: an empty initial response */
-    if (len % 4 != 0 || len / 4 > INT_MAX / 3)
+    if (len / 4 > INT_MAX / 3)
         return -1;
-    size_t n = 0;
-    for (size_t i = 0; i < len; i += 4) {
-        unsigned char bytes[3];
-        int got = b64_quantum(in + i, i + 4 == len, bytes);
-        if (got < 0 || (size_t)got > size - n)
-            return -1;
-        memcpy(out + n, bytes, (size_t)got);
-        n += (size_t)got;
-    }
-    return (int)n;
+    return (int)base64_decode(in, len, out, size, false);
 }
 
 /* Writes the encoding and a NUL, so size must exceed 4 * ceil(len / 3). */
 int auth_b64_encode(const unsigned char *in, size_t len, char *out, size_t size)
 {
-    if (len > (size_t)INT_MAX / 4 * 3 - 3 || (len + 2) / 3 * 4 >= size)
+    if (len > (size_t)INT_MAX / 4 * 3 - 3 || BASE64_LEN(len) >= size)
         return -1;
-    size_t n = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        size_t left = len - i;
-        uint32_t v = (uint32_t)in[i] << 16;
-        if (left > 1)
-            v |= (uint32_t)in[i + 1] << 8;
-        if (left > 2)
-            v |= in[i + 2];
-        out[n++] = b64_alphabet[v >> 18 & 63];
-        out[n++] = b64_alphabet[v >> 12 & 63];
-        out[n++] = left > 1 ? b64_alphabet[v >> 6 & 63] : '=';
-        out[n++] = left > 2 ? b64_alphabet[v & 63] : '=';
-    }
-    out[n] = '\0';
-    return (int)n;
+    return (int)base64_encode(in, len, out);
 }
 
 /* ---- PLAIN (RFC 4616) ---- */

@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <stdlib.h>
 #include <string.h>
+#include "base64.h"
 #include "buf.h"
 #include "dkim_key.h"
 #include "dkim_sig.h"
@@ -94,13 +95,13 @@ END_TEST
 START_TEST(base64)
 {
     unsigned char out[16];
-    ck_assert_int_eq(dkim_base64_decode("aGVs\r\n bG8=", 11, out, sizeof out), 5);
+    ck_assert_int_eq(base64_decode("aGVs\r\n bG8=", 11, out, sizeof out, true), 5);
     ck_assert(memcmp(out, "hello", 5) == 0);
-    ck_assert_int_eq(dkim_base64_decode("aGVsbG8", 7, out, sizeof out), -1);   /* unpadded */
-    ck_assert_int_eq(dkim_base64_decode("aGV*bG8=", 8, out, sizeof out), -1);
-    ck_assert_int_eq(dkim_base64_decode("aGVsbG8=", 8, out, 4), -1);            /* too long */
-    char enc[DKIM_BASE64_LEN(5) + 1];
-    ck_assert_uint_eq(dkim_base64_encode((const unsigned char *)"hello", 5, enc), 8);
+    ck_assert_int_eq(base64_decode("aGVsbG8", 7, out, sizeof out, true), -1);   /* unpadded */
+    ck_assert_int_eq(base64_decode("aGV*bG8=", 8, out, sizeof out, true), -1);
+    ck_assert_int_eq(base64_decode("aGVsbG8=", 8, out, 4, true), -1);            /* too long */
+    char enc[BASE64_LEN(5) + 1];
+    ck_assert_uint_eq(base64_encode((const unsigned char *)"hello", 5, enc), 8);
     ck_assert_str_eq(enc, "aGVsbG8=");
 }
 END_TEST
@@ -286,10 +287,10 @@ START_TEST(key_records)
     dkim_key_free(&key);
     /* a bare RSAPublicKey (PKCS#1), as some publish: the SPKI above from byte 22 on */
     unsigned char der[256];
-    long n = dkim_base64_decode(RSA_P, strlen(RSA_P), der, sizeof der);
+    long n = base64_decode(RSA_P, strlen(RSA_P), der, sizeof der, true);
     ck_assert_int_gt(n, 22);
-    char b64[DKIM_BASE64_LEN(256) + 1], rec[512];
-    dkim_base64_encode(der + 22, (size_t)n - 22, b64);
+    char b64[BASE64_LEN(256) + 1], rec[512];
+    base64_encode(der + 22, (size_t)n - 22, b64);
     snprintf(rec, sizeof rec, "v=DKIM1; p=%s", b64);
     ck_assert_int_eq(parse_key(rec, &key, &r, err), 0);
     ck_assert_int_eq(key.bits, 1024);
