@@ -190,11 +190,51 @@ static size_t format_text(char *out, size_t size, int severity, const char *fmt,
     int n = vsnprintf(raw, sizeof raw, fmt, ap);
     if (n < 0)
         snprintf(raw, sizeof raw, "(unformattable log message)");
-    size_t len = snprintf(out, size, "%s", prefix(severity));
+    const char *pre = prefix(severity);
+    size_t len = strlen(pre);   /* size is far larger */
+    memcpy(out, pre, len);
     for (const unsigned char *p = (const unsigned char *)raw; *p && len + 1 < size; p++)
         out[len++] = (*p < 0x20 && *p != '\t') || *p == 0x7f ? '?' : (char)*p;
     out[len] = '\0';
     return len;
+}
+
+/* The time stamp of a file line, RFC 3339 with microseconds and the UTC offset, into out
+ * (room for 64). What changes once a second is formatted once a second, by each thread. */
+static size_t time_stamp(char *out)
+{
+    static _Thread_local time_t second = -1;
+    static _Thread_local char date[40], zone[16];   /* "2026-12-07T21:40:26", "+00:00" */
+    static _Thread_local size_t date_len, zone_len;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    if (ts.tv_sec != second) {
+        struct tm tm;
+        localtime_r(&ts.tv_sec, &tm);
+        date_len = strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+        long off = tm.tm_gmtoff / 60;
+        zone_len = (size_t)snprintf(zone, sizeof zone, "%c%02ld:%02ld", off < 0 ? '-' : '+',
+                                    labs(off) / 60 % 100, labs(off) % 60);
+        second = ts.tv_sec;
+    }
+    size_t n = date_len;
+    memcpy(out, date, n);
+    out[n++] = '.';
+    long us = ts.tv_nsec / 1000;
+    for (int i = 5; i >= 0; i--, us /= 10)
+        out[n + (size_t)i] = (char)('0' + us % 10);
+    n += 6;
+    memcpy(out + n, zone, zone_len);
+    return n + zone_len;
+}
+
+/* Appends p[0..n) to line (*len bytes so far), cut at cap bytes. */
+static void put(char *line, size_t *len, size_t cap, const char *p, size_t n)
+{
+    if (n > cap - *len)
+        n = cap - *len;
+    memcpy(line + *len, p, n);
+    *len += n;
 }
 
 static void write_whole(int fd, const char *p, size_t n)
@@ -261,23 +301,18 @@ void log_vmsg(int severity, const char *fmt, va_list ap)
         static const int prio[] = { LOG_INFO, LOG_WARNING, LOG_ERR, LOG_CRIT };
         syslog(prio[severity], "%s", text);
     } else if (L.dest == DEST_FILE) {
-        char line[LOG_LINE_MAX + 512];
-        struct timespec ts;
-        struct tm tm;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        localtime_r(&ts.tv_sec, &tm);
-        char stamp[64];
-        size_t s = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-        long off = tm.tm_gmtoff / 60;
-        snprintf(stamp + s, sizeof stamp - s, ".%06ld%c%02ld:%02ld", ts.tv_nsec / 1000,
-                 off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
-        int n = snprintf(line, sizeof line, "%s %s %s[%ld]: %s\n", stamp, L.host, L.ident,
-                         log_pid(), text);
-        if (n > 0) {
-            size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
-            line[len - 1] = '\n';
-            write_whole(L.fd, line, len);
-        }
+        /* "STAMP HOST IDENT[PID]: TEXT\n", cut to the buffer with its line end kept */
+        char line[LOG_LINE_MAX + 512], pid[32];
+        size_t len = time_stamp(line), cap = sizeof line - 1;
+        line[len++] = ' ';
+        put(line, &len, cap, L.host, strlen(L.host));
+        put(line, &len, cap, " ", 1);
+        put(line, &len, cap, L.ident, strlen(L.ident));
+        put(line, &len, cap, pid, (size_t)snprintf(pid, sizeof pid, "[%ld]: ", log_pid()));
+        put(line, &len, cap, text, strlen(text));
+        put(line, &len, cap, "\n", 1);
+        line[len - 1] = '\n';
+        write_whole(L.fd, line, len);
     }
     errno = saved_errno;
 }
