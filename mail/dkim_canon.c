@@ -1,14 +1,12 @@
 /* dkim_canon.c: the canonicalizations of dkim_canon.h. The body is a state machine over bytes
  * that holds back only what the next bytes decide (a CR, a run of white space, a run of empty
  * lines), so any split of the body gives the same hash. */
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "dkim_canon.h"
 #include "dkim_sig.h"
 #include "header_scanner.h"
 #include "log.h"
-#include "mem.h"
 
 static bool is_wsp(char c)
 {
@@ -98,42 +96,66 @@ int dkim_canon_header(enum dkim_canon c, const char *field, size_t len, struct b
     return rc;
 }
 
-/* A field of the header, as dkim_canon_signed_header picks them. */
-struct field_ref {
-    size_t start, end, name_len;
-    bool taken;
+/* The fields h= can pick (RFC 6376 5.4.2: each name from the bottom up, once per time h=
+ * names it): of each name, only its last occurrences, as many as h= names it. At most
+ * DKIM_HEADERS_MAX, so a header of many fields costs two walks and no memory. */
+struct signed_fields {
+    size_t rep[DKIM_HEADERS_MAX];     /* names[k] is names[rep[k]] (its first spelling) */
+    size_t times[DKIM_HEADERS_MAX];   /* at rep: how often h= names it */
+    size_t seen[DKIM_HEADERS_MAX];    /* at rep: occurrences in the header */
+    struct field_ref {
+        size_t start, end, rep;
+        bool taken;
+    } kept[DKIM_HEADERS_MAX];
+    size_t nkept;
 };
 
-/* The fields of header[0..len) but the one at skip, in order; *n of them (caller frees). */
-static struct field_ref *fields_of(const char *header, size_t len, size_t skip, size_t *n)
+/* The index in names of the name of the field at f (its first spelling), or count: none. */
+static size_t name_index(const char *f, size_t n, const char (*names)[DKIM_FIELD_NAME_MAX],
+                         const struct signed_fields *sf, size_t count)
+{
+    for (size_t k = 0; k < count; k++)
+        if (sf->rep[k] == k && strlen(names[k]) == n && strncasecmp(f, names[k], n) == 0)
+            return k;
+    return count;
+}
+
+static void signed_fields(const char *header, size_t len, size_t skip,
+                          const char (*names)[DKIM_FIELD_NAME_MAX], size_t count,
+                          struct signed_fields *sf)
 {
     struct header_fields it;
     struct header_field f;
-    size_t count = 0, cap = 16;
-    struct field_ref *v = xmalloc(cap * sizeof *v);
-    header_fields_init(&it, header, len);
-    while (header_fields_next(&it, &f)) {
-        if (f.start == skip)
-            continue;
-        if (count == cap) {
-            cap *= 2;
-            v = xrealloc(v, cap * sizeof *v);
-        }
-        v[count++] = (struct field_ref){ f.start, f.end, f.name_len, false };
+    sf->nkept = 0;
+    for (size_t k = 0; k < count; k++) {
+        size_t r = 0;
+        while (strcasecmp(names[r], names[k]) != 0)
+            r++;
+        sf->rep[k] = r;
+        sf->times[k] = sf->seen[k] = 0;
+        sf->times[r]++;
     }
-    *n = count;
-    return v;
+    header_fields_init(&it, header, len);   /* how often each name occurs */
+    while (header_fields_next(&it, &f)) {
+        size_t r = name_index(header + f.start, f.name_len, names, sf, count);
+        if (f.start != skip && r < count)
+            sf->seen[r]++;
+    }
+    header_fields_init(&it, header, len);   /* the last ones of each */
+    while (header_fields_next(&it, &f)) {
+        size_t r = name_index(header + f.start, f.name_len, names, sf, count);
+        if (f.start == skip || r == count || sf->seen[r]-- > sf->times[r])
+            continue;
+        sf->kept[sf->nkept++] = (struct field_ref){ f.start, f.end, r, false };
+    }
 }
 
-/* The lowest field named name not taken yet (RFC 6376 5.4.2: from the bottom up), or NULL. */
-static struct field_ref *pick(const char *header, struct field_ref *v, size_t n,
-                              const char *name)
+/* The lowest field not taken yet for names[k], or NULL. */
+static struct field_ref *pick(struct signed_fields *sf, size_t k)
 {
-    size_t nl = strlen(name);
-    for (size_t i = n; i-- > 0;)
-        if (!v[i].taken && v[i].name_len == nl &&
-            strncasecmp(header + v[i].start, name, nl) == 0)
-            return &v[i];
+    for (size_t i = sf->nkept; i-- > 0;)
+        if (!sf->kept[i].taken && sf->kept[i].rep == sf->rep[k])
+            return &sf->kept[i];
     return NULL;
 }
 
@@ -144,22 +166,20 @@ int dkim_canon_signed_header(const char *header, size_t len,
 {
     size_t skip = sig_field >= header && sig_field < header + len ? (size_t)(sig_field - header)
                                                                   : (size_t)-1;
-    size_t mark = out->len, nfields;
+    size_t mark = out->len;
     struct buf stripped;
+    struct signed_fields sf;
     if (count > DKIM_HEADERS_MAX)
         return -1;
-    struct field_ref *v = fields_of(header, len, skip, &nfields);
+    signed_fields(header, len, skip, names, count, &sf);
     for (size_t k = 0; k < count; k++) {
-        struct field_ref *f = pick(header, v, nfields, names[k]);
+        struct field_ref *f = pick(&sf, k);
         if (f == NULL)
             continue;
         f->taken = true;
-        if (dkim_canon_header(c, header + f->start, f->end - f->start, out) < 0) {
-            free(v);
+        if (dkim_canon_header(c, header + f->start, f->end - f->start, out) < 0)
             goto fail;
-        }
     }
-    free(v);
     buf_init(&stripped, sig_len + 2);
     int rc = dkim_sig_without_b(sig_field, sig_len, &stripped);
     if (rc == 0)

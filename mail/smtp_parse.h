@@ -50,8 +50,9 @@ struct smtp_address {
  * angle brackets are required). allow_null: "<>" is accepted (MAIL); allow_bare_local: a
  * mailbox without @domain (only "postmaster", case-insensitive) is accepted (RCPT).
  * Returns the number of bytes consumed (through '>'), or -1 with the reason in err.
- * Enforces local part <= SMTP_LOCAL_MAX, domain <= 255, path <= 256 bytes; domain syntax (LDH labels, or
- * a valid address literal). 8-bit bytes set utf8 (the caller rejects them without SMTPUTF8). */
+ * Enforces local part <= SMTP_LOCAL_MAX, domain <= 255, path <= 256 bytes; domain syntax (LDH
+ * labels, or a valid address literal). 8-bit bytes set utf8 (the caller rejects them without
+ * SMTPUTF8). */
 int smtp_parse_path(const char *s, size_t len, bool allow_null, bool allow_bare_local,
                     struct smtp_address *out, char *err, size_t errlen);
 

@@ -5,8 +5,8 @@
  * look-up has answered (each bounded by the message's deadline), the signatures are checked
  * and DMARC evaluated, in a turn of the loop of its own. Only the caller's loop thread runs
  * here: a signature check (about 20 us for RSA 2048, 60 for 4096) costs less than handing it
- * to a worker thread and back did, and this machine's cores are busy with the other
- * processes of the mail system. */
+ * to a worker thread and back did, and under load the other cores are busy with the rest of
+ * the mail system. */
 #include <event2/event.h>
 #include <openssl/evp.h>
 #include <stdint.h>
